@@ -1,0 +1,46 @@
+import { buildSync } from "esbuild";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+
+/** Where bundles are written before TerraformAsset zips them (git-ignored). */
+export const BUNDLE_ROOT = path.resolve(__dirname, "..", ".build", "functions");
+
+const bundled = new Map<string, string>();
+
+/**
+ * Bundles a function's handler with esbuild for the Lambda Node.js 20 runtime
+ * (minified, with source maps) and returns the folder holding `index.js`.
+ * Each entry is bundled once per process: stacks in one synth share it.
+ */
+export function bundleFunction(entry: string): string {
+  const absolute = path.resolve(entry);
+  const cached = bundled.get(absolute);
+  if (cached) return cached;
+  if (!existsSync(absolute)) {
+    throw new Error(`LambdaFunction: entry ${entry} does not exist. Fix: point it at functions/<name>/handler.ts`);
+  }
+  const relative = path.relative(path.resolve(__dirname, ".."), absolute);
+  const name = relative.replace(/\.[cm]?[jt]s$/, "").replace(/[^\w-]+/g, "_");
+  const outdir = path.join(BUNDLE_ROOT, `${name}-${createHash("sha256").update(absolute).digest("hex").slice(0, 8)}`);
+  const result = buildSync({
+    entryPoints: [absolute],
+    outfile: path.join(outdir, "index.js"),
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: "none",
+    logLevel: "silent",
+    // Keeps output byte-identical between runs, so asset hashes only change with the code.
+    metafile: false,
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`LambdaFunction: bundling ${entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
+  }
+  bundled.set(absolute, outdir);
+  return outdir;
+}

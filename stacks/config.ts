@@ -1,0 +1,283 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { globProblem } from "../functions/shared/globs";
+
+/** The configuration file `npm run synth` reads when no other is chosen. */
+export const DEFAULT_CONFIG_FILE = "config/example.json";
+
+/** Environment variable that chooses another configuration file. */
+export const CONFIG_FILE_ENV = "PIPEWRIGHT_CONFIG";
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const accountId = z
+  .string({ error: "is missing. Fix: give the 12-digit AWS account id as a string" })
+  .regex(/^\d{12}$/, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a 12-digit AWS account id. Fix: copy the 12 digits from the AWS console, as a quoted string so leading zeros survive`,
+  });
+
+const roleArn = z
+  .string({ error: "is missing. Fix: give the ARN of the IAM role Terraform assumes in this account" })
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not an IAM role ARN. Fix: use the form arn:<partition>:iam::<account id>:role/<name>`,
+  });
+
+const account = z.strictObject({
+  /** The 12-digit AWS account id. */
+  accountId,
+  /** The role Terraform assumes to provision this account's stack. */
+  provisioningRoleArn: roleArn,
+});
+
+const glob = z
+  .string({ error: "must be a path glob such as \"services/api/**\"" })
+  .superRefine((value, ctx) => {
+    const problem = globProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a valid glob: ${problem}` });
+  });
+
+const repoPath = (what: string) =>
+  z
+    .string({ error: `is missing. Fix: give the repository-relative path of the ${what}` })
+    .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w.@/ -]+$/, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a repository-relative path to the ${what}. Fix: a path like "services/api/buildspec.yml", without a leading "/" or ".." segments`,
+    });
+
+const service = z.strictObject({
+  /** Service name: part of its pipeline, stack and role names. */
+  name: z
+    .string({ error: "is missing. Fix: name the service, e.g. \"api\"" })
+    .regex(/^[a-z][a-z0-9-]{0,29}$/, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a valid service name. Fix: 1-30 characters of lowercase letters, digits and "-", starting with a letter`,
+    }),
+  /** Globs of repository paths that belong to this service. */
+  include: z.array(glob).min(1, { error: "needs at least one glob. Fix: list the paths of this service, e.g. [\"services/api/**\"]" }),
+  /** Globs of paths that never start this service's pipeline, even when included. */
+  exclude: z.array(glob).default([]),
+  /** The CodeBuild buildspec that builds, tests and packages the service. */
+  buildspec: repoPath("build buildspec"),
+  /** The CodeBuild buildspec that runs integration tests against the dev deployment. */
+  integrationTestsBuildspec: repoPath("integration-tests buildspec").optional(),
+  /** The SAM/CloudFormation template of the service's application. */
+  template: repoPath("application template"),
+});
+
+const connection = z.union(
+  [
+    z.strictObject({
+      /** ARN of an existing, available CodeConnections connection to GitHub. */
+      arn: z.string().regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not a CodeConnections connection ARN. Fix: copy it from Developer Tools > Settings > Connections`,
+      }),
+    }),
+    z.strictObject({
+      /** Name of a connection pipewright creates; it must be approved once in the console. */
+      create: z.strictObject({ name: z.string().regex(/^[\w-]{1,32}$/) }),
+    }),
+  ],
+  { error: "must be either {\"arn\": \"arn:...:connection/...\"} or {\"create\": {\"name\": \"...\"}}" },
+);
+
+const backend = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("local") }),
+    z.strictObject({
+      type: z.literal("s3"),
+      /** Existing bucket that holds the state of all three stacks. */
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "is not a valid S3 bucket name" }),
+      /** Region of the state bucket. @default the platform's region */
+      region: z.string().optional(),
+      /** Key prefix; each stack's state is `<prefix>/<stack>.tfstate`. @default the project name */
+      keyPrefix: z.string().regex(/^[\w./-]+$/).optional(),
+      /** Role to assume for state access. @default the ambient credentials */
+      roleArn: roleArn.optional(),
+    }),
+  ],
+  { error: "must be {\"type\": \"local\"} or {\"type\": \"s3\", \"bucket\": \"...\"}" },
+);
+
+export const configSchema = z
+  .strictObject({
+    /** Prefix of every resource name. Short, because AWS name limits are. */
+    projectName: z
+      .string({ error: "is missing. Fix: choose a short lowercase name, e.g. \"pipewright\"" })
+      .regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not a valid project name. Fix: 3-20 characters of lowercase letters, digits and "-", starting with a letter`,
+      }),
+    /** The AWS Region of all three accounts' resources. */
+    region: z
+      .string({ error: "is missing. Fix: give an AWS Region such as \"eu-west-1\"" })
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, {
+        error: (issue) => `${JSON.stringify(issue.input)} is not an AWS Region. Fix: use a code such as "eu-west-1"`,
+      }),
+    accounts: z.strictObject({ build: account, dev: account, prod: account }),
+    github: z.strictObject({
+      /** The monorepo, as owner/name. */
+      repository: z.string({ error: "is missing. Fix: give the repository as \"owner/name\"" }).regex(/^[\w.-]{1,39}\/[\w.-]{1,100}$/, {
+        error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository. Fix: write it as "owner/name"`,
+      }),
+      /** The branch whose pushes deploy to prod. @default "main" */
+      mainBranch: z.string().min(1).default("main"),
+      connection,
+      /** Label a maintainer adds to let a fork's pull request run. @default "safe-to-test" */
+      forkPullRequestLabel: z.string().min(1).default("safe-to-test"),
+    }),
+    services: z
+      .array(service)
+      .min(1, { error: "needs at least one service. Fix: add {\"name\", \"include\", \"buildspec\", \"template\"}" }),
+    approvers: z
+      .strictObject({
+        /** IAM users or roles allowed to approve prod deployments. */
+        principalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/, {
+          error: (issue) => `${JSON.stringify(issue.input)} is not an IAM user or role ARN`,
+        })).default([]),
+        /** IAM group pipewright creates for approvers. */
+        groupName: z.string().regex(/^[\w+=,.@-]{1,128}$/).optional(),
+      })
+      .refine((a) => a.principalArns.length > 0 || a.groupName !== undefined, {
+        error: "names nobody. Fix: list principalArns or set groupName, or prod deployments can never be approved",
+      }),
+    notifications: z
+      .strictObject({
+        /** Addresses subscribed to failures and approvals. */
+        emails: z.array(z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an e-mail address` })).default([]),
+        /** Creates a Secrets Manager secret for a Slack incoming-webhook URL. @default false */
+        slack: z.boolean().default(false),
+      })
+      .default({ emails: [], slack: false }),
+    /** Days before artifacts expire from the store. @default 30 */
+    artifactRetentionDays: z.number().int().min(1).max(3650).default(30),
+    /** Retention of every log group. @default 30 */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        error: `is not a CloudWatch Logs retention period. Fix: use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
+      .default(30),
+    backend: backend.default({ type: "local" }),
+    /** Tags on every resource, in addition to project and stack. */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((config, ctx) => {
+    const { accounts, services } = config;
+    if (accounts.dev.accountId === accounts.prod.accountId) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["accounts", "prod", "accountId"],
+        message: `equals accounts.dev.accountId (${accounts.prod.accountId}). Fix: use separate AWS accounts for dev and prod, so a dev deployment can never touch prod`,
+      });
+    }
+    for (const name of ["build", "dev", "prod"] as const) {
+      const { accountId: id, provisioningRoleArn } = accounts[name];
+      const arnAccount = provisioningRoleArn.split(":")[4];
+      if (arnAccount !== id) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["accounts", name, "provisioningRoleArn"],
+          message: `is in account ${arnAccount}, not in accounts.${name}.accountId (${id}). Fix: use the role of the ${name} account`,
+        });
+      }
+    }
+    const seen = new Map<string, number>();
+    services.forEach((s, index) => {
+      const first = seen.get(s.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", index, "name"],
+          message: `"${s.name}" is already the name of services[${first}]. Fix: give every service a unique name`,
+        });
+      } else {
+        seen.set(s.name, index);
+      }
+    });
+  });
+
+/** The validated configuration, with every default filled in. */
+export type PipewrightConfig = z.infer<typeof configSchema>;
+export type ServiceConfig = PipewrightConfig["services"][number];
+export type AccountName = keyof PipewrightConfig["accounts"];
+export type TargetAccountName = Exclude<AccountName, "build">;
+
+/** Configuration that cannot be used; the message names every field at fault and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`Invalid pipewright configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
+    this.name = "ConfigError";
+  }
+}
+
+function fieldPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((acc, segment) => {
+    if (typeof segment === "number") return `${acc}[${segment}]`;
+    return acc ? `${acc}.${String(segment)}` : String(segment);
+  }, "");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = fieldPath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const where = field ? `in ${field}` : "at the top level";
+    return `${issue.keys.map((k) => `"${k}"`).join(", ")} ${issue.keys.length > 1 ? "are" : "is"} not a known setting ${where}. Fix: remove ${issue.keys.length > 1 ? "them" : "it"} or correct the spelling (see the README's configuration reference)`;
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    const hint = issue.message.startsWith("is missing") ? issue.message : `is missing. Fix: add it (expected ${issue.expected})`;
+    return `${field}: ${hint}`;
+  }
+  return `${field || "configuration"}: ${issue.message}`;
+}
+
+/** Validates a parsed configuration object; `source` names it in errors. */
+export function parseConfig(raw: unknown, source = "configuration"): PipewrightConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
+  return result.data;
+}
+
+/** Reads and validates a JSON configuration file. */
+export function loadConfig(file: string): PipewrightConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new ConfigError(file, [`cannot be read (${(cause as Error).message}). Fix: check the path, or unset ${CONFIG_FILE_ENV}`], { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(file, [`is not valid JSON: ${(cause as Error).message}`], { cause });
+  }
+  return parseConfig(raw, file);
+}
+
+/**
+ * The configuration file to use: `--config <file>` on the command line, else
+ * the PIPEWRIGHT_CONFIG environment variable, else the committed example.
+ */
+export function chooseConfigFile(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): string {
+  const flag = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
+  let chosen: string | undefined;
+  if (flag >= 0) {
+    chosen = argv[flag].includes("=") ? argv[flag].slice("--config=".length) : argv[flag + 1];
+    if (!chosen) throw new ConfigError("--config", ["needs a file. Fix: --config path/to/config.json"]);
+  }
+  chosen ??= env[CONFIG_FILE_ENV] || DEFAULT_CONFIG_FILE;
+  return path.resolve(cwd, chosen);
+}

@@ -1,0 +1,39 @@
+import { Construct } from "constructs";
+import { TerraformOutput } from "cdktf";
+import { AccountStack, AccountStackProps } from "./account-stack";
+import type { TargetAccountName } from "./config";
+import { DeployRoles } from "./constructs/deploy-roles";
+
+/** The accounts the pipelines deploy to, in pipeline order. */
+export const TARGET_ACCOUNTS: readonly TargetAccountName[] = ["dev", "prod"];
+
+export interface TargetStackProps extends AccountStackProps {
+  /** Which account this stack provisions. */
+  readonly environment: TargetAccountName;
+}
+
+/** A dev or prod account: the roles cross-account deployments use. */
+export class TargetStack extends AccountStack {
+  readonly deployRoles: DeployRoles;
+
+  constructor(scope: Construct, props: TargetStackProps) {
+    super(scope, props.environment, props);
+    const { config, names, arns } = this;
+    const build = arns.inAccount(config.accounts.build.accountId);
+
+    this.deployRoles = new DeployRoles(this, "deploy-roles", {
+      arns,
+      deployRoleName: names.deployRole,
+      cloudFormationExecutionRoleName: names.cloudFormationExecutionRole,
+      pipelineRoleArn: build.role(names.pipelineRole),
+      artifactStore: { arns: build, bucketName: names.artifactBucket, keyAlias: names.artifactKeyAlias },
+      stackPrefixes: config.services.map((s) => names.applicationStackPrefix(s)),
+      allowStackDeletion: props.environment === "dev",
+    });
+
+    new TerraformOutput(this, "deploy_role_arn", { value: this.deployRoles.deployRole.arn });
+    new TerraformOutput(this, "cloudformation_execution_role_arn", {
+      value: this.deployRoles.cloudFormationExecutionRole.arn,
+    });
+  }
+}
