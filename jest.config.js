@@ -5,9 +5,9 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   transform: {
-    "^.+\\.ts$": ["ts-jest", { isolatedModules: true }],
+    "^.+\\.ts$": "ts-jest",
     // ESM-only dependencies, compiled to CommonJS for jest's loader.
-    "node_modules/@octokit/.+\\.js$": ["ts-jest", { isolatedModules: true, tsconfig: { allowJs: true } }],
+    "node_modules/@octokit/.+\\.js$": ["ts-jest", { tsconfig: { allowJs: true, isolatedModules: true } }],
   },
   transformIgnorePatterns: ["node_modules/(?!@octokit/)"],
   moduleNameMapper: {

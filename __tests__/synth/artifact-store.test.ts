@@ -1,0 +1,139 @@
+import { Testing } from "cdktf";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { ArtifactStore, ArtifactStoreProps } from "../../stacks/constructs/artifact-store";
+import { Arns } from "../../stacks/iam";
+import { configWith, resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
+
+const arns = new Arns("aws", "eu-west-1", "111111111111");
+const DEV = { name: "dev", deployRoleArn: "arn:aws:iam::222222222222:role/p-deploy", cloudFormationExecutionRoleArn: "arn:aws:iam::222222222222:role/p-cfn-exec" };
+
+function synthStore(overrides: Partial<ArtifactStoreProps> = {}): string {
+  return Testing.synthScope((scope) => {
+    const role = new IamRole(scope, "pipeline", { name: "p-pipeline", assumeRolePolicy: "{}" });
+    new ArtifactStore(scope, "store", {
+      arns,
+      bucketName: "p-artifacts",
+      keyAlias: "alias/p-artifacts",
+      keyAdministratorArn: "arn:aws:iam::111111111111:role/admin",
+      readWriteRoles: [role],
+      targetAccounts: [DEV],
+      ...overrides,
+    });
+  });
+}
+
+describe("ArtifactStore", () => {
+  it("encrypts the bucket with its own rotating key and a bucket key", () => {
+    const synth = synthStore();
+    expect(synth).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+    expect(synth).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
+      rule: [
+        {
+          apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: expect.stringMatching(/^\$\{aws_kms_key\.store_key_\w+\.arn\}$/) },
+          bucket_key_enabled: true,
+        },
+      ],
+    });
+  });
+
+  it("versions the bucket, blocks public access and enforces bucket-owner ownership", () => {
+    const synth = synthStore();
+    expect(synth).toHaveResourceWithProperties(S3Bucket, { bucket: "p-artifacts" });
+    expect(synth).toHaveResourceWithProperties(S3BucketVersioningA, { versioning_configuration: { status: "Enabled" } });
+    expect(synth).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(synth).toHaveResourceWithProperties(S3BucketOwnershipControls, { rule: { object_ownership: "BucketOwnerEnforced" } });
+  });
+
+  it("expires old and noncurrent artifacts and aborts incomplete uploads", () => {
+    expect(synthStore({ retentionDays: 14, noncurrentRetentionDays: 3 })).toHaveResourceWithProperties(S3BucketLifecycleConfiguration, {
+      rule: expect.arrayContaining([
+        expect.objectContaining({
+          status: "Enabled",
+          expiration: [{ days: 14 }],
+          noncurrent_version_expiration: [{ noncurrent_days: 3 }],
+          abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }],
+        }),
+        expect.objectContaining({ expiration: [{ expired_object_delete_marker: true }] }),
+      ]),
+    });
+  });
+
+  it("names exact principals in the key policy, never a wildcard", () => {
+    const key = Object.values<any>(JSON.parse(synthStore()).resource.aws_kms_key)[0];
+    const principals = statementsOf(key.policy).flatMap((s: any) => [s.Principal.AWS].flat());
+    expect(principals).toEqual([
+      "arn:aws:iam::111111111111:role/admin",
+      "${aws_iam_role.pipeline.arn}",
+      DEV.deployRoleArn,
+      DEV.cloudFormationExecutionRoleArn,
+    ]);
+    expect(statement(key.policy, "DevCloudFormationRead").Action).toEqual(["kms:Decrypt", "kms:DescribeKey"]);
+  });
+
+  it("denies non-TLS requests and puts not encrypted with its key", () => {
+    const policy = Object.values<any>(JSON.parse(synthStore()).resource.aws_s3_bucket_policy)[0].policy;
+    expect(statement(policy, "DenyInsecureTransport")).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(statement(policy, "DenyUnencryptedPuts")).toMatchObject({
+      Effect: "Deny",
+      Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+    });
+    expect(statement(policy, "DenyOtherKeys").Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"]).toMatch(
+      /^\$\{aws_kms_key\.store_key_\w+\.arn\}$/,
+    );
+  });
+
+  it("gives the target roles only what cross-account deployments need", () => {
+    const policy = Object.values<any>(JSON.parse(synthStore()).resource.aws_s3_bucket_policy)[0].policy;
+    expect(statement(policy, "TargetDeployRolesObjects")).toMatchObject({
+      Principal: { AWS: [DEV.deployRoleArn] },
+      Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+    });
+    expect(statement(policy, "TargetCloudFormationRead")).toMatchObject({
+      Principal: { AWS: [DEV.cloudFormationExecutionRoleArn] },
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+    });
+  });
+
+  it("leaves target roles out while bootstrapping, when they do not exist yet", () => {
+    const resources = JSON.parse(synthStore({ targetAccounts: [] })).resource;
+    const keyPolicy = Object.values<any>(resources.aws_kms_key)[0].policy;
+    const bucketPolicy = Object.values<any>(resources.aws_s3_bucket_policy)[0].policy;
+    expect(keyPolicy).not.toContain("222222222222");
+    expect(bucketPolicy).not.toContain("222222222222");
+  });
+
+  it("grants its read-write roles the bucket, its objects and the key", () => {
+    const policy = Object.values<any>(JSON.parse(synthStore()).resource.aws_iam_role_policy)[0].policy;
+    expect(statement(policy, "ArtifactObjects").Resource).toMatch(/^arn:aws:s3:::\$\{aws_s3_bucket\.store_bucket_\w+\.bucket\}\/\*$/);
+    expect(statement(policy, "ArtifactKey").Resource).toMatch(/^\$\{aws_kms_key\.store_key_\w+\.arn\}$/);
+  });
+
+  it.each<[string, Partial<ArtifactStoreProps>, RegExp]>([
+    ["retentionDays", { retentionDays: 0 }, /ArtifactStore: retentionDays must be a whole number of days >= 1, got 0/],
+    ["noncurrentRetentionDays", { noncurrentRetentionDays: 1.5 }, /noncurrentRetentionDays must be/],
+    ["readWriteRoles", { readWriteRoles: [] }, /readWriteRoles is empty/],
+    ["keyAlias", { keyAlias: "p-artifacts" }, /keyAlias must start with "alias\/"/],
+  ])("rejects a bad %s, naming it", (_prop, overrides, message) => {
+    expect(() => synthStore(overrides)).toThrow(message);
+  });
+
+  it("refers to the key by ARN in the build stack and shares it with both target accounts", () => {
+    const { build } = synthPlatform(configWith(() => undefined));
+    const key = resourceAt(build, "aws_kms_key", "artifact-store/key");
+    const sids = statementsOf(key.policy).map((s: any) => s.Sid);
+    expect(sids).toEqual(["KeyAdministration", "BuildAccountUse", "DevDeployRoleUse", "DevCloudFormationRead", "ProdDeployRoleUse", "ProdCloudFormationRead"]);
+    expect(statement(key.policy, "ProdDeployRoleUse").Principal.AWS).toBe("arn:${data.aws_partition.partition.partition}:iam::333333333333:role/pipewright-deploy");
+  });
+});

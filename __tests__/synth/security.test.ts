@@ -1,0 +1,128 @@
+import { securityFindings } from "../support/security-rules";
+import { SynthesizedStack, configWith, synthPlatform } from "../support/synth";
+
+type Mutation = (stacks: ReturnType<typeof synthPlatform>) => SynthesizedStack;
+
+const only = (stack: SynthesizedStack, type: string): [string, Record<string, any>] => {
+  const entries = Object.entries(stack.resource[type] ?? {});
+  if (entries.length === 0) throw new Error(`no ${type}`);
+  return entries[0] as [string, Record<string, any>];
+};
+const editPolicy = (resource: Record<string, any>, attribute: string, edit: (doc: any) => void) => {
+  const doc = JSON.parse(resource[attribute]);
+  edit(doc);
+  resource[attribute] = JSON.stringify(doc);
+};
+const withResource = (stack: SynthesizedStack, type: string, body: Record<string, any>) => {
+  stack.resource[type] = { ...(stack.resource[type] ?? {}), injected: body };
+  return stack;
+};
+
+describe("security rules", () => {
+  const stackIds = ["build", "dev", "prod"] as const;
+
+  it.each(stackIds)("find nothing in the %s stack of the example configuration", (id) => {
+    expect(securityFindings(synthPlatform()[id])).toEqual([]);
+  });
+
+  it.each(stackIds)("find nothing in the %s stack with an S3 backend and bootstrap", (id) => {
+    const config = configWith((c) => {
+      c.backend = { type: "s3", bucket: "state-bucket" };
+    });
+    expect(securityFindings(synthPlatform(config, { bootstrap: true })[id])).toEqual([]);
+  });
+
+  const violations: Array<[string, string, Mutation]> = [
+    ["s3-encryption", "default encryption removed", (s) => (delete s.build.resource.aws_s3_bucket_server_side_encryption_configuration, s.build)],
+    ["s3-versioning", "versioning suspended", (s) => {
+      only(s.build, "aws_s3_bucket_versioning")[1].versioning_configuration.status = "Suspended";
+      return s.build;
+    }],
+    ["s3-public-access-block", "one public-access flag off", (s) => {
+      only(s.build, "aws_s3_bucket_public_access_block")[1].restrict_public_buckets = false;
+      return s.build;
+    }],
+    ["s3-tls-only", "TLS deny statement removed", (s) => {
+      editPolicy(only(s.build, "aws_s3_bucket_policy")[1], "policy", (d) => {
+        d.Statement = d.Statement.filter((st: any) => st.Sid !== "DenyInsecureTransport");
+      });
+      return s.build;
+    }],
+    ["s3-lifecycle", "lifecycle removed", (s) => (delete s.build.resource.aws_s3_bucket_lifecycle_configuration, s.build)],
+    ["kms-rotation", "key rotation off", (s) => {
+      only(s.build, "aws_kms_key")[1].enable_key_rotation = false;
+      return s.build;
+    }],
+    ["wildcard-principal", "key policy open to everyone", (s) => {
+      editPolicy(only(s.build, "aws_kms_key")[1], "policy", (d) => {
+        d.Statement[1].Principal = { AWS: "*" };
+      });
+      return s.build;
+    }],
+    ["iam-wildcard-action", "a service-wide action", (s) => {
+      editPolicy(s.dev.resource.aws_iam_role_policy[Object.keys(s.dev.resource.aws_iam_role_policy)[0]], "policy", (d) => {
+        d.Statement[0].Action = "cloudformation:*";
+      });
+      return s.dev;
+    }],
+    ["iam-wildcard-resource", "an action with resource-level permissions on *", (s) => {
+      editPolicy(s.dev.resource.aws_iam_role_policy[Object.keys(s.dev.resource.aws_iam_role_policy)[0]], "policy", (d) => {
+        d.Statement[0].Resource = "*";
+      });
+      return s.dev;
+    }],
+    ["iam-passrole-condition", "PassRole without iam:PassedToService", (s) => {
+      for (const policy of Object.values<any>(s.dev.resource.aws_iam_role_policy)) {
+        editPolicy(policy, "policy", (d) => d.Statement.forEach((st: any) => st.Action === "iam:PassRole" && delete st.Condition));
+      }
+      return s.dev;
+    }],
+    ["iam-passrole-resource", "PassRole on every role", (s) => withResource(s.dev, "aws_iam_role_policy", {
+      role: "x",
+      policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "iam:PassRole", Resource: "*", Condition: { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } } }] }),
+    })],
+    ["trust-account-root", "deploy role trusting the build account root", (s) => {
+      for (const role of Object.values<any>(s.dev.resource.aws_iam_role)) {
+        editPolicy(role, "assume_role_policy", (d) => {
+          if (d.Statement[0].Principal.AWS) d.Statement[0].Principal.AWS = "arn:aws:iam::111111111111:root";
+        });
+      }
+      return s.dev;
+    }],
+    ["broad-managed-policy", "AdministratorAccess attached", (s) => withResource(s.dev, "aws_iam_role_policy_attachment", {
+      role: "x",
+      policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess",
+    })],
+    ["log-retention", "log group without retention", (s) => withResource(s.build, "aws_cloudwatch_log_group", { name: "/x" })],
+    ["sns-encryption", "unencrypted topic", (s) => withResource(s.build, "aws_sns_topic", { name: "x" })],
+    ["sqs-encryption", "queue with only SQS-managed encryption", (s) => withResource(s.build, "aws_sqs_queue", { name: "x", sqs_managed_sse_enabled: true })],
+    ["codebuild-encryption", "CodeBuild project without the key", (s) => withResource(s.build, "aws_codebuild_project", { name: "x" })],
+    ["codepipeline-encryption", "pipeline artifact store without the key", (s) => withResource(s.build, "aws_codepipeline", {
+      name: "x",
+      artifact_store: [{ location: "b", type: "S3" }],
+    })],
+    ["lambda-tracing", "function without tracing", (s) => withResource(s.build, "aws_lambda_function", { function_name: "x" })],
+    ["lambda-permission-source", "a service may invoke without source_arn", (s) => withResource(s.build, "aws_lambda_permission", {
+      action: "lambda:InvokeFunction",
+      function_name: "x",
+      principal: "events.amazonaws.com",
+    })],
+    ["policy-unreadable", "a policy the rules cannot read", (s) => withResource(s.build, "aws_iam_role_policy", {
+      role: "x",
+      policy: "${data.aws_iam_policy_document.x.json}",
+    })],
+  ];
+
+  it.each(violations)("report %s for a deliberate violation: %s", (rule, _what, mutate) => {
+    const findings = securityFindings(mutate(synthPlatform()));
+    expect(findings.map((f) => f.rule)).toContain(rule);
+  });
+
+  it("accept * for actions that have no resource-level permissions", () => {
+    const stack = withResource(synthPlatform().build, "aws_iam_role_policy", {
+      role: "x",
+      policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "cloudwatch:PutMetricData"], Resource: "*" }] }),
+    });
+    expect(securityFindings(stack)).toEqual([]);
+  });
+});
