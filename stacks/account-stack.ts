@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import type { AccountName, PipewrightConfig } from "./config";
 import { Arns } from "./iam";
 import { PlatformNames } from "./names";
@@ -44,8 +45,10 @@ export abstract class AccountStack extends TerraformStack {
     });
     this.configureBackend(config);
 
+    // ARNs take partition and Region from the provider, so one codebase serves aws, aws-cn and aws-us-gov.
     const partition = new DataAwsPartition(this, "partition");
-    this.arns = new Arns(partition.partition, config.region, accountId);
+    const region = new DataAwsRegion(this, "region");
+    this.arns = new Arns(partition.partition, region.name, accountId);
   }
 
   private configureBackend(config: PipewrightConfig): void {
