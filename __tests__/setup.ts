@@ -1,3 +1,5 @@
 import { Testing } from "cdktf";
+// Types of the matchers setupJest registers (toHaveResourceWithProperties, ...).
+import "cdktf/lib/testing/adapters/jest";
 
 Testing.setupJest();

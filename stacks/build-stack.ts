@@ -1,9 +1,14 @@
 import { Construct } from "constructs";
+import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { TerraformOutput } from "cdktf";
 import { AccountStack, AccountStackProps } from "./account-stack";
 import { TARGET_ACCOUNTS } from "./target-stack";
 import { ArtifactStore, TargetAccountAccess } from "./constructs/artifact-store";
+import { OperationsAlerts } from "./constructs/operations-alerts";
 import { PipelineRoles } from "./constructs/pipeline-roles";
+import { PrPipelines } from "./constructs/pr-pipelines";
+import { PushRouter } from "./constructs/push-router";
+import { WebhookIntake } from "./constructs/webhook-intake";
 
 export interface BuildStackProps extends AccountStackProps {
   /**
@@ -19,6 +24,10 @@ export interface BuildStackProps extends AccountStackProps {
 export class BuildStack extends AccountStack {
   readonly roles: PipelineRoles;
   readonly artifactStore: ArtifactStore;
+  readonly alerts: OperationsAlerts;
+  readonly webhook: WebhookIntake;
+  readonly prPipelines: PrPipelines;
+  readonly pushRouter: PushRouter;
 
   constructor(scope: Construct, props: BuildStackProps) {
     super(scope, "build", props);
@@ -51,8 +60,47 @@ export class BuildStack extends AccountStack {
       retentionDays: config.artifactRetentionDays,
     });
 
+    const store = this.artifactStore;
+    this.alerts = new OperationsAlerts(this, "alerts", {
+      topicName: `${names.project}-operations`,
+      store,
+      alarmNamePrefix: `${names.project}-`,
+      emails: config.notifications.emails,
+    });
+    this.webhook = new WebhookIntake(this, "webhook", {
+      namePrefix: names.project,
+      repository: config.github.repository,
+      store,
+      logRetentionDays: config.logRetentionDays,
+    });
+    const common = { namePrefix: names.project, bus: this.webhook.bus, store, alarmTopic: this.alerts.topic, logRetentionDays: config.logRetentionDays };
+    this.prPipelines = new PrPipelines(this, "pr-pipelines", {
+      ...common,
+      pipelineRole: this.roles.pipelineRole,
+      servicePipelines: config.services.map((s) => names.pipeline(s)),
+      connectionArn: this.connectionArn(),
+      prodAccountId: config.accounts.prod.accountId,
+      repository: config.github.repository,
+      forkLabel: config.github.forkPullRequestLabel,
+    });
+    this.pushRouter = new PushRouter(this, "push-router", {
+      ...common,
+      services: config.services.map((s) => ({ name: s.name, pipeline: names.pipeline(s), include: s.include, exclude: s.exclude })),
+      mainBranch: config.github.mainBranch,
+      repository: config.github.repository,
+    });
+
+    new TerraformOutput(this, "webhook_url", { value: this.webhook.webhookUrl });
+    new TerraformOutput(this, "webhook_secret_arn", { value: this.webhook.secret.arn });
     new TerraformOutput(this, "artifact_bucket", { value: this.artifactStore.bucket.bucket });
     new TerraformOutput(this, "artifact_key_arn", { value: this.artifactStore.key.arn });
     new TerraformOutput(this, "pipeline_role_arn", { value: this.roles.pipelineRole.arn });
+  }
+
+  /** The configured connection, or one created here (approve it once in the console). */
+  private connectionArn(): string {
+    const { connection } = this.config.github;
+    if ("arn" in connection) return connection.arn;
+    return new CodestarconnectionsConnection(this, "github-connection", { name: connection.create.name, providerType: "GitHub" }).arn;
   }
 }

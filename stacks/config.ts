@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+// A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
+import * as z from "zod";
 import { globProblem } from "../functions/shared/globs";
 
 /** The configuration file `npm run synth` reads when no other is chosen. */

@@ -79,7 +79,8 @@ export class ArtifactStore extends Construct {
   readonly alias: KmsAlias;
   readonly bucket: S3Bucket;
   private readonly extraKeyStatements: PolicyStatement[] = [];
-  private readonly arns: Arns;
+  /** ARNs of the account that holds the store. */
+  readonly arns: Arns;
 
   constructor(scope: Construct, id: string, props: ArtifactStoreProps) {
     super(scope, id);
@@ -163,6 +164,50 @@ export class ArtifactStore extends Construct {
   /** Adds a statement to the key policy, e.g. for a service that encrypts with the key. */
   addToKeyPolicy(statement: PolicyStatement): void {
     this.extraKeyStatements.push(statement);
+  }
+
+  /**
+   * Lets roles use the key, but only through the named AWS services (for
+   * example `secretsmanager`, `dynamodb`), and grants it on the roles too.
+   */
+  grantKeyUseVia(id: string, roles: readonly IamRole[], services: readonly string[]): void {
+    if (roles.length === 0 || services.length === 0) {
+      throw new Error(`ArtifactStore.grantKeyUseVia(${id}): roles and services must not be empty`);
+    }
+    const viaServices = services.map((service) => `${service}.${this.arns.region}.amazonaws.com`);
+    const condition = { StringEquals: { "kms:ViaService": viaServices } };
+    this.addToKeyPolicy({
+      Sid: id,
+      Effect: "Allow",
+      Principal: { AWS: roles.map((r) => r.arn) },
+      Action: KEY_USE_ACTIONS,
+      Resource: "*",
+      Condition: condition,
+    });
+    roles.forEach(
+      (role, index) =>
+        new IamRolePolicy(this, `${id}-${index}`, {
+          role: role.name,
+          name: `platform-key-${id}`,
+          policy: policyDocument([{ Sid: "PlatformKey", Effect: "Allow", Action: KEY_USE_ACTIONS, Resource: this.key.arn, Condition: condition }]),
+        }),
+    );
+  }
+
+  /**
+   * Lets an AWS service principal (e.g. EventBridge writing to an encrypted
+   * dead-letter queue) use the key on behalf of the given resources only.
+   */
+  grantKeyUseToService(id: string, servicePrincipal: string, sourceArns: readonly string[]): void {
+    if (sourceArns.length === 0) throw new Error(`ArtifactStore.grantKeyUseToService(${id}): sourceArns must not be empty`);
+    this.addToKeyPolicy({
+      Sid: id,
+      Effect: "Allow",
+      Principal: { Service: servicePrincipal },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: { ArnLike: { "aws:SourceArn": sourceArns } },
+    });
   }
 
   /** Lets a build-account role read and write artifacts, through an inline policy on the role. */

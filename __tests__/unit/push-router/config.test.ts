@@ -1,0 +1,53 @@
+import {
+  parseGitHubApiUrl,
+  parseMainBranch,
+  parseRepository,
+  parseServices,
+  PushRouterConfigError,
+} from "../../../functions/push-router/config";
+
+const valid = { name: "api", pipeline: "pw-api", include: ["services/api/**"] };
+
+describe("parseServices", () => {
+  it("parses the SERVICES JSON and fills in an empty exclude", () => {
+    expect(parseServices(JSON.stringify([valid]))).toEqual([{ ...valid, exclude: [] }]);
+  });
+
+  it("ignores fields the router does not use", () => {
+    expect(parseServices(JSON.stringify([{ ...valid, buildspec: "services/api/buildspec.yml" }]))).toEqual([{ ...valid, exclude: [] }]);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ["not JSON", "[{name:", /SERVICES is invalid[\s\S]*is not JSON/],
+    ["not an array", JSON.stringify(valid), /SERVICES: .*expected array/],
+    ["no service", "[]", /lists no service/],
+    ["a missing pipeline", JSON.stringify([{ name: "api", include: ["a/**"] }]), /SERVICES\[0\]\.pipeline/],
+    ["a pipeline name CodePipeline refuses", JSON.stringify([{ ...valid, pipeline: "pw api" }]), /SERVICES\[0\]\.pipeline: is not a CodePipeline name/],
+    ["no include glob", JSON.stringify([{ ...valid, include: [] }]), /SERVICES\[0\]\.include/],
+    ["an invalid glob", JSON.stringify([{ ...valid, exclude: ["/abs/**"] }]), /SERVICES\[0\]\.exclude\[0\]: "\/abs\/\*\*" is not a valid glob/],
+    ["two services with one pipeline", JSON.stringify([valid, { ...valid, name: "api2" }]), /SERVICES\[1\]\.pipeline: "pw-api" is the pipeline of an earlier service/],
+  ])("rejects %s with a PushRouterConfigError naming the field", (_name, json, message) => {
+    expect(() => parseServices(json)).toThrow(PushRouterConfigError);
+    expect(() => parseServices(json)).toThrow(message);
+  });
+});
+
+describe("the other variables", () => {
+  it("MAIN_BRANCH accepts a branch name or its full ref", () => {
+    expect(parseMainBranch("main")).toBe("main");
+    expect(parseMainBranch("refs/heads/release/2025")).toBe("release/2025");
+    expect(() => parseMainBranch("refs/tags/v1")).toThrow(/MAIN_BRANCH/);
+  });
+
+  it("GITHUB_REPOSITORY must be owner/name", () => {
+    expect(parseRepository("acme/mono")).toBe("acme/mono");
+    expect(() => parseRepository("https://github.com/acme/mono")).toThrow(/GITHUB_REPOSITORY/);
+  });
+
+  it("GITHUB_API_URL must be https, or http on a loopback address, so the token never travels in clear text", () => {
+    expect(parseGitHubApiUrl("https://github.example.com/api/v3/")).toBe("https://github.example.com/api/v3");
+    expect(parseGitHubApiUrl("http://127.0.0.1:8080")).toBe("http://127.0.0.1:8080");
+    expect(() => parseGitHubApiUrl("http://api.github.com")).toThrow(/clear text/);
+    expect(() => parseGitHubApiUrl("api.github.com")).toThrow(/GITHUB_API_URL/);
+  });
+});

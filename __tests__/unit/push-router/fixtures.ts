@@ -1,0 +1,65 @@
+import type { EventBridgeEvent } from "aws-lambda";
+import type { PushEvent } from "../../../functions/shared/events";
+import type { PushRouterConfig, ServiceRoute } from "../../../functions/push-router/config";
+
+/** A 40-hex commit id made of one repeated character. */
+export const sha = (char: string): string => char.repeat(40);
+export const ZERO = sha("0");
+export const BEFORE = sha("b");
+export const AFTER = sha("a");
+
+export const API: ServiceRoute = { name: "api", pipeline: "pw-api", include: ["services/api/**", "libs/shared/**"], exclude: ["**/*.md"] };
+export const WEB: ServiceRoute = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [] };
+export const INFRA: ServiceRoute = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [] };
+export const ALL_PIPELINES = ["pw-api", "pw-web", "pw-infra"];
+
+export const config: PushRouterConfig = {
+  services: [API, WEB, INFRA],
+  mainBranch: "main",
+  repository: "acme/mono",
+  sourceActionName: "Source",
+};
+
+export function push(overrides: Partial<PushEvent> = {}): PushEvent {
+  return {
+    deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    repository: "acme/mono",
+    ref: "refs/heads/main",
+    before: BEFORE,
+    after: AFTER,
+    forced: false,
+    created: false,
+    deleted: false,
+    changedFiles: ["services/api/src/handler.ts"],
+    truncated: false,
+    ...overrides,
+  };
+}
+
+export function busEvent(detail: unknown, id = "evt-1"): EventBridgeEvent<"push", unknown> {
+  return {
+    version: "0",
+    id,
+    "detail-type": "push",
+    source: "pipewright.github",
+    account: "111111111111",
+    time: "2025-01-01T00:00:00Z",
+    region: "eu-west-1",
+    resources: [],
+    detail,
+  };
+}
+
+/** A logger whose calls the tests read. */
+export function recordingLogger() {
+  return { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+}
+
+/** Every message a recording logger received at one level, with its attributes as JSON. */
+export function logged(fn: jest.Mock): string {
+  return fn.mock.calls.map((call: unknown[]) => call.map((part) => (typeof part === "string" ? part : JSON.stringify(part, errorReplacer))).join(" ")).join("\n");
+}
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message } : value;
+}

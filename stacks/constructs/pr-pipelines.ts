@@ -1,0 +1,133 @@
+import { Construct } from "constructs";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
+import { ArtifactStore } from "./artifact-store";
+import { BusConsumer } from "./bus-consumer";
+
+export interface PrPipelinesProps {
+  /** Prefix of every name, e.g. the project name. */
+  readonly namePrefix: string;
+  /** The GitHub bus the webhook fills. */
+  readonly bus: CloudwatchEventBus;
+  /** Artifact store: PR artifacts are deleted from it when a PR closes. */
+  readonly store: ArtifactStore;
+  /** The role every pipeline runs as; the function passes it to the clones. */
+  readonly pipelineRole: IamRole;
+  /** Names of the main pipelines cloned for each pull request. */
+  readonly servicePipelines: readonly string[];
+  /** ARN of the CodeConnections connection the source actions use. */
+  readonly connectionArn: string;
+  /** Stages acting in this account are never cloned. */
+  readonly prodAccountId: string;
+  /** The repository (owner/name). */
+  readonly repository: string;
+  /** Label that lets a pull request from a fork run. */
+  readonly forkLabel: string;
+  /** Dead-letter alarms go here. */
+  readonly alarmTopic: SnsTopic;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * Pipelines per pull request: a function on the GitHub bus that clones each
+ * service pipeline for an opened PR, re-runs it on pushes and deletes it and
+ * its artifacts on close, with PR state in a DynamoDB table.
+ */
+export class PrPipelines extends Construct {
+  readonly table: DynamodbTable;
+  readonly consumer: BusConsumer;
+
+  constructor(scope: Construct, id: string, props: PrPipelinesProps) {
+    super(scope, id);
+    if (props.servicePipelines.length === 0) throw new Error("PrPipelines: servicePipelines is empty; configure at least one service");
+    const { store } = props;
+    const arns = store.arns;
+
+    this.table = new DynamodbTable(this, "state", {
+      name: `${props.namePrefix}-pr-state`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      attribute: [{ name: "pk", type: "S" }],
+      ttl: { attributeName: "expiresAt", enabled: true },
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true, kmsKeyArn: store.key.arn },
+      deletionProtectionEnabled: true,
+    });
+
+    const mainPipelines = props.servicePipelines.map((name) => arns.regional("codepipeline", name));
+    const prPipelines = props.servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`));
+    this.consumer = new BusConsumer(this, "pr-pipelines", {
+      bus: props.bus,
+      eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.pullRequest] },
+      store,
+      alarmTopic: props.alarmTopic,
+      function: {
+        arns,
+        functionName: `${props.namePrefix}-pr-pipelines`,
+        entry: "functions/pr-pipelines/handler.ts",
+        description: "Creates, re-runs and deletes the pipelines of pull requests",
+        timeoutSeconds: 120,
+        memorySize: 512,
+        logRetentionDays: props.logRetentionDays,
+        // Bounds concurrent CodePipeline calls, which AWS rate-limits per account.
+        reservedConcurrency: 10,
+        environment: {
+          SERVICE_PIPELINES: JSON.stringify(props.servicePipelines),
+          PR_STATE_TABLE: this.table.name,
+          ARTIFACT_BUCKET: store.bucket.bucket,
+          PROD_ACCOUNT_ID: props.prodAccountId,
+          FORK_LABEL: props.forkLabel,
+          GITHUB_REPOSITORY: props.repository,
+        },
+        statements: [
+          { Sid: "ReadServicePipelines", Effect: "Allow", Action: "codepipeline:GetPipeline", Resource: mainPipelines },
+          {
+            Sid: "ManagePrPipelines",
+            Effect: "Allow",
+            Action: [
+              "codepipeline:CreatePipeline",
+              "codepipeline:DeletePipeline",
+              "codepipeline:GetPipeline",
+              "codepipeline:ListActionExecutions",
+              "codepipeline:ListPipelineExecutions",
+              "codepipeline:StartPipelineExecution",
+              "codepipeline:StopPipelineExecution",
+              "codepipeline:TagResource",
+            ],
+            Resource: prPipelines,
+          },
+          {
+            Sid: "PassPipelineRole",
+            Effect: "Allow",
+            Action: "iam:PassRole",
+            Resource: props.pipelineRole.arn,
+            Condition: { StringEquals: { "iam:PassedToService": "codepipeline.amazonaws.com" } },
+          },
+          {
+            Sid: "UseGitHubConnection",
+            Effect: "Allow",
+            Action: ["codeconnections:PassConnection", "codestar-connections:PassConnection"],
+            Resource: props.connectionArn,
+          },
+          { Sid: "ListArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: store.bucket.arn },
+          {
+            Sid: "DeletePrArtifacts",
+            Effect: "Allow",
+            Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            Resource: arns.objects(store.bucket.bucket),
+          },
+          {
+            Sid: "PrState",
+            Effect: "Allow",
+            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            Resource: this.table.arn,
+          },
+        ],
+      },
+    });
+    store.grantKeyUseVia("PrPipelinesState", [this.consumer.lambda.role], ["dynamodb"]);
+  }
+}

@@ -1,0 +1,89 @@
+import { Construct } from "constructs";
+import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
+import { ArtifactStore } from "./artifact-store";
+import { BusConsumer } from "./bus-consumer";
+
+/** A service as the router sees it: its pipeline and its path filters. */
+export interface RoutedService {
+  readonly name: string;
+  readonly pipeline: string;
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+export interface PushRouterProps {
+  /** Prefix of every name, e.g. the project name. */
+  readonly namePrefix: string;
+  /** The GitHub bus the webhook fills. */
+  readonly bus: CloudwatchEventBus;
+  /** Encrypts the GitHub token secret and the dead-letter queue. */
+  readonly store: ArtifactStore;
+  readonly services: readonly RoutedService[];
+  /** Pushes to this branch start pipelines. */
+  readonly mainBranch: string;
+  /** The repository (owner/name). */
+  readonly repository: string;
+  /** Name of the source action the pipelines pin to the pushed commit. @default "Source" */
+  readonly sourceActionName?: string;
+  /** Dead-letter alarms go here. */
+  readonly alarmTopic: SnsTopic;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * Monorepo routing: a function on the GitHub bus that starts, for a push to
+ * the main branch, only the pipelines whose path filters match the change,
+ * each pinned to the pushed commit.
+ */
+export class PushRouter extends Construct {
+  /** Optional GitHub token for the compare API when a push lists too few files. */
+  readonly tokenSecret: SecretsmanagerSecret;
+  readonly consumer: BusConsumer;
+
+  constructor(scope: Construct, id: string, props: PushRouterProps) {
+    super(scope, id);
+    if (props.services.length === 0) throw new Error("PushRouter: services is empty; configure at least one service");
+    const { store } = props;
+    this.tokenSecret = new SecretsmanagerSecret(this, "github-token", {
+      name: `${props.namePrefix}/github-token`,
+      description: "Optional read-only GitHub token (contents:read) for the compare API. Without a value, large pushes start every pipeline.",
+      kmsKeyId: store.key.arn,
+      recoveryWindowInDays: 7,
+    });
+    this.consumer = new BusConsumer(this, "push-router", {
+      bus: props.bus,
+      eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.push] },
+      store,
+      alarmTopic: props.alarmTopic,
+      function: {
+        arns: store.arns,
+        functionName: `${props.namePrefix}-push-router`,
+        entry: "functions/push-router/handler.ts",
+        description: "Starts the pipelines whose path filters match a push to the main branch",
+        timeoutSeconds: 60,
+        memorySize: 256,
+        logRetentionDays: props.logRetentionDays,
+        environment: {
+          SERVICES: JSON.stringify(props.services),
+          MAIN_BRANCH: props.mainBranch,
+          GITHUB_REPOSITORY: props.repository,
+          SOURCE_ACTION_NAME: props.sourceActionName ?? "Source",
+          GITHUB_TOKEN_SECRET_ARN: this.tokenSecret.arn,
+        },
+        statements: [
+          {
+            Sid: "StartServicePipelines",
+            Effect: "Allow",
+            Action: "codepipeline:StartPipelineExecution",
+            Resource: props.services.map((s) => store.arns.regional("codepipeline", s.pipeline)),
+          },
+          { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: this.tokenSecret.arn },
+        ],
+      },
+    });
+    store.grantKeyUseVia("PushRouterToken", [this.consumer.lambda.role], ["secretsmanager"]);
+  }
+}
