@@ -1,0 +1,73 @@
+/** Jest helpers for tests that run against the AWS emulator (sandbox/emulator.ts). */
+import { Emulator, EMULATOR_REGION, EmulatorOptions, MOTO_ACCOUNT_HEADER, startEmulator } from "../../sandbox/emulator";
+
+/**
+ * Starts one emulator for the enclosing describe block and stops it afterwards, even when
+ * tests fail. Returns a getter, because the emulator exists only once beforeAll has run.
+ */
+export function useEmulator(options?: EmulatorOptions): () => Emulator {
+  let emulator: Emulator | undefined;
+  beforeAll(async () => {
+    emulator = await startEmulator(options);
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+  return () => {
+    if (!emulator) throw new Error("The AWS emulator is not running: did beforeAll fail?");
+    return emulator;
+  };
+}
+
+export interface RawCall {
+  /** Signing name, which moto routes by, e.g. "codedeploy" or "iam". */
+  service: string;
+  accountId?: string;
+  region?: string;
+}
+
+export interface RawResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * Calls an AWS JSON-protocol operation for which no SDK client is installed.
+ * moto routes by the credential scope of the Authorization header and checks no
+ * signature (unless IAM checks are on), so a well-formed unsigned header is enough.
+ */
+export function callJsonApi(
+  emulator: Pick<Emulator, "endpoint">,
+  call: RawCall & { target: string; input: object },
+): Promise<RawResponse> {
+  return post(emulator, call, "application/x-amz-json-1.1", JSON.stringify(call.input), {
+    "X-Amz-Target": call.target,
+  });
+}
+
+/** Calls an AWS query-protocol operation (e.g. IAM CreateRole) for which no SDK client is installed. */
+export function callQueryApi(
+  emulator: Pick<Emulator, "endpoint">,
+  call: RawCall & { action: string; version: string; params: Record<string, string> },
+): Promise<RawResponse> {
+  const body = new URLSearchParams({ Action: call.action, Version: call.version, ...call.params });
+  return post(emulator, call, "application/x-www-form-urlencoded", body.toString(), {});
+}
+
+async function post(
+  emulator: Pick<Emulator, "endpoint">,
+  call: RawCall,
+  contentType: string,
+  body: string,
+  extraHeaders: Record<string, string>,
+): Promise<RawResponse> {
+  const scope = `testing/20240101/${call.region ?? EMULATOR_REGION}/${call.service}/aws4_request`;
+  const headers: Record<string, string> = {
+    "Content-Type": contentType,
+    Authorization: `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=host, Signature=0`,
+    ...extraHeaders,
+  };
+  if (call.accountId) headers[MOTO_ACCOUNT_HEADER] = call.accountId;
+  const response = await fetch(`${emulator.endpoint}/`, { method: "POST", headers, body });
+  return { status: response.status, body: await response.text() };
+}

@@ -1,0 +1,115 @@
+"""pipewright's AWS emulator: moto's server, patched for pipewright's tests.
+
+Usage: python3 sandbox/emulator/server.py [--port N] [--log-requests] [--exit-on-stdin-eof]
+
+Serves on 127.0.0.1 and prints one line, `EMULATOR_READY port=<n>`, once it
+answers HTTP. `--port 0` (the default) lets the OS pick a free port.
+"""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import urllib.request
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Keep the source tree clean: no __pycache__ next to these modules.
+sys.dont_write_bytecode = True
+
+try:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import BaseWSGIServer, make_server
+except ImportError as error:
+    sys.exit(f"moto's server is not installed ({error}). Fix: pip install 'moto[server]'")
+
+import epoch_timestamps
+import lifecycle_hooks
+import pipeline_api
+
+READY_LINE = "EMULATOR_READY port={port}"
+HEALTH_PATH = "/pipewright/health"
+LIFECYCLE_HOOK_STATUSES_PATH = "/pipewright/lifecycle-hook-statuses"
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
+    parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="exit when stdin closes, so the server dies with the process that started it",
+    )
+    return parser.parse_args(argv)
+
+
+def install_patches() -> None:
+    """Must run before the first request: moto builds its service apps lazily."""
+    epoch_timestamps.install()
+    pipeline_api.install()
+    lifecycle_hooks.install()
+
+
+def json_response(start_response: Callable[..., Any], payload: Any) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
+    """Serve the emulator's own GET endpoints; pass everything else to moto."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET":
+            path = environ.get("PATH_INFO", "")
+            if path == HEALTH_PATH:
+                return json_response(start_response, {"status": "ok"})
+            if path == LIFECYCLE_HOOK_STATUSES_PATH:
+                return json_response(start_response, {"lifecycleHookStatuses": lifecycle_hooks.recorded_statuses()})
+        return moto_app(environ, start_response)
+
+    return app
+
+
+def announce_when_answering(port: int) -> None:
+    """Print the readiness line only after a real HTTP round trip succeeds."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=10) as response:
+        response.read()
+    print(READY_LINE.format(port=port), flush=True)
+
+
+def exit_when_stdin_closes(server: BaseWSGIServer) -> None:
+    """The launcher holds our stdin open; EOF means it has gone, so stop serving."""
+    sys.stdin.read()
+    server.shutdown()
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    if not args.log_requests:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    install_patches()
+
+    app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    # SIGTERM (the launcher's stop) must end serve_forever() like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    threading.Thread(target=announce_when_answering, args=(server.server_port,), daemon=True).start()
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=exit_when_stdin_closes, args=(server,), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
