@@ -47,7 +47,9 @@ export function resourcesOf(stack: SynthesizedStack, type: string): Record<strin
  * ids are part of the contract: renaming one replaces the resource.
  */
 export function resourceAt(stack: SynthesizedStack, type: string, constructPath: string): Record<string, any> {
-  const logicalPrefix = constructPath.replace(/\//g, "_");
+  // cdktf drops a path component that repeats its parent's (`a/a/b` becomes `a_b`).
+  const parts = constructPath.split("/").filter((part, i, all) => i === 0 || part !== all[i - 1]);
+  const logicalPrefix = parts.join("_");
   const found = Object.entries(stack.resource?.[type] ?? {}).filter(([name]) => new RegExp(`^${logicalPrefix}_[0-9A-F]{8}$`).test(name));
   if (found.length !== 1) throw new Error(`expected one ${type} at ${constructPath}, found ${found.length}`);
   return found[0][1] as Record<string, any>;

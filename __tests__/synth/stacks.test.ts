@@ -17,8 +17,9 @@ describe("platform stacks", () => {
 
   it.each(ids)("the %s stack hard-codes no partition and no Region outside its provider", (id) => {
     const { provider: _provider, terraform: _terraform, ...rest } = stacks[id];
-    // ARNs given in the configuration (the provisioning roles) are the user's to write.
-    const configured = ids.map((account) => config.accounts[account].provisioningRoleArn);
+    // ARNs given in the configuration (provisioning roles, the connection) are the user's to write.
+    const connection = config.github.connection;
+    const configured = [...ids.map((account) => config.accounts[account].provisioningRoleArn), "arn" in connection ? connection.arn : ""];
     const text = configured.reduce((t, arn) => t.split(arn).join("<configured>"), JSON.stringify(rest));
     expect(text.match(/arn:aws(-cn|-us-gov)?:[^"\\]*/g)).toBeNull();
     // The Region may appear in names derived from configuration, never as an ARN's Region field.

@@ -1,0 +1,67 @@
+import { resourceAt, statement, synthPlatform } from "../support/synth";
+
+describe("pr-pipelines and push-router on the GitHub bus", () => {
+  const { build } = synthPlatform();
+  const consumers = [
+    ["pr-pipelines/pr-pipelines", "pull_request"],
+    ["push-router/push-router", "push"],
+  ] as const;
+
+  it.each(consumers)("%s receives only %s events of the GitHub bus", (path, detailType) => {
+    const rule = resourceAt(build, "aws_cloudwatch_event_rule", `${path}/rule`);
+    expect(JSON.parse(rule.event_pattern)).toEqual({ source: ["pipewright.github"], "detail-type": [detailType] });
+    expect(rule.event_bus_name).toMatch(/aws_cloudwatch_event_bus\.webhook_bus_\w+\.name/);
+  });
+
+  it.each(consumers)("%s retries, then dead-letters into an encrypted queue that raises an alarm", (path) => {
+    const target = resourceAt(build, "aws_cloudwatch_event_target", `${path}/target`);
+    expect(target.retry_policy).toEqual({ maximum_retry_attempts: 8, maximum_event_age_in_seconds: 3600 });
+    expect(target.dead_letter_config.arn).toMatch(/aws_sqs_queue\.\S+_dlq_\w+\.arn/);
+    const queue = resourceAt(build, "aws_sqs_queue", `${path}/dlq`);
+    expect(queue.kms_master_key_id).toMatch(/aws_kms_key\.artifact-store_key_\w+\.arn/);
+    const alarm = resourceAt(build, "aws_cloudwatch_metric_alarm", `${path}/dlq-alarm`);
+    expect(alarm).toMatchObject({ metric_name: "ApproximateNumberOfMessagesVisible", threshold: 0, comparison_operator: "GreaterThanThreshold" });
+    expect(alarm.alarm_actions[0]).toMatch(/aws_sns_topic\.alerts_topic_\w+\.arn/);
+  });
+
+  it.each(consumers)("%s may be invoked and dead-lettered only for its own rule", (path) => {
+    const permission = resourceAt(build, "aws_lambda_permission", `${path}/invoke`);
+    const ruleArn = expect.stringMatching(/^\$\{aws_cloudwatch_event_rule\.\S+_rule_\w+\.arn\}$/);
+    expect(permission).toMatchObject({ principal: "events.amazonaws.com", source_arn: ruleArn });
+    const queuePolicy = resourceAt(build, "aws_sqs_queue_policy", `${path}/dlq-policy`).policy;
+    expect(statement(queuePolicy, "RuleDeadLetters").Condition.ArnEquals["aws:SourceArn"]).toEqual(ruleArn);
+  });
+
+  it("scopes the PR function to the service pipelines and their -pr- clones, and passes only the pipeline role", () => {
+    const policy = resourceAt(build, "aws_iam_role_policy", "pr-pipelines/pr-pipelines/function/policy").policy;
+    const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:codepipeline:\${data.aws_region.region.name}:111111111111:${name}`;
+    expect(statement(policy, "ReadServicePipelines").Resource).toEqual([arn("pipewright-orders"), arn("pipewright-payments")]);
+    expect(statement(policy, "ManagePrPipelines").Resource).toEqual([arn("pipewright-orders-pr-*"), arn("pipewright-payments-pr-*")]);
+    expect(statement(policy, "PassPipelineRole")).toMatchObject({
+      Resource: expect.stringMatching(/aws_iam_role\.pipeline-roles_pipeline_\w+\.arn/),
+      Condition: { StringEquals: { "iam:PassedToService": "codepipeline.amazonaws.com" } },
+    });
+    expect(statement(policy, "DeletePrArtifacts").Resource).toMatch(/^arn:\S+:s3:::\$\{aws_s3_bucket\.artifact-store_bucket_\w+\.bucket\}\/\*$/);
+  });
+
+  it("keeps PR state in a table with TTL, point-in-time recovery and the platform key", () => {
+    const table = resourceAt(build, "aws_dynamodb_table", "pr-pipelines/state");
+    expect(table).toMatchObject({
+      hash_key: "pk",
+      ttl: { attribute_name: "expiresAt", enabled: true },
+      point_in_time_recovery: { enabled: true },
+      server_side_encryption: { enabled: true },
+    });
+  });
+
+  it("lets the push router start only the service pipelines, and hands it the routing table", () => {
+    const policy = resourceAt(build, "aws_iam_role_policy", "push-router/push-router/function/policy").policy;
+    expect(statement(policy, "StartServicePipelines").Resource).toHaveLength(2);
+    const fn = resourceAt(build, "aws_lambda_function", "push-router/push-router/function/function");
+    expect(JSON.parse(fn.environment.variables.SERVICES)).toEqual([
+      { name: "orders", pipeline: "pipewright-orders", include: ["services/orders/**", "libs/shared/**"], exclude: ["**/*.md"] },
+      { name: "payments", pipeline: "pipewright-payments", include: ["services/payments/**", "libs/shared/**"], exclude: ["**/*.md"] },
+    ]);
+    expect(fn.environment.variables.MAIN_BRANCH).toBe("main");
+  });
+});

@@ -1,0 +1,57 @@
+import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
+import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
+import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
+import { resourceAt, resourcesOf, statement, statementsOf, synthPlatform } from "../support/synth";
+
+describe("WebhookIntake in the build stack", () => {
+  const { build } = synthPlatform();
+  const text = JSON.stringify(build);
+
+  it("routes POST /webhook of an HTTP API to the webhook function with payload format 2.0", () => {
+    expect(text).toHaveResourceWithProperties(Apigatewayv2Route, { route_key: "POST /webhook" });
+    expect(text).toHaveResourceWithProperties(Apigatewayv2Integration, {
+      integration_type: "AWS_PROXY",
+      payload_format_version: "2.0",
+      integration_uri: expect.stringMatching(/aws_lambda_function\.webhook_function_\w+\.invoke_arn/),
+    });
+  });
+
+  it("logs access and throttles the default route", () => {
+    const stage = resourceAt(build, "aws_apigatewayv2_stage", "webhook/stage");
+    expect(stage.default_route_settings).toEqual({ throttling_burst_limit: 100, throttling_rate_limit: 50 });
+    expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group\.webhook_access-logs_\w+\.arn/);
+    expect(JSON.parse(stage.access_log_settings.format)).toHaveProperty("status", "$context.status");
+  });
+
+  it("lets only this API's POST /webhook route invoke the function", () => {
+    const permission = resourceAt(build, "aws_lambda_permission", "webhook/invoke");
+    expect(permission.principal).toBe("apigateway.amazonaws.com");
+    expect(permission.source_arn).toMatch(/^\$\{aws_apigatewayv2_api\.webhook_api_\w+\.execution_arn\}\/\*\/POST\/webhook$/);
+  });
+
+  it("keeps the secret in Secrets Manager, out of the environment, encrypted with the platform key", () => {
+    const fn = resourceAt(build, "aws_lambda_function", "webhook/function/function");
+    expect(Object.keys(fn.environment.variables).sort()).toEqual(["EVENT_BUS_NAME", "GITHUB_REPOSITORY", "NODE_OPTIONS", "WEBHOOK_SECRET_ARN"]);
+    const secret = resourceAt(build, "aws_secretsmanager_secret", "webhook/secret");
+    expect(secret.kms_key_id).toMatch(/aws_kms_key\.artifact-store_key_\w+\.arn/);
+    expect(resourcesOf(build, "aws_secretsmanager_secret_version")).toEqual([]);
+  });
+
+  it("archives the GitHub bus for replay", () => {
+    expect(text).toHaveResourceWithProperties(CloudwatchEventArchive, {
+      name: "pipewright-github",
+      retention_days: 30,
+      event_source_arn: expect.stringMatching(/aws_cloudwatch_event_bus\.webhook_bus_\w+\.arn/),
+    });
+  });
+
+  it("may put events on its bus and read its secret, nothing else", () => {
+    const policy = resourceAt(build, "aws_iam_role_policy", "webhook/function/policy").policy;
+    expect(statementsOf(policy).map((s: any) => s.Sid)).toEqual(["OwnLogs", "Traces", "PutGitHubEvents", "ReadWebhookSecret"]);
+    expect(statement(policy, "PutGitHubEvents").Resource).toMatch(/aws_cloudwatch_event_bus\.webhook_bus_\w+\.arn/);
+    const key = resourceAt(build, "aws_kms_key", "artifact-store/key").policy;
+    expect(statement(key, "WebhookSecret").Condition).toEqual({
+      StringEquals: { "kms:ViaService": ["secretsmanager.${data.aws_region.region.name}.amazonaws.com"] },
+    });
+  });
+});

@@ -1,0 +1,223 @@
+import type { ActionDeclaration, PipelineDeclaration, StageDeclaration } from "@aws-sdk/client-codepipeline";
+import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
+import { PipelineCloneError } from "../../../functions/pr-pipelines/errors";
+import { DEV_ACCOUNT, HEAD_SHA, mainPipelineV1, mainPipelineV2, PROD_ACCOUNT, pullRequest, REPOSITORY } from "./support/fixtures";
+
+const options = { prodAccountId: PROD_ACCOUNT, repository: REPOSITORY };
+const pr = pullRequest({ number: 7, headRef: "feature/login" });
+
+function stage(declaration: PipelineDeclaration, name: string): StageDeclaration {
+  const found = declaration.stages?.find((candidate) => candidate.name === name);
+  if (found === undefined) throw new Error(`no stage ${name}`);
+  return found;
+}
+
+function action(declaration: PipelineDeclaration, stageName: string, actionName: string): ActionDeclaration {
+  const found = stage(declaration, stageName).actions?.find((candidate) => candidate.name === actionName);
+  if (found === undefined) throw new Error(`no action ${stageName}/${actionName}`);
+  return found;
+}
+
+describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
+  const original = mainPipelineV2("orders");
+  const pristine = structuredClone(original);
+  const clone = clonePipelineForPullRequest(original, pr, options);
+  const { pipeline } = clone;
+
+  it("does not modify its input", () => {
+    expect(original).toEqual(pristine);
+  });
+
+  it("names the clone after the pull request, as a V2 SUPERSEDED pipeline without triggers or version", () => {
+    expect(pipeline.name).toBe("pipewright-orders-pr-7");
+    expect(pipeline.pipelineType).toBe("V2");
+    expect(pipeline.executionMode).toBe("SUPERSEDED");
+    expect(pipeline).not.toHaveProperty("triggers");
+    expect(pipeline).not.toHaveProperty("version");
+  });
+
+  it("keeps the role, artifact store and variables", () => {
+    expect(pipeline.roleArn).toBe(original.roleArn);
+    expect(pipeline.artifactStore).toEqual(original.artifactStore);
+    expect(pipeline.variables).toEqual(original.variables);
+  });
+
+  it("removes the prod stage, with a reason, and keeps the others in order", () => {
+    expect(pipeline.stages?.map((candidate) => candidate.name)).toEqual(["Source", "Build", "Dev"]);
+    expect(clone.removedStages).toEqual([{ name: "Prod", reason: expect.stringContaining("prod") }]);
+    expect(JSON.stringify(pipeline)).not.toContain(PROD_ACCOUNT);
+  });
+
+  it("points the source action at the full head branch, without change detection, keeping its other settings", () => {
+    const source = action(pipeline, "Source", "Source");
+    expect(source.configuration).toEqual({
+      ...action(original, "Source", "Source").configuration,
+      BranchName: "feature/login",
+      DetectChanges: "false",
+    });
+    expect(source.namespace).toBe("SourceVariables");
+    expect(source.outputArtifacts).toEqual([{ name: "SourceArtifact" }]);
+    expect(clone.sourceActionNames).toEqual(["Source"]);
+  });
+
+  it("copies build stages field by field, stage conditions included", () => {
+    expect(stage(pipeline, "Build")).toEqual(stage(original, "Build"));
+    expect(stage(pipeline, "Dev").onFailure).toEqual({ result: "ROLLBACK" });
+  });
+
+  it("deploys a preview stack in dev instead of the dev stack, keeping every other action field", () => {
+    for (const name of ["CreateChangeSet", "ExecuteChangeSet"]) {
+      const cloned = action(pipeline, "Dev", name);
+      const base = action(original, "Dev", name);
+      expect(cloned.configuration?.StackName).toBe("pipewright-orders-pr-7");
+      expect({ ...cloned, configuration: { ...cloned.configuration, StackName: "x" } }).toEqual({
+        ...base,
+        configuration: { ...base.configuration, StackName: "x" },
+      });
+      expect(cloned.roleArn).toBe(`arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`);
+    }
+    expect(clone.previewStacks).toEqual([
+      {
+        stackName: "pipewright-orders-pr-7",
+        stageName: "Dev",
+        actionName: "CreateChangeSet",
+        actionRoleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`,
+        cloudFormationRoleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-cfn-exec`,
+        region: "eu-west-1",
+      },
+    ]);
+  });
+
+  it("tags the clone with repository, pull request, head commit and base pipeline", () => {
+    expect(clone.tags).toEqual([
+      { key: PR_TAG_KEYS.repository, value: REPOSITORY },
+      { key: PR_TAG_KEYS.pullRequest, value: "7" },
+      { key: PR_TAG_KEYS.headSha, value: HEAD_SHA },
+      { key: PR_TAG_KEYS.basePipeline, value: "pipewright-orders" },
+    ]);
+  });
+
+  it("copies fields it does not know about", () => {
+    const future = structuredClone(original) as PipelineDeclaration & { futureSetting?: unknown };
+    future.futureSetting = { enabled: true };
+    (future.stages?.[1]?.actions?.[0] as ActionDeclaration & { futureActionSetting?: string }).futureActionSetting = "kept";
+    const result = clonePipelineForPullRequest(future, pr, options).pipeline as typeof future;
+    expect(result.futureSetting).toEqual({ enabled: true });
+    expect((result.stages?.[1]?.actions?.[0] as { futureActionSetting?: string }).futureActionSetting).toBe("kept");
+  });
+});
+
+describe("clonePipelineForPullRequest with a V1 main pipeline", () => {
+  const original = mainPipelineV1();
+  const pristine = structuredClone(original);
+  const { pipeline, removedStages, sourceActionNames } = clonePipelineForPullRequest(original, pr, options);
+
+  it("produces a V2 SUPERSEDED pipeline and leaves the input alone", () => {
+    expect(pipeline.pipelineType).toBe("V2");
+    expect(pipeline.executionMode).toBe("SUPERSEDED");
+    expect(pipeline).not.toHaveProperty("version");
+    expect(original).toEqual(pristine);
+  });
+
+  it("keeps cross-Region artifact stores", () => {
+    expect(pipeline.artifactStores).toEqual(original.artifactStores);
+    expect(pipeline).not.toHaveProperty("artifactStore");
+  });
+
+  it("removes a stage that deploys with a prod-account role even when its name does not say prod", () => {
+    expect(pipeline.stages?.map((candidate) => candidate.name)).toEqual(["Source", "Build", "DeployDev"]);
+    expect(removedStages).toEqual([{ name: "DeployLive", reason: expect.stringContaining(PROD_ACCOUNT) }]);
+  });
+
+  it("rewrites the branch and the stack name", () => {
+    expect(action(pipeline, "Source", "Checkout").configuration?.BranchName).toBe("feature/login");
+    expect(action(pipeline, "DeployDev", "Deploy").configuration?.StackName).toBe("orders-pr-7");
+    expect(sourceActionNames).toEqual(["Checkout"]);
+  });
+});
+
+describe("what a pull request pipeline may not keep", () => {
+  function withStages(...extra: StageDeclaration[]): PipelineDeclaration {
+    const base = mainPipelineV2();
+    return { ...base, stages: [...(base.stages ?? []).filter((candidate) => candidate.name !== "Prod"), ...extra] };
+  }
+  const approval = { category: "Approval", owner: "AWS", provider: "Manual", version: "1" } as const;
+  const build = { category: "Build", owner: "AWS", provider: "CodeBuild", version: "1" } as const;
+
+  it("removes a stage holding a manual approval whatever its name", () => {
+    const declaration = withStages({ name: "Gate", actions: [{ name: "Approve", actionTypeId: approval }] });
+    const result = clonePipelineForPullRequest(declaration, pr, options);
+    expect(result.removedStages.map((removed) => removed.name)).toEqual(["Gate"]);
+  });
+
+  it("removes a stage whose name says prod even when its actions look harmless", () => {
+    const declaration = withStages({ name: "preprod-smoke", actions: [{ name: "Smoke", actionTypeId: build, configuration: { ProjectName: "smoke" } }] });
+    const result = clonePipelineForPullRequest(declaration, pr, options);
+    expect(result.removedStages).toEqual([{ name: "preprod-smoke", reason: expect.stringContaining("looks like prod") }]);
+  });
+
+  it("removes a stage that names the prod account id outside an ARN, e.g. a StackSet target", () => {
+    const declaration = withStages({
+      name: "Fleet",
+      actions: [
+        {
+          name: "StackSet",
+          actionTypeId: { category: "Deploy", owner: "AWS", provider: "CloudFormationStackSet", version: "1" },
+          configuration: { StackSetName: "baseline", DeploymentTargets: `${DEV_ACCOUNT},${PROD_ACCOUNT}` },
+        },
+      ],
+    });
+    expect(clonePipelineForPullRequest(declaration, pr, options).removedStages.map((removed) => removed.name)).toEqual(["Fleet"]);
+  });
+
+  it("also removes later stages that need an artifact or variables only a removed stage produced", () => {
+    const declaration = withStages(
+      {
+        name: "Release",
+        actions: [
+          {
+            name: "Publish",
+            actionTypeId: build,
+            roleArn: `arn:aws:iam::${PROD_ACCOUNT}:role/publisher`,
+            namespace: "ReleaseVariables",
+            outputArtifacts: [{ name: "ReleaseNotes" }],
+          },
+        ],
+      },
+      { name: "Announce", actions: [{ name: "Post", actionTypeId: build, inputArtifacts: [{ name: "ReleaseNotes" }] }] },
+      { name: "Record", actions: [{ name: "Log", actionTypeId: build, configuration: { ProjectName: "log", PrimarySource: "#{ReleaseVariables.Version}" } }] },
+      { name: "Lint", actions: [{ name: "Lint", actionTypeId: build, inputArtifacts: [{ name: "SourceArtifact" }] }] },
+    );
+    const result = clonePipelineForPullRequest(declaration, pr, options);
+    expect(result.removedStages.map((removed) => removed.name)).toEqual(["Release", "Announce", "Record"]);
+    expect(result.pipeline.stages?.map((candidate) => candidate.name)).toEqual(["Source", "Build", "Dev", "Lint"]);
+  });
+
+  it("refuses a main pipeline with nothing left but its source", () => {
+    const declaration: PipelineDeclaration = {
+      ...mainPipelineV2(),
+      stages: [mainPipelineV2().stages?.[0] as StageDeclaration, { name: "Production", actions: [{ name: "Approve", actionTypeId: approval }] }],
+    };
+    expect(() => clonePipelineForPullRequest(declaration, pr, options)).toThrow(PipelineCloneError);
+  });
+
+  it("refuses a main pipeline without a connection source for the repository", () => {
+    expect(() => clonePipelineForPullRequest(mainPipelineV2(), pr, { ...options, repository: "someone-else/other" })).toThrow(
+      /no CodeStarSourceConnection source action for repository someone-else\/other/,
+    );
+  });
+
+  it("refuses two stacks that would share one preview stack", () => {
+    const declaration = mainPipelineV2();
+    const dev = declaration.stages?.[2]?.actions?.[1];
+    if (dev?.configuration === undefined) throw new Error("fixture changed");
+    dev.configuration.StackName = "pipewright-orders";
+    expect(() => clonePipelineForPullRequest(declaration, pr, options)).toThrow(/would both become preview stack "pipewright-orders-pr-7"/);
+  });
+});
+
+describe("previewStacksOf", () => {
+  it("lists each CloudFormation stack once", () => {
+    expect(previewStacksOf(mainPipelineV2()).map((stack) => stack.stackName)).toEqual(["pipewright-orders-dev", "pipewright-orders-prod"]);
+  });
+});

@@ -1,0 +1,51 @@
+import { parseConfig, type PrPipelinesEnvironment } from "../../../functions/pr-pipelines/config";
+import { InvalidConfigurationError } from "../../../functions/pr-pipelines/errors";
+import { MissingEnvironmentError } from "../../../functions/shared/env";
+
+const environment: PrPipelinesEnvironment = {
+  SERVICE_PIPELINES: '["pipewright-orders","pipewright-payments"]',
+  PR_STATE_TABLE: "pipewright-pr-state",
+  ARTIFACT_BUCKET: "pipewright-artifacts-111111111111-eu-west-1",
+  PROD_ACCOUNT_ID: "333333333333",
+  FORK_LABEL: "safe-to-test",
+  GITHUB_REPOSITORY: "example-org/shop",
+};
+
+describe("parseConfig", () => {
+  it("reads a valid environment", () => {
+    expect(parseConfig(environment)).toEqual({
+      servicePipelines: ["pipewright-orders", "pipewright-payments"],
+      stateTable: "pipewright-pr-state",
+      artifactBucket: "pipewright-artifacts-111111111111-eu-west-1",
+      prodAccountId: "333333333333",
+      forkLabel: "safe-to-test",
+      repository: "example-org/shop",
+    });
+  });
+
+  it.each([
+    ["SERVICE_PIPELINES", "pipewright-orders", /SERVICE_PIPELINES is invalid: not JSON/],
+    ["SERVICE_PIPELINES", "[]", /at least one pipeline/],
+    ["SERVICE_PIPELINES", '["a","a"]', /unique/],
+    ["SERVICE_PIPELINES", '["has space"]', /\[0\] a pipeline name/],
+    ["PROD_ACCOUNT_ID", "3333", /PROD_ACCOUNT_ID is invalid: an AWS account id is 12 digits/],
+    ["GITHUB_REPOSITORY", "shop", /GITHUB_REPOSITORY is invalid: expected owner\/name/],
+  ])("names the variable and the problem when %s is %s", (variable, value, message) => {
+    const parse = () => parseConfig({ ...environment, [variable]: value });
+    expect(parse).toThrow(InvalidConfigurationError);
+    expect(parse).toThrow(message);
+  });
+});
+
+describe("handler", () => {
+  it("reads the environment on the first event, not at import", async () => {
+    const saved = process.env.SERVICE_PIPELINES;
+    delete process.env.SERVICE_PIPELINES;
+    try {
+      const { handler } = await import("../../../functions/pr-pipelines/handler");
+      await expect(handler({} as never)).rejects.toBeInstanceOf(MissingEnvironmentError);
+    } finally {
+      if (saved !== undefined) process.env.SERVICE_PIPELINES = saved;
+    }
+  });
+});

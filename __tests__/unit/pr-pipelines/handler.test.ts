@@ -1,0 +1,374 @@
+import {
+  CodePipelineClient,
+  CreatePipelineCommand,
+  DeletePipelineCommand,
+  StartPipelineExecutionCommand,
+  StopPipelineExecutionCommand,
+  type CreatePipelineInput,
+  type StartPipelineExecutionInput,
+  type StopPipelineExecutionInput,
+} from "@aws-sdk/client-codepipeline";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client, type DeleteObjectsCommandInput, type ListObjectVersionsCommandInput } from "@aws-sdk/client-s3";
+import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
+import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
+import { BasePipelineNotFoundError, InvalidEventError, PullRequestPipelineError } from "../../../functions/pr-pipelines/errors";
+import { makeHandler } from "../../../functions/pr-pipelines/handler";
+import { clientRequestToken } from "../../../functions/pr-pipelines/names";
+import type { PreviewStackCleanupRequest } from "../../../functions/pr-pipelines/preview-stacks";
+import { DynamoPrStateStore } from "../../../functions/pr-pipelines/state";
+import type { PullRequestEvent } from "../../../functions/shared/events";
+import { FakeAws, REGION, throttling } from "./support/fake-aws";
+import {
+  ARTIFACT_BUCKET,
+  busEvent,
+  config,
+  HEAD_SHA,
+  mainPipelineV2,
+  memoryLogger,
+  NEXT_SHA,
+  PROD_ACCOUNT,
+  pullRequest,
+  REPOSITORY,
+} from "./support/fixtures";
+
+const NOW = new Date("2025-05-01T10:00:05Z");
+const PR_PIPELINES = ["pipewright-orders-pr-7", "pipewright-payments-pr-7"];
+
+let aws: FakeAws;
+
+beforeEach(() => {
+  aws = new FakeAws(config.stateTable);
+  aws.addPipeline(mainPipelineV2("orders"));
+  aws.addPipeline(mainPipelineV2("payments"));
+});
+afterEach(() => aws.restore());
+
+function setup() {
+  const logger = memoryLogger();
+  const cleanupRequests: PreviewStackCleanupRequest[] = [];
+  const handle = makeHandler({
+    pipelines: new CodePipelineGateway(new CodePipelineClient({ region: REGION })),
+    artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
+    state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
+    config,
+    logger,
+    previewStacks: {
+      async deletePreviewStacks(request) {
+        cleanupRequests.push(request);
+      },
+    },
+    now: () => NOW,
+  });
+  return { handle: (detail: PullRequestEvent) => handle(busEvent(detail)), raw: handle, logger, cleanupRequests };
+}
+
+function stateItem(number = 7) {
+  return aws.table.get(`PR#${REPOSITORY}#${number}`);
+}
+
+function codePipelineWrites(): number {
+  return [CreatePipelineCommand, StartPipelineExecutionCommand, StopPipelineExecutionCommand, DeletePipelineCommand].reduce(
+    (total, command) => total + aws.sent(command as never).length,
+    0,
+  );
+}
+
+describe("opened", () => {
+  it("clones every service pipeline, runs it pinned to the head commit and abandons the automatic execution", async () => {
+    const { handle } = setup();
+    const result = await handle(pullRequest({ action: "opened" }));
+
+    expect(result.outcome).toBe("ran");
+    const created = aws.sent<CreatePipelineInput>(CreatePipelineCommand);
+    expect(created.map((input) => input.pipeline?.name)).toEqual(PR_PIPELINES);
+    for (const input of created) {
+      expect(input.pipeline).toMatchObject({ pipelineType: "V2", executionMode: "SUPERSEDED" });
+      expect(input.pipeline?.stages?.map((stage) => stage.name)).toEqual(["Source", "Build", "Dev"]);
+      expect(JSON.stringify(input.pipeline)).not.toContain(PROD_ACCOUNT);
+      expect(input.tags).toContainEqual({ key: PR_TAG_KEYS.headSha, value: HEAD_SHA });
+    }
+
+    const starts = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand);
+    expect(starts).toEqual(
+      PR_PIPELINES.map((name) => ({
+        name,
+        clientRequestToken: clientRequestToken(pullRequest().deliveryId, name),
+        sourceRevisions: [{ actionName: "Source", revisionType: "COMMIT_ID", revisionValue: HEAD_SHA }],
+      })),
+    );
+    for (const start of starts) expect(start.clientRequestToken).toMatch(/^[a-zA-Z0-9-]{1,128}$/);
+
+    const stops = aws.sent<StopPipelineExecutionInput>(StopPipelineExecutionCommand);
+    expect(stops).toHaveLength(2);
+    for (const name of PR_PIPELINES) {
+      const executions = aws.pipelines.get(name)?.executions ?? [];
+      const automatic = executions.filter((execution) => execution.triggerType === "CreatePipeline");
+      const pinned = executions.filter((execution) => execution.triggerType === "StartPipelineExecution");
+      expect(automatic.map((execution) => execution.status)).toEqual(["Stopped"]);
+      expect(pinned.map((execution) => execution.status)).toEqual(["InProgress"]);
+      expect(stops).toContainEqual({ pipelineName: name, pipelineExecutionId: automatic[0]?.id, abandon: true, reason: expect.stringContaining(pinned[0]?.id ?? "?") });
+    }
+
+    expect(stateItem()).toMatchObject({
+      desired: { S: "open" },
+      phase: { S: "done" },
+      headSha: { S: HEAD_SHA },
+      updatedAt: { N: String(Date.parse("2025-05-01T10:00:00Z")) },
+      expiresAt: { N: String(Math.floor(NOW.getTime() / 1000) + 30 * 24 * 3600) },
+    });
+  });
+
+  it("changes nothing when the same delivery comes again after it was done", async () => {
+    const { handle } = setup();
+    await handle(pullRequest());
+    const writes = codePipelineWrites();
+    const item = structuredClone(stateItem());
+
+    await expect(handle(pullRequest())).resolves.toMatchObject({ outcome: "stale" });
+    expect(codePipelineWrites()).toBe(writes);
+    expect(stateItem()).toEqual(item);
+  });
+
+  it("completes on retry after a partial failure, without a second clone or a second pinned run", async () => {
+    const { handle } = setup();
+    aws.failNext("StartPipelineExecution", throttling());
+
+    const failure = await handle(pullRequest()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PullRequestPipelineError);
+    expect((failure as Error).message).toContain('StartPipelineExecution for pipeline "pipewright-orders-pr-7"');
+    expect((failure as Error).message).toContain(`${REPOSITORY}#7`);
+    expect((failure as Error).message).toContain(pullRequest().deliveryId);
+    expect(((failure as Error).cause as Error).name).toBe("ThrottlingException");
+    expect(stateItem()?.phase).toEqual({ S: "applying" });
+
+    await expect(handle(pullRequest())).resolves.toMatchObject({ outcome: "ran" });
+    expect(aws.sent<CreatePipelineInput>(CreatePipelineCommand).map((input) => input.pipeline?.name)).toEqual(PR_PIPELINES);
+    for (const name of PR_PIPELINES) {
+      const executions = aws.pipelines.get(name)?.executions ?? [];
+      expect(executions.map((execution) => [execution.triggerType, execution.status])).toEqual([
+        ["CreatePipeline", "Stopped"],
+        ["StartPipelineExecution", "InProgress"],
+      ]);
+    }
+    expect(stateItem()?.phase).toEqual({ S: "done" });
+  });
+
+  it("does nothing for an opened that arrives after the close", async () => {
+    const { handle } = setup();
+    await handle(pullRequest({ action: "closed", updatedAt: "2025-05-01T12:00:00Z", deliveryId: "close-delivery" }));
+    await expect(handle(pullRequest({ action: "opened", updatedAt: "2025-05-01T10:00:00Z" }))).resolves.toMatchObject({ outcome: "stale" });
+    expect(aws.sent(CreatePipelineCommand)).toHaveLength(0);
+    expect(PR_PIPELINES.filter((name) => aws.pipelines.has(name))).toEqual([]);
+    expect(stateItem()?.desired).toEqual({ S: "closed" });
+  });
+
+  it("orders deliveries by instant, not by how updatedAt is written", async () => {
+    const { handle } = setup();
+    await handle(pullRequest({ action: "closed", updatedAt: "2025-05-01T12:00:00+02:00", deliveryId: "close-delivery" }));
+    // 10:30Z is after 10:00Z (the close) although "2025-05-01T10:30:00Z" < "2025-05-01T12:00:00+02:00" as strings.
+    await expect(handle(pullRequest({ action: "reopened", updatedAt: "2025-05-01T10:30:00Z", deliveryId: "reopen" }))).resolves.toMatchObject({
+      outcome: "ran",
+    });
+  });
+
+  it("does not bring a closed fork pull request back when it is labeled later", async () => {
+    const { handle } = setup();
+    const fork = { fromFork: true, headRepository: "stranger/shop" };
+    await handle(pullRequest({ ...fork, action: "closed", updatedAt: "2025-05-01T12:00:00Z", deliveryId: "close" }));
+    const labeled = pullRequest({ ...fork, action: "labeled", label: "safe-to-test", labels: ["safe-to-test"], updatedAt: "2025-05-02T08:00:00Z" });
+    await expect(handle(labeled)).resolves.toMatchObject({ outcome: "stale" });
+    expect(aws.sent(CreatePipelineCommand)).toHaveLength(0);
+  });
+
+  it("fails with a named error when a service pipeline does not exist", async () => {
+    aws.pipelines.delete("pipewright-payments");
+    const { handle } = setup();
+    const failure = await handle(pullRequest()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(BasePipelineNotFoundError);
+    expect((failure as Error).message).toMatch(/"pipewright-payments" named in SERVICE_PIPELINES does not exist/);
+  });
+});
+
+describe("forks", () => {
+  const fork = { fromFork: true, headRepository: "stranger/shop" };
+
+  it("never runs a fork's pull request without the label, touches nothing, and logs why", async () => {
+    const { handle, logger } = setup();
+    await expect(handle(pullRequest({ ...fork, action: "opened" }))).resolves.toMatchObject({ outcome: "skipped" });
+    await expect(handle(pullRequest({ ...fork, action: "synchronize", headSha: NEXT_SHA }))).resolves.toMatchObject({ outcome: "skipped" });
+    expect(aws.codepipeline.calls()).toHaveLength(0);
+    expect(aws.dynamodb.calls()).toHaveLength(0);
+    const reasons = logger.entries.map((entry) => String(entry.attributes.reason));
+    expect(reasons).toHaveLength(2);
+    for (const reason of reasons) expect(reason).toContain('no "safe-to-test" label');
+  });
+
+  it("runs a fork's pull request once the label is added", async () => {
+    const { handle } = setup();
+    await handle(pullRequest({ ...fork, action: "opened" }));
+    const labeled = pullRequest({ ...fork, action: "labeled", label: "safe-to-test", labels: ["safe-to-test"], updatedAt: "2025-05-01T11:00:00Z", deliveryId: "label" });
+    await expect(handle(labeled)).resolves.toMatchObject({ outcome: "ran" });
+    expect(aws.sent<CreatePipelineInput>(CreatePipelineCommand).map((input) => input.pipeline?.name)).toEqual(PR_PIPELINES);
+  });
+});
+
+describe("synchronize", () => {
+  it("starts a run pinned to the new head with a token of the new delivery, and updates the head-sha tag", async () => {
+    const { handle } = setup();
+    await handle(pullRequest());
+    const before = aws.sent(StartPipelineExecutionCommand).length;
+
+    const push = pullRequest({ action: "synchronize", headSha: NEXT_SHA, updatedAt: "2025-05-01T10:05:00Z", deliveryId: "push-delivery" });
+    await expect(handle(push)).resolves.toMatchObject({ outcome: "ran" });
+
+    expect(aws.sent(CreatePipelineCommand)).toHaveLength(2);
+    // Only the automatic executions of CreatePipeline were ever stopped: the earlier pinned run is left to SUPERSEDED.
+    expect(aws.sent(StopPipelineExecutionCommand)).toHaveLength(2);
+    const starts = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).slice(before);
+    expect(starts).toEqual(
+      PR_PIPELINES.map((name) => ({
+        name,
+        clientRequestToken: clientRequestToken("push-delivery", name),
+        sourceRevisions: [{ actionName: "Source", revisionType: "COMMIT_ID", revisionValue: NEXT_SHA }],
+      })),
+    );
+    for (const name of PR_PIPELINES) {
+      expect(aws.pipelines.get(name)?.tags).toContainEqual({ key: PR_TAG_KEYS.headSha, value: NEXT_SHA });
+    }
+    expect(stateItem()).toMatchObject({ headSha: { S: NEXT_SHA }, phase: { S: "done" } });
+  });
+
+  it("creates a pipeline whose opened event was lost", async () => {
+    const { handle } = setup();
+    const push = pullRequest({ action: "synchronize", headSha: NEXT_SHA, deliveryId: "push-delivery" });
+    await expect(handle(push)).resolves.toMatchObject({ outcome: "ran" });
+    expect(aws.sent(CreatePipelineCommand)).toHaveLength(2);
+  });
+});
+
+describe("closed", () => {
+  const FOLDER = "pipewright-orders-pr"; // the first 20 characters of both pipewright-orders-pr-1 and -pr-12
+  const key = (artifact: string, id: string) => `${FOLDER}/${artifact}/${id}`;
+
+  function seedPullRequest(number: number, executions: Array<Array<{ bucket: string; key: string }>>, service = "orders") {
+    const { pipeline, tags } = clonePipelineForPullRequest(mainPipelineV2(service), pullRequest({ number }), { prodAccountId: PROD_ACCOUNT });
+    aws.addPipeline(pipeline, tags);
+    for (const artifacts of executions) aws.addExecution(pipeline.name ?? "", { artifacts });
+  }
+
+  beforeEach(() => {
+    expect("pipewright-orders-pr-1".slice(0, 20)).toBe("pipewright-orders-pr-12".slice(0, 20));
+    seedPullRequest(1, [
+      [
+        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "aB3dE5f") },
+        { bucket: ARTIFACT_BUCKET, key: key("BuildArtif", "gH7iJ9k") },
+      ],
+      [
+        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "lM1nO2p") },
+        { bucket: "pipewright-artifacts-us-east-1", key: key("BuildArtif", "elsewhere") },
+      ],
+    ]);
+    seedPullRequest(1, [[{ bucket: ARTIFACT_BUCKET, key: "pipewright-payments-/SourceArti/pay0001" }]], "payments");
+    seedPullRequest(12, [
+      [
+        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "qR4sT6u") },
+        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "aB3dE5f2") },
+      ],
+    ]);
+    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "aB3dE5f"), ["v1", "v2"], ["v3"]);
+    aws.addObject(ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), ["v1"]);
+    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "lM1nO2p"), ["null"]);
+    aws.addObject(ARTIFACT_BUCKET, "pipewright-payments-/SourceArti/pay0001", ["v1", "v2"]);
+    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "qR4sT6u"), ["v1", "v2"]);
+    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "aB3dE5f2"), ["v1", "v2", "v3"]);
+    aws.addObject("pipewright-artifacts-us-east-1", key("BuildArtif", "elsewhere"), ["v1"]);
+  });
+
+  const closeOne = pullRequest({ number: 1, action: "closed", merged: true, updatedAt: "2025-05-03T09:00:00Z", deliveryId: "close-1" });
+
+  it("deletes the pull request's pipelines and every version of exactly their artifacts, nothing of #12", async () => {
+    const { handle } = setup();
+    const result = await handle(closeOne);
+
+    expect(result).toMatchObject({ outcome: "deleted", deletedArtifactVersions: 7 });
+    expect(aws.sent(DeletePipelineCommand)).toEqual([{ name: "pipewright-orders-pr-1" }, { name: "pipewright-payments-pr-1" }]);
+    expect(aws.pipelines.has("pipewright-orders-pr-12")).toBe(true);
+    expect(aws.pipelines.has("pipewright-orders")).toBe(true);
+
+    const left = aws.objectsIn(ARTIFACT_BUCKET).map((entry) => `${entry.key}@${entry.versionId}`).sort();
+    expect(left).toEqual(
+      [`${key("SourceArti", "aB3dE5f2")}@v1`, `${key("SourceArti", "aB3dE5f2")}@v2`, `${key("SourceArti", "aB3dE5f2")}@v3`, `${key("SourceArti", "qR4sT6u")}@v1`, `${key("SourceArti", "qR4sT6u")}@v2`].sort(),
+    );
+    expect(aws.objectsIn("pipewright-artifacts-us-east-1")).toHaveLength(1);
+
+    // Listed by exact key, never by the shared folder.
+    const prefixes = aws.sent<ListObjectVersionsCommandInput>(ListObjectVersionsCommand).map((input) => input.Prefix);
+    expect(new Set(prefixes)).toEqual(
+      new Set([key("SourceArti", "aB3dE5f"), key("BuildArtif", "gH7iJ9k"), key("SourceArti", "lM1nO2p"), "pipewright-payments-/SourceArti/pay0001"]),
+    );
+    expect(stateItem(1)).toMatchObject({ desired: { S: "closed" }, phase: { S: "done" } });
+    expect(stateItem(1)).not.toHaveProperty("pendingArtifactKeys");
+  });
+
+  it("hands the preview stacks to the cleanup extension point", async () => {
+    const { handle, cleanupRequests } = setup();
+    await handle(closeOne);
+    expect(cleanupRequests.map((request) => [request.prPipeline, request.stacks.map((stack) => stack.stackName)])).toEqual([
+      ["pipewright-orders-pr-1", ["pipewright-orders-pr-1"]],
+      ["pipewright-payments-pr-1", ["pipewright-payments-pr-1"]],
+    ]);
+    expect(cleanupRequests[0]).toMatchObject({ repository: REPOSITORY, pullRequest: 1, deliveryId: "close-1" });
+  });
+
+  it("finishes the cleanup on retry when S3 failed after the pipelines were deleted", async () => {
+    const { handle } = setup();
+    aws.failNext("DeleteObjects", throttling());
+    await expect(handle(closeOne)).rejects.toThrow(/delete artifacts .*pull request example-org\/shop#1, delivery close-1/);
+    expect(aws.pipelines.has("pipewright-orders-pr-1")).toBe(false);
+    expect(stateItem(1)?.pendingArtifactKeys?.SS).toHaveLength(4);
+
+    await expect(handle(closeOne)).resolves.toMatchObject({ outcome: "deleted", deletedArtifactVersions: 7 });
+    expect(aws.objectsIn(ARTIFACT_BUCKET).map((entry) => entry.key)).not.toContain(key("SourceArti", "aB3dE5f"));
+    expect(aws.objectsIn(ARTIFACT_BUCKET)).toHaveLength(5);
+    expect(stateItem(1)).toMatchObject({ phase: { S: "done" } });
+  });
+
+  it("accepts pipelines that are already gone", async () => {
+    const { handle } = setup();
+    await handle(closeOne);
+    await expect(handle({ ...closeOne, updatedAt: "2025-05-03T09:30:00Z", deliveryId: "close-again" })).resolves.toMatchObject({
+      outcome: "deleted",
+      deletedArtifactVersions: 0,
+    });
+  });
+
+  it("sends every version in DeleteObjects calls of at most 1000", async () => {
+    const { handle } = setup();
+    aws.listPageSize = 1000;
+    aws.addObject(ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), Array.from({ length: 1500 }, (_, index) => `bulk-${String(index).padStart(4, "0")}`));
+    await handle(closeOne);
+    const sizes = aws.sent<DeleteObjectsCommandInput>(DeleteObjectsCommand).map((input) => input.Delete?.Objects?.length);
+    expect(sizes).toEqual([1000, 507]);
+    expect(aws.objectsIn(ARTIFACT_BUCKET).filter((entry) => entry.key === key("BuildArtif", "gH7iJ9k"))).toHaveLength(0);
+  });
+});
+
+describe("invalid events", () => {
+  it("rejects an event that breaks the contract with a named error, and logs where, not what", async () => {
+    const { raw, logger } = setup();
+    const detail = { ...pullRequest(), headSha: "not-a-sha-from-secret-branch", headRef: undefined };
+    const failure = await raw(busEvent(detail)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InvalidEventError);
+    expect((failure as InvalidEventError).problems).toEqual(expect.arrayContaining([expect.stringContaining("detail.headSha"), expect.stringContaining("detail.headRef")]));
+    expect((failure as Error).message).not.toContain("not-a-sha-from-secret-branch");
+    expect(JSON.stringify(logger.entries)).not.toContain("not-a-sha-from-secret-branch");
+    expect(aws.codepipeline.calls()).toHaveLength(0);
+    expect(aws.dynamodb.calls()).toHaveLength(0);
+  });
+
+  it("rejects an event of another detail type", async () => {
+    const { raw } = setup();
+    await expect(raw(busEvent(pullRequest(), "push"))).rejects.toBeInstanceOf(InvalidEventError);
+  });
+});

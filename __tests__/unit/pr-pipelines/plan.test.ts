@@ -1,0 +1,88 @@
+import { planPullRequestEvent, type Plan } from "../../../functions/pr-pipelines/plan";
+import { config, pullRequest } from "./support/fixtures";
+
+const fork = { fromFork: true, headRepository: "stranger/shop" };
+const prPipelines = ["pipewright-orders-pr-7", "pipewright-payments-pr-7"];
+
+function names(plan: Plan): string[] {
+  return plan.kind === "skip" ? [] : plan.pipelines.map((pipeline) => pipeline.prPipeline);
+}
+
+describe("planPullRequestEvent", () => {
+  it.each(["opened", "reopened", "ready_for_review"])("creates the pipelines of every service on %s", (action) => {
+    const plan = planPullRequestEvent(pullRequest({ action }), config);
+    expect(plan.kind).toBe("create");
+    expect(names(plan)).toEqual(prPipelines);
+  });
+
+  it("lets only opened and reopened bring a closed pull request back", () => {
+    const mayReopen = (action: string) => {
+      const plan = planPullRequestEvent(pullRequest({ action, ...fork, labels: ["safe-to-test"], label: "safe-to-test" }), config);
+      return plan.kind === "skip" ? undefined : plan.mayReopen;
+    };
+    expect(mayReopen("opened")).toBe(true);
+    expect(mayReopen("reopened")).toBe(true);
+    expect(mayReopen("ready_for_review")).toBe(false);
+    expect(mayReopen("synchronize")).toBe(false);
+    expect(mayReopen("labeled")).toBe(false);
+  });
+
+  it("starts the pipelines on synchronize", () => {
+    const plan = planPullRequestEvent(pullRequest({ action: "synchronize" }), config);
+    expect(plan.kind).toBe("start");
+    expect(names(plan)).toEqual(prPipelines);
+  });
+
+  it("skips drafts until they are ready for review", () => {
+    for (const action of ["opened", "synchronize"]) {
+      const plan = planPullRequestEvent(pullRequest({ action, draft: true }), config);
+      expect(plan).toEqual({ kind: "skip", reason: expect.stringContaining("draft") });
+    }
+  });
+
+  it.each(["opened", "synchronize", "reopened"])("does not run a fork's pull request without the label on %s, and says why", (action) => {
+    const plan = planPullRequestEvent(pullRequest({ action, ...fork }), config);
+    expect(plan).toEqual({ kind: "skip", reason: expect.stringMatching(/fork stranger\/shop .*"safe-to-test" label/) });
+  });
+
+  it("runs a fork's pull request that carries the label", () => {
+    expect(planPullRequestEvent(pullRequest({ action: "synchronize", ...fork, labels: ["safe-to-test"] }), config).kind).toBe("start");
+  });
+
+  it("treats the fork label being added as opened", () => {
+    const plan = planPullRequestEvent(pullRequest({ action: "labeled", ...fork, labels: ["safe-to-test"], label: "safe-to-test" }), config);
+    expect(plan.kind).toBe("create");
+    expect(names(plan)).toEqual(prPipelines);
+  });
+
+  it("ignores other labels, labels on same-repository pull requests, and the label on a draft fork", () => {
+    expect(planPullRequestEvent(pullRequest({ action: "labeled", ...fork, labels: ["bug"], label: "bug" }), config).kind).toBe("skip");
+    expect(planPullRequestEvent(pullRequest({ action: "labeled", labels: ["safe-to-test"], label: "safe-to-test" }), config).kind).toBe("skip");
+    expect(
+      planPullRequestEvent(pullRequest({ action: "labeled", ...fork, draft: true, labels: ["safe-to-test"], label: "safe-to-test" }), config).kind,
+    ).toBe("skip");
+  });
+
+  it("does not run a merged pull request that gets labeled", () => {
+    const plan = planPullRequestEvent(pullRequest({ action: "labeled", ...fork, merged: true, labels: ["safe-to-test"], label: "safe-to-test" }), config);
+    expect(plan).toEqual({ kind: "skip", reason: expect.stringContaining("merged") });
+  });
+
+  it.each([
+    [true, "merged"],
+    [false, "closed without merging"],
+  ])("deletes the pipelines when the pull request closes (merged: %s), forks and drafts included", (merged, words) => {
+    const plan = planPullRequestEvent(pullRequest({ action: "closed", merged, ...fork, draft: true }), config);
+    expect(plan).toEqual({ kind: "delete", desired: "closed", mayReopen: true, reason: expect.stringContaining(words), pipelines: expect.any(Array) });
+    expect(names(plan)).toEqual(prPipelines);
+  });
+
+  it("skips actions that do not change pipelines, and events of other repositories", () => {
+    expect(planPullRequestEvent(pullRequest({ action: "edited" }), config).kind).toBe("skip");
+    expect(planPullRequestEvent(pullRequest({ action: "unlabeled", label: "safe-to-test" }), config).kind).toBe("skip");
+    expect(planPullRequestEvent(pullRequest({ repository: "example-org/other" }), config)).toEqual({
+      kind: "skip",
+      reason: expect.stringContaining("serves example-org/shop"),
+    });
+  });
+});

@@ -1,0 +1,283 @@
+import type { PipelineDeclaration } from "@aws-sdk/client-codepipeline";
+import type { EventBridgeEvent } from "aws-lambda";
+import type { PrLogger } from "../../../../functions/pr-pipelines/apply";
+import type { PrPipelinesConfig } from "../../../../functions/pr-pipelines/config";
+import type { PullRequestEvent } from "../../../../functions/shared/events";
+
+export const BUILD_ACCOUNT = "111111111111";
+export const DEV_ACCOUNT = "222222222222";
+export const PROD_ACCOUNT = "333333333333";
+export const ARTIFACT_BUCKET = `pipewright-artifacts-${BUILD_ACCOUNT}-eu-west-1`;
+export const REPOSITORY = "example-org/shop";
+export const CONNECTION_ARN = `arn:aws:codeconnections:eu-west-1:${BUILD_ACCOUNT}:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
+
+export const config: PrPipelinesConfig = {
+  servicePipelines: ["pipewright-orders", "pipewright-payments"],
+  stateTable: "pipewright-pr-state",
+  artifactBucket: ARTIFACT_BUCKET,
+  prodAccountId: PROD_ACCOUNT,
+  forkLabel: "safe-to-test",
+  repository: REPOSITORY,
+};
+
+const cloudFormation = { category: "Deploy", owner: "AWS", provider: "CloudFormation", version: "1" } as const;
+const codeBuild = { category: "Build", owner: "AWS", provider: "CodeBuild", version: "1" } as const;
+const connectionSource = { category: "Source", owner: "AWS", provider: "CodeStarSourceConnection", version: "1" } as const;
+
+/** A service's main pipeline as the build stack declares it: V2, dev then prod behind a manual approval. */
+export function mainPipelineV2(service = "orders"): PipelineDeclaration {
+  const name = `pipewright-${service}`;
+  const deployRole = (account: string) => `arn:aws:iam::${account}:role/pipewright-deploy`;
+  const executionRole = (account: string) => `arn:aws:iam::${account}:role/pipewright-cfn-exec`;
+  return {
+    name,
+    roleArn: `arn:aws:iam::${BUILD_ACCOUNT}:role/pipewright-pipeline`,
+    artifactStore: {
+      type: "S3",
+      location: ARTIFACT_BUCKET,
+      encryptionKey: { id: `arn:aws:kms:eu-west-1:${BUILD_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`, type: "KMS" },
+    },
+    version: 4,
+    pipelineType: "V2",
+    executionMode: "QUEUED",
+    variables: [{ name: "ServiceName", defaultValue: service, description: "The service this pipeline delivers" }],
+    triggers: [
+      {
+        providerType: "CodeStarSourceConnection",
+        gitConfiguration: {
+          sourceActionName: "Source",
+          push: [{ branches: { includes: ["main"] }, filePaths: { includes: [`services/${service}/**`, "libs/shared/**"] } }],
+        },
+      },
+    ],
+    stages: [
+      {
+        name: "Source",
+        actions: [
+          {
+            name: "Source",
+            actionTypeId: connectionSource,
+            runOrder: 1,
+            namespace: "SourceVariables",
+            configuration: {
+              ConnectionArn: CONNECTION_ARN,
+              FullRepositoryId: REPOSITORY,
+              BranchName: "main",
+              OutputArtifactFormat: "CODEBUILD_CLONE_REF",
+              DetectChanges: "true",
+            },
+            outputArtifacts: [{ name: "SourceArtifact" }],
+          },
+        ],
+      },
+      {
+        name: "Build",
+        onFailure: { result: "RETRY", retryConfiguration: { retryMode: "FAILED_ACTIONS" } },
+        actions: [
+          {
+            name: "Build",
+            actionTypeId: codeBuild,
+            runOrder: 1,
+            namespace: "BuildVariables",
+            timeoutInMinutes: 60,
+            configuration: {
+              ProjectName: `pipewright-${service}-build`,
+              EnvironmentVariables: JSON.stringify([{ name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" }]),
+            },
+            inputArtifacts: [{ name: "SourceArtifact" }],
+            outputArtifacts: [{ name: "BuildArtifact" }],
+            outputVariables: ["IMAGE_TAG"],
+          },
+        ],
+      },
+      {
+        name: "Dev",
+        onFailure: { result: "ROLLBACK" },
+        actions: [
+          {
+            name: "CreateChangeSet",
+            actionTypeId: cloudFormation,
+            runOrder: 1,
+            roleArn: deployRole(DEV_ACCOUNT),
+            region: "eu-west-1",
+            configuration: {
+              ActionMode: "CHANGE_SET_REPLACE",
+              StackName: `pipewright-${service}-dev`,
+              ChangeSetName: `pipewright-${service}-changes`,
+              TemplatePath: "BuildArtifact::packaged.yaml",
+              Capabilities: "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND",
+              RoleArn: executionRole(DEV_ACCOUNT),
+              ParameterOverrides: JSON.stringify({ Stage: "dev" }),
+            },
+            inputArtifacts: [{ name: "BuildArtifact" }],
+          },
+          {
+            name: "ExecuteChangeSet",
+            actionTypeId: cloudFormation,
+            runOrder: 2,
+            roleArn: deployRole(DEV_ACCOUNT),
+            region: "eu-west-1",
+            namespace: "DevDeploy",
+            configuration: {
+              ActionMode: "CHANGE_SET_EXECUTE",
+              StackName: `pipewright-${service}-dev`,
+              ChangeSetName: `pipewright-${service}-changes`,
+            },
+          },
+        ],
+      },
+      {
+        name: "Prod",
+        actions: [
+          {
+            name: "CreateChangeSet",
+            actionTypeId: cloudFormation,
+            runOrder: 1,
+            roleArn: deployRole(PROD_ACCOUNT),
+            region: "eu-west-1",
+            configuration: {
+              ActionMode: "CHANGE_SET_REPLACE",
+              StackName: `pipewright-${service}-prod`,
+              ChangeSetName: `pipewright-${service}-changes`,
+              TemplatePath: "BuildArtifact::packaged.yaml",
+              Capabilities: "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND",
+              RoleArn: executionRole(PROD_ACCOUNT),
+            },
+            inputArtifacts: [{ name: "BuildArtifact" }],
+          },
+          {
+            name: "Approve",
+            actionTypeId: { category: "Approval", owner: "AWS", provider: "Manual", version: "1" },
+            runOrder: 2,
+            configuration: { CustomData: "Review the change set before it reaches prod" },
+          },
+          {
+            name: "ExecuteChangeSet",
+            actionTypeId: cloudFormation,
+            runOrder: 3,
+            roleArn: deployRole(PROD_ACCOUNT),
+            region: "eu-west-1",
+            configuration: {
+              ActionMode: "CHANGE_SET_EXECUTE",
+              StackName: `pipewright-${service}-prod`,
+              ChangeSetName: `pipewright-${service}-changes`,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A legacy V1 pipeline: no type, no execution mode, no variables, cross-Region artifact stores. */
+export function mainPipelineV1(): PipelineDeclaration {
+  return {
+    name: "legacy-orders",
+    roleArn: `arn:aws:iam::${BUILD_ACCOUNT}:role/legacy-pipeline`,
+    artifactStores: {
+      "eu-west-1": { type: "S3", location: ARTIFACT_BUCKET },
+      "us-east-1": { type: "S3", location: "legacy-artifacts-us-east-1" },
+    },
+    version: 12,
+    stages: [
+      {
+        name: "Source",
+        actions: [
+          {
+            name: "Checkout",
+            actionTypeId: connectionSource,
+            configuration: { ConnectionArn: CONNECTION_ARN, FullRepositoryId: REPOSITORY, BranchName: "main" },
+            outputArtifacts: [{ name: "Code" }],
+          },
+        ],
+      },
+      {
+        name: "Build",
+        actions: [
+          {
+            name: "Package",
+            actionTypeId: codeBuild,
+            configuration: { ProjectName: "legacy-orders-build" },
+            inputArtifacts: [{ name: "Code" }],
+            outputArtifacts: [{ name: "Packaged" }],
+          },
+        ],
+      },
+      {
+        name: "DeployDev",
+        actions: [
+          {
+            name: "Deploy",
+            actionTypeId: cloudFormation,
+            roleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/legacy-deploy`,
+            configuration: { ActionMode: "CREATE_UPDATE", StackName: "orders-dev", TemplatePath: "Packaged::template.yaml" },
+            inputArtifacts: [{ name: "Packaged" }],
+          },
+        ],
+      },
+      {
+        name: "DeployLive",
+        actions: [
+          {
+            name: "Deploy",
+            actionTypeId: cloudFormation,
+            roleArn: `arn:aws:iam::${PROD_ACCOUNT}:role/legacy-deploy`,
+            configuration: { ActionMode: "CREATE_UPDATE", StackName: "orders-live", TemplatePath: "Packaged::template.yaml" },
+            inputArtifacts: [{ name: "Packaged" }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export const HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
+export const NEXT_SHA = "89abcdef0123456789abcdef0123456789abcdef";
+
+export function pullRequest(overrides: Partial<PullRequestEvent> = {}): PullRequestEvent {
+  return {
+    deliveryId: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    repository: REPOSITORY,
+    number: 7,
+    action: "opened",
+    headRef: "feature/login",
+    headSha: HEAD_SHA,
+    headRepository: REPOSITORY,
+    baseRef: "main",
+    updatedAt: "2025-05-01T10:00:00Z",
+    fromFork: false,
+    draft: false,
+    merged: false,
+    labels: [],
+    ...overrides,
+  };
+}
+
+export function busEvent(detail: unknown, detailType = "pull_request"): EventBridgeEvent<"pull_request", unknown> {
+  return {
+    version: "0",
+    id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+    "detail-type": detailType as "pull_request",
+    source: "pipewright.github",
+    account: BUILD_ACCOUNT,
+    time: "2025-05-01T10:00:01Z",
+    region: "eu-west-1",
+    resources: [],
+    detail,
+  };
+}
+
+export interface LogEntry {
+  level: "info" | "warn" | "error";
+  message: string;
+  attributes: Record<string, unknown>;
+}
+
+/** A logger that keeps what it is told, for assertions. */
+export function memoryLogger(): PrLogger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const record = (level: LogEntry["level"]) => (message: string, attributes: Record<string, unknown>) => {
+    entries.push({ level, message, attributes });
+  };
+  return { entries, info: record("info"), warn: record("warn"), error: record("error") };
+}

@@ -1,0 +1,278 @@
+import type { PullRequestEvent } from "../shared/events";
+import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type PreviewStack } from "./clone";
+import type { PrPipelinesConfig } from "./config";
+import { BasePipelineNotFoundError, PipelineCloneError, PullRequestPipelineError, type FailureContext } from "./errors";
+import type { ArtifactGateway, ClaimResult, PipelineGateway, PrClaim, PrStateStore } from "./gateways";
+import { clientRequestToken, prStateKey } from "./names";
+import type { Plan, PlannedPipeline } from "./plan";
+import type { PreviewStackCleanup } from "./preview-stacks";
+
+/**
+ * Carries out a plan: claim the pull request in the state table, do the work
+ * idempotently, mark it done. Talks to AWS only through the gateways.
+ */
+
+/** The subset of a logger this code uses; Powertools' Logger fits it. */
+export interface PrLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface ApplyDeps {
+  readonly pipelines: PipelineGateway;
+  readonly artifacts: ArtifactGateway;
+  readonly state: PrStateStore;
+  readonly previewStacks: PreviewStackCleanup;
+  readonly config: PrPipelinesConfig;
+  readonly logger: PrLogger;
+  readonly now: () => Date;
+}
+
+export interface PipelineRun {
+  readonly prPipeline: string;
+  readonly created: boolean;
+  readonly executionId: string;
+  /** Executions CreatePipeline started by itself, unpinned, that were abandoned. */
+  readonly abandonedExecutionIds: readonly string[];
+}
+
+export interface PipelineDeletion {
+  readonly prPipeline: string;
+  readonly deleted: boolean;
+  readonly previewStacks: readonly string[];
+}
+
+export type ApplyResult =
+  | { readonly outcome: "stale"; readonly reason: string }
+  | { readonly outcome: "superseded"; readonly reason: string }
+  | { readonly outcome: "ran"; readonly runs: readonly PipelineRun[] }
+  | { readonly outcome: "deleted"; readonly deletions: readonly PipelineDeletion[]; readonly deletedArtifactVersions: number };
+
+/** State items outlive the pull request by this long: long enough to order late and redelivered events. */
+export const STATE_RETENTION_DAYS = 30;
+
+/** Above this many keys a close does not record them in the state item (400 KB item limit); the bucket lifecycle is the fallback. */
+export const MAX_RECORDED_ARTIFACT_KEYS = 2000;
+
+/** Parallel ListActionExecutions calls while collecting artifacts. */
+const LIST_CONCURRENCY = 4;
+
+type ActivePlan = Exclude<Plan, { kind: "skip" }>;
+
+function contextFor(pr: PullRequestEvent, operation: string, pipeline?: string): FailureContext {
+  return { operation, repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, ...(pipeline === undefined ? {} : { pipeline }) };
+}
+
+/** Runs one AWS step; failures carry the operation, pipeline, pull request and delivery. */
+async function step<T>(context: FailureContext, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof PullRequestPipelineError || error instanceof BasePipelineNotFoundError) throw error;
+    throw new PullRequestPipelineError(context, { cause: error });
+  }
+}
+
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export function claimFor(pr: PullRequestEvent, plan: ActivePlan, now: Date): PrClaim {
+  return {
+    key: prStateKey(pr.repository, pr.number),
+    repository: pr.repository,
+    number: pr.number,
+    updatedAt: Date.parse(pr.updatedAt),
+    desired: plan.desired,
+    mayReopen: plan.mayReopen,
+    headSha: pr.headSha,
+    deliveryId: pr.deliveryId,
+    expiresAt: Math.floor(now.getTime() / 1000) + STATE_RETENTION_DAYS * 24 * 60 * 60,
+  };
+}
+
+/** Claim, work, mark done. Returns normally for stale, duplicate and superseded deliveries. */
+export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: ApplyDeps): Promise<ApplyResult> {
+  const claim = claimFor(pr, plan, deps.now());
+  const claimed: ClaimResult = await step(contextFor(pr, "claim pull request state"), () => deps.state.claim(claim));
+  if (!claimed.claimed) {
+    const reason = "stale or duplicate delivery: the state table holds a change of this pull request that is as new or newer";
+    deps.logger.info("Skipping the event", { reason, updatedAt: pr.updatedAt });
+    return { outcome: "stale", reason };
+  }
+  if (claimed.resumed) deps.logger.info("Resuming an unfinished change of this pull request", { desired: plan.desired });
+
+  let result: ApplyResult;
+  if (plan.kind === "delete") {
+    result = await deletePullRequestPipelines(pr, plan.pipelines, claim, claimed.pendingArtifactKeys, deps);
+    if (result.outcome === "superseded") return result;
+  } else {
+    const runs: PipelineRun[] = [];
+    for (const planned of plan.pipelines) runs.push(await runPullRequestPipeline(pr, planned, deps));
+    result = { outcome: "ran", runs };
+  }
+
+  const done = await step(contextFor(pr, "mark pull request state done"), () =>
+    deps.state.markDone(claim, { clearPendingArtifacts: plan.kind === "delete" }),
+  );
+  if (!done) deps.logger.info("A newer change of this pull request took over while this one ran", { desired: plan.desired });
+  return result;
+}
+
+/** Makes sure the pull request pipeline exists and runs it pinned to the head commit. */
+export async function runPullRequestPipeline(pr: PullRequestEvent, planned: PlannedPipeline, deps: ApplyDeps): Promise<PipelineRun> {
+  const { pipelines, config, logger } = deps;
+  const { prPipeline, basePipeline } = planned;
+  const at = (operation: string, pipeline = prPipeline) => contextFor(pr, operation, pipeline);
+
+  const existing = await step(at("GetPipeline"), () => pipelines.getPipeline(prPipeline));
+  let created = false;
+  let sourceActionNames: string[];
+  if (existing === undefined) {
+    const base = await step(at("GetPipeline", basePipeline), () => pipelines.getPipeline(basePipeline));
+    if (base === undefined) throw new BasePipelineNotFoundError({ ...at("clone"), basePipeline });
+    const clone = clonePipelineForPullRequest(base.declaration, pr, { prodAccountId: config.prodAccountId, repository: config.repository });
+    logger.info("Creating the pull request pipeline", {
+      prPipeline,
+      basePipeline,
+      removedStages: clone.removedStages,
+      previewStacks: clone.previewStacks.map((stack) => stack.stackName),
+    });
+    created = (await step(at("CreatePipeline"), () => pipelines.createPipeline(clone.pipeline, clone.tags))) === "created";
+    sourceActionNames = clone.sourceActionNames;
+  } else {
+    sourceActionNames = repositorySourceActions(existing.declaration, config.repository).map((action) => action.name ?? "");
+    if (sourceActionNames.length === 0) {
+      throw new PipelineCloneError(
+        prPipeline,
+        `the existing pull request pipeline has no source action for ${config.repository}; delete it and redrive the event so it is cloned again`,
+      );
+    }
+    if (existing.arn === undefined) {
+      logger.warn("GetPipeline returned no ARN; the head-sha tag is not updated", { prPipeline });
+    } else {
+      const arn = existing.arn;
+      await step(at("TagResource"), () => pipelines.tagPipeline(arn, [{ key: PR_TAG_KEYS.headSha, value: pr.headSha }]));
+    }
+  }
+
+  const executionId = await step(at("StartPipelineExecution"), () =>
+    pipelines.startPinnedExecution({
+      pipelineName: prPipeline,
+      sourceActionNames,
+      commitId: pr.headSha,
+      clientRequestToken: clientRequestToken(pr.deliveryId, prPipeline),
+    }),
+  );
+
+  // CreatePipeline starts an unpinned execution by itself. Abandon it, also
+  // on a retry: the attempt that created the pipeline may have failed before.
+  const executions = await step(at("ListPipelineExecutions"), () => pipelines.listExecutions(prPipeline));
+  const automatic = executions.filter(
+    (execution) => execution.triggerType === "CreatePipeline" && execution.status === "InProgress" && execution.executionId !== executionId,
+  );
+  const reason = `pipewright: replaced by execution ${executionId}, pinned to ${pr.headSha.slice(0, 12)} of pull request #${pr.number}`;
+  for (const execution of automatic) {
+    await step(at("StopPipelineExecution"), () => pipelines.abandonExecution(prPipeline, execution.executionId, reason));
+  }
+  if (created && automatic.length === 0) {
+    logger.info("No automatic execution to abandon: it already ended or is not listed yet", { prPipeline });
+  }
+  logger.info("Started a pinned execution", { prPipeline, executionId, headSha: pr.headSha, created, abandoned: automatic.map((e) => e.executionId) });
+  return { prPipeline, created, executionId, abandonedExecutionIds: automatic.map((execution) => execution.executionId) };
+}
+
+/** Every artifact key in the artifact bucket that an execution of `prPipeline` wrote. */
+async function collectArtifactKeys(pr: PullRequestEvent, prPipeline: string, deps: ApplyDeps): Promise<string[]> {
+  const { pipelines, config } = deps;
+  const executions = await step(contextFor(pr, "ListPipelineExecutions", prPipeline), () => pipelines.listExecutions(prPipeline));
+  const perExecution = await mapWithConcurrency(executions, LIST_CONCURRENCY, (execution) =>
+    step(contextFor(pr, "ListActionExecutions", prPipeline), () => pipelines.listOutputArtifacts(prPipeline, execution.executionId)),
+  );
+  const locations = perExecution.flat();
+  const elsewhere = locations.filter((location) => location.bucket !== config.artifactBucket);
+  if (elsewhere.length > 0) {
+    deps.logger.warn("Some artifacts are outside the artifact bucket and are left in place", {
+      prPipeline,
+      buckets: [...new Set(elsewhere.map((location) => location.bucket))],
+    });
+  }
+  return [...new Set(locations.filter((location) => location.bucket === config.artifactBucket).map((location) => location.key))];
+}
+
+/** Preview stacks of a pipeline already deleted (a retry): derived again from its main pipeline, best effort. */
+async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipeline, deps: ApplyDeps): Promise<PreviewStack[]> {
+  const base = await step(contextFor(pr, "GetPipeline", planned.basePipeline), () => deps.pipelines.getPipeline(planned.basePipeline));
+  if (base === undefined) return [];
+  try {
+    return clonePipelineForPullRequest(base.declaration, pr, { prodAccountId: deps.config.prodAccountId, repository: deps.config.repository })
+      .previewStacks;
+  } catch (error) {
+    if (!(error instanceof PipelineCloneError)) throw error;
+    deps.logger.warn("Cannot derive the preview stacks from the main pipeline", { basePipeline: planned.basePipeline, problem: error.message });
+    return [];
+  }
+}
+
+/**
+ * Deletes the pull request pipelines, then exactly the artifact versions
+ * their executions wrote (never by prefix: `x-pr-1` and `x-pr-12` share the
+ * 20-character artifact folder), then hands the preview stacks to the
+ * cleanup extension point. Keys are recorded in the state item before a
+ * pipeline is deleted, so a retry after DeletePipeline still finds them.
+ */
+export async function deletePullRequestPipelines(
+  pr: PullRequestEvent,
+  planned: readonly PlannedPipeline[],
+  claim: PrClaim,
+  pendingArtifactKeys: readonly string[],
+  deps: ApplyDeps,
+): Promise<ApplyResult> {
+  const keys = new Set(pendingArtifactKeys);
+  const deletions: PipelineDeletion[] = [];
+  for (const item of planned) {
+    const { prPipeline } = item;
+    const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
+    let stacks: PreviewStack[];
+    if (existing !== undefined) {
+      const found = await collectArtifactKeys(pr, prPipeline, deps);
+      if (found.length > MAX_RECORDED_ARTIFACT_KEYS) {
+        deps.logger.warn("Too many artifact keys to record; a retry after this point relies on the bucket lifecycle", { prPipeline, keys: found.length });
+      } else if (found.length > 0) {
+        const recorded = await step(contextFor(pr, "record artifact keys", prPipeline), () => deps.state.recordPendingArtifacts(claim, found));
+        if (!recorded) {
+          const reason = "a newer change of this pull request took over; its pipelines are left to it";
+          deps.logger.info("Stopping the close", { reason, prPipeline });
+          return { outcome: "superseded", reason };
+        }
+      }
+      for (const key of found) keys.add(key);
+      stacks = previewStacksOf(existing.declaration);
+    } else {
+      stacks = await previewStacksFromBase(pr, item, deps);
+    }
+    const deleted = (await step(contextFor(pr, "DeletePipeline", prPipeline), () => deps.pipelines.deletePipeline(prPipeline))) === "deleted";
+    await step(contextFor(pr, "delete preview stacks", prPipeline), () =>
+      deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline, stacks }),
+    );
+    deletions.push({ prPipeline, deleted: existing !== undefined && deleted, previewStacks: stacks.map((stack) => stack.stackName) });
+  }
+  const deletedArtifactVersions =
+    keys.size === 0
+      ? 0
+      : await step(contextFor(pr, `delete artifacts from ${deps.config.artifactBucket}`), () =>
+          deps.artifacts.deleteAllVersions(deps.config.artifactBucket, [...keys]),
+        );
+  deps.logger.info("Deleted the pull request pipelines", { deletions, artifactKeys: keys.size, deletedArtifactVersions });
+  return { outcome: "deleted", deletions, deletedArtifactVersions };
+}

@@ -1,0 +1,260 @@
+import type { ActionDeclaration, PipelineDeclaration, StageDeclaration, Tag } from "@aws-sdk/client-codepipeline";
+import type { PullRequestEvent } from "../shared/events";
+import { PipelineCloneError } from "./errors";
+import { prPipelineName, previewStackName } from "./names";
+
+/**
+ * Turns a service's main pipeline into the pipeline of one pull request.
+ *
+ * The clone copies the whole declaration (every field of every stage and
+ * action, variables, artifact stores, and fields this code does not know
+ * about yet) and changes only what makes it a pull request pipeline:
+ *
+ * - name `prPipelineName(base, number)`; `pipelineType` V2 and
+ *   `executionMode` SUPERSEDED, also for a V1 base (a clone that omits them
+ *   silently becomes V1);
+ * - `triggers` and `version` dropped: the function starts every execution
+ *   itself, pinned to the pull request's head commit;
+ * - the repository's CodeStarSourceConnection source action builds the head
+ *   branch (`BranchName` = the full `headRef`, e.g. `feature/login`) with
+ *   `DetectChanges` off, so pushes do not start unpinned executions;
+ * - every stage that could touch prod is removed (see `prodReason`), and with
+ *   it every later stage that needs an artifact or a variable namespace only
+ *   a removed stage produced;
+ * - CloudFormation actions deploy a preview stack (`previewStackName`).
+ */
+
+export const PR_TAG_KEYS = {
+  repository: "pipewright:repository",
+  pullRequest: "pipewright:pull-request",
+  headSha: "pipewright:head-sha",
+  basePipeline: "pipewright:base-pipeline",
+} as const;
+
+export type PullRequestRef = Pick<PullRequestEvent, "repository" | "number" | "headRef" | "headSha">;
+
+export interface CloneOptions {
+  /** No action of the clone may name this account. */
+  readonly prodAccountId: string;
+  /** owner/name whose source action is pointed at the pull request. @default pr.repository */
+  readonly repository?: string;
+}
+
+/** A CloudFormation stack the pull request pipeline deploys: what a cleanup needs to delete it. */
+export interface PreviewStack {
+  readonly stackName: string;
+  readonly stageName: string;
+  readonly actionName: string;
+  /** The role the pipeline assumes for the action (in the account that holds the stack). */
+  readonly actionRoleArn?: string;
+  /** The role CloudFormation acts as (`configuration.RoleArn`). */
+  readonly cloudFormationRoleArn?: string;
+  readonly region?: string;
+}
+
+export interface RemovedStage {
+  readonly name: string;
+  readonly reason: string;
+}
+
+export interface PullRequestPipeline {
+  readonly pipeline: PipelineDeclaration;
+  readonly tags: Tag[];
+  /** Source actions to pin to the head commit. */
+  readonly sourceActionNames: string[];
+  readonly previewStacks: PreviewStack[];
+  readonly removedStages: RemovedStage[];
+}
+
+const SOURCE_PROVIDER = "CodeStarSourceConnection";
+const CLOUDFORMATION_PROVIDER = "CloudFormation";
+
+function required<T>(value: T | undefined, basePipeline: string, what: string): T {
+  if (value === undefined) throw new PipelineCloneError(basePipeline, `${what} is missing`);
+  return value;
+}
+
+function actionsOf(stage: StageDeclaration): ActionDeclaration[] {
+  return stage.actions ?? [];
+}
+
+/** Every string an action carries that could name an account. */
+function accountBearingStrings(action: ActionDeclaration): string[] {
+  return [
+    action.roleArn ?? "",
+    ...Object.values(action.configuration ?? {}),
+    ...(action.environmentVariables ?? []).map((variable) => variable.value ?? ""),
+    ...(action.commands ?? []),
+  ];
+}
+
+function mentionsAccount(text: string, accountId: string): boolean {
+  return new RegExp(`(?<!\\d)${accountId}(?!\\d)`).test(text);
+}
+
+/**
+ * Why a stage could touch prod, or undefined. Conservative on purpose: a
+ * stage goes when its name contains "prod", when it holds an approval (an
+ * approval guards a promotion), or when any action's role ARN,
+ * configuration, environment variables or commands name the prod account
+ * (an ARN or a bare id, e.g. a StackSet deployment target).
+ */
+export function prodReason(stage: StageDeclaration, prodAccountId: string): string | undefined {
+  if (/prod/i.test(stage.name ?? "")) return `stage name "${stage.name}" looks like prod`;
+  for (const action of actionsOf(stage)) {
+    if (action.actionTypeId?.category === "Approval") return `action "${action.name}" is an approval`;
+    if (accountBearingStrings(action).some((text) => mentionsAccount(text, prodAccountId))) {
+      return `action "${action.name}" names the prod account ${prodAccountId}`;
+    }
+  }
+  return undefined;
+}
+
+/** The variable namespaces a string refers to, e.g. `#{DeployVariables.StackId}` → DeployVariables. */
+function namespacesIn(text: string): string[] {
+  return [...text.matchAll(/#\{([A-Za-z0-9@\-_]+)\./g)].map((match) => match[1] as string);
+}
+
+function removeStagesThatCouldTouchProd(
+  stages: StageDeclaration[],
+  prodAccountId: string,
+): { kept: StageDeclaration[]; removed: RemovedStage[] } {
+  const kept: StageDeclaration[] = [];
+  const removed: RemovedStage[] = [];
+  const lostArtifacts = new Set<string>();
+  const lostNamespaces = new Set<string>();
+  for (const stage of stages) {
+    let reason = prodReason(stage, prodAccountId);
+    if (reason === undefined) {
+      for (const action of actionsOf(stage)) {
+        const missing = (action.inputArtifacts ?? []).find((artifact) => lostArtifacts.has(artifact.name ?? ""));
+        if (missing !== undefined) {
+          reason = `action "${action.name}" needs artifact "${missing.name}" from a removed stage`;
+          break;
+        }
+        const namespace = [...Object.values(action.configuration ?? {}), ...(action.environmentVariables ?? []).map((v) => v.value ?? "")]
+          .flatMap(namespacesIn)
+          .find((name) => lostNamespaces.has(name));
+        if (namespace !== undefined) {
+          reason = `action "${action.name}" reads variables of namespace "${namespace}" from a removed stage`;
+          break;
+        }
+      }
+    }
+    if (reason === undefined) {
+      kept.push(stage);
+      continue;
+    }
+    removed.push({ name: stage.name ?? "", reason });
+    for (const action of actionsOf(stage)) {
+      for (const artifact of action.outputArtifacts ?? []) lostArtifacts.add(artifact.name ?? "");
+      if (action.namespace !== undefined) lostNamespaces.add(action.namespace);
+    }
+  }
+  return { kept, removed };
+}
+
+function isRepositorySource(action: ActionDeclaration, repository: string): boolean {
+  return (
+    action.actionTypeId?.category === "Source" &&
+    action.actionTypeId.provider === SOURCE_PROVIDER &&
+    (action.configuration?.FullRepositoryId ?? "").toLowerCase() === repository.toLowerCase()
+  );
+}
+
+/** Source actions of `declaration` that fetch `repository` through a connection. */
+export function repositorySourceActions(declaration: PipelineDeclaration, repository: string): ActionDeclaration[] {
+  return (declaration.stages ?? []).flatMap(actionsOf).filter((action) => isRepositorySource(action, repository));
+}
+
+/** The CloudFormation stacks a (pull request) pipeline deploys. */
+export function previewStacksOf(declaration: PipelineDeclaration): PreviewStack[] {
+  const stacks = new Map<string, PreviewStack>();
+  for (const stage of declaration.stages ?? []) {
+    for (const action of actionsOf(stage)) {
+      const stackName = action.configuration?.StackName;
+      if (action.actionTypeId?.provider !== CLOUDFORMATION_PROVIDER || stackName === undefined) continue;
+      if (stacks.has(stackName)) continue;
+      stacks.set(stackName, {
+        stackName,
+        stageName: stage.name ?? "",
+        actionName: action.name ?? "",
+        ...(action.roleArn === undefined ? {} : { actionRoleArn: action.roleArn }),
+        ...(action.configuration?.RoleArn === undefined ? {} : { cloudFormationRoleArn: action.configuration.RoleArn }),
+        ...(action.region === undefined ? {} : { region: action.region }),
+      });
+    }
+  }
+  return [...stacks.values()];
+}
+
+/**
+ * The pull request pipeline for `declaration` (a V1 or V2 main pipeline).
+ * Pure: `declaration` is not modified.
+ */
+export function clonePipelineForPullRequest(
+  declaration: PipelineDeclaration,
+  pr: PullRequestRef,
+  options: CloneOptions,
+): PullRequestPipeline {
+  const baseName = required(declaration.name, "(unnamed)", "the pipeline name");
+  const repository = options.repository ?? pr.repository;
+  const copy = structuredClone(declaration);
+  delete copy.triggers;
+  delete copy.version;
+
+  const { kept, removed } = removeStagesThatCouldTouchProd(required(copy.stages, baseName, "the stage list"), options.prodAccountId);
+  if (kept.length < 2) {
+    throw new PipelineCloneError(
+      baseName,
+      `only ${kept.length} stage(s) remain once the stages that could touch prod are removed (${removed.map((stage) => stage.name).join(", ")}); a pipeline needs at least 2`,
+    );
+  }
+
+  const sourceActionNames: string[] = [];
+  const stackRenames = new Map<string, string>();
+  for (const stage of kept) {
+    for (const action of actionsOf(stage)) {
+      if (isRepositorySource(action, repository)) {
+        action.configuration = { ...action.configuration, BranchName: pr.headRef, DetectChanges: "false" };
+        sourceActionNames.push(required(action.name, baseName, "a source action's name"));
+      }
+      const stackName = action.configuration?.StackName;
+      if (action.actionTypeId?.provider === CLOUDFORMATION_PROVIDER && stackName !== undefined) {
+        const preview = previewStackName(stackName, pr.number);
+        const clash = [...stackRenames].find(([original, renamed]) => renamed === preview && original !== stackName);
+        if (clash !== undefined) {
+          throw new PipelineCloneError(baseName, `stacks "${clash[0]}" and "${stackName}" would both become preview stack "${preview}"`);
+        }
+        stackRenames.set(stackName, preview);
+        action.configuration = { ...action.configuration, StackName: preview };
+      }
+    }
+  }
+  if (sourceActionNames.length === 0) {
+    throw new PipelineCloneError(
+      baseName,
+      `it has no ${SOURCE_PROVIDER} source action for repository ${repository} (configuration.FullRepositoryId), so it cannot build the pull request's commit`,
+    );
+  }
+
+  const pipeline: PipelineDeclaration = {
+    ...copy,
+    name: prPipelineName(baseName, pr.number),
+    pipelineType: "V2",
+    executionMode: "SUPERSEDED",
+    stages: kept,
+  };
+  return {
+    pipeline,
+    tags: [
+      { key: PR_TAG_KEYS.repository, value: pr.repository },
+      { key: PR_TAG_KEYS.pullRequest, value: String(pr.number) },
+      { key: PR_TAG_KEYS.headSha, value: pr.headSha },
+      { key: PR_TAG_KEYS.basePipeline, value: baseName },
+    ],
+    sourceActionNames,
+    previewStacks: previewStacksOf(pipeline),
+    removedStages: removed,
+  };
+}

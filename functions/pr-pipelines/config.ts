@@ -1,0 +1,77 @@
+// A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
+import * as z from "zod";
+import { InvalidConfigurationError } from "./errors";
+
+/** What the function needs to know about its deployment. Read from the environment by handler.ts. */
+export interface PrPipelinesConfig {
+  /** Main pipelines to clone for every pull request, one per service. */
+  readonly servicePipelines: readonly string[];
+  /** DynamoDB table of pull request state (partition key `pk`, TTL attribute `expiresAt`). */
+  readonly stateTable: string;
+  /** The build account's artifact bucket: only objects in it are cleaned up. */
+  readonly artifactBucket: string;
+  /** No pull request pipeline may contain an action that touches this account. */
+  readonly prodAccountId: string;
+  /** The label a maintainer puts on a fork's pull request to let it run. */
+  readonly forkLabel: string;
+  /** owner/name of the repository this installation serves. */
+  readonly repository: string;
+}
+
+/** The raw environment variables, by their names. */
+export interface PrPipelinesEnvironment {
+  readonly SERVICE_PIPELINES: string;
+  readonly PR_STATE_TABLE: string;
+  readonly ARTIFACT_BUCKET: string;
+  readonly PROD_ACCOUNT_ID: string;
+  readonly FORK_LABEL: string;
+  readonly GITHUB_REPOSITORY: string;
+}
+
+const pipelineName = z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/, "a pipeline name is 1-100 of [A-Za-z0-9.@_-]");
+
+const servicePipelinesSchema = z
+  .array(pipelineName)
+  .min(1, "list at least one pipeline")
+  .refine((names) => new Set(names).size === names.length, "pipeline names must be unique");
+
+const checks: { [K in keyof PrPipelinesEnvironment]?: z.ZodType<string> } = {
+  PROD_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "an AWS account id is 12 digits"),
+  GITHUB_REPOSITORY: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "expected owner/name"),
+};
+
+function check(variable: keyof PrPipelinesEnvironment, value: string): string {
+  const schema = checks[variable];
+  const trimmed = value.trim();
+  if (schema === undefined) return trimmed;
+  const result = schema.safeParse(trimmed);
+  if (!result.success) throw new InvalidConfigurationError(variable, result.error.issues.map((issue) => issue.message).join("; "));
+  return result.data;
+}
+
+function parseServicePipelines(raw: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new InvalidConfigurationError("SERVICE_PIPELINES", 'not JSON; expected an array of pipeline names such as ["shop-orders"]', { cause: error });
+  }
+  const result = servicePipelinesSchema.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? `[${issue.path.join(".")}] ` : ""}${issue.message}`);
+    throw new InvalidConfigurationError("SERVICE_PIPELINES", problems.join("; "));
+  }
+  return result.data;
+}
+
+/** Validates the environment; throws InvalidConfigurationError naming the variable. */
+export function parseConfig(environment: PrPipelinesEnvironment): PrPipelinesConfig {
+  return {
+    servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
+    stateTable: check("PR_STATE_TABLE", environment.PR_STATE_TABLE),
+    artifactBucket: check("ARTIFACT_BUCKET", environment.ARTIFACT_BUCKET),
+    prodAccountId: check("PROD_ACCOUNT_ID", environment.PROD_ACCOUNT_ID),
+    forkLabel: check("FORK_LABEL", environment.FORK_LABEL),
+    repository: check("GITHUB_REPOSITORY", environment.GITHUB_REPOSITORY),
+  };
+}

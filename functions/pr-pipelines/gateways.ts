@@ -1,0 +1,98 @@
+import type { PipelineDeclaration, Tag } from "@aws-sdk/client-codepipeline";
+
+/**
+ * What the pull request logic needs from AWS, as interfaces. aws.ts and
+ * state.ts implement them with SDK clients; tests can too.
+ */
+
+export interface ExistingPipeline {
+  readonly declaration: PipelineDeclaration;
+  readonly arn?: string;
+}
+
+export interface ExecutionSummary {
+  readonly executionId: string;
+  readonly status?: string;
+  /** e.g. CreatePipeline, StartPipelineExecution, Webhook. */
+  readonly triggerType?: string;
+}
+
+export interface ArtifactLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface PinnedExecutionRequest {
+  readonly pipelineName: string;
+  readonly sourceActionNames: readonly string[];
+  readonly commitId: string;
+  readonly clientRequestToken: string;
+}
+
+export interface PipelineGateway {
+  /** The pipeline, or undefined when it does not exist. */
+  getPipeline(name: string): Promise<ExistingPipeline | undefined>;
+  /** "exists" when a pipeline of that name is already there (a retry or a race). */
+  createPipeline(declaration: PipelineDeclaration, tags: Tag[]): Promise<"created" | "exists">;
+  /** "missing" when there was nothing to delete. */
+  deletePipeline(name: string): Promise<"deleted" | "missing">;
+  /** Starts an execution of every source action at `commitId`; returns its id. */
+  startPinnedExecution(request: PinnedExecutionRequest): Promise<string>;
+  /** Every execution CodePipeline still lists; empty when the pipeline does not exist. */
+  listExecutions(pipelineName: string): Promise<ExecutionSummary[]>;
+  /** Abandons an execution; "not-stoppable" when it already ended or is already stopping. */
+  abandonExecution(pipelineName: string, executionId: string, reason: string): Promise<"stopped" | "not-stoppable">;
+  /** The S3 locations of the output artifacts of every action of one execution. */
+  listOutputArtifacts(pipelineName: string, executionId: string): Promise<ArtifactLocation[]>;
+  tagPipeline(arn: string, tags: Tag[]): Promise<void>;
+}
+
+export interface ArtifactGateway {
+  /**
+   * Deletes every version and delete marker of exactly these keys (never by
+   * prefix). Returns how many versions were deleted.
+   */
+  deleteAllVersions(bucket: string, keys: readonly string[]): Promise<number>;
+}
+
+export type DesiredState = "open" | "closed";
+
+export interface PrClaim {
+  readonly key: string;
+  readonly repository: string;
+  readonly number: number;
+  /** The pull request's updated_at in epoch milliseconds: orders deliveries. */
+  readonly updatedAt: number;
+  readonly desired: DesiredState;
+  /** When false, a stored "closed" state refuses the claim whatever its time. */
+  readonly mayReopen: boolean;
+  readonly headSha: string;
+  readonly deliveryId: string;
+  /** Epoch seconds; DynamoDB's TTL removes the item after it. */
+  readonly expiresAt: number;
+}
+
+export type ClaimResult =
+  | {
+      readonly claimed: true;
+      /** True when the same change was claimed before and did not finish: this run completes it. */
+      readonly resumed: boolean;
+      /** Artifact keys a previous close recorded and may not have deleted. */
+      readonly pendingArtifactKeys: readonly string[];
+    }
+  | { readonly claimed: false };
+
+export interface PrStateStore {
+  /**
+   * Takes the pull request for this change: succeeds when there is no state,
+   * when the stored updatedAt is older, or when it is equal and the stored
+   * change is the same one, unfinished (a retry). A closed change also wins
+   * over an open one with the same updatedAt. `{claimed: false}` for a stale
+   * or duplicate delivery.
+   */
+  claim(claim: PrClaim): Promise<ClaimResult>;
+  /** Remembers artifact keys before their pipeline is deleted; false when a newer change took over. */
+  recordPendingArtifacts(claim: PrClaim, keys: readonly string[]): Promise<boolean>;
+  /** Marks the change done (and forgets pending artifacts); false when a newer change took over. */
+  markDone(claim: PrClaim, options: { clearPendingArtifacts: boolean }): Promise<boolean>;
+}

@@ -1,0 +1,106 @@
+import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { EventBridgeEvent } from "aws-lambda";
+import { requireEnv } from "../shared/env";
+import { DETAIL_TYPES, pullRequestEventSchema, type PullRequestEvent } from "../shared/events";
+import { createLogger } from "../shared/logger";
+import { applyPlan, type ApplyResult, type PrLogger } from "./apply";
+import { CodePipelineGateway, S3ArtifactGateway } from "./aws";
+import { parseConfig, type PrPipelinesConfig } from "./config";
+import { InvalidEventError } from "./errors";
+import type { ArtifactGateway, PipelineGateway, PrStateStore } from "./gateways";
+import { planPullRequestEvent } from "./plan";
+import { previewStacksLeftInPlace, type PreviewStackCleanup } from "./preview-stacks";
+import { DynamoPrStateStore } from "./state";
+
+/**
+ * Target of the bus rule for pull_request events: creates, runs and deletes
+ * the pull request pipelines. Thin: validate, plan, apply.
+ */
+
+export interface HandlerDeps {
+  readonly pipelines: PipelineGateway;
+  readonly artifacts: ArtifactGateway;
+  readonly state: PrStateStore;
+  readonly config: PrPipelinesConfig;
+  /** Extension point for deleting preview stacks; see preview-stacks.ts. */
+  readonly previewStacks?: PreviewStackCleanup;
+  readonly logger?: PrLogger;
+  readonly now?: () => Date;
+}
+
+export type PullRequestBusEvent = EventBridgeEvent<"pull_request", unknown>;
+
+export type PrPipelinesResult = { readonly outcome: "skipped"; readonly reason: string } | ApplyResult;
+
+/** Validates the event; the error names where it is wrong, never what it holds. */
+export function parsePullRequestEvent(event: PullRequestBusEvent): PullRequestEvent {
+  if (event?.["detail-type"] !== DETAIL_TYPES.pullRequest) {
+    throw new InvalidEventError([`detail-type: expected "${DETAIL_TYPES.pullRequest}"`]);
+  }
+  const result = pullRequestEventSchema.safeParse(event.detail);
+  if (!result.success) {
+    throw new InvalidEventError(result.error.issues.map((issue) => `detail.${issue.path.join(".") || "(root)"}: ${issue.code}`));
+  }
+  return result.data;
+}
+
+export function makeHandler(deps: HandlerDeps): (event: PullRequestBusEvent) => Promise<PrPipelinesResult> {
+  const logger: PrLogger = deps.logger ?? createLogger("pr-pipelines");
+  const now = deps.now ?? (() => new Date());
+  const previewStacks = deps.previewStacks ?? previewStacksLeftInPlace((message, details) => logger.warn(message, details));
+
+  return async (event) => {
+    let pr: PullRequestEvent;
+    try {
+      pr = parsePullRequestEvent(event);
+    } catch (error) {
+      if (error instanceof InvalidEventError) logger.error("Rejecting an invalid event", { eventId: event?.id, problems: error.problems });
+      throw error;
+    }
+    const about = { deliveryId: pr.deliveryId, repository: pr.repository, pullRequest: pr.number, action: pr.action };
+
+    const plan = planPullRequestEvent(pr, deps.config);
+    if (plan.kind === "skip") {
+      logger.info("Nothing to do for this event", { ...about, reason: plan.reason });
+      return { outcome: "skipped", reason: plan.reason };
+    }
+    logger.info("Applying", { ...about, plan: plan.kind, reason: plan.reason, pipelines: plan.pipelines.map((p) => p.prPipeline) });
+    try {
+      return await applyPlan(pr, plan, { ...deps, previewStacks, logger, now });
+    } catch (error) {
+      logger.error("Failed; the event will be retried", {
+        ...about,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+      throw error;
+    }
+  };
+}
+
+function fromEnvironment(): HandlerDeps {
+  const config = parseConfig({
+    SERVICE_PIPELINES: requireEnv("SERVICE_PIPELINES"),
+    PR_STATE_TABLE: requireEnv("PR_STATE_TABLE"),
+    ARTIFACT_BUCKET: requireEnv("ARTIFACT_BUCKET"),
+    PROD_ACCOUNT_ID: requireEnv("PROD_ACCOUNT_ID"),
+    FORK_LABEL: requireEnv("FORK_LABEL"),
+    GITHUB_REPOSITORY: requireEnv("GITHUB_REPOSITORY"),
+  });
+  return {
+    config,
+    pipelines: new CodePipelineGateway(new CodePipelineClient({})),
+    artifacts: new S3ArtifactGateway(new S3Client({})),
+    state: new DynamoPrStateStore(new DynamoDBClient({}), config.stateTable),
+    logger: createLogger("pr-pipelines"),
+  };
+}
+
+let realHandler: ((event: PullRequestBusEvent) => Promise<PrPipelinesResult>) | undefined;
+
+/** The Lambda entry point: real clients and the environment, built on the first event. */
+export const handler = async (event: PullRequestBusEvent): Promise<PrPipelinesResult> => {
+  realHandler ??= makeHandler(fromEnvironment());
+  return realHandler(event);
+};

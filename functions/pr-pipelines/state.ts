@@ -1,0 +1,151 @@
+import { UpdateItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { ClaimResult, PrClaim, PrStateStore } from "./gateways";
+
+/**
+ * Pull request state in DynamoDB, one item per pull request:
+ *
+ *   pk         S  PR#<owner/name>#<number>
+ *   updatedAt  N  the pull request's updated_at of the change, epoch ms
+ *   desired    S  open | closed
+ *   phase      S  applying | done
+ *   headSha, deliveryId, repository (S), number (N)
+ *   expiresAt  N  epoch seconds (the table's TTL attribute)
+ *   pendingArtifactKeys SS  artifact keys of deleted pipelines not yet removed from S3
+ *
+ * updatedAt is stored as epoch milliseconds because ISO strings only compare
+ * correctly as strings when they share one format (offset, fractions).
+ */
+
+type Values = Record<string, AttributeValue>;
+
+const NAMES = {
+  "#pk": "pk",
+  "#repository": "repository",
+  "#number": "number",
+  "#updatedAt": "updatedAt",
+  "#desired": "desired",
+  "#phase": "phase",
+  "#headSha": "headSha",
+  "#deliveryId": "deliveryId",
+  "#expiresAt": "expiresAt",
+  "#pending": "pendingArtifactKeys",
+} as const;
+
+type NameToken = keyof typeof NAMES;
+
+/** Only the names an expression uses: DynamoDB rejects unused ones. */
+function namesFor(...expressions: string[]): Record<string, string> {
+  const text = expressions.join(" ");
+  return Object.fromEntries(Object.entries(NAMES).filter(([token]) => new RegExp(`${token}\\b`).test(text)));
+}
+
+function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+
+/**
+ * The claim condition. A change may take the pull request when
+ * - there is no state yet; or
+ * - the stored change is older; or
+ * - it has the same updatedAt and is the same change, unfinished (a retry
+ *   after a partial failure); or
+ * - it has the same updatedAt, the stored change is an open and this one a
+ *   close (on a tie, closing wins: a pipeline left running is the worse error);
+ * and, for changes that may not reopen (labeled, synchronize,
+ * ready_for_review), the stored state is not closed.
+ */
+export function claimCondition(claim: Pick<PrClaim, "desired" | "mayReopen">): { expression: string; values: Values } {
+  const values: Values = { ":applying": s("applying"), ":desired": s(claim.desired) };
+  let ordering =
+    "attribute_not_exists(#pk) OR #updatedAt < :updatedAt OR (#updatedAt = :updatedAt AND #phase = :applying AND #desired = :desired)";
+  if (claim.desired === "closed") {
+    ordering += " OR (#updatedAt = :updatedAt AND #desired = :open)";
+    values[":open"] = s("open");
+  }
+  if (claim.mayReopen) return { expression: ordering, values };
+  values[":closed"] = s("closed");
+  return { expression: `(attribute_not_exists(#pk) OR #desired <> :closed) AND (${ordering})`, values };
+}
+
+export class DynamoPrStateStore implements PrStateStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  private async update(
+    key: string,
+    updateExpression: string,
+    conditionExpression: string,
+    values: Values,
+    returnOld = false,
+  ): Promise<Record<string, AttributeValue> | undefined | false> {
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(key) },
+          UpdateExpression: updateExpression,
+          ConditionExpression: conditionExpression,
+          ExpressionAttributeNames: namesFor(updateExpression, conditionExpression),
+          ExpressionAttributeValues: values,
+          ...(returnOld ? { ReturnValues: "ALL_OLD" as const } : {}),
+        }),
+      );
+      return output.Attributes;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async claim(claim: PrClaim): Promise<ClaimResult> {
+    const condition = claimCondition(claim);
+    const fields: Array<[NameToken, string, AttributeValue]> = [
+      ["#repository", ":repository", s(claim.repository)],
+      ["#number", ":number", n(claim.number)],
+      ["#updatedAt", ":updatedAt", n(claim.updatedAt)],
+      ["#desired", ":desired", s(claim.desired)],
+      ["#phase", ":applying", s("applying")],
+      ["#headSha", ":headSha", s(claim.headSha)],
+      ["#deliveryId", ":deliveryId", s(claim.deliveryId)],
+      ["#expiresAt", ":expiresAt", n(claim.expiresAt)],
+    ];
+    const values: Values = { ...condition.values };
+    for (const [, token, value] of fields) values[token] = value;
+    const old = await this.update(
+      claim.key,
+      `SET ${fields.map(([name, token]) => `${name} = ${token}`).join(", ")}`,
+      condition.expression,
+      values,
+      true,
+    );
+    if (old === false) return { claimed: false };
+    const resumed =
+      old?.updatedAt?.N === String(claim.updatedAt) && old.phase?.S === "applying" && old.desired?.S === claim.desired;
+    return { claimed: true, resumed, pendingArtifactKeys: old?.pendingArtifactKeys?.SS ?? [] };
+  }
+
+  async recordPendingArtifacts(claim: PrClaim, keys: readonly string[]): Promise<boolean> {
+    const unique = [...new Set(keys)];
+    const condition = "#updatedAt = :updatedAt AND #desired = :desired AND #phase = :applying";
+    const values: Values = { ":updatedAt": n(claim.updatedAt), ":desired": s(claim.desired), ":applying": s("applying") };
+    if (unique.length === 0) {
+      return (await this.update(claim.key, "SET #phase = :applying", condition, values)) !== false;
+    }
+    return (await this.update(claim.key, "ADD #pending :keys", condition, { ...values, ":keys": { SS: unique } })) !== false;
+  }
+
+  async markDone(claim: PrClaim, options: { clearPendingArtifacts: boolean }): Promise<boolean> {
+    const update = `SET #phase = :done${options.clearPendingArtifacts ? " REMOVE #pending" : ""}`;
+    const result = await this.update(claim.key, update, "#updatedAt = :updatedAt AND #desired = :desired", {
+      ":done": s("done"),
+      ":updatedAt": n(claim.updatedAt),
+      ":desired": s(claim.desired),
+    });
+    return result !== false;
+  }
+}
