@@ -4,6 +4,10 @@ import { TerraformOutput } from "cdktf";
 import { AccountStack, AccountStackProps } from "./account-stack";
 import { TARGET_ACCOUNTS } from "./target-stack";
 import { ArtifactStore, TargetAccountAccess } from "./constructs/artifact-store";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { policyDocument } from "./iam";
+import { Approvals } from "./constructs/approvals";
+import { DeliveryPipeline } from "./constructs/delivery-pipeline";
 import { OperationsAlerts } from "./constructs/operations-alerts";
 import { PipelineRoles } from "./constructs/pipeline-roles";
 import { PrPipelines } from "./constructs/pr-pipelines";
@@ -28,6 +32,9 @@ export class BuildStack extends AccountStack {
   readonly webhook: WebhookIntake;
   readonly prPipelines: PrPipelines;
   readonly pushRouter: PushRouter;
+  readonly approvals: Approvals;
+  /** The delivery pipeline of each service, by service name. */
+  readonly pipelines: ReadonlyMap<string, DeliveryPipeline>;
 
   constructor(scope: Construct, props: BuildStackProps) {
     super(scope, "build", props);
@@ -73,12 +80,52 @@ export class BuildStack extends AccountStack {
       store,
       logRetentionDays: config.logRetentionDays,
     });
+    const connectionArn = this.connectionArn();
+    this.approvals = new Approvals(this, "approvals", {
+      namePrefix: names.project,
+      store,
+      emails: config.notifications.emails,
+      principalArns: config.approvers.principalArns,
+      groupName: config.approvers.groupName,
+    });
+    const target = (name: "dev" | "prod") => {
+      const t = targets.find((x) => x.name === name)!;
+      return { accountId: config.accounts[name].accountId, deployRoleArn: t.deployRoleArn, cloudFormationExecutionRoleArn: t.cloudFormationExecutionRoleArn };
+    };
+    this.pipelines = new Map(
+      config.services.map((service) => [
+        service.name,
+        new DeliveryPipeline(this, `pipeline-${service.name}`, {
+          arns,
+          pipelineName: names.pipeline(service),
+          stackPrefix: names.applicationStackPrefix(service),
+          store,
+          pipelineRole: this.roles.pipelineRole,
+          codeBuildRole: this.roles.codeBuildRole,
+          connectionArn,
+          repository: config.github.repository,
+          branch: config.github.mainBranch,
+          buildspec: service.buildspec,
+          integrationTestsBuildspec: service.integrationTestsBuildspec,
+          dev: target("dev"),
+          prod: target("prod"),
+          approvalTopic: this.approvals.topic,
+          region: arns.region,
+          logRetentionDays: config.logRetentionDays,
+          privilegedBuild: service.privilegedBuild,
+        }),
+      ]),
+    );
+    const pipelines = [...this.pipelines.values()];
+    this.approvals.allowApproving(pipelines);
+    this.grantPipelinesTheirActions(pipelines, connectionArn);
+
     const common = { namePrefix: names.project, bus: this.webhook.bus, store, alarmTopic: this.alerts.topic, logRetentionDays: config.logRetentionDays };
     this.prPipelines = new PrPipelines(this, "pr-pipelines", {
       ...common,
       pipelineRole: this.roles.pipelineRole,
       servicePipelines: config.services.map((s) => names.pipeline(s)),
-      connectionArn: this.connectionArn(),
+      connectionArn,
       prodAccountId: config.accounts.prod.accountId,
       repository: config.github.repository,
       forkLabel: config.github.forkPullRequestLabel,
@@ -90,11 +137,38 @@ export class BuildStack extends AccountStack {
       repository: config.github.repository,
     });
 
+    new TerraformOutput(this, "pipelines", { value: pipelines.map((p) => p.pipeline.name) });
     new TerraformOutput(this, "webhook_url", { value: this.webhook.webhookUrl });
     new TerraformOutput(this, "webhook_secret_arn", { value: this.webhook.secret.arn });
     new TerraformOutput(this, "artifact_bucket", { value: this.artifactStore.bucket.bucket });
     new TerraformOutput(this, "artifact_key_arn", { value: this.artifactStore.key.arn });
     new TerraformOutput(this, "pipeline_role_arn", { value: this.roles.pipelineRole.arn });
+  }
+
+  /** What the pipeline and CodeBuild roles need to run the pipelines' actions. */
+  private grantPipelinesTheirActions(pipelines: readonly DeliveryPipeline[], connectionArn: string): void {
+    const useConnection = {
+      Sid: "UseGitHubConnection",
+      Effect: "Allow" as const,
+      Action: ["codeconnections:UseConnection", "codestar-connections:UseConnection"],
+      Resource: connectionArn,
+    };
+    const projects = pipelines.flatMap((p) => [p.buildProject, ...(p.integrationTestsProject ? [p.integrationTestsProject] : [])]);
+    new IamRolePolicy(this, "pipeline-actions", {
+      role: this.roles.pipelineRole.name,
+      name: "pipeline-actions",
+      policy: policyDocument([
+        useConnection,
+        { Sid: "RunBuilds", Effect: "Allow", Action: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], Resource: projects.map((p) => p.arn) },
+        { Sid: "AnnounceApprovals", Effect: "Allow", Action: "sns:Publish", Resource: this.approvals.topic.arn },
+      ]),
+    });
+    // Full clones (CODEBUILD_CLONE_REF) are fetched by CodeBuild through the connection.
+    new IamRolePolicy(this, "codebuild-clone", {
+      role: this.roles.codeBuildRole.name,
+      name: "clone-repository",
+      policy: policyDocument([useConnection]),
+    });
   }
 
   /** The configured connection, or one created here (approve it once in the console). */

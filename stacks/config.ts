@@ -69,6 +69,8 @@ const service = z.strictObject({
   integrationTestsBuildspec: repoPath("integration-tests buildspec").optional(),
   /** The SAM/CloudFormation template of the service's application. */
   template: repoPath("application template"),
+  /** Runs the build in privileged mode (needed only to build container images). @default false */
+  privilegedBuild: z.boolean().default(false),
 });
 
 const connection = z.union(
@@ -192,6 +194,16 @@ export const configSchema = z
         });
       }
     }
+    config.approvers.principalArns.forEach((arn, index) => {
+      const arnAccount = arn.split(":")[4];
+      if (/^\d{12}$/.test(accounts.build.accountId) && arnAccount !== accounts.build.accountId) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["approvers", "principalArns", index],
+          message: `is in account ${arnAccount}; approvers must be users or roles of the build account (${accounts.build.accountId}), where the pipelines are. Fix: name a build-account principal or use groupName`,
+        });
+      }
+    });
     const seen = new Map<string, number>();
     services.forEach((s, index) => {
       const first = seen.get(s.name);

@@ -50,7 +50,9 @@ export function resourceAt(stack: SynthesizedStack, type: string, constructPath:
   // cdktf drops a path component that repeats its parent's (`a/a/b` becomes `a_b`).
   const parts = constructPath.split("/").filter((part, i, all) => i === 0 || part !== all[i - 1]);
   const logicalPrefix = parts.join("_");
-  const found = Object.entries(stack.resource?.[type] ?? {}).filter(([name]) => new RegExp(`^${logicalPrefix}_[0-9A-F]{8}$`).test(name));
+  // Resources directly in the stack keep their id; deeper ones get a hash suffix.
+  const pattern = new RegExp(parts.length === 1 ? `^${logicalPrefix}$` : `^${logicalPrefix}_[0-9A-F]{8}$`);
+  const found = Object.entries(stack.resource?.[type] ?? {}).filter(([name]) => pattern.test(name));
   if (found.length !== 1) throw new Error(`expected one ${type} at ${constructPath}, found ${found.length}`);
   return found[0][1] as Record<string, any>;
 }
