@@ -48,6 +48,7 @@ describe("configuration", () => {
     ["nobody to approve", (c) => (c.approvers = {}), /^approvers: names nobody\. Fix:/],
     ["a retention CloudWatch does not offer", (c) => (c.logRetentionDays = 10), /^logRetentionDays: is not a CloudWatch Logs retention period\. Fix: use one of 1, 3/],
     ["a connection that is not an ARN", (c) => (c.github.connection = { arn: "my-connection" }), /^github\.connection/],
+    ["an approver outside the build account", (c) => (c.approvers = { principalArns: ["arn:aws:iam::222222222222:user/bob"] }), /^approvers\.principalArns\[0\]: is in account 222222222222; approvers must be users or roles of the build account/],
     ["a bad e-mail", (c) => (c.notifications.emails = ["nobody"]), /^notifications\.emails\[0\]: "nobody" is not an e-mail address/],
   ];
 
