@@ -129,6 +129,8 @@ export class BuildStack extends AccountStack {
       prodAccountId: config.accounts.prod.accountId,
       repository: config.github.repository,
       forkLabel: config.github.forkPullRequestLabel,
+      functionName: names.prPipelinesFunction,
+      previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
     });
     this.pushRouter = new PushRouter(this, "push-router", {
       ...common,

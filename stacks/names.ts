@@ -41,6 +41,16 @@ export class PlatformNames {
     return `${this.project}-cfn-exec`;
   }
 
+  /** Dev account: the role the PR function assumes to delete preview stacks. */
+  get previewCleanupRole(): string {
+    return `${this.project}-preview-cleanup`;
+  }
+
+  /** Build account: the PR pipelines function, and its execution role. */
+  get prPipelinesFunction(): string {
+    return `${this.project}-pr-pipelines`;
+  }
+
   /** The main pipeline of a service. */
   pipeline(service: Pick<ServiceConfig, "name">): string {
     return `${this.project}-${service.name}`;

@@ -28,10 +28,16 @@ export class TargetStack extends AccountStack {
       pipelineRoleArn: build.role(names.pipelineRole),
       artifactStore: { arns: build, bucketName: names.artifactBucket, keyAlias: names.artifactKeyAlias },
       stackPrefixes: config.services.map((s) => names.applicationStackPrefix(s)),
-      allowStackDeletion: props.environment === "dev",
+      previewCleanup:
+        props.environment === "dev"
+          ? { roleName: names.previewCleanupRole, trustedRoleArn: build.role(names.prPipelinesFunction) }
+          : undefined,
     });
 
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRoles.deployRole.arn });
+    if (this.deployRoles.previewCleanupRole) {
+      new TerraformOutput(this, "preview_cleanup_role_arn", { value: this.deployRoles.previewCleanupRole.arn });
+    }
     new TerraformOutput(this, "cloudformation_execution_role_arn", {
       value: this.deployRoles.cloudFormationExecutionRole.arn,
     });

@@ -49,9 +49,20 @@ describe("DeployRoles", () => {
     });
   });
 
-  it("may delete stacks only where allowed (dev previews)", () => {
-    const policy = policyNamed(synthRoles({ allowStackDeletion: true }), "deploy-applications");
-    expect(statement(policy, "ApplicationStacks").Action).toContain("cloudformation:DeleteStack");
+  it("adds a preview-cleanup role only the PR function may assume, limited to deleting -pr- stacks", () => {
+    const resources = synthRoles({ previewCleanup: { roleName: "p-preview-cleanup", trustedRoleArn: build.role("p-pr-pipelines") } });
+    const role = Object.values<any>(resources.aws_iam_role).find((r) => r.name === "p-preview-cleanup");
+    expect(statementsOf(role.assume_role_policy)[0].Principal).toEqual({ AWS: "arn:aws:iam::111111111111:role/p-pr-pipelines" });
+    const policy = policyNamed(resources, "delete-preview-stacks");
+    expect(statement(policy, "PreviewStacks")).toMatchObject({
+      Action: ["cloudformation:DeleteStack", "cloudformation:DescribeStacks"],
+      Resource: [
+        "arn:aws:cloudformation:eu-west-1:222222222222:stack/p-orders-pr-*/*",
+        "arn:aws:cloudformation:eu-west-1:222222222222:stack/p-payments-pr-*/*",
+      ],
+    });
+    expect(statement(policy, "PassCloudFormationRole").Condition).toEqual({ StringEquals: { "iam:PassedToService": "cloudformation.amazonaws.com" } });
+    expect(Object.values<any>(synthRoles().aws_iam_role).map((r) => r.name)).not.toContain("p-preview-cleanup");
   });
 
   it("reads the build account's artifacts and its key, found by alias", () => {
@@ -88,7 +99,7 @@ describe("DeployRoles", () => {
     const trust = (stack: any) => statementsOf(resourceAt(stack, "aws_iam_role", "deploy-roles/deploy").assume_role_policy)[0].Principal.AWS;
     expect(trust(devStack)).toBe("arn:${data.aws_partition.partition.partition}:iam::111111111111:role/pipewright-pipeline");
     expect(trust(prod)).toBe(trust(devStack));
-    const deletes = (stack: any) => resourceAt(stack, "aws_iam_role_policy", "deploy-roles/deploy-permissions").policy.includes("DeleteStack");
-    expect([deletes(devStack), deletes(prod)]).toEqual([true, false]);
+    const cleanup = (stack: any) => Object.values<any>(stack.resource.aws_iam_role).some((r) => r.name === "pipewright-preview-cleanup");
+    expect([cleanup(devStack), cleanup(prod)]).toEqual([true, false]);
   });
 });

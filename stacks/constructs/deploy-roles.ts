@@ -30,10 +30,11 @@ export interface DeployRolesProps {
    */
   readonly stackPrefixes: readonly string[];
   /**
-   * Whether the deploy role may delete stacks (dev: preview stacks of closed pull requests).
-   * @default false
+   * Dev only: a role that exactly this principal (the build account's PR
+   * function) may assume to delete the preview stacks of closed pull requests.
+   * @default no such role
    */
-  readonly allowStackDeletion?: boolean;
+  readonly previewCleanup?: { readonly roleName: string; readonly trustedRoleArn: string };
 }
 
 /**
@@ -44,6 +45,7 @@ export interface DeployRolesProps {
 export class DeployRoles extends Construct {
   readonly deployRole: IamRole;
   readonly cloudFormationExecutionRole: IamRole;
+  readonly previewCleanupRole?: IamRole;
 
   constructor(scope: Construct, id: string, props: DeployRolesProps) {
     super(scope, id);
@@ -91,7 +93,6 @@ export class DeployRoles extends Construct {
       "cloudformation:DescribeStacks",
       "cloudformation:ExecuteChangeSet",
       "cloudformation:GetTemplate",
-      ...(props.allowStackDeletion ? ["cloudformation:DeleteStack"] : []),
     ];
     new IamRolePolicy(this, "deploy-permissions", {
       role: this.deployRole.name,
@@ -120,6 +121,37 @@ export class DeployRoles extends Construct {
         keyStatement(KEY_USE_ACTIONS),
       ]),
     });
+
+    if (props.previewCleanup) this.previewCleanupRole = this.createPreviewCleanupRole(props, props.previewCleanup);
+  }
+
+  private createPreviewCleanupRole(props: DeployRolesProps, cleanup: NonNullable<DeployRolesProps["previewCleanup"]>): IamRole {
+    const role = new IamRole(this, "preview-cleanup", {
+      name: cleanup.roleName,
+      description: "Deletes the preview stacks of closed pull requests; assumed by the build account's PR function only",
+      assumeRolePolicy: policyDocument([{ Effect: "Allow", Principal: { AWS: cleanup.trustedRoleArn }, Action: "sts:AssumeRole" }]),
+    });
+    new IamRolePolicy(this, "preview-cleanup-permissions", {
+      role: role.name,
+      name: "delete-preview-stacks",
+      policy: policyDocument([
+        {
+          Sid: "PreviewStacks",
+          Effect: "Allow",
+          Action: ["cloudformation:DeleteStack", "cloudformation:DescribeStacks"],
+          Resource: props.stackPrefixes.map((p) => props.arns.regional("cloudformation", `stack/${p}-pr-*/*`)),
+        },
+        {
+          // CloudFormation deletes a stack with the role that created it; the caller must be allowed to pass it.
+          Sid: "PassCloudFormationRole",
+          Effect: "Allow",
+          Action: "iam:PassRole",
+          Resource: this.cloudFormationExecutionRole.arn,
+          Condition: { StringEquals: { "iam:PassedToService": "cloudformation.amazonaws.com" } },
+        },
+      ]),
+    });
+    return role;
   }
 }
 

@@ -24,6 +24,10 @@ export interface PrPipelinesProps {
   readonly prodAccountId: string;
   /** The repository (owner/name). */
   readonly repository: string;
+  /** The dev account's role for deleting preview stacks of closed pull requests. */
+  readonly previewCleanupRoleArn: string;
+  /** Name of the function (and of its role, which dev's preview-cleanup role trusts). */
+  readonly functionName: string;
   /** Label that lets a pull request from a fork run. */
   readonly forkLabel: string;
   /** Dead-letter alarms go here. */
@@ -66,7 +70,7 @@ export class PrPipelines extends Construct {
       alarmTopic: props.alarmTopic,
       function: {
         arns,
-        functionName: `${props.namePrefix}-pr-pipelines`,
+        functionName: props.functionName,
         entry: "functions/pr-pipelines/handler.ts",
         description: "Creates, re-runs and deletes the pipelines of pull requests",
         timeoutSeconds: 120,
@@ -81,6 +85,7 @@ export class PrPipelines extends Construct {
           PROD_ACCOUNT_ID: props.prodAccountId,
           FORK_LABEL: props.forkLabel,
           GITHUB_REPOSITORY: props.repository,
+          PREVIEW_CLEANUP_ROLE_ARN: props.previewCleanupRoleArn,
         },
         statements: [
           { Sid: "ReadServicePipelines", Effect: "Allow", Action: "codepipeline:GetPipeline", Resource: mainPipelines },
@@ -119,6 +124,7 @@ export class PrPipelines extends Construct {
             Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
             Resource: arns.objects(store.bucket.bucket),
           },
+          { Sid: "DeletePreviewStacks", Effect: "Allow", Action: "sts:AssumeRole", Resource: props.previewCleanupRoleArn },
           {
             Sid: "PrState",
             Effect: "Allow",
