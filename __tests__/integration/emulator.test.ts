@@ -229,6 +229,19 @@ describe("AWS emulator: CodePipeline", () => {
     });
   });
 
+  test("CreatePipeline of a name in use answers PipelineNameInUseException and starts nothing", async () => {
+    const name = "pw-create-name-in-use-pipeline";
+    const createdId = await createPipeline(name);
+    await expectAwsError(
+      pipelinesA.send(new CreatePipelineCommand({ pipeline: declaration(name) })),
+      "PipelineNameInUseException",
+    );
+    const { pipelineExecutionSummaries } = await pipelinesA.send(
+      new ListPipelineExecutionsCommand({ pipelineName: name }),
+    );
+    expect(pipelineExecutionSummaries?.map((summary) => summary.pipelineExecutionId)).toEqual([createdId]);
+  });
+
   test("ListPipelineExecutions pages newest first", async () => {
     const name = "pw-list-executions-paging-pipeline";
     const createdId = await createPipeline(name);

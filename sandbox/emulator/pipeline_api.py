@@ -8,6 +8,7 @@ the calls below without touching moto's own pipeline CRUD.
 
 import json
 import re
+import threading
 from typing import Any
 
 import moto.codepipeline.urls
@@ -28,6 +29,10 @@ CLIENT_REQUEST_TOKEN = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
 SOURCE_REVISION_TYPES = ("COMMIT_ID", "IMAGE_DIGEST", "S3_OBJECT_VERSION_ID", "S3_OBJECT_KEY")
 APPROVAL_STATUSES = ("Approved", "Rejected")
 MAX_RESULTS_LIMIT = 100
+
+# The server is threaded: a name check and the create it guards must not interleave
+# with another CreatePipeline of the same name.
+CREATE_LOCK = threading.Lock()
 
 
 def constraint_error(member: str, value: Any, constraint: str) -> AwsJsonError:
@@ -119,7 +124,12 @@ class EmulatedCodePipelineResponse(CodePipelineResponse):
         return pipeline_executions_backends[self.current_account][self.region]
 
     def create_pipeline(self) -> str:
-        body = super().create_pipeline()
+        name = (self._get_param("pipeline") or {}).get("name")
+        with CREATE_LOCK:
+            # moto answers InvalidStructureException; AWS answers PipelineNameInUseException.
+            if name in self.codepipeline_backend.pipelines:
+                raise AwsJsonError("PipelineNameInUseException", f"Pipeline name {name} is already in use.")
+            body = super().create_pipeline()
         # Real CodePipeline starts a run as soon as the pipeline exists.
         self._start(self._get_param("pipeline")["name"], "CreatePipeline", [], [], None)
         return body
