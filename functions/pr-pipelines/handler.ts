@@ -1,3 +1,5 @@
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { STSClient } from "@aws-sdk/client-sts";
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -11,6 +13,7 @@ import { parseConfig, type PrPipelinesConfig } from "./config";
 import { InvalidEventError } from "./errors";
 import type { ArtifactGateway, PipelineGateway, PrStateStore } from "./gateways";
 import { planPullRequestEvent } from "./plan";
+import { CloudFormationPreviewStacks } from "./cloudformation";
 import { previewStacksLeftInPlace, type PreviewStackCleanup } from "./preview-stacks";
 import { DynamoPrStateStore } from "./state";
 
@@ -88,12 +91,19 @@ function fromEnvironment(): HandlerDeps {
     FORK_LABEL: requireEnv("FORK_LABEL"),
     GITHUB_REPOSITORY: requireEnv("GITHUB_REPOSITORY"),
   });
+  const logger = createLogger("pr-pipelines");
   return {
     config,
     pipelines: new CodePipelineGateway(new CodePipelineClient({})),
     artifacts: new S3ArtifactGateway(new S3Client({})),
     state: new DynamoPrStateStore(new DynamoDBClient({}), config.stateTable),
-    logger: createLogger("pr-pipelines"),
+    previewStacks: new CloudFormationPreviewStacks({
+      roleArn: requireEnv("PREVIEW_CLEANUP_ROLE_ARN"),
+      sts: new STSClient({}),
+      cloudFormation: (credentials, region) => new CloudFormationClient({ credentials, region }),
+      log: (message, details) => logger.info(message, details),
+    }),
+    logger,
   };
 }
 

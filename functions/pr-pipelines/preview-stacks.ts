@@ -1,22 +1,14 @@
 import type { PreviewStack } from "./clone";
 
 /**
- * EXTENSION POINT: deleting a pull request's preview stacks.
- *
- * Pull request pipelines deploy CloudFormation preview stacks
- * (`previewStackName`, e.g. `shop-orders-pr-12` in the dev account). When
- * the pull request closes, the handler calls `deletePreviewStacks` once per
- * pull request pipeline, after deleting the pipeline (so no execution can
- * recreate a stack). An implementation:
- *
- * - lives in its own adapter (e.g. `cloudformation.ts`) and is passed to
- *   `makeHandler({ previewStacks })`, then wired into `handler` in handler.ts;
- * - assumes `actionRoleArn` to reach the account that holds each stack;
- * - must be idempotent: a stack may already be gone, or never have existed
- *   (a draft or an unlabeled fork never ran);
- * - throws on transient failures, so the event is retried.
- *
- * Until one is provided, `previewStacksLeftInPlace` only logs what stays.
+ * Deleting a pull request's preview stacks (`previewStackName`, e.g.
+ * `shop-orders-pr-12` in the dev account). When the pull request closes, the
+ * handler calls `deletePreviewStacks` once per pull request pipeline, after
+ * deleting the pipeline (so no execution can recreate a stack).
+ * Implementations must be idempotent (a stack may be gone, or never have
+ * existed) and throw on transient failures, so the event is retried.
+ * The Lambda uses `CloudFormationPreviewStacks` (cloudformation.ts); tests and
+ * tools without the dev account use `previewStacksLeftInPlace`.
  */
 export interface PreviewStackCleanupRequest {
   readonly repository: string;

@@ -1,0 +1,62 @@
+import { CloudFormationClient, DeleteStackCommand } from "@aws-sdk/client-cloudformation";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { mockClient } from "aws-sdk-client-mock";
+import { CloudFormationPreviewStacks, PreviewStackCleanupError } from "../../../functions/pr-pipelines/cloudformation";
+
+const ROLE = "arn:aws:iam::222222222222:role/p-preview-cleanup";
+const devStack = (name: string) => ({
+  stackName: name,
+  stageName: "Dev",
+  actionName: "CreateChangeSet",
+  actionRoleArn: "arn:aws:iam::222222222222:role/p-deploy",
+  cloudFormationRoleArn: "arn:aws:iam::222222222222:role/p-cfn-exec",
+});
+const request = (stacks: any[]) => ({ repository: "o/r", pullRequest: 12, deliveryId: "d-1", prPipeline: "p-orders-pr-12", stacks });
+
+describe("CloudFormationPreviewStacks", () => {
+  const sts = mockClient(STSClient);
+  const cfn = mockClient(CloudFormationClient);
+  const logs: Array<[string, Record<string, unknown>]> = [];
+  const cleanup = new CloudFormationPreviewStacks({
+    roleArn: ROLE,
+    sts: new STSClient({}),
+    cloudFormation: () => new CloudFormationClient({}),
+    log: (message, details) => logs.push([message, details]),
+  });
+  beforeEach(() => {
+    sts.reset();
+    cfn.reset();
+    logs.length = 0;
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: new Date() } });
+  });
+
+  it("assumes the dev cleanup role and deletes each preview stack there", async () => {
+    cfn.on(DeleteStackCommand).resolves({});
+    await cleanup.deletePreviewStacks(request([devStack("p-orders-pr-12")]));
+    expect(sts.commandCalls(AssumeRoleCommand)[0].args[0].input.RoleArn).toBe(ROLE);
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(["p-orders-pr-12"]);
+  });
+
+  it("leaves stacks of other accounts alone, and says so", async () => {
+    await cleanup.deletePreviewStacks(request([{ ...devStack("x-pr-12"), actionRoleArn: "arn:aws:iam::999999999999:role/other" }]));
+    expect(sts.calls()).toHaveLength(0);
+    expect(logs[0][0]).toMatch(/outside the dev account are left in place/);
+  });
+
+  it("does nothing for a pipeline without preview stacks", async () => {
+    await cleanup.deletePreviewStacks(request([]));
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it("throws a named error naming the stack, PR and delivery when deletion fails, so the event is retried", async () => {
+    cfn.on(DeleteStackCommand).rejects(new Error("Throttling"));
+    const failure = cleanup.deletePreviewStacks(request([devStack("p-orders-pr-12")]));
+    await expect(failure).rejects.toBeInstanceOf(PreviewStackCleanupError);
+    await expect(failure).rejects.toThrow(/p-orders-pr-12 of PR #12 failed \(delivery d-1\)/);
+  });
+
+  it("throws a named error when the role cannot be assumed", async () => {
+    sts.on(AssumeRoleCommand).rejects(new Error("AccessDenied"));
+    await expect(cleanup.deletePreviewStacks(request([devStack("p-orders-pr-12")]))).rejects.toThrow(/Cannot assume .*p-preview-cleanup/);
+  });
+});

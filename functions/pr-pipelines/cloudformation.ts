@@ -1,0 +1,62 @@
+import { CloudFormationClient, DeleteStackCommand } from "@aws-sdk/client-cloudformation";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { PreviewStackCleanup, PreviewStackCleanupRequest } from "./preview-stacks";
+
+/** Deleting a preview stack failed; the event is retried, then dead-lettered. */
+export class PreviewStackCleanupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PreviewStackCleanupError";
+  }
+}
+
+export interface CloudFormationPreviewStacksOptions {
+  /** The dev account's preview-cleanup role (it trusts only this function's role). */
+  readonly roleArn: string;
+  readonly sts: Pick<STSClient, "send">;
+  /** Builds a CloudFormation client for the assumed role's credentials. */
+  readonly cloudFormation: (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, region?: string) => Pick<CloudFormationClient, "send">;
+  readonly log: (message: string, details: Record<string, unknown>) => void;
+}
+
+const accountOf = (arn: string | undefined) => arn?.split(":")[4];
+
+/**
+ * Deletes a closed pull request's preview stacks through the dev account's
+ * preview-cleanup role. DeleteStack succeeds for a stack that does not exist,
+ * so a retry or a PR that never deployed is harmless.
+ */
+export class CloudFormationPreviewStacks implements PreviewStackCleanup {
+  constructor(private readonly options: CloudFormationPreviewStacksOptions) {}
+
+  async deletePreviewStacks(request: PreviewStackCleanupRequest): Promise<void> {
+    const account = accountOf(this.options.roleArn);
+    const reachable = request.stacks.filter((stack) => accountOf(stack.actionRoleArn) === account);
+    const elsewhere = request.stacks.filter((stack) => !reachable.includes(stack));
+    if (elsewhere.length > 0) {
+      this.options.log("Preview stacks outside the dev account are left in place", {
+        prPipeline: request.prPipeline,
+        stacks: elsewhere.map((s) => ({ stack: s.stackName, role: s.actionRoleArn })),
+      });
+    }
+    if (reachable.length === 0) return;
+
+    const assumed = await this.options.sts
+      .send(new AssumeRoleCommand({ RoleArn: this.options.roleArn, RoleSessionName: `pr-${request.pullRequest}-cleanup`, DurationSeconds: 900 }))
+      .catch((cause: unknown) => {
+        throw new PreviewStackCleanupError(`Cannot assume ${this.options.roleArn} to delete the preview stacks of PR #${request.pullRequest} (delivery ${request.deliveryId})`, { cause });
+      });
+    const c = assumed.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
+      throw new PreviewStackCleanupError(`AssumeRole of ${this.options.roleArn} returned no credentials`);
+    }
+    const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    for (const stack of reachable) {
+      const cloudFormation = this.options.cloudFormation(credentials, stack.region);
+      await cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackName })).catch((cause: unknown) => {
+        throw new PreviewStackCleanupError(`Deleting preview stack ${stack.stackName} of PR #${request.pullRequest} failed (delivery ${request.deliveryId})`, { cause });
+      });
+      this.options.log("Deleting preview stack", { prPipeline: request.prPipeline, stack: stack.stackName });
+    }
+  }
+}
