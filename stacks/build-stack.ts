@@ -53,7 +53,7 @@ export class BuildStack extends AccountStack {
       arns,
       pipelineRoleName: names.pipelineRole,
       codeBuildRoleName: names.codeBuildRole,
-      codeBuildLogGroupPrefix: `/aws/codebuild/${names.project}-`,
+      codeBuildProjectPrefix: `${names.project}-`,
       deployRoleArns: targets.map((t) => t.deployRoleArn),
     });
 
@@ -113,6 +113,7 @@ export class BuildStack extends AccountStack {
           region: arns.region,
           logRetentionDays: config.logRetentionDays,
           privilegedBuild: service.privilegedBuild,
+          project: names.project,
         }),
       ]),
     );

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 
 /**
- * Left out of bundles: the Lambda Node.js 20 runtime provides AWS SDK v3
+ * Left out of bundles: the Lambda Node.js runtime provides AWS SDK v3
  * (and the Smithy packages it is built on). Bundling them would triple every
  * function's size and cold-start load time.
  */
@@ -16,7 +16,7 @@ export const BUNDLE_ROOT = path.resolve(__dirname, "..", ".build", "functions");
 const bundled = new Map<string, string>();
 
 /**
- * Bundles a function's handler with esbuild for the Lambda Node.js 20 runtime
+ * Bundles a function's handler with esbuild, targeting Node.js 20
  * (minified, with source maps, the SDK left to the runtime) and returns the
  * folder holding `index.js`.
  * Each entry is bundled once per process: stacks in one synth share it.

@@ -3,6 +3,7 @@ import { TerraformOutput } from "cdktf";
 import { AccountStack, AccountStackProps } from "./account-stack";
 import type { TargetAccountName } from "./config";
 import { DeployRoles } from "./constructs/deploy-roles";
+import { TrafficHooks } from "./constructs/traffic-hooks";
 
 /** The accounts the pipelines deploy to, in pipeline order. */
 export const TARGET_ACCOUNTS: readonly TargetAccountName[] = ["dev", "prod"];
@@ -12,14 +13,16 @@ export interface TargetStackProps extends AccountStackProps {
   readonly environment: TargetAccountName;
 }
 
-/** A dev or prod account: the roles cross-account deployments use. */
+/** A dev or prod account: the roles cross-account deployments use, and the canary's traffic hooks. */
 export class TargetStack extends AccountStack {
   readonly deployRoles: DeployRoles;
+  readonly trafficHooks: TrafficHooks;
 
   constructor(scope: Construct, props: TargetStackProps) {
     super(scope, props.environment, props);
     const { config, names, arns } = this;
     const build = arns.inAccount(config.accounts.build.accountId);
+    const stackPrefixes = config.services.map((s) => names.applicationStackPrefix(s));
 
     this.deployRoles = new DeployRoles(this, "deploy-roles", {
       arns,
@@ -27,11 +30,18 @@ export class TargetStack extends AccountStack {
       cloudFormationExecutionRoleName: names.cloudFormationExecutionRole,
       pipelineRoleArn: build.role(names.pipelineRole),
       artifactStore: { arns: build, bucketName: names.artifactBucket, keyAlias: names.artifactKeyAlias },
-      stackPrefixes: config.services.map((s) => names.applicationStackPrefix(s)),
+      stackPrefixes,
       previewCleanup:
         props.environment === "dev"
           ? { roleName: names.previewCleanupRole, trustedRoleArn: build.role(names.prPipelinesFunction) }
           : undefined,
+    });
+
+    this.trafficHooks = new TrafficHooks(this, "traffic-hooks", {
+      arns,
+      project: names.project,
+      stackPrefixes,
+      logRetentionDays: config.logRetentionDays,
     });
 
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRoles.deployRole.arn });

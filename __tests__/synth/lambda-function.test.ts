@@ -19,10 +19,10 @@ const synth = (overrides: Partial<LambdaFunctionProps> = {}) =>
   Testing.synthScope((scope) => void new LambdaFunction(scope, "fn", { ...base, ...overrides }));
 
 describe("LambdaFunction", () => {
-  it("runs Node.js 20 on arm64 with active tracing, JSON logs and source maps", () => {
+  it("runs Node.js 22 on arm64 with active tracing, JSON logs and source maps", () => {
     expect(synth({ environment: { TABLE: "t" } })).toHaveResourceWithProperties(LambdaFunctionResource, {
       function_name: "p-hello",
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       architectures: ["arm64"],
       handler: "index.handler",
       timeout: 10,

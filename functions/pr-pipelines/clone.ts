@@ -227,7 +227,7 @@ export function clonePipelineForPullRequest(
           throw new PipelineCloneError(baseName, `stacks "${clash[0]}" and "${stackName}" would both become preview stack "${preview}"`);
         }
         stackRenames.set(stackName, preview);
-        action.configuration = { ...action.configuration, StackName: preview };
+        action.configuration = { ...action.configuration, StackName: preview, ...previewTemplateConfiguration(action.configuration) };
       }
     }
   }
@@ -257,4 +257,14 @@ export function clonePipelineForPullRequest(
     previewStacks: previewStacksOf(pipeline),
     removedStages: removed,
   };
+}
+
+/**
+ * Preview stacks take their parameters from the build's `pr.json` where the
+ * dev deployment uses `dev.json` (templates/scripts/template-configs.mjs writes both).
+ */
+function previewTemplateConfiguration(configuration: Record<string, string> | undefined): { TemplateConfiguration?: string } {
+  const current = configuration?.TemplateConfiguration;
+  if (current === undefined || !/(^|::|\/)dev\.json$/.test(current)) return {};
+  return { TemplateConfiguration: current.replace(/dev\.json$/, "pr.json") };
 }

@@ -62,6 +62,8 @@ export interface DeliveryPipelineProps {
   readonly logRetentionDays: number;
   /** Privileged builds (Docker). @default false */
   readonly privilegedBuild?: boolean;
+  /** The project name: the build passes it to the template (hook function names). */
+  readonly project: string;
 }
 
 /**
@@ -84,6 +86,8 @@ export class DeliveryPipeline extends Construct {
     this.buildProject = this.codeBuildProject("build", `${props.pipelineName}-build`, props, props.buildspec, [
       { name: "ARTIFACT_BUCKET", value: store.bucket.bucket },
       { name: "ARTIFACT_KEY_ARN", value: store.key.arn },
+      { name: "PROJECT_NAME", value: props.project },
+      { name: "LOG_RETENTION_DAYS", value: String(props.logRetentionDays) },
     ]);
     if (props.integrationTestsBuildspec) {
       this.integrationTestsProject = this.codeBuildProject(

@@ -33,8 +33,15 @@ export interface LambdaFunctionProps {
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
+ * The Lambda runtime. nodejs20.x reached end of support on 2026-04-30 (AWS
+ * blocks creating and updating such functions), so functions run on Node.js
+ * 22; bundles still target Node.js 20, which Node.js 22 runs unchanged.
+ */
+export const LAMBDA_RUNTIME = "nodejs22.x";
+
+/**
  * The one way pipewright creates a Lambda function: an esbuild bundle
- * (Node.js 20, arm64, minified, source maps), its own log group with
+ * (Node.js 20 target, minified, source maps) on arm64, its own log group with
  * retention, X-Ray tracing, and a role with only the statements given.
  */
 export class LambdaFunction extends Construct {
@@ -94,7 +101,7 @@ export class LambdaFunction extends Construct {
       functionName: props.functionName,
       description: props.description,
       role: this.role.arn,
-      runtime: "nodejs20.x",
+      runtime: LAMBDA_RUNTIME,
       architectures: ["arm64"],
       handler: "index.handler",
       filename: asset.path,

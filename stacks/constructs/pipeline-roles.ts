@@ -10,8 +10,8 @@ export interface PipelineRolesProps {
   readonly pipelineRoleName: string;
   /** Name of the role CodeBuild projects run as. */
   readonly codeBuildRoleName: string;
-  /** Prefix of the CodeBuild projects' log groups, e.g. `/aws/codebuild/pipewright-`. */
-  readonly codeBuildLogGroupPrefix: string;
+  /** Prefix of the CodeBuild projects' names, e.g. `pipewright-`: their log groups and report groups follow it. */
+  readonly codeBuildProjectPrefix: string;
   /** Deploy roles in dev and prod that the pipeline may assume (exact ARNs). */
   readonly deployRoleArns: readonly string[];
 }
@@ -48,16 +48,23 @@ export class PipelineRoles extends Construct {
       description: "Service role of the pipewright CodeBuild projects",
       assumeRolePolicy: serviceTrustPolicy("codebuild.amazonaws.com", account),
     });
-    const logGroups = props.arns.logGroup(`${props.codeBuildLogGroupPrefix}*`);
+    const logGroups = props.arns.logGroup(`/aws/codebuild/${props.codeBuildProjectPrefix}*`);
     new IamRolePolicy(this, "codebuild-logs", {
       role: this.codeBuildRole.name,
-      name: "build-logs",
+      name: "build-logs-and-reports",
       policy: policyDocument([
         {
           Sid: "BuildLogs",
           Effect: "Allow",
           Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
           Resource: [logGroups, `${logGroups}:log-stream:*`],
+        },
+        {
+          // The buildspecs publish test reports (report groups are named after the project).
+          Sid: "TestReports",
+          Effect: "Allow",
+          Action: ["codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:CreateReportGroup", "codebuild:UpdateReport"],
+          Resource: props.arns.regional("codebuild", `report-group/${props.codeBuildProjectPrefix}*`),
         },
       ]),
     });

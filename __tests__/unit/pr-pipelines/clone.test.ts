@@ -107,6 +107,27 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
   });
 });
 
+describe("preview stack parameters", () => {
+  it("deploys preview stacks with the build's pr.json where dev uses dev.json, and leaves other files alone", () => {
+    const declaration = mainPipelineV2();
+    const devStage = stage(declaration, "Dev");
+    for (const candidate of devStage.actions ?? []) {
+      if (candidate.configuration?.StackName) candidate.configuration.TemplateConfiguration = "BuildOutput::dev.json";
+    }
+    const cloned = clonePipelineForPullRequest(declaration, pr, options).pipeline;
+    const configurations = (stage(cloned, "Dev").actions ?? []).map((a) => a.configuration?.TemplateConfiguration).filter(Boolean);
+    expect(configurations.length).toBeGreaterThan(0);
+    expect(new Set(configurations)).toEqual(new Set(["BuildOutput::pr.json"]));
+
+    const custom = mainPipelineV2();
+    for (const candidate of stage(custom, "Dev").actions ?? []) {
+      if (candidate.configuration?.StackName) candidate.configuration.TemplateConfiguration = "BuildOutput::params/devx.json";
+    }
+    const kept = (stage(clonePipelineForPullRequest(custom, pr, options).pipeline, "Dev").actions ?? []).map((a) => a.configuration?.TemplateConfiguration);
+    expect(kept.filter(Boolean)).toContain("BuildOutput::params/devx.json");
+  });
+});
+
 describe("clonePipelineForPullRequest with a V1 main pipeline", () => {
   const original = mainPipelineV1();
   const pristine = structuredClone(original);

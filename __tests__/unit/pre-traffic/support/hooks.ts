@@ -1,0 +1,67 @@
+/** Fixtures shared by the traffic hook tests (pre-traffic, post-traffic and the shared runner). */
+import type { GetDeploymentCommandOutput } from "@aws-sdk/client-codedeploy";
+import type { HookInvocationContext } from "../../../../functions/shared/traffic-hook";
+
+export const DEPLOYMENT_ID = "d-7Q2X9ABCD";
+export const HOOK_EXECUTION_ID = "eyJlbmNyeXB0ZWREYXRhIjoiZXhhbXBsZSJ9";
+export const FUNCTION_NAME = "pipewright-orders-dev-app";
+export const STACK_NAME = "pipewright-orders-dev";
+
+export function hookEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { DeploymentId: DEPLOYMENT_ID, LifecycleEventHookExecutionId: HOOK_EXECUTION_ID, ...overrides };
+}
+
+/** The AppSpec as CloudFormation writes it for SAM's AutoPublishAlias + DeploymentPreference. */
+export function appSpecJson(target: { name?: string; current?: string; target?: string } = {}): string {
+  return JSON.stringify({
+    version: 0.0,
+    Resources: [
+      {
+        AppFunction: {
+          Type: "AWS::Lambda::Function",
+          Properties: { Name: target.name ?? FUNCTION_NAME, Alias: "live", CurrentVersion: target.current ?? "3", TargetVersion: target.target ?? "4" },
+        },
+      },
+    ],
+  });
+}
+
+export function deployment(content: string = appSpecJson()): GetDeploymentCommandOutput {
+  return {
+    $metadata: {},
+    deploymentInfo: {
+      deploymentId: DEPLOYMENT_ID,
+      computePlatform: "Lambda",
+      revision: { revisionType: "AppSpecContent", appSpecContent: { content, sha256: "0".repeat(64) } },
+    },
+  };
+}
+
+/** A Lambda context whose remaining time runs down from `remainingMs` in real time. */
+export function lambdaContext(remainingMs: number): HookInvocationContext {
+  const end = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
+}
+
+/** Short timings for tests: a small reserve and almost no delay between report attempts. */
+export const FAST = { reportReserveMs: 100, reportRetryDelayMs: 1, reportAttemptTimeoutMs: 200 } as const;
+
+export function recordingLogger() {
+  return { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+}
+
+/** Every message a recording logger received at one level, with its attributes as JSON. */
+export function logged(fn: jest.Mock): string {
+  return fn.mock.calls.map((call: unknown[]) => call.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ")).join("\n");
+}
+
+/** The attributes of the last call at one level. */
+export function lastFields(fn: jest.Mock): Record<string, unknown> {
+  const call = fn.mock.calls.at(-1) as unknown[] | undefined;
+  return (call?.[1] ?? {}) as Record<string, unknown>;
+}
+
+/** An AWS SDK service error as the clients throw it. */
+export function awsError(name: string, message = `${name} from the test`): Error {
+  return Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: 400 } });
+}
