@@ -8,6 +8,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { policyDocument } from "./iam";
 import { Approvals } from "./constructs/approvals";
 import { DeliveryPipeline } from "./constructs/delivery-pipeline";
+import { GitHubCredentials } from "./constructs/github-credentials";
 import { OperationsAlerts } from "./constructs/operations-alerts";
 import { PipelineRoles } from "./constructs/pipeline-roles";
 import { PrPipelines } from "./constructs/pr-pipelines";
@@ -33,6 +34,7 @@ export class BuildStack extends AccountStack {
   readonly prPipelines: PrPipelines;
   readonly pushRouter: PushRouter;
   readonly approvals: Approvals;
+  readonly github: GitHubCredentials;
   /** The delivery pipeline of each service, by service name. */
   readonly pipelines: ReadonlyMap<string, DeliveryPipeline>;
 
@@ -121,6 +123,7 @@ export class BuildStack extends AccountStack {
     this.approvals.allowApproving(pipelines);
     this.grantPipelinesTheirActions(pipelines, connectionArn);
 
+    this.github = new GitHubCredentials(this, "github", { namePrefix: names.project, store });
     const common = { namePrefix: names.project, bus: this.webhook.bus, store, alarmTopic: this.alerts.topic, logRetentionDays: config.logRetentionDays };
     this.prPipelines = new PrPipelines(this, "pr-pipelines", {
       ...common,
@@ -136,6 +139,7 @@ export class BuildStack extends AccountStack {
     this.pushRouter = new PushRouter(this, "push-router", {
       ...common,
       services: config.services.map((s) => ({ name: s.name, pipeline: names.pipeline(s), include: s.include, exclude: s.exclude })),
+      githubToken: this.github.tokenSecret,
       mainBranch: config.github.mainBranch,
       repository: config.github.repository,
     });

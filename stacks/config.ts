@@ -157,8 +157,30 @@ export const configSchema = z
         emails: z.array(z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an e-mail address` })).default([]),
         /** Creates a Secrets Manager secret for a Slack incoming-webhook URL. @default false */
         slack: z.boolean().default(false),
+        /** Pipeline states that notify. @default ["FAILED", "APPROVAL_WAITING", "RECOVERED"] */
+        states: z
+          .array(z.enum(["FAILED", "APPROVAL_WAITING", "RECOVERED", "SUCCEEDED", "STARTED", "STOPPED", "SUPERSEDED"]))
+          .min(1)
+          .default(["FAILED", "APPROVAL_WAITING", "RECOVERED"]),
       })
-      .default({ emails: [], slack: false }),
+      .default({ emails: [], slack: false, states: ["FAILED", "APPROVAL_WAITING", "RECOVERED"] }),
+    reconciler: z
+      .strictObject({
+        /** How often the reconciler runs (EventBridge schedule expression). @default "rate(15 minutes)" */
+        schedule: z
+          .string()
+          .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
+            error: (issue) => `${JSON.stringify(issue.input)} is not a schedule expression. Fix: use e.g. "rate(15 minutes)" or "cron(0/15 * * * ? *)"`,
+          })
+          .default("rate(15 minutes)"),
+        /** Remove PR pipelines without a run for this many days (0 = never). @default 14 */
+        idleDays: z.number().int().min(0).max(365).default(14),
+        /** Create missing pipelines for open pull requests. @default false */
+        createMissing: z.boolean().default(false),
+        /** Only log what would be done. @default false */
+        dryRun: z.boolean().default(false),
+      })
+      .default({ schedule: "rate(15 minutes)", idleDays: 14, createMissing: false, dryRun: false }),
     /** Days before artifacts expire from the store. @default 30 */
     artifactRetentionDays: z.number().int().min(1).max(3650).default(30),
     /** Retention of every log group. @default 30 */

@@ -51,6 +51,11 @@ export class PlatformNames {
     return `${this.project}-pr-pipelines`;
   }
 
+  /** Build account: the reconciler function, and its execution role. */
+  get reconcilerFunction(): string {
+    return `${this.project}-reconciler`;
+  }
+
   /** The main pipeline of a service. */
   pipeline(service: Pick<ServiceConfig, "name">): string {
     return `${this.project}-${service.name}`;

@@ -33,7 +33,10 @@ export class TargetStack extends AccountStack {
       stackPrefixes,
       previewCleanup:
         props.environment === "dev"
-          ? { roleName: names.previewCleanupRole, trustedRoleArn: build.role(names.prPipelinesFunction) }
+          ? {
+              roleName: names.previewCleanupRole,
+              trustedRoleArns: [build.role(names.prPipelinesFunction), build.role(names.reconcilerFunction)],
+            }
           : undefined,
     });
 

@@ -49,10 +49,14 @@ describe("DeployRoles", () => {
     });
   });
 
-  it("adds a preview-cleanup role only the PR function may assume, limited to deleting -pr- stacks", () => {
-    const resources = synthRoles({ previewCleanup: { roleName: "p-preview-cleanup", trustedRoleArn: build.role("p-pr-pipelines") } });
+  it("adds a preview-cleanup role only the PR function and the reconciler may assume, limited to deleting -pr- stacks", () => {
+    const resources = synthRoles({
+      previewCleanup: { roleName: "p-preview-cleanup", trustedRoleArns: [build.role("p-pr-pipelines"), build.role("p-reconciler")] },
+    });
     const role = Object.values<any>(resources.aws_iam_role).find((r) => r.name === "p-preview-cleanup");
-    expect(statementsOf(role.assume_role_policy)[0].Principal).toEqual({ AWS: "arn:aws:iam::111111111111:role/p-pr-pipelines" });
+    expect(statementsOf(role.assume_role_policy)[0].Principal).toEqual({
+      AWS: ["arn:aws:iam::111111111111:role/p-pr-pipelines", "arn:aws:iam::111111111111:role/p-reconciler"],
+    });
     const policy = policyNamed(resources, "delete-preview-stacks");
     expect(statement(policy, "PreviewStacks")).toMatchObject({
       Action: ["cloudformation:DeleteStack", "cloudformation:DescribeStacks"],

@@ -13,11 +13,16 @@ import { policyDocument } from "../iam";
 import { ArtifactStore } from "./artifact-store";
 import { LambdaFunction, LambdaFunctionProps } from "./lambda-function";
 
+/** What makes the rule fire: matching events, or a schedule. */
+export type BusConsumerTrigger =
+  | { readonly eventPattern: Record<string, unknown> }
+  | { readonly scheduleExpression: string };
+
 export interface BusConsumerProps {
-  /** The bus whose events the function consumes. */
-  readonly bus: CloudwatchEventBus;
-  /** EventBridge pattern of the events to deliver. */
-  readonly eventPattern: Record<string, unknown>;
+  /** The bus whose events the function consumes. @default the account's default bus (AWS service events, schedules) */
+  readonly bus?: CloudwatchEventBus;
+  /** Which events (or which schedule) invoke the function. */
+  readonly trigger: BusConsumerTrigger;
   /** The function, created through the shared Lambda construct. */
   readonly function: LambdaFunctionProps;
   /** Encrypts the dead-letter queue; EventBridge is allowed to use it for this rule only. */
@@ -33,7 +38,7 @@ export interface BusConsumerProps {
 }
 
 /**
- * A function fed by a rule on an EventBridge bus: bounded retries, then an
+ * A function fed by a rule on an EventBridge bus (or a schedule): bounded retries, then an
  * encrypted dead-letter queue that keeps the whole event for replay, and an
  * alarm as soon as that queue holds anything.
  *
@@ -64,11 +69,14 @@ export class BusConsumer extends Construct {
     const name = props.function.functionName;
 
     this.lambda = new LambdaFunction(this, "function", props.function);
+    const trigger = props.trigger;
     this.rule = new CloudwatchEventRule(this, "rule", {
       name,
-      description: `Delivers matching GitHub events to ${name}`,
-      eventBusName: props.bus.name,
-      eventPattern: JSON.stringify(props.eventPattern),
+      description: "eventPattern" in trigger ? `Delivers matching events to ${name}` : `Runs ${name} on a schedule`,
+      eventBusName: props.bus?.name,
+      ...("eventPattern" in trigger
+        ? { eventPattern: JSON.stringify(trigger.eventPattern) }
+        : { scheduleExpression: trigger.scheduleExpression }),
     });
     this.deadLetterQueue = new SqsQueue(this, "dlq", {
       name: `${name}-dlq`,
@@ -93,7 +101,7 @@ export class BusConsumer extends Construct {
 
     new CloudwatchEventTarget(this, "target", {
       rule: this.rule.name,
-      eventBusName: props.bus.name,
+      eventBusName: props.bus?.name,
       targetId: "function",
       arn: this.lambda.function.arn,
       retryPolicy: { maximumRetryAttempts: retries, maximumEventAgeInSeconds: maxAge },

@@ -30,11 +30,12 @@ export interface DeployRolesProps {
    */
   readonly stackPrefixes: readonly string[];
   /**
-   * Dev only: a role that exactly this principal (the build account's PR
-   * function) may assume to delete the preview stacks of closed pull requests.
+   * Dev only: a role that exactly these principals (the build account's PR
+   * function and reconciler) may assume to delete the preview stacks of
+   * closed pull requests.
    * @default no such role
    */
-  readonly previewCleanup?: { readonly roleName: string; readonly trustedRoleArn: string };
+  readonly previewCleanup?: { readonly roleName: string; readonly trustedRoleArns: readonly string[] };
 }
 
 /**
@@ -128,8 +129,8 @@ export class DeployRoles extends Construct {
   private createPreviewCleanupRole(props: DeployRolesProps, cleanup: NonNullable<DeployRolesProps["previewCleanup"]>): IamRole {
     const role = new IamRole(this, "preview-cleanup", {
       name: cleanup.roleName,
-      description: "Deletes the preview stacks of closed pull requests; assumed by the build account's PR function only",
-      assumeRolePolicy: policyDocument([{ Effect: "Allow", Principal: { AWS: cleanup.trustedRoleArn }, Action: "sts:AssumeRole" }]),
+      description: "Deletes the preview stacks of closed pull requests; assumed by the build account's PR function and reconciler only",
+      assumeRolePolicy: policyDocument([{ Effect: "Allow", Principal: { AWS: cleanup.trustedRoleArns }, Action: "sts:AssumeRole" }]),
     });
     new IamRolePolicy(this, "preview-cleanup-permissions", {
       role: role.name,

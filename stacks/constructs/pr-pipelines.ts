@@ -65,7 +65,7 @@ export class PrPipelines extends Construct {
     const prPipelines = props.servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`));
     this.consumer = new BusConsumer(this, "pr-pipelines", {
       bus: props.bus,
-      eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.pullRequest] },
+      trigger: { eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.pullRequest] } },
       store,
       alarmTopic: props.alarmTopic,
       function: {

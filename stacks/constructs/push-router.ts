@@ -19,8 +19,10 @@ export interface PushRouterProps {
   readonly namePrefix: string;
   /** The GitHub bus the webhook fills. */
   readonly bus: CloudwatchEventBus;
-  /** Encrypts the GitHub token secret and the dead-letter queue. */
+  /** Encrypts the dead-letter queue. */
   readonly store: ArtifactStore;
+  /** Optional GitHub token for the compare API when a push lists too few files. */
+  readonly githubToken: SecretsmanagerSecret;
   readonly services: readonly RoutedService[];
   /** Pushes to this branch start pipelines. */
   readonly mainBranch: string;
@@ -39,23 +41,15 @@ export interface PushRouterProps {
  * each pinned to the pushed commit.
  */
 export class PushRouter extends Construct {
-  /** Optional GitHub token for the compare API when a push lists too few files. */
-  readonly tokenSecret: SecretsmanagerSecret;
   readonly consumer: BusConsumer;
 
   constructor(scope: Construct, id: string, props: PushRouterProps) {
     super(scope, id);
     if (props.services.length === 0) throw new Error("PushRouter: services is empty; configure at least one service");
     const { store } = props;
-    this.tokenSecret = new SecretsmanagerSecret(this, "github-token", {
-      name: `${props.namePrefix}/github-token`,
-      description: "Optional read-only GitHub token (contents:read) for the compare API. Without a value, large pushes start every pipeline.",
-      kmsKeyId: store.key.arn,
-      recoveryWindowInDays: 7,
-    });
     this.consumer = new BusConsumer(this, "push-router", {
       bus: props.bus,
-      eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.push] },
+      trigger: { eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.push] } },
       store,
       alarmTopic: props.alarmTopic,
       function: {
@@ -71,7 +65,7 @@ export class PushRouter extends Construct {
           MAIN_BRANCH: props.mainBranch,
           GITHUB_REPOSITORY: props.repository,
           SOURCE_ACTION_NAME: props.sourceActionName ?? "Source",
-          GITHUB_TOKEN_SECRET_ARN: this.tokenSecret.arn,
+          GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
         },
         statements: [
           {
@@ -80,7 +74,7 @@ export class PushRouter extends Construct {
             Action: "codepipeline:StartPipelineExecution",
             Resource: props.services.map((s) => store.arns.regional("codepipeline", s.pipeline)),
           },
-          { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: this.tokenSecret.arn },
+          { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: props.githubToken.arn },
         ],
       },
     });

@@ -1,0 +1,110 @@
+import { Construct } from "constructs";
+import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { ArtifactStore } from "./artifact-store";
+import { BusConsumer } from "./bus-consumer";
+
+export interface ReconcilerProps {
+  /** Prefix of every name, e.g. the project name. */
+  readonly namePrefix: string;
+  /** Where repairs go: normalized pull_request events, handled by the PR function. */
+  readonly bus: CloudwatchEventBus;
+  /** Artifact store: idle PR pipelines' artifacts are deleted from it. */
+  readonly store: ArtifactStore;
+  /** Names of the main pipelines whose `-pr-` clones are reconciled. */
+  readonly servicePipelines: readonly string[];
+  readonly repository: string;
+  readonly forkLabel: string;
+  /** The dev account's preview-cleanup role (it must trust this function's role too). */
+  readonly previewCleanupRoleArn: string;
+  /** GitHub token to read pull requests (optional value). */
+  readonly githubToken: SecretsmanagerSecret;
+  /** EventBridge schedule expression. */
+  readonly schedule: string;
+  /** Remove PR pipelines idle this many days; 0 disables. */
+  readonly idleDays: number;
+  readonly createMissing: boolean;
+  readonly dryRun: boolean;
+  readonly alarmTopic: SnsTopic;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * Cleans up after missed webhooks (GitHub never retries a failed delivery):
+ * on a schedule, compares PR pipelines with the pull requests' state on
+ * GitHub and repairs the difference through the PR function.
+ */
+export class Reconciler extends Construct {
+  readonly consumer: BusConsumer;
+
+  get role(): IamRole {
+    return this.consumer.lambda.role;
+  }
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    if (props.servicePipelines.length === 0) throw new Error("Reconciler: servicePipelines is empty; configure at least one service");
+    const { store } = props;
+    const arns = store.arns;
+    this.consumer = new BusConsumer(this, "reconciler", {
+      trigger: { scheduleExpression: props.schedule },
+      store,
+      alarmTopic: props.alarmTopic,
+      // A missed run is repaired by the next one; retrying old schedules only piles up.
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 600,
+      functionRetryAttempts: 0,
+      function: {
+        arns,
+        functionName: `${props.namePrefix}-reconciler`,
+        entry: "functions/reconciler/handler.ts",
+        description: "Removes what closed pull requests left behind and idle PR pipelines",
+        timeoutSeconds: 300,
+        memorySize: 256,
+        logRetentionDays: props.logRetentionDays,
+        reservedConcurrency: 1,
+        environment: {
+          SERVICE_PIPELINES: JSON.stringify(props.servicePipelines),
+          GITHUB_REPOSITORY: props.repository,
+          EVENT_BUS_NAME: props.bus.name,
+          ARTIFACT_BUCKET: store.bucket.bucket,
+          PREVIEW_CLEANUP_ROLE_ARN: props.previewCleanupRoleArn,
+          FORK_LABEL: props.forkLabel,
+          GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
+          IDLE_DAYS: String(props.idleDays),
+          CREATE_MISSING: String(props.createMissing),
+          DRY_RUN: String(props.dryRun),
+        },
+        statements: [
+          // ListPipelines has no resource-level permissions.
+          { Sid: "FindPipelines", Effect: "Allow", Action: "codepipeline:ListPipelines", Resource: "*" },
+          {
+            Sid: "InspectAndRemovePrPipelines",
+            Effect: "Allow",
+            Action: [
+              "codepipeline:DeletePipeline",
+              "codepipeline:GetPipeline",
+              "codepipeline:ListActionExecutions",
+              "codepipeline:ListPipelineExecutions",
+              "codepipeline:ListTagsForResource",
+            ],
+            Resource: props.servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`)),
+          },
+          { Sid: "RequestRepairs", Effect: "Allow", Action: "events:PutEvents", Resource: props.bus.arn },
+          { Sid: "ListArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: store.bucket.arn },
+          {
+            Sid: "DeleteIdleArtifacts",
+            Effect: "Allow",
+            Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            Resource: arns.objects(store.bucket.bucket),
+          },
+          { Sid: "DeletePreviewStacks", Effect: "Allow", Action: "sts:AssumeRole", Resource: props.previewCleanupRoleArn },
+          { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: props.githubToken.arn },
+        ],
+      },
+    });
+    store.grantKeyUseVia("ReconcilerToken", [this.consumer.lambda.role], ["secretsmanager"]);
+  }
+}
