@@ -60,7 +60,10 @@ const LIST_CONCURRENCY = 4;
 
 type ActivePlan = Exclude<Plan, { kind: "skip" }>;
 
-function contextFor(pr: PullRequestEvent, operation: string, pipeline?: string): FailureContext {
+/** What names a pull request in failure contexts. */
+export type PullRequestIdentity = Pick<PullRequestEvent, "repository" | "number" | "deliveryId">;
+
+function contextFor(pr: PullRequestIdentity, operation: string, pipeline?: string): FailureContext {
   return { operation, repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, ...(pipeline === undefined ? {} : { pipeline }) };
 }
 
@@ -74,7 +77,8 @@ async function step<T>(context: FailureContext, run: () => Promise<T>): Promise<
   }
 }
 
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `run` over `items`, at most `limit` at a time; results keep the order of `items`. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -192,8 +196,15 @@ export async function runPullRequestPipeline(pr: PullRequestEvent, planned: Plan
   return { prPipeline, created, executionId, abandonedExecutionIds: automatic.map((execution) => execution.executionId) };
 }
 
-/** Every artifact key in the artifact bucket that an execution of `prPipeline` wrote. */
-async function collectArtifactKeys(pr: PullRequestEvent, prPipeline: string, deps: ApplyDeps): Promise<string[]> {
+/** What collectArtifactKeys needs: the pipelines, the artifact bucket and a logger. */
+export type ArtifactKeyDeps = Pick<ApplyDeps, "pipelines" | "logger"> & { readonly config: Pick<PrPipelinesConfig, "artifactBucket"> };
+
+/**
+ * Every artifact key in the artifact bucket that an execution of `prPipeline`
+ * wrote (ListActionExecutions of every execution; never a prefix). Exported
+ * for the reconciler, which removes idle pull request pipelines the same way.
+ */
+export async function collectArtifactKeys(pr: PullRequestIdentity, prPipeline: string, deps: ArtifactKeyDeps): Promise<string[]> {
   const { pipelines, config } = deps;
   const executions = await step(contextFor(pr, "ListPipelineExecutions", prPipeline), () => pipelines.listExecutions(prPipeline));
   const perExecution = await mapWithConcurrency(executions, LIST_CONCURRENCY, (execution) =>

@@ -49,7 +49,8 @@ function check(variable: keyof PrPipelinesEnvironment, value: string): string {
   return result.data;
 }
 
-function parseServicePipelines(raw: string): string[] {
+/** SERVICE_PIPELINES: a JSON array of unique pipeline names; throws InvalidConfigurationError. */
+export function parseServicePipelines(raw: string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

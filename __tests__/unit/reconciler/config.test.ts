@@ -1,0 +1,78 @@
+import { InvalidConfigurationError } from "../../../functions/pr-pipelines/errors";
+import { parseReconcilerConfig, type ReconcilerEnvironment } from "../../../functions/reconciler/config";
+
+const environment = (overrides: Partial<ReconcilerEnvironment> = {}): ReconcilerEnvironment => ({
+  SERVICE_PIPELINES: '["shop-orders","shop-payments"]',
+  GITHUB_REPOSITORY: "example-org/shop",
+  EVENT_BUS_NAME: "shop-github",
+  ARTIFACT_BUCKET: "shop-artifacts-111111111111-eu-west-1",
+  PREVIEW_CLEANUP_ROLE_ARN: "arn:aws:iam::222222222222:role/shop-preview-cleanup",
+  FORK_LABEL: "safe-to-test",
+  ...overrides,
+});
+
+function problem(overrides: Partial<ReconcilerEnvironment>): InvalidConfigurationError {
+  try {
+    parseReconcilerConfig(environment(overrides));
+  } catch (error) {
+    if (error instanceof InvalidConfigurationError) return error;
+    throw error;
+  }
+  throw new Error("expected an InvalidConfigurationError");
+}
+
+describe("parseReconcilerConfig", () => {
+  it("reads the construct's variables with the documented defaults", () => {
+    expect(parseReconcilerConfig(environment())).toEqual({
+      servicePipelines: ["shop-orders", "shop-payments"],
+      repository: "example-org/shop",
+      eventBusName: "shop-github",
+      artifactBucket: "shop-artifacts-111111111111-eu-west-1",
+      previewCleanupRoleArn: "arn:aws:iam::222222222222:role/shop-preview-cleanup",
+      forkLabel: "safe-to-test",
+      githubApiUrl: "https://api.github.com",
+      idleDays: 14,
+      createMissing: false,
+      dryRun: false,
+    });
+  });
+
+  it("reads the optional variables", () => {
+    const config = parseReconcilerConfig(
+      environment({
+        GITHUB_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:shop/github-token-AbCdEf",
+        GITHUB_API_URL: "https://ghe.example.com/api/v3/",
+        IDLE_DAYS: "0",
+        CREATE_MISSING: "TRUE",
+        DRY_RUN: "true",
+      }),
+    );
+    expect(config).toMatchObject({
+      githubTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:shop/github-token-AbCdEf",
+      githubApiUrl: "https://ghe.example.com/api/v3",
+      idleDays: 0,
+      createMissing: true,
+      dryRun: true,
+    });
+    expect(parseReconcilerConfig(environment({ GITHUB_API_URL: "http://127.0.0.1:8080" })).githubApiUrl).toBe("http://127.0.0.1:8080");
+  });
+
+  it.each([
+    [{ SERVICE_PIPELINES: "shop-orders" }, "SERVICE_PIPELINES", /not JSON/],
+    [{ SERVICE_PIPELINES: "[]" }, "SERVICE_PIPELINES", /at least one/],
+    [{ GITHUB_REPOSITORY: "shop" }, "GITHUB_REPOSITORY", /owner\/name/],
+    [{ PREVIEW_CLEANUP_ROLE_ARN: "shop-preview-cleanup" }, "PREVIEW_CLEANUP_ROLE_ARN", /IAM role ARN/],
+    [{ EVENT_BUS_NAME: " " }, "EVENT_BUS_NAME", /empty/],
+    [{ IDLE_DAYS: "two weeks" }, "IDLE_DAYS", /whole number/],
+    [{ IDLE_DAYS: "-1" }, "IDLE_DAYS", /whole number/],
+    [{ IDLE_DAYS: "400" }, "IDLE_DAYS", /365/],
+    [{ CREATE_MISSING: "yes" }, "CREATE_MISSING", /neither "true" nor "false"/],
+    [{ DRY_RUN: "1" }, "DRY_RUN", /neither/],
+    [{ GITHUB_API_URL: "http://api.github.com" }, "GITHUB_API_URL", /not https/],
+    [{ GITHUB_API_URL: "not a url" }, "GITHUB_API_URL", /not a URL/],
+  ])("rejects %j naming %s", (overrides, variable, message) => {
+    const error = problem(overrides);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+  });
+});

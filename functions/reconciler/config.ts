@@ -1,0 +1,120 @@
+// A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
+import * as z from "zod";
+import { InvalidConfigurationError } from "../pr-pipelines/errors";
+import { parseServicePipelines } from "../pr-pipelines/config";
+
+/**
+ * The reconciler's configuration, as the Reconciler construct passes it in
+ * environment variables. Parsing is pure: handler.ts reads the variables
+ * (requireEnv / optionalEnv) and hands the strings here.
+ */
+export interface ReconcilerConfig {
+  /** Main pipelines whose `<name>-pr-<n>` clones are reconciled. */
+  readonly servicePipelines: readonly string[];
+  /** owner/name of the monorepo. */
+  readonly repository: string;
+  /** The GitHub bus: repairs are normalized pull_request events put on it. */
+  readonly eventBusName: string;
+  /** Artifacts of idle pull request pipelines are deleted from this bucket only. */
+  readonly artifactBucket: string;
+  /** The dev account's preview-cleanup role, assumed to delete preview stacks of idle pipelines. */
+  readonly previewCleanupRoleArn: string;
+  /** A fork's pull request runs only with this label (the same rule as pr-pipelines). */
+  readonly forkLabel: string;
+  /** Secrets Manager secret holding the GitHub token; without it GitHub is not asked. */
+  readonly githubTokenSecretArn?: string;
+  /** GitHub's REST API, without a trailing slash. */
+  readonly githubApiUrl: string;
+  /** Remove pull request pipelines without an execution for this many days; 0 disables. */
+  readonly idleDays: number;
+  /** Ask for the pipelines of open pull requests that have none. */
+  readonly createMissing: boolean;
+  /** Plan and report only. */
+  readonly dryRun: boolean;
+}
+
+/** The raw environment variables, by name; absent optional ones are undefined. */
+export interface ReconcilerEnvironment {
+  readonly SERVICE_PIPELINES: string;
+  readonly GITHUB_REPOSITORY: string;
+  readonly EVENT_BUS_NAME: string;
+  readonly ARTIFACT_BUCKET: string;
+  readonly PREVIEW_CLEANUP_ROLE_ARN: string;
+  readonly FORK_LABEL: string;
+  readonly GITHUB_TOKEN_SECRET_ARN?: string | undefined;
+  readonly GITHUB_API_URL?: string | undefined;
+  readonly IDLE_DAYS?: string | undefined;
+  readonly CREATE_MISSING?: string | undefined;
+  readonly DRY_RUN?: string | undefined;
+}
+
+export const DEFAULT_IDLE_DAYS = 14;
+export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
+
+// The webhook's rule for repository names, so events built here pass its contract too.
+const repository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/name");
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN");
+const idleDays = z.string().regex(/^\d{1,3}$/, "expected a whole number of days (0 disables)").transform(Number).pipe(z.number().max(365, "at most 365"));
+
+function checked<T>(variable: string, schema: z.ZodType<T>, value: string): T {
+  const result = schema.safeParse(value.trim());
+  if (!result.success) throw new InvalidConfigurationError(variable, result.error.issues.map((issue) => issue.message).join("; "));
+  return result.data;
+}
+
+function nonEmpty(variable: string, value: string): string {
+  const trimmed = value.trim();
+  if (trimmed === "") throw new InvalidConfigurationError(variable, "it is empty");
+  return trimmed;
+}
+
+/** "true" or "false" (any case); absent means `fallback`. */
+export function parseFlag(variable: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value.trim() === "") return fallback;
+  const normalized = value.trim().toLowerCase();
+  if (normalized === "true") return true;
+  if (normalized === "false") return false;
+  throw new InvalidConfigurationError(variable, `${JSON.stringify(value)} is neither "true" nor "false"`);
+}
+
+/**
+ * GITHUB_API_URL: https, or http on loopback only (tests, the sandbox), so the
+ * token never travels in clear text. (The push router's parser applies the same
+ * rule; it is not imported because its module pulls glob matching into the bundle.)
+ */
+function apiUrl(value: string | undefined): string {
+  if (value === undefined || value.trim() === "") return DEFAULT_GITHUB_API_URL;
+  const text = value.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw new InvalidConfigurationError("GITHUB_API_URL", `${JSON.stringify(text)} is not a URL`, { cause: error });
+  }
+  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new InvalidConfigurationError("GITHUB_API_URL", `${JSON.stringify(text)} is not https; the GitHub token would travel in clear text`);
+  }
+  return text.replace(/\/+$/, "");
+}
+
+/** Validates the environment; throws InvalidConfigurationError naming the variable. */
+export function parseReconcilerConfig(environment: ReconcilerEnvironment): ReconcilerConfig {
+  const secret = environment.GITHUB_TOKEN_SECRET_ARN?.trim();
+  return {
+    servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
+    repository: checked("GITHUB_REPOSITORY", repository, environment.GITHUB_REPOSITORY),
+    eventBusName: nonEmpty("EVENT_BUS_NAME", environment.EVENT_BUS_NAME),
+    artifactBucket: nonEmpty("ARTIFACT_BUCKET", environment.ARTIFACT_BUCKET),
+    previewCleanupRoleArn: checked("PREVIEW_CLEANUP_ROLE_ARN", roleArn, environment.PREVIEW_CLEANUP_ROLE_ARN),
+    forkLabel: nonEmpty("FORK_LABEL", environment.FORK_LABEL),
+    ...(secret === undefined || secret === "" ? {} : { githubTokenSecretArn: secret }),
+    githubApiUrl: apiUrl(environment.GITHUB_API_URL),
+    idleDays:
+      environment.IDLE_DAYS === undefined || environment.IDLE_DAYS.trim() === ""
+        ? DEFAULT_IDLE_DAYS
+        : checked("IDLE_DAYS", idleDays, environment.IDLE_DAYS),
+    createMissing: parseFlag("CREATE_MISSING", environment.CREATE_MISSING, false),
+    dryRun: parseFlag("DRY_RUN", environment.DRY_RUN, false),
+  };
+}

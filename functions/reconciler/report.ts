@@ -1,0 +1,62 @@
+/**
+ * The reconciler's report: the counts of one run and the Embedded Metric
+ * Format block that makes CloudWatch turn the summary log line into metrics.
+ * Pure.
+ */
+
+export interface ReconcilerSummary {
+  /** Pull request pipelines of this installation found in CodePipeline. */
+  readonly prPipelines: number;
+  /** Distinct pull requests whose state GitHub reported (with pipelines, or listed as open). */
+  readonly prsChecked: number;
+  /** Closed events put on the bus (planned, in a dry run). */
+  readonly closedRequested: number;
+  /** Reopened events put on the bus for open pull requests lacking pipelines (planned, in a dry run). */
+  readonly created: number;
+  /** Idle pull request pipelines removed (planned, in a dry run). */
+  readonly idleRemoved: number;
+  /** Pull requests left alone because GitHub could not tell their state. */
+  readonly unknown: number;
+  /** GitHub calls (or reads of its token) that failed after their retries. */
+  readonly githubFailures: number;
+  /** Events that could not be put on the bus, removals and pipeline look-ups that failed. */
+  readonly awsFailures: number;
+  readonly dryRun: boolean;
+}
+
+export const METRIC_NAMESPACE = "pipewright";
+export const METRIC_DIMENSION = "Repository";
+
+export const METRIC_NAMES = {
+  closed: "ReconcilerClosed",
+  created: "ReconcilerCreated",
+  idleRemoved: "ReconcilerIdleRemoved",
+  githubFailures: "ReconcilerGitHubFailures",
+} as const;
+
+/**
+ * Fields to merge into the summary log line: CloudWatch Logs extracts the
+ * metrics of a JSON line holding `_aws` (EMF). In a dry run nothing was
+ * done, so the closed, created and idle metrics are 0; GitHub failures count
+ * always.
+ */
+export function metricFields(summary: ReconcilerSummary, repository: string, now: Date): Record<string, unknown> {
+  const done = (count: number) => (summary.dryRun ? 0 : count);
+  return {
+    _aws: {
+      Timestamp: now.getTime(),
+      CloudWatchMetrics: [
+        {
+          Namespace: METRIC_NAMESPACE,
+          Dimensions: [[METRIC_DIMENSION]],
+          Metrics: Object.values(METRIC_NAMES).map((name) => ({ Name: name, Unit: "Count" })),
+        },
+      ],
+    },
+    [METRIC_DIMENSION]: repository,
+    [METRIC_NAMES.closed]: done(summary.closedRequested),
+    [METRIC_NAMES.created]: done(summary.created),
+    [METRIC_NAMES.idleRemoved]: done(summary.idleRemoved),
+    [METRIC_NAMES.githubFailures]: summary.githubFailures,
+  };
+}
