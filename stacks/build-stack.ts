@@ -9,6 +9,8 @@ import { policyDocument } from "./iam";
 import { Approvals } from "./constructs/approvals";
 import { DeliveryPipeline } from "./constructs/delivery-pipeline";
 import { GitHubCredentials } from "./constructs/github-credentials";
+import { Notifications } from "./constructs/notifications";
+import { Reconciler } from "./constructs/reconciler";
 import { OperationsAlerts } from "./constructs/operations-alerts";
 import { PipelineRoles } from "./constructs/pipeline-roles";
 import { PrPipelines } from "./constructs/pr-pipelines";
@@ -35,6 +37,8 @@ export class BuildStack extends AccountStack {
   readonly pushRouter: PushRouter;
   readonly approvals: Approvals;
   readonly github: GitHubCredentials;
+  readonly notifications: Notifications;
+  readonly reconciler: Reconciler;
   /** The delivery pipeline of each service, by service name. */
   readonly pipelines: ReadonlyMap<string, DeliveryPipeline>;
 
@@ -142,6 +146,37 @@ export class BuildStack extends AccountStack {
       githubToken: this.github.tokenSecret,
       mainBranch: config.github.mainBranch,
       repository: config.github.repository,
+    });
+
+    const services = config.services.map((s) => ({ name: s.name, pipeline: names.pipeline(s) }));
+    this.notifications = new Notifications(this, "notifications", {
+      namePrefix: names.project,
+      store,
+      services,
+      repository: config.github.repository,
+      mainBranch: config.github.mainBranch,
+      emails: config.notifications.emails,
+      slack: config.notifications.slack,
+      notifyStates: config.notifications.states,
+      githubToken: this.github.tokenSecret,
+      alarmTopic: this.alerts.topic,
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.reconciler = new Reconciler(this, "reconciler", {
+      functionName: names.reconcilerFunction,
+      bus: this.webhook.bus,
+      store,
+      servicePipelines: services.map((s) => s.pipeline),
+      repository: config.github.repository,
+      forkLabel: config.github.forkPullRequestLabel,
+      previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
+      githubToken: this.github.tokenSecret,
+      schedule: config.reconciler.schedule,
+      idleDays: config.reconciler.idleDays,
+      createMissing: config.reconciler.createMissing,
+      dryRun: config.reconciler.dryRun,
+      alarmTopic: this.alerts.topic,
+      logRetentionDays: config.logRetentionDays,
     });
 
     new TerraformOutput(this, "pipelines", { value: pipelines.map((p) => p.pipeline.name) });

@@ -7,8 +7,8 @@ import { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 
 export interface ReconcilerProps {
-  /** Prefix of every name, e.g. the project name. */
-  readonly namePrefix: string;
+  /** Name of the function (and of its role, which dev's preview-cleanup role trusts). */
+  readonly functionName: string;
   /** Where repairs go: normalized pull_request events, handled by the PR function. */
   readonly bus: CloudwatchEventBus;
   /** Artifact store: idle PR pipelines' artifacts are deleted from it. */
@@ -58,7 +58,7 @@ export class Reconciler extends Construct {
       functionRetryAttempts: 0,
       function: {
         arns,
-        functionName: `${props.namePrefix}-reconciler`,
+        functionName: props.functionName,
         entry: "functions/reconciler/handler.ts",
         description: "Removes what closed pull requests left behind and idle PR pipelines",
         timeoutSeconds: 300,

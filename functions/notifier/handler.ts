@@ -1,0 +1,280 @@
+import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { EventBridgeEvent } from "aws-lambda";
+import { codePipelineEventSchema, CODEPIPELINE_DETAIL_TYPES, type CodePipelineEvent } from "../shared/codepipeline-events";
+import { optionalEnv, requireEnv } from "../shared/env";
+import { createLogger } from "../shared/logger";
+import { CodePipelineFacts, secretsManagerValue, SnsTopicPublisher } from "./aws";
+import {
+  type ChannelName,
+  type ChannelOutcome,
+  type ChannelResult,
+  type CommitStatusSender,
+  deliverAll,
+  type SlackSender,
+  type TopicPublisher,
+} from "./channels";
+import { commitStatusFor, statusStillHolds } from "./commit-status";
+import {
+  type NotifierConfig,
+  parseGitHubApiUrl,
+  parseMainBranch,
+  parseNotifyStates,
+  parsePipelinePrefix,
+  parseRepository,
+  parseServices,
+  parseTopicArn,
+} from "./config";
+import { emailMessage } from "./email";
+import { describeError, HttpDeliveryError, InvalidCodePipelineEventError, NotificationDeliveryError } from "./errors";
+import { approvalOf, type CommitFacts, type ExecutionFacts, type FailedActionFacts, type PipelineFacts } from "./facts";
+import { enrich } from "./enrich";
+import { GitHubCommitStatuses } from "./github";
+import { executionUrl, githubWebOrigin } from "./links";
+import { notificationFailureMetric } from "./metrics";
+import { buildNotification } from "./notification";
+import { type CommitStatusIntent, finalNotification, type NotifyState, planEvent } from "./routing";
+import { parseGitHubCredentialsSecret, parseSlackWebhookSecret } from "./secrets";
+import { SlackWebhook } from "./slack";
+import { slackMessage } from "./slack-message";
+
+/**
+ * Target of the notifications rule on the default bus: CodePipeline
+ * execution state changes of the platform's pipelines. Enriches the event
+ * from CodePipeline, then, each channel independently: publishes to the SNS
+ * topic, posts to Slack (when a webhook is configured), and sets the GitHub
+ * commit status of the commit the execution built (when credentials are).
+ */
+
+/** The part of Powertools' structured logger the notifier uses. */
+export type NotifierLogger = Pick<Logger, "info" | "warn" | "error">;
+
+export interface NotifierDeps {
+  config: NotifierConfig;
+  facts: PipelineFacts;
+  topic: TopicPublisher;
+  /** Absent when no Slack webhook secret is configured (SLACK_WEBHOOK_SECRET_ARN unset). */
+  slack?: SlackSender;
+  /** Absent when no GitHub credentials secret is configured (GITHUB_TOKEN_SECRET_ARN unset). */
+  commitStatuses?: CommitStatusSender;
+  logger?: NotifierLogger;
+  /** Milliseconds since the epoch (metric timestamps). */
+  now?: () => number;
+}
+
+export type NotifierResult =
+  | { outcome: "ignored"; reason: string }
+  | { outcome: "handled"; notification?: NotifyState; channels: ChannelResult[] };
+
+function statusOf(cause: unknown): number | string {
+  if (cause instanceof HttpDeliveryError) return cause.status ?? "no answer";
+  const sdkStatus = (cause as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
+  if (typeof sdkStatus === "number") return sdkStatus;
+  return (cause as { name?: unknown } | undefined)?.name === "SecretValueError" ? "bad secret value" : "error";
+}
+
+function eventContext(event: CodePipelineEvent): Record<string, unknown> {
+  const context: Record<string, unknown> = {
+    eventId: event.id,
+    detailType: event["detail-type"],
+    pipeline: event.detail.pipeline,
+    executionId: event.detail["execution-id"],
+    state: event.detail.state,
+  };
+  if (event["detail-type"] !== CODEPIPELINE_DETAIL_TYPES.pipeline) context.stage = event.detail.stage;
+  if (event["detail-type"] === CODEPIPELINE_DETAIL_TYPES.action) context.action = event.detail.action;
+  return context;
+}
+
+export function makeHandler(deps: NotifierDeps) {
+  const { config, facts: pipelineFacts, topic, slack, commitStatuses } = deps;
+  const logger: NotifierLogger = deps.logger ?? createLogger("notifier");
+  const now = deps.now ?? Date.now;
+  const webOrigin = githubWebOrigin(config.githubApiUrl);
+  const loggedOnce = new Set<string>();
+  /** "Skipped with one log line": once per container, not once per event. */
+  const logOnce = (key: string, message: string, context: Record<string, unknown>) => {
+    if (loggedOnce.has(key)) return;
+    loggedOnce.add(key);
+    logger.info(message, context);
+  };
+
+  return async (event: EventBridgeEvent<string, unknown>): Promise<NotifierResult> => {
+    const parsed = codePipelineEventSchema.safeParse(event);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`);
+      throw new InvalidCodePipelineEventError((event as { id?: string } | undefined)?.id, problems);
+    }
+    const codePipelineEvent = parsed.data;
+    const { detail } = codePipelineEvent;
+    const pipeline = detail.pipeline;
+    const executionId = detail["execution-id"];
+    const context = eventContext(codePipelineEvent);
+
+    if (!pipeline.startsWith(config.pipelinePrefix)) {
+      const reason = `${pipeline} does not start with ${config.pipelinePrefix}, so it is not a platform pipeline`;
+      logger.info(`Ignoring the event: ${reason}`, context);
+      return { outcome: "ignored", reason };
+    }
+    const plan = planEvent(codePipelineEvent, config.notifyStates);
+    if (plan.kind === "ignore") {
+      logger.info(`Ignoring the event: ${plan.reason}`, context);
+      return { outcome: "ignored", reason: plan.reason };
+    }
+
+    const enrichment = await enrich(codePipelineEvent, plan, { facts: pipelineFacts, services: config.services, logger, context });
+    const { identity, execution, commit, failures, location } = enrichment;
+    const state = finalNotification(plan.notification, config.notifyStates, identity.isMain, enrichment.recovered);
+
+    const attempts: Array<{ channel: ChannelName; send: () => Promise<ChannelOutcome> }> = [];
+    if (state !== undefined) {
+      const notification = buildNotification({
+        state,
+        eventState: detail.state,
+        identity,
+        mainBranch: config.mainBranch,
+        repository: config.repository,
+        githubWebOrigin: webOrigin,
+        commit,
+        failures,
+        approval: plan.approval ? approvalOf(plan.approval.stage, plan.approval.action, enrichment.actions) : undefined,
+        executionId,
+        account: codePipelineEvent.account,
+        location,
+        time: codePipelineEvent.time,
+        statusSummary: execution?.statusSummary,
+        recoveredFrom: enrichment.recoveredFrom,
+        missing: enrichment.missing,
+      });
+      const email = emailMessage(notification);
+      attempts.push({ channel: "sns", send: () => topic.publish(email) });
+      if (slack) {
+        const message = slackMessage(notification, email.subject);
+        attempts.push({ channel: "slack", send: () => slack.send(message) });
+      } else {
+        logOnce("slack-off", "Slack is off: SLACK_WEBHOOK_SECRET_ARN is not set, so notifications go to the SNS topic only", context);
+      }
+    } else {
+      logger.info(`No notification: ${plan.quietBecause ?? `${plan.notification} is not in NOTIFY_STATES`}`, context);
+    }
+
+    const targetUrl = executionUrl(location, pipeline, executionId);
+    const commitStatusAttempt = plannedCommitStatus(plan.commitStatus, execution, commit, failures, targetUrl, context);
+    if (commitStatusAttempt) attempts.push(commitStatusAttempt);
+
+    if (attempts.length === 0) return { outcome: "handled", notification: state, channels: [] };
+    const results = await deliverAll(attempts);
+    report(results, context);
+    const attempted = results.filter((result) => result.status !== "skipped");
+    const failed = results.filter((result): result is Extract<ChannelResult, { status: "failed" }> => result.status === "failed");
+    if (attempted.length > 0 && failed.length === attempted.length) {
+      throw new NotificationDeliveryError(codePipelineEvent.id, pipeline, failed.map((f) => ({ channel: f.channel, cause: f.cause })));
+    }
+    return { outcome: "handled", notification: state, channels: results };
+  };
+
+  function plannedCommitStatus(
+    intent: CommitStatusIntent | undefined,
+    execution: ExecutionFacts | undefined,
+    commit: CommitFacts | undefined,
+    failures: readonly FailedActionFacts[],
+    targetUrl: string | undefined,
+    context: Record<string, unknown>,
+  ): { channel: ChannelName; send: () => Promise<ChannelOutcome> } | undefined {
+    if (intent === undefined) return undefined;
+    if (commitStatuses === undefined) {
+      logOnce("github-off", "Commit statuses are off: GITHUB_TOKEN_SECRET_ARN is not set", context);
+      return undefined;
+    }
+    if (commit === undefined) {
+      const log = intent.state === "pending" ? logger.info : logger.warn;
+      log.call(logger, `No commit status (${intent.state}): the execution reports no commit yet`, context);
+      return undefined;
+    }
+    if (!statusStillHolds(intent, execution?.status)) {
+      logger.info(
+        `No commit status (${intent.state}): the execution is ${execution?.status ?? "of unknown status"} by now, so this event is stale`,
+        context,
+      );
+      return undefined;
+    }
+    const status = commitStatusFor(intent, {
+      pipeline: context.pipeline as string,
+      sha: commit.sha,
+      executionUrl: targetUrl,
+      failures,
+      statusSummary: execution?.statusSummary,
+    });
+    return { channel: "github", send: () => commitStatuses.send(status) };
+  }
+
+  function report(results: readonly ChannelResult[], context: Record<string, unknown>): void {
+    for (const result of results) {
+      if (result.status === "failed") {
+        logger.error(`Could not deliver through ${result.channel}: ${describeError(result.cause)}`, {
+          ...context,
+          channel: result.channel,
+          status: statusOf(result.cause),
+          error: result.cause as Error,
+          ...notificationFailureMetric(result.channel, now()),
+        });
+      } else if (result.status === "skipped") {
+        logOnce(`${result.channel}-skipped`, `Skipping ${result.channel}: ${result.reason}`, context);
+      }
+    }
+    const delivered = results.filter((result) => result.status === "delivered");
+    if (delivered.length > 0) {
+      logger.info("Delivered", { ...context, delivered: delivered.map((r) => (r.detail ? `${r.channel} (${r.detail})` : r.channel)) });
+    }
+  }
+}
+
+/** Builds the handler from the environment the stacks set and real AWS clients. */
+export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  const config: NotifierConfig = {
+    pipelinePrefix: parsePipelinePrefix(requireEnv("PIPELINE_PREFIX", env)),
+    services: parseServices(requireEnv("SERVICES", env)),
+    mainBranch: parseMainBranch(requireEnv("MAIN_BRANCH", env)),
+    repository: parseRepository(requireEnv("GITHUB_REPOSITORY", env)),
+    notifyStates: parseNotifyStates(optionalEnv("NOTIFY_STATES", env)),
+    githubApiUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? "https://api.github.com"),
+  };
+  const topicArn = parseTopicArn(requireEnv("TOPIC_ARN", env));
+  const slackSecretArn = optionalEnv("SLACK_WEBHOOK_SECRET_ARN", env);
+  const githubSecretArn = optionalEnv("GITHUB_TOKEN_SECRET_ARN", env);
+  // The SDK's standard retries (3 attempts) bound the AWS calls, SNS's publish included.
+  const retry = { retryMode: "standard", maxAttempts: 3 } as const;
+  const secrets = slackSecretArn || githubSecretArn ? new SecretsManagerClient(retry) : undefined;
+
+  let slack: SlackSender | undefined;
+  if (slackSecretArn && secrets) {
+    const read = secretsManagerValue(slackSecretArn, secrets);
+    slack = new SlackWebhook(async () => parseSlackWebhookSecret(slackSecretArn, await read()));
+  }
+  let commitStatuses: CommitStatusSender | undefined;
+  if (githubSecretArn && secrets) {
+    const read = secretsManagerValue(githubSecretArn, secrets);
+    commitStatuses = new GitHubCommitStatuses({
+      repository: config.repository,
+      baseUrl: config.githubApiUrl,
+      credentials: async () => parseGitHubCredentialsSecret(githubSecretArn, await read()),
+    });
+  }
+  return makeHandler({
+    config,
+    facts: new CodePipelineFacts(new CodePipelineClient(retry)),
+    topic: new SnsTopicPublisher(new SNSClient(retry), topicArn),
+    slack,
+    commitStatuses,
+  });
+}
+
+let built: ReturnType<typeof makeHandler> | undefined;
+
+/** The Lambda entry point, built on first use so that importing this module reads no environment. */
+export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<NotifierResult> => {
+  built ??= handlerFromEnvironment();
+  return built(event);
+};
