@@ -25,9 +25,18 @@ try:
 except ImportError as error:
     sys.exit(f"moto's server is not installed ({error}). Fix: pip install 'moto[server]'")
 
+import codebuild_sources
+import dispatch_cache
 import epoch_timestamps
+import event_targets
+import gil_switching
+import iam_checks
+import jsonpath_cache
 import lifecycle_hooks
 import pipeline_api
+import s3_delete_objects
+import s3_listing
+import thread_safety
 
 READY_LINE = "EMULATOR_READY port={port}"
 HEALTH_PATH = "/pipewright/health"
@@ -53,6 +62,16 @@ def install_patches() -> None:
     epoch_timestamps.install()
     pipeline_api.install()
     lifecycle_hooks.install()
+    codebuild_sources.install()
+    # After pipeline_api, whose CreatePipeline/UpdatePipeline it wraps; s3_delete_objects builds on it.
+    iam_checks.install()
+    event_targets.install()
+    s3_delete_objects.install()
+    jsonpath_cache.install()
+    dispatch_cache.install()
+    s3_listing.install()
+    thread_safety.install()
+    gil_switching.install()
 
 
 def json_response(start_response: Callable[..., Any], payload: Any) -> list[bytes]:

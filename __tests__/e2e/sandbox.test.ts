@@ -1,0 +1,193 @@
+/**
+ * pipewright end to end, on the local sandbox: brought up once with
+ * `npm run sandbox -- up`, driven only through real webhook deliveries
+ * signed with its secret, observed through the AWS SDK in the emulator,
+ * and always brought down again. About 2 minutes, most of it `up`.
+ */
+import { randomUUID } from "node:crypto";
+import { PipelineNotFoundException } from "@aws-sdk/client-codepipeline";
+import type { SandboxPipeline } from "../../sandbox/state";
+import type { Delivery } from "../../sandbox/webhook-client";
+import { eventually, SandboxWorld } from "./support/observe";
+import { commit, pullRequestPayload, pushPayload } from "./support/payloads";
+import { useSandbox } from "./support/sandbox";
+
+jest.setTimeout(60_000);
+
+const sandbox = useSandbox();
+let world: SandboxWorld;
+
+beforeAll(() => {
+  world = new SandboxWorld(sandbox());
+});
+
+afterAll(() => world?.destroy());
+
+/** A pull_request delivery; `minutes` orders deliveries of one pull request (its updated_at). */
+function pullRequest(number: number, action: string, headSha: string, minutes: number, extra: { merged?: boolean } = {}): Delivery & { deliveryId: string } {
+  const updatedAt = new Date(Date.UTC(2026, 0, 1, 12, minutes));
+  const body = JSON.stringify(pullRequestPayload({ repository: world.state.repository, number, action, headSha, updatedAt, ...extra }));
+  return { event: "pull_request", body, deliveryId: randomUUID() };
+}
+
+function prPipelinesOf(number: number): string[] {
+  return world.state.pipelines.map((p) => `${p.name}-pr-${number}`);
+}
+
+/** Every pipeline and the ids of its executions: what a refused or repeated delivery must leave alone. */
+async function snapshot(): Promise<Record<string, string[]>> {
+  const names = await world.pipelineNames();
+  const entries = await Promise.all(names.map(async (name) => [name, (await world.executions(name)).map((e) => e.pipelineExecutionId as string)] as const));
+  return Object.fromEntries(entries);
+}
+
+async function expectAccepted(delivery: Delivery): Promise<void> {
+  const answer = await world.deliver(delivery);
+  expect({ status: answer.status, body: JSON.parse(answer.body) }).toEqual({ status: 202, body: expect.objectContaining({ status: "accepted" }) });
+}
+
+async function pipelineGone(name: string): Promise<boolean> {
+  try {
+    await world.declaration(name);
+    return false;
+  } catch (error) {
+    if (error instanceof PipelineNotFoundException) return true;
+    throw error;
+  }
+}
+
+describe("a pull request's life", () => {
+  const number = 101;
+  const first = commit("pr-101 first");
+  const second = commit("pr-101 second");
+
+  it("opened: creates <pipeline>-pr-<number> for every service, V2, running pinned to the head commit", async () => {
+    await expectAccepted(pullRequest(number, "opened", first, 0));
+    await world.settled();
+
+    expect(await world.pipelineNames()).toEqual(expect.arrayContaining(prPipelinesOf(number)));
+    for (const name of prPipelinesOf(number)) {
+      const declaration = await world.declaration(name);
+      expect(declaration).toMatchObject({ pipelineType: "V2" });
+      const source = declaration.stages?.[0]?.actions?.[0];
+      expect(source?.configuration).toMatchObject({ BranchName: `feature/pr-${number}`, FullRepositoryId: world.state.repository });
+      expect(declaration.stages?.map((s) => s.name)).not.toContain("Prod");
+      const [newest] = await world.executions(name);
+      expect(newest).toMatchObject({ trigger: { triggerType: "StartPipelineExecution" }, sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: first })] });
+    }
+  });
+
+  it("synchronize: re-runs every pull request pipeline pinned to the new head commit", async () => {
+    const before = await Promise.all(prPipelinesOf(number).map((name) => world.executions(name)));
+    await expectAccepted(pullRequest(number, "synchronize", second, 1));
+    await world.settled();
+
+    for (const [index, name] of prPipelinesOf(number).entries()) {
+      const executions = await world.executions(name);
+      expect(executions).toHaveLength((before[index] as unknown[]).length + 1);
+      expect(executions[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: second })] });
+    }
+  });
+
+  it("closed: deletes the pull request pipelines and exactly their artifacts", async () => {
+    const keys = (await Promise.all(prPipelinesOf(number).map((name) => world.artifactKeys(name)))).flat();
+    expect(keys.length).toBeGreaterThan(0);
+    const mainKeys = (await Promise.all(world.state.pipelines.map((p) => world.artifactKeys(p.name)))).flat();
+
+    await expectAccepted(pullRequest(number, "closed", second, 2));
+    await world.settled();
+
+    for (const name of prPipelinesOf(number)) expect(await pipelineGone(name)).toBe(true);
+    for (const key of keys) expect(await world.artifactVersions(key)).toEqual([]);
+    // The main pipelines' artifacts share the bucket and stay.
+    for (const key of mainKeys) expect(await world.artifactVersions(key)).not.toEqual([]);
+  });
+});
+
+describe("deliveries that must change nothing", () => {
+  it("a redelivery (same X-GitHub-Delivery) of an opened pull request starts nothing", async () => {
+    const opened = pullRequest(102, "opened", commit("pr-102"), 0);
+    await expectAccepted(opened);
+    await world.settled();
+    const before = await snapshot();
+    expect(before).toHaveProperty(prPipelinesOf(102)[0] as string);
+
+    await expectAccepted(opened);
+    await world.settled();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("a late opened after closed does not bring the pipelines back", async () => {
+    const number = 103;
+    const opened = pullRequest(number, "opened", commit("pr-103"), 0);
+    await expectAccepted(opened);
+    await expectAccepted(pullRequest(number, "closed", commit("pr-103"), 5));
+    await world.settled();
+    for (const name of prPipelinesOf(number)) expect(await pipelineGone(name)).toBe(true);
+
+    // GitHub redelivers the opened event, and an opened sent before the close arrives after it.
+    await expectAccepted(opened);
+    await expectAccepted(pullRequest(number, "opened", commit("pr-103"), 1));
+    await world.settled();
+    for (const name of prPipelinesOf(number)) expect(await pipelineGone(name)).toBe(true);
+  });
+});
+
+describe("a push to the main branch", () => {
+  it("touching one service starts only that service's pipeline, pinned to the pushed commit", async () => {
+    const [target, ...others] = [...world.state.pipelines].reverse() as [SandboxPipeline, ...SandboxPipeline[]];
+    const file = (target.include[0] as string).replace("**", "src/handler.ts");
+    const before = await Promise.all([target, ...others].map((p) => world.executions(p.name)));
+    const after = commit("push one service");
+    const body = JSON.stringify(
+      pushPayload({ repository: world.state.repository, ref: `refs/heads/${world.state.mainBranch}`, before: commit("main before"), after, modified: [file] }),
+    );
+
+    await expectAccepted({ event: "push", body });
+    await world.settled();
+
+    const targetRuns = await world.executions(target.name);
+    expect(targetRuns).toHaveLength((before[0] as unknown[]).length + 1);
+    expect(targetRuns[0]).toMatchObject({
+      trigger: { triggerType: "StartPipelineExecution" },
+      sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: after })],
+    });
+    for (const [index, other] of others.entries()) expect(await world.executions(other.name)).toEqual(before[index + 1]);
+  });
+});
+
+describe("refused deliveries", () => {
+  const body = () => JSON.stringify(pullRequestPayload({ repository: world.state.repository, number: 104, action: "opened", headSha: commit("pr-104"), updatedAt: new Date() }));
+
+  it.each([
+    { what: "a bad signature", status: 401, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-hub-signature-256": `sha256=${"0".repeat(64)}` } }) },
+    { what: "no signature", status: 401, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-hub-signature-256": undefined } }) },
+    { what: "no X-GitHub-Event header", status: 400, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-github-event": undefined } }) },
+    { what: "no X-GitHub-Delivery header", status: 400, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-github-delivery": undefined } }) },
+    { what: "a body that is not JSON (correctly signed)", status: 400, delivery: () => ({ event: "pull_request", body: '{"action": "opened", ' }) },
+  ])("$what: $status, and nothing changes", async ({ delivery, status }) => {
+    const before = await snapshot();
+    const answer = await world.deliver(delivery());
+    expect(answer.status).toBe(status);
+    await world.settled();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("a body over 10 MB: 413 from the HTTP API, and nothing changes", async () => {
+    const before = await snapshot();
+    const oversized = JSON.stringify({ ...JSON.parse(body()), padding: "x".repeat(10 * 1024 * 1024) });
+    const answer = await world.deliver({ event: "pull_request", body: oversized });
+    expect({ status: answer.status, body: JSON.parse(answer.body) }).toEqual({ status: 413, body: { message: "Request Entity Too Large" } });
+    await world.settled();
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe("after all deliveries", () => {
+  it("no event was dead-lettered: every function succeeded with its own role's permissions", async () => {
+    await world.settled();
+    for (const [fn, url] of Object.entries(world.state.resources.deadLetterQueues)) {
+      await eventually(async () => expect({ fn, depth: await world.queueDepth(url) }).toEqual({ fn, depth: 0 }), 1_000);
+    }
+  });
+});

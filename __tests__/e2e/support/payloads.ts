@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import examples from "@octokit/webhooks-examples";
+
+/**
+ * Real GitHub payloads (@octokit/webhooks-examples), moved to the sandbox's
+ * repository and given the numbers, commits and files a test needs.
+ */
+
+type Payload = Record<string, any>;
+
+function example(event: string, matches: (payload: Payload) => boolean): Payload {
+  const definition = examples.find((candidate) => candidate.name === event);
+  const found = (definition?.examples as Payload[] | undefined)?.find(matches);
+  if (!found) throw new Error(`@octokit/webhooks-examples has no matching ${event} example`);
+  return structuredClone(found);
+}
+
+/** A 40-hex commit id, the same for the same label. */
+export function commit(label: string): string {
+  return createHash("sha1").update(label).digest("hex");
+}
+
+function moveToRepository(repository: Payload, fullName: string): void {
+  const [owner, name] = fullName.split("/") as [string, string];
+  repository.full_name = fullName;
+  repository.name = name;
+  repository.owner.login = owner;
+}
+
+export interface PullRequestOptions {
+  readonly repository: string;
+  readonly number: number;
+  /** opened, synchronize, closed, reopened, ... */
+  readonly action: string;
+  readonly headSha: string;
+  readonly headRef?: string;
+  /** The pull request's updated_at: orders deliveries of one pull request. */
+  readonly updatedAt: Date;
+  readonly merged?: boolean;
+}
+
+export function pullRequestPayload(options: PullRequestOptions): Payload {
+  const payload = example("pull_request", (p) => p.action === "opened" && p.pull_request?.head?.repo);
+  const pr = payload.pull_request;
+  moveToRepository(payload.repository, options.repository);
+  moveToRepository(pr.base.repo, options.repository);
+  moveToRepository(pr.head.repo, options.repository);
+  payload.action = options.action;
+  payload.number = options.number;
+  pr.number = options.number;
+  pr.head.sha = options.headSha;
+  pr.head.ref = options.headRef ?? `feature/pr-${options.number}`;
+  pr.base.ref = "main";
+  pr.updated_at = options.updatedAt.toISOString().replace(/\.\d{3}Z$/, "Z");
+  pr.draft = false;
+  pr.labels = [];
+  pr.state = options.action === "closed" ? "closed" : "open";
+  pr.merged = options.merged ?? false;
+  delete payload.label;
+  return payload;
+}
+
+export interface PushOptions {
+  readonly repository: string;
+  /** Full ref, e.g. refs/heads/main. */
+  readonly ref: string;
+  readonly before: string;
+  readonly after: string;
+  /** Files the pushed commit touched. */
+  readonly modified: readonly string[];
+}
+
+export function pushPayload(options: PushOptions): Payload {
+  const payload = example("push", (p) => Array.isArray(p.commits));
+  moveToRepository(payload.repository, options.repository);
+  payload.ref = options.ref;
+  payload.before = options.before;
+  payload.after = options.after;
+  payload.created = false;
+  payload.deleted = false;
+  payload.forced = false;
+  const head = {
+    id: options.after,
+    tree_id: commit(`tree ${options.after}`),
+    distinct: true,
+    message: "Change the sandbox service",
+    timestamp: new Date().toISOString(),
+    url: `https://github.com/${options.repository}/commit/${options.after}`,
+    author: { name: "Sandbox", email: "sandbox@example.com", username: "sandbox" },
+    committer: { name: "Sandbox", email: "sandbox@example.com", username: "sandbox" },
+    added: [],
+    removed: [],
+    modified: [...options.modified],
+  };
+  payload.commits = [head];
+  payload.head_commit = head;
+  return payload;
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from "node:crypto";
+import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { AccountName, PipewrightConfig } from "../stacks/config";
+import { inAccount } from "./emulator";
+import { assumeRole, createAdministratorRole, createAdministratorUser } from "./aws/iam";
+import type { AwsCredentials, AwsTarget } from "./aws/signed-request";
+import { BOOTSTRAP_CREDENTIALS } from "./provider";
+import type { AccountCredentials } from "./state";
+
+/**
+ * The emulated accounts, before and after Terraform. Everything here runs
+ * while the emulator still checks no IAM (any credentials, account chosen
+ * by header); `enableIamChecks` ends that phase.
+ */
+
+const ACCOUNTS: readonly AccountName[] = ["build", "dev", "prod"];
+
+/** The sandbox's administrator user in every account. */
+export const ADMINISTRATOR_USER = "pipewright-sandbox-admin";
+
+function bootstrapTarget(endpoint: string, region: string, accountId: string): AwsTarget {
+  return { endpoint, region, credentials: BOOTSTRAP_CREDENTIALS, accountId };
+}
+
+/**
+ * The provisioning roles the configuration names, one per account, as a
+ * platform team would have them: Terraform's providers assume them (and the
+ * emulator switches account on that AssumeRole, as AWS does).
+ */
+export async function createProvisioningRoles(config: PipewrightConfig, endpoint: string): Promise<void> {
+  await Promise.all(
+    ACCOUNTS.map(async (account) => {
+      const { accountId, provisioningRoleArn } = config.accounts[account];
+      const roleName = provisioningRoleArn.split("/").pop() as string;
+      await createAdministratorRole(bootstrapTarget(endpoint, config.region, accountId), roleName, `arn:aws:iam::${accountId}:root`);
+    }),
+  );
+}
+
+/** An administrator user with an access key in each account: how the sandbox, its tests and you sign calls. */
+export async function createAdministrators(config: PipewrightConfig, endpoint: string): Promise<Record<AccountName, AccountCredentials>> {
+  const entries = await Promise.all(
+    ACCOUNTS.map(async (account) => [account, await createAdministratorUser(bootstrapTarget(endpoint, config.region, config.accounts[account].accountId), ADMINISTRATOR_USER)] as const),
+  );
+  return Object.fromEntries(entries) as Record<AccountName, AccountCredentials>;
+}
+
+/** The execution role's credentials, as the Lambda service obtains them for a function. */
+export function functionCredentials(config: PipewrightConfig, endpoint: string, roleArn: string, functionName: string): Promise<AwsCredentials> {
+  return assumeRole(bootstrapTarget(endpoint, config.region, config.accounts.build.accountId), roleArn, functionName);
+}
+
+/**
+ * Gives the webhook secret (which the stack creates empty) a random value,
+ * as {"current": "..."}: the shape the webhook function reads.
+ */
+export async function setWebhookSecret(config: PipewrightConfig, endpoint: string, secretArn: string): Promise<string> {
+  const secret = randomBytes(32).toString("hex");
+  const client = inAccount(
+    new SecretsManagerClient({ endpoint, region: config.region, credentials: BOOTSTRAP_CREDENTIALS, maxAttempts: 1 }),
+    config.accounts.build.accountId,
+  );
+  try {
+    await client.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify({ current: secret }) }));
+  } finally {
+    client.destroy();
+  }
+  return secret;
+}
+
+/**
+ * From here on the emulator checks every call against the caller's IAM
+ * policies (moto's INITIAL_NO_AUTH_ACTION_COUNT, reset to 0): the
+ * functions run with their execution roles, so a permission missing from
+ * the stacks fails here.
+ */
+export async function enableIamChecks(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset-auth`, { method: "POST", body: "0" });
+  if (!response.ok) throw new Error(`The emulator refused to switch IAM checks on (HTTP ${response.status})`);
+}

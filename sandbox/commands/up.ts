@@ -1,0 +1,168 @@
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import * as path from "node:path";
+import type { PipewrightConfig } from "../../stacks/config";
+import { PlatformNames } from "../../stacks/names";
+import { createAdministrators, createProvisioningRoles, enableIamChecks, functionCredentials, setWebhookSecret } from "../accounts";
+import { applyStacks, initStacks } from "../apply";
+import { loadSandboxConfig } from "../config";
+import { DaemonClient } from "../daemon-client";
+import { ManifestError, SandboxAlreadyRunningError } from "../errors";
+import { unpackFunction } from "../function-code";
+import { REPO_ROOT, removeSandboxFiles, type SandboxPaths } from "../paths";
+import { requireTerraform } from "../prerequisites";
+import { isOurs, PROCESS_MARKERS } from "../processes";
+import { Progress } from "../progress";
+import { manifestFromState, type RunnableFunction, type RuntimeManifest } from "../runtime/manifest";
+import { DELIVERY_TARGET_ID } from "../sandbox-resources";
+import { readState, removeState, writeState, type SandboxState } from "../state";
+import { synthesizeSandbox } from "../synth";
+import { TerraformState } from "../tfstate";
+
+export interface UpOptions {
+  readonly paths: SandboxPaths;
+  /** @default config/sandbox.json */
+  readonly configFile?: string;
+  /** Execution environments per function at most. */
+  readonly maxEnvironments: number;
+  /** Log every request the emulator serves (slows it down under load). */
+  readonly logEmulatorRequests?: boolean;
+  readonly write?: (line: string) => void;
+}
+
+function ensureNotRunning(paths: SandboxPaths): void {
+  const state = readState(paths.stateFile);
+  if (!state) return;
+  const alive = (["daemon", "emulator"] as const).filter((which) => isOurs(state.processes[which], PROCESS_MARKERS[which])).map((which) => state.processes[which]);
+  if (alive.length > 0) throw new SandboxAlreadyRunningError(paths.stateFile, alive);
+}
+
+function resetSandboxDir(paths: SandboxPaths): void {
+  mkdirSync(paths.dir, { recursive: true });
+  removeSandboxFiles(paths, { includingLogs: true });
+  mkdirSync(paths.logDir, { recursive: true });
+}
+
+/** A free loopback port, chosen before the emulator starts so the stacks can be synthesized for it meanwhile. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function pipelinesOf(config: PipewrightConfig, deployed: readonly string[]): SandboxState["pipelines"] {
+  const names = new PlatformNames(config);
+  return config.services.map((service) => {
+    const name = names.pipeline(service);
+    if (!deployed.includes(name)) throw new ManifestError(`The build stack does not deploy pipeline ${name} (it has ${deployed.join(", ")})`);
+    return { service: service.name, name, include: service.include, exclude: service.exclude };
+  });
+}
+
+function deadLetterQueues(manifest: RuntimeManifest): Record<string, string> {
+  const entries = manifest.busTargets.flatMap((t) => {
+    const url = manifest.queues.find((q) => q.arn === t.deadLetterArn)?.url;
+    return url ? [[t.functionName, url] as const] : [];
+  });
+  return Object.fromEntries(entries);
+}
+
+/**
+ * `npm run sandbox -- up`: emulator, synth, offline apply of dev, prod and
+ * build, account and function setup, then the runtime in the background.
+ * On failure everything it started is stopped again.
+ */
+export async function up(options: UpOptions): Promise<SandboxState> {
+  const { paths } = options;
+  const progress = new Progress(options.write);
+  ensureNotRunning(paths);
+  resetSandboxDir(paths);
+  const config = loadSandboxConfig(options.configFile);
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  let daemon: DaemonClient | undefined;
+  try {
+    // The emulator starts while the stacks are synthesized and initialised: none needs the other.
+    const runningDaemon = DaemonClient.launch(paths.daemonLog);
+    daemon = runningDaemon;
+    const [emulator] = await Promise.all([
+      progress.step("start the AWS emulator", () => runningDaemon.startEmulator(port, options.logEmulatorRequests ? paths.emulatorLog : undefined)),
+      (async () => {
+        await progress.step("synthesize the stacks for the emulator", async () => {
+          await requireTerraform();
+          synthesizeSandbox(config, endpoint, paths.synthDir);
+        });
+        await progress.step("terraform init (offline)", () => initStacks(paths));
+      })(),
+    ]);
+
+    await progress.step("create the provisioning roles", () => createProvisioningRoles(config, endpoint));
+    await progress.step("terraform apply dev, prod and build (in parallel)", () => applyStacks(paths, progress));
+
+    const build = TerraformState.read(paths.terraformState("build"));
+    const manifest = manifestFromState(build, paths.stackDir("build"), config.region, DELIVERY_TARGET_ID);
+    const pipelines = pipelinesOf(config, build.output<string[]>("pipelines"));
+    const [webhookSecret, credentials, functions] = await progress.step("set the webhook secret, create administrators, prepare the functions", () =>
+      Promise.all([
+        setWebhookSecret(config, endpoint, build.output<string>("webhook_secret_arn")),
+        createAdministrators(config, endpoint),
+        Promise.all(
+          manifest.functions.map(
+            async (fn): Promise<RunnableFunction> => ({
+              ...fn,
+              codeDir: await unpackFunction(fn, paths.functionDir(fn.name)),
+              credentials: await functionCredentials(config, endpoint, fn.roleArn, fn.name),
+            }),
+          ),
+        ),
+      ]),
+    );
+    await progress.step("switch on IAM checks in the emulator", () => enableIamChecks(endpoint));
+    const webhookUrl = await progress.step("start the functions, the HTTP API and event delivery", () =>
+      runningDaemon.startRuntime({
+        manifest,
+        functions,
+        endpoint,
+        administrator: credentials.build,
+        logDir: paths.logDir,
+        binDir: paths.binDir,
+        nodePath: path.join(REPO_ROOT, "node_modules"),
+        maxEnvironments: options.maxEnvironments,
+      }),
+    );
+
+    const state: SandboxState = {
+      webhookUrl,
+      webhookSecret,
+      awsEndpoint: endpoint,
+      region: config.region,
+      accounts: { build: config.accounts.build.accountId, dev: config.accounts.dev.accountId, prod: config.accounts.prod.accountId },
+      repository: config.github.repository,
+      mainBranch: config.github.mainBranch,
+      pipelines,
+      credentials,
+      resources: {
+        artifactBucket: build.output<string>("artifact_bucket"),
+        prStateTable: String(build.one("aws_dynamodb_table").name),
+        deadLetterQueues: deadLetterQueues(manifest),
+        deliveryQueues: Object.fromEntries(manifest.busTargets.map((t) => [t.functionName, t.deliveryQueueUrl])),
+      },
+      processes: { daemon: runningDaemon.pid, emulator: emulator.pid },
+      startedAt: new Date().toISOString(),
+      logDir: paths.logDir,
+    };
+    writeState(paths.stateFile, state);
+    await runningDaemon.detach();
+    progress.record("up", progress.totalSeconds);
+    return state;
+  } catch (error) {
+    await daemon?.kill();
+    removeState(paths.stateFile);
+    throw error;
+  }
+}

@@ -1,0 +1,14 @@
+import type { RuntimeOptions } from "./runtime/runtime";
+
+/** What `up` asks of the background process, in order. */
+export type DaemonRequest =
+  /** `logFile`: log every request there (slower). */
+  | { readonly type: "start-emulator"; readonly port: number; readonly logFile?: string }
+  | { readonly type: "start-runtime"; readonly options: Omit<RuntimeOptions, "log"> }
+  /** `up` is done: keep running without it. */
+  | { readonly type: "detach" };
+
+export type DaemonReply =
+  | { readonly type: "emulator-ready"; readonly endpoint: string; readonly pid: number }
+  | { readonly type: "runtime-ready"; readonly webhookUrl: string }
+  | { readonly type: "failed"; readonly message: string };

@@ -1,0 +1,71 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { AccountName } from "../stacks/config";
+
+/** A service's main pipeline and the paths that start it. */
+export interface SandboxPipeline {
+  readonly service: string;
+  readonly name: string;
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+/** Credentials of an administrator user in one emulated account (the emulator checks IAM). */
+export interface AccountCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * `.sandbox/state.json`. The first block is the contract other tools read;
+ * the rest is what the sandbox itself needs (what to stop, how to read the
+ * emulator now that it checks IAM).
+ */
+export interface SandboxState {
+  readonly webhookUrl: string;
+  readonly webhookSecret: string;
+  readonly awsEndpoint: string;
+  readonly region: string;
+  readonly accounts: Readonly<Record<AccountName, string>>;
+  readonly repository: string;
+  readonly mainBranch: string;
+  readonly pipelines: readonly SandboxPipeline[];
+
+  /** Administrator credentials per account: every call to the emulator must be signed by a known identity. */
+  readonly credentials: Readonly<Record<AccountName, AccountCredentials>>;
+  readonly resources: {
+    readonly artifactBucket: string;
+    readonly prStateTable: string;
+    /** Dead-letter queue URL per bus-fed function. */
+    readonly deadLetterQueues: Readonly<Record<string, string>>;
+    /** The sandbox-only queue carrying each bus-fed function's events; empty once all are handled. */
+    readonly deliveryQueues: Readonly<Record<string, string>>;
+  };
+  /** Process group leaders `down` stops, by PID. */
+  readonly processes: { readonly daemon: number; readonly emulator: number };
+  readonly startedAt: string;
+  readonly logDir: string;
+}
+
+export function readState(file: string): SandboxState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as SandboxState;
+}
+
+/** Written whole or not at all: readers never see half a file. */
+export function writeState(file: string, state: SandboxState): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+export function removeState(file: string): void {
+  rmSync(file, { force: true });
+}
