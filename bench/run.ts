@@ -1,4 +1,5 @@
 import { benchBundle, functionNames } from "./functions";
+import { benchSandbox, reportSandbox } from "./sandbox";
 import { benchSynth } from "./synth";
 import { ms } from "./stats";
 import { benchWebhook } from "./webhook";
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
     `webhook handling of ${webhook.runs} signed deliveries: p50 ${ms(webhook.p50)}, p99 ${ms(webhook.p99)}, max ${ms(webhook.max)}, ${webhook.accepted} accepted; budget p99 ${ms(BUDGETS.webhookP99Ms)}`,
     webhook.p99 <= BUDGETS.webhookP99Ms && webhook.accepted === webhook.runs,
   );
+
+  const burstSize = 50;
+  for (const { line, ok } of reportSandbox(await benchSandbox(burstSize), burstSize)) report(line, ok);
   if (failed) process.exitCode = 1;
 }
 

@@ -71,7 +71,11 @@ describe("a pull request's life", () => {
       expect(declaration).toMatchObject({ pipelineType: "V2" });
       const source = declaration.stages?.[0]?.actions?.[0];
       expect(source?.configuration).toMatchObject({ BranchName: `feature/pr-${number}`, FullRepositoryId: world.state.repository });
+      // A pull request can never touch prod: no prod stage, no approval, no action acting in the prod account.
       expect(declaration.stages?.map((s) => s.name)).not.toContain("Prod");
+      const actions = (declaration.stages ?? []).flatMap((s) => s.actions ?? []);
+      expect(actions.filter((a) => a.actionTypeId?.category === "Approval")).toEqual([]);
+      expect(actions.filter((a) => a.roleArn?.includes(`::${world.state.accounts.prod}:`))).toEqual([]);
       const [newest] = await world.executions(name);
       expect(newest).toMatchObject({ trigger: { triggerType: "StartPipelineExecution" }, sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: first })] });
     }
@@ -180,6 +184,28 @@ describe("refused deliveries", () => {
     expect({ status: answer.status, body: JSON.parse(answer.body) }).toEqual({ status: 413, body: { message: "Request Entity Too Large" } });
     await world.settled();
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe("a pipeline failure", () => {
+  it("a CodePipeline failure event on the default bus reaches the notifier, which publishes to the SNS topic", async () => {
+    const pipeline = (world.state.pipelines[0] as SandboxPipeline).name;
+    const executionId = await world.startExecution(pipeline);
+    const inbox = await world.subscribeToNotifications();
+
+    await world.putCodePipelineEvent({
+      "detail-type": "CodePipeline Pipeline Execution State Change",
+      detail: { pipeline, "execution-id": executionId, state: "FAILED", version: 1, "pipeline-execution-attempt": 1 },
+    });
+
+    const [message] = await eventually(async () => {
+      const received = await inbox.receive();
+      if (received.length === 0) throw new Error("No notification published yet");
+      return received;
+    }, 30_000);
+    expect(message?.subject).toContain(pipeline);
+    expect(message?.subject).toMatch(/fail/i);
+    expect(message?.body).toContain(executionId);
   });
 });
 

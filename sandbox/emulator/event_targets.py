@@ -7,18 +7,29 @@ after the supported targets were already served. moto cannot run functions
 without Docker; the sandbox runtime invokes them (it reads the rule's
 matches from an SQS target of its own). Here the targets moto cannot serve
 are left out of the delivery; the rule keeps them (ListTargetsByRule).
+
+moto's default target input also leaves out the event's "account", which
+every EventBridge event carries (the notifier's schema requires it).
 """
 
 import copy
 from typing import Any
 
 from moto.events.models import Rule
+from moto.events.utils import EventTemplateParser
 from moto.utilities.arns import parse_arn
 
 DELIVERED_SERVICES = ("logs", "events", "sqs")
 
 
+EVENT_INPUT_TEMPLATE = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", "account": "<account>", '
+    '"time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}'
+)
+
+
 def install() -> None:
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EVENT_INPUT_TEMPLATE
     send_to_targets = Rule.send_to_targets
 
     def send_to_deliverable_targets(self: Rule, event: Any, transform_input: bool = True) -> None:

@@ -8,7 +8,8 @@ identity policies. Out of the box that cannot work for pipewright's roles:
    names ARNs (every statement pipewright writes) never matches and every
    call is denied. Here the actions pipewright's functions make are checked
    against their real resource ARN (CodePipeline, Secrets Manager,
-   EventBridge, DynamoDB, CloudFormation; moto already does S3, SQS, STS, IAM).
+   EventBridge, DynamoDB, CloudFormation, SNS; moto already does S3, SQS,
+   STS, IAM).
 2. A trust policy naming a role ARN is compared with the caller's
    assumed-role session ARN, which never equal, and a Service principal in a
    trust policy raises a TypeError (HTTP 500). Here a session matches the
@@ -50,6 +51,7 @@ from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBa
 from moto.iam.policy_conditions import CONDITION_OPERATIONS
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.sns.responses import SNSResponse
 from moto.utilities.utils import get_partition
 
 import pipeline_api
@@ -99,6 +101,11 @@ def cloudformation_resource(self: Any) -> str:
         return "*"
     # A stack ARN ends in its id; a name matches policies written as stack/<name>/*.
     return stack if stack.startswith("arn:") else regional_arn(self, "cloudformation", f"stack/{stack}/*")
+
+
+def sns_resource(self: Any) -> str:
+    # Publish names TopicArn or TargetArn; the topic actions name TopicArn.
+    return self._get_param("TopicArn") or self._get_param("TargetArn") or "*"
 
 
 def session_of_role(caller_arn: str, role_arn: str) -> bool:
@@ -256,6 +263,7 @@ def install() -> None:
     EventsHandler._determine_resource = events_resource
     DynamoHandler._determine_resource = dynamodb_resource
     CloudFormationResponse._determine_resource = cloudformation_resource
+    SNSResponse._determine_resource = sns_resource
     IAMPolicyStatement._check_principal = check_principal
     IAMPolicyStatement.is_action_permitted = statement_applies
     CONDITION_OPERATIONS.setdefault("Bool", bool_operation)

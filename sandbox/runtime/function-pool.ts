@@ -136,6 +136,8 @@ export class FunctionPool {
         },
       });
     });
+    // The Node.js runtime logs what a failed invocation threw, so the function's own log tells why.
+    if (!outcome.ok) this.line(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(outcome.error)}`);
     this.line(`END RequestId: ${requestId}`);
     this.line(`REPORT RequestId: ${requestId}\tDuration: ${outcome.durationMs} ms${outcome.ok ? "" : `\tStatus: ${outcome.kind}`}`);
     if (this.environments.has(environment)) this.release(environment);

@@ -11,7 +11,11 @@ import {
   ListPipelinesCommand,
   type PipelineDeclaration,
   type PipelineExecutionSummary,
+  StartPipelineExecutionCommand,
 } from "@aws-sdk/client-codepipeline";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { ListTopicsCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { jsonCall, type AwsTarget } from "../../../sandbox/aws/signed-request";
 import type { SandboxState } from "../../../sandbox/state";
@@ -20,6 +24,9 @@ import { sendDelivery, type Delivery, type DeliveryAnswer } from "../../../sandb
 export class SandboxWorld {
   readonly pipelines: CodePipelineClient;
   readonly s3: S3Client;
+  private readonly events: EventBridgeClient;
+  private readonly sns: SNSClient;
+  private readonly sqs: SQSClient;
   private readonly admin: AwsTarget;
 
   constructor(readonly state: SandboxState) {
@@ -27,12 +34,66 @@ export class SandboxWorld {
     const config = { endpoint: state.awsEndpoint, region: state.region, credentials, maxAttempts: 1, forcePathStyle: true };
     this.pipelines = new CodePipelineClient(config);
     this.s3 = new S3Client(config);
+    this.events = new EventBridgeClient(config);
+    this.sns = new SNSClient(config);
+    this.sqs = new SQSClient(config);
     this.admin = { endpoint: state.awsEndpoint, region: state.region, credentials };
   }
 
   destroy(): void {
     this.pipelines.destroy();
     this.s3.destroy();
+    this.events.destroy();
+    this.sns.destroy();
+    this.sqs.destroy();
+  }
+
+  /** Starts a main pipeline as its administrator would; returns the execution id. */
+  async startExecution(pipeline: string): Promise<string> {
+    return (await this.pipelines.send(new StartPipelineExecutionCommand({ name: pipeline }))).pipelineExecutionId as string;
+  }
+
+  /** Puts an event on the default bus as CodePipeline would (source aws.codepipeline, the build account and Region). */
+  async putCodePipelineEvent(event: { "detail-type": string; detail: Record<string, unknown> & { pipeline: string } }): Promise<void> {
+    const { accounts, region } = this.state;
+    const output = await this.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: "aws.codepipeline",
+            DetailType: event["detail-type"],
+            Resources: [`arn:aws:codepipeline:${region}:${accounts.build}:${event.detail.pipeline}`],
+            Detail: JSON.stringify({ region, ...event.detail }),
+          },
+        ],
+      }),
+    );
+    if (output.FailedEntryCount) throw new Error(`PutEvents refused the event: ${JSON.stringify(output.Entries)}`);
+  }
+
+  /**
+   * An SQS queue subscribed to the platform's notifications topic (where the
+   * e-mail subscriptions are), to read what people would be sent.
+   */
+  async subscribeToNotifications(): Promise<{ receive(): Promise<Array<{ subject?: string; body: string }>> }> {
+    const topics = (await this.sns.send(new ListTopicsCommand({}))).Topics ?? [];
+    const topicArn = topics.map((t) => t.TopicArn as string).find((arn) => arn.endsWith(":pipewright-notifications"));
+    if (!topicArn) throw new Error(`No notifications topic among ${JSON.stringify(topics)}`);
+    const queueUrl = (await this.sqs.send(new CreateQueueCommand({ QueueName: `e2e-notifications-${Date.now()}` }))).QueueUrl as string;
+    const queueArn = (await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn;
+    await this.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "false" } }));
+    const sqs = this.sqs;
+    return {
+      async receive() {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        await Promise.all(Messages.map((m) => sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }))));
+        // SNS's envelope for SQS subscribers: {"Type": "Notification", "Subject", "Message", ...}.
+        return Messages.map((m) => {
+          const envelope = JSON.parse(m.Body as string) as { Subject?: string; Message: string };
+          return { subject: envelope.Subject, body: envelope.Message };
+        });
+      },
+    };
   }
 
   /** A delivery signed with the sandbox's secret, posted to its webhook. */
