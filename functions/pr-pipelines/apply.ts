@@ -55,9 +55,6 @@ export const STATE_RETENTION_DAYS = 30;
 /** Above this many keys a close does not record them in the state item (400 KB item limit); the bucket lifecycle is the fallback. */
 export const MAX_RECORDED_ARTIFACT_KEYS = 2000;
 
-/** Parallel ListActionExecutions calls while collecting artifacts. */
-const LIST_CONCURRENCY = 4;
-
 type ActivePlan = Exclude<Plan, { kind: "skip" }>;
 
 /** What names a pull request in failure contexts. */
@@ -201,16 +198,12 @@ export type ArtifactKeyDeps = Pick<ApplyDeps, "pipelines" | "logger"> & { readon
 
 /**
  * Every artifact key in the artifact bucket that an execution of `prPipeline`
- * wrote (ListActionExecutions of every execution; never a prefix). Exported
+ * wrote (its action executions' output artifacts; never a prefix). Exported
  * for the reconciler, which removes idle pull request pipelines the same way.
  */
 export async function collectArtifactKeys(pr: PullRequestIdentity, prPipeline: string, deps: ArtifactKeyDeps): Promise<string[]> {
   const { pipelines, config } = deps;
-  const executions = await step(contextFor(pr, "ListPipelineExecutions", prPipeline), () => pipelines.listExecutions(prPipeline));
-  const perExecution = await mapWithConcurrency(executions, LIST_CONCURRENCY, (execution) =>
-    step(contextFor(pr, "ListActionExecutions", prPipeline), () => pipelines.listOutputArtifacts(prPipeline, execution.executionId)),
-  );
-  const locations = perExecution.flat();
+  const locations = await step(contextFor(pr, "ListActionExecutions", prPipeline), () => pipelines.listOutputArtifacts(prPipeline));
   const elsewhere = locations.filter((location) => location.bucket !== config.artifactBucket);
   if (elsewhere.length > 0) {
     deps.logger.warn("Some artifacts are outside the artifact bucket and are left in place", {

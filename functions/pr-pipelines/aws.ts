@@ -107,13 +107,14 @@ export class CodePipelineGateway implements PipelineGateway {
     }
   }
 
-  async listOutputArtifacts(pipelineName: string, executionId: string): Promise<ArtifactLocation[]> {
+  /** ListActionExecutions without a filter: every execution's actions in one listing, not one call per execution. */
+  async listOutputArtifacts(pipelineName: string): Promise<ArtifactLocation[]> {
     const locations: ArtifactLocation[] = [];
     let nextToken: string | undefined;
     try {
       do {
         const page = await this.client.send(
-          new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId: executionId }, maxResults: 100, nextToken }),
+          new ListActionExecutionsCommand({ pipelineName, maxResults: 100, nextToken }),
         );
         for (const detail of page.actionExecutionDetails ?? []) {
           for (const artifact of detail.output?.outputArtifacts ?? []) {
@@ -124,7 +125,7 @@ export class CodePipelineGateway implements PipelineGateway {
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
     } catch (error) {
-      if (isNamed(error, "PipelineNotFoundException", "PipelineExecutionNotFoundException")) return locations;
+      if (isNamed(error, "PipelineNotFoundException")) return locations;
       throw error;
     }
     return locations;

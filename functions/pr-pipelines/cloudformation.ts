@@ -21,12 +21,20 @@ export interface CloudFormationPreviewStacksOptions {
 
 const accountOf = (arn: string | undefined) => arn?.split(":")[4];
 
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+
+/** Assumed credentials are reused only while at least this much of their lifetime is left. */
+const REUSE_MARGIN_MS = 60_000;
+
 /**
  * Deletes a closed pull request's preview stacks through the dev account's
  * preview-cleanup role. DeleteStack succeeds for a stack that does not exist,
  * so a retry or a PR that never deployed is harmless.
  */
 export class CloudFormationPreviewStacks implements PreviewStackCleanup {
+  /** The last session, kept for the same pull request's other pipelines (its name names the pull request). */
+  private session?: { readonly repository: string; readonly pullRequest: number; readonly credentials: Credentials; readonly expiresAt: number };
+
   constructor(private readonly options: CloudFormationPreviewStacksOptions) {}
 
   async deletePreviewStacks(request: PreviewStackCleanupRequest): Promise<void> {
@@ -41,6 +49,21 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
     }
     if (reachable.length === 0) return;
 
+    const credentials = await this.credentialsFor(request);
+    for (const stack of reachable) {
+      const cloudFormation = this.options.cloudFormation(credentials, stack.region);
+      await cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackName })).catch((cause: unknown) => {
+        throw new PreviewStackCleanupError(`Deleting preview stack ${stack.stackName} of PR #${request.pullRequest} failed (delivery ${request.deliveryId})`, { cause });
+      });
+      this.options.log("Deleting preview stack", { prPipeline: request.prPipeline, stack: stack.stackName });
+    }
+  }
+
+  private async credentialsFor(request: PreviewStackCleanupRequest): Promise<Credentials> {
+    const { session } = this;
+    if (session?.repository === request.repository && session.pullRequest === request.pullRequest && session.expiresAt - REUSE_MARGIN_MS > Date.now()) {
+      return session.credentials;
+    }
     const assumed = await this.options.sts
       .send(new AssumeRoleCommand({ RoleArn: this.options.roleArn, RoleSessionName: `pr-${request.pullRequest}-cleanup`, DurationSeconds: 900 }))
       .catch((cause: unknown) => {
@@ -51,12 +74,7 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
       throw new PreviewStackCleanupError(`AssumeRole of ${this.options.roleArn} returned no credentials`);
     }
     const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-    for (const stack of reachable) {
-      const cloudFormation = this.options.cloudFormation(credentials, stack.region);
-      await cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackName })).catch((cause: unknown) => {
-        throw new PreviewStackCleanupError(`Deleting preview stack ${stack.stackName} of PR #${request.pullRequest} failed (delivery ${request.deliveryId})`, { cause });
-      });
-      this.options.log("Deleting preview stack", { prPipeline: request.prPipeline, stack: stack.stackName });
-    }
+    this.session = { repository: request.repository, pullRequest: request.pullRequest, credentials, expiresAt: c.Expiration?.getTime() ?? 0 };
+    return credentials;
   }
 }

@@ -42,8 +42,8 @@ export interface PipelineGateway {
   listExecutions(pipelineName: string): Promise<ExecutionSummary[]>;
   /** Abandons an execution; "not-stoppable" when it already ended or is already stopping. */
   abandonExecution(pipelineName: string, executionId: string, reason: string): Promise<"stopped" | "not-stoppable">;
-  /** The S3 locations of the output artifacts of every action of one execution. */
-  listOutputArtifacts(pipelineName: string, executionId: string): Promise<ArtifactLocation[]>;
+  /** The S3 locations of the output artifacts of every action execution of the pipeline, all its executions; empty when it does not exist. */
+  listOutputArtifacts(pipelineName: string): Promise<ArtifactLocation[]>;
   tagPipeline(arn: string, tags: Tag[]): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import {
   ConcurrentModificationException,
   DeletePipelineCommand,
   DuplicatedStopRequestException,
+  ListActionExecutionsCommand,
   PipelineNotFoundException,
   StopPipelineExecutionCommand,
 } from "@aws-sdk/client-codepipeline";
@@ -24,7 +25,7 @@ describe("CodePipelineGateway", () => {
   it("answers a missing pipeline with undefined, an empty execution list and 'missing'", async () => {
     await expect(gateway().getPipeline("nope")).resolves.toBeUndefined();
     await expect(gateway().listExecutions("nope")).resolves.toEqual([]);
-    await expect(gateway().listOutputArtifacts("nope", "exec-1")).resolves.toEqual([]);
+    await expect(gateway().listOutputArtifacts("nope")).resolves.toEqual([]);
     aws.codepipeline.on(DeletePipelineCommand).rejects(new PipelineNotFoundException({ message: "gone", $metadata: {} }));
     await expect(gateway().deletePipeline("nope")).resolves.toBe("missing");
   });
@@ -38,10 +39,11 @@ describe("CodePipelineGateway", () => {
     await expect(gateway().getPipeline("pipewright-orders")).rejects.toThrow("Rate exceeded");
   });
 
-  it("reads every page of executions and of action outputs", async () => {
+  it("reads every page of executions, and the action outputs of every execution in one listing", async () => {
     aws.addPipeline(mainPipelineV2());
-    for (let index = 0; index < 5; index++) aws.addExecution("pipewright-orders", { id: `e${index}` });
-    const execution = aws.addExecution("pipewright-orders", {
+    for (let index = 0; index < 4; index++) aws.addExecution("pipewright-orders", { id: `e${index}` });
+    aws.addExecution("pipewright-orders", { id: "first", artifacts: [{ bucket: "b", key: "k0" }] });
+    aws.addExecution("pipewright-orders", {
       id: "with-artifacts",
       artifacts: [
         { bucket: "b", key: "k1" },
@@ -50,10 +52,18 @@ describe("CodePipelineGateway", () => {
       ],
     });
     await expect(gateway().listExecutions("pipewright-orders")).resolves.toHaveLength(6);
-    await expect(gateway().listOutputArtifacts("pipewright-orders", execution.id)).resolves.toEqual([
-      { bucket: "b", key: "k1" },
-      { bucket: "b", key: "k2" },
-      { bucket: "c", key: "k3" },
+    await expect(gateway().listOutputArtifacts("pipewright-orders")).resolves.toEqual(
+      expect.arrayContaining([
+        { bucket: "b", key: "k0" },
+        { bucket: "b", key: "k1" },
+        { bucket: "b", key: "k2" },
+        { bucket: "c", key: "k3" },
+      ]),
+    );
+    // One unfiltered listing (one item per page in the fake), not one per execution.
+    expect(aws.sent(ListActionExecutionsCommand)).toEqual([
+      { pipelineName: "pipewright-orders", maxResults: 100, nextToken: undefined },
+      ...["1", "2", "3"].map((nextToken) => ({ pipelineName: "pipewright-orders", maxResults: 100, nextToken })),
     ]);
   });
 

@@ -37,6 +37,32 @@ describe("CloudFormationPreviewStacks", () => {
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).toEqual(["p-orders-pr-12"]);
   });
 
+  it("assumes the role once for all pipelines of one pull request while the session lasts, and again for another pull request", async () => {
+    cfn.on(DeleteStackCommand).resolves({});
+    const inFifteenMinutes = new Date(Date.now() + 15 * 60_000);
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: inFifteenMinutes } });
+    const fresh = new CloudFormationPreviewStacks({ roleArn: ROLE, sts: new STSClient({}), cloudFormation: () => new CloudFormationClient({}), log: () => {} });
+
+    await fresh.deletePreviewStacks({ ...request([devStack("p-orders-pr-12")]), prPipeline: "p-orders-pr-12" });
+    await fresh.deletePreviewStacks({ ...request([devStack("p-payments-pr-12")]), prPipeline: "p-payments-pr-12" });
+    await fresh.deletePreviewStacks({ ...request([devStack("p-orders-pr-13")]), pullRequest: 13 });
+
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleSessionName)).toEqual(["pr-12-cleanup", "pr-13-cleanup"]);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(3);
+  });
+
+  it("assumes the role again once the session is about to expire", async () => {
+    cfn.on(DeleteStackCommand).resolves({});
+    const inThirtySeconds = new Date(Date.now() + 30_000);
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: inThirtySeconds } });
+    const fresh = new CloudFormationPreviewStacks({ roleArn: ROLE, sts: new STSClient({}), cloudFormation: () => new CloudFormationClient({}), log: () => {} });
+
+    await fresh.deletePreviewStacks(request([devStack("p-orders-pr-12")]));
+    await fresh.deletePreviewStacks(request([devStack("p-payments-pr-12")]));
+
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
   it("leaves stacks of other accounts alone, and says so", async () => {
     await cleanup.deletePreviewStacks(request([{ ...devStack("x-pr-12"), actionRoleArn: "arn:aws:iam::999999999999:role/other" }]));
     expect(sts.calls()).toHaveLength(0);
