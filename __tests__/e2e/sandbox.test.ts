@@ -187,6 +187,28 @@ describe("refused deliveries", () => {
   });
 });
 
+describe("the README's walk-through", () => {
+  it("npm run sandbox -- send with the sample payloads: pull request 7 opened gets its pipelines, closed removes them", async () => {
+    const names = prPipelinesOf(7);
+    const opened = await sandbox.cli(["send", "pull_request", "sandbox/samples/pull-request-opened.json"]);
+    expect(opened).toMatch(/^HTTP 202 \(delivery [0-9a-f-]{36}\)$/m);
+    await world.settled();
+    expect(await world.pipelineNames()).toEqual(expect.arrayContaining(names));
+
+    const closed = await sandbox.cli(["send", "pull_request", "sandbox/samples/pull-request-closed.json"]);
+    expect(closed).toMatch(/^HTTP 202 /m);
+    await world.settled();
+    for (const name of names) expect(await pipelineGone(name)).toBe(true);
+  });
+
+  it("npm run sandbox -- status reports a running sandbox", async () => {
+    const output = await sandbox.cli(["status"]);
+    expect(output).toMatch(/^up +webhook at http:\/\/127\.0\.0\.1:\d+\/webhook$/m);
+    expect(output).toMatch(/^up +AWS emulator/m);
+    expect(output).not.toMatch(/DOWN/);
+  });
+});
+
 describe("a pipeline failure", () => {
   it("a CodePipeline failure event on the default bus reaches the notifier, which publishes to the SNS topic", async () => {
     const pipeline = (world.state.pipelines[0] as SandboxPipeline).name;

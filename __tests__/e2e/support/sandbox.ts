@@ -59,7 +59,12 @@ function cli(args: readonly string[], dir: string, timeoutMs: number): Promise<s
  * Brings the sandbox up in beforeAll and down in afterAll. Returns a getter:
  * the state exists only once beforeAll has run.
  */
-export function useSandbox(): () => SandboxState {
+export type UsedSandbox = (() => SandboxState) & {
+  /** Runs `npm run sandbox -- <args>` against this sandbox; resolves with its output, rejects on a non-zero exit. */
+  readonly cli: (args: readonly string[]) => Promise<string>;
+};
+
+export function useSandbox(): UsedSandbox {
   const reuse = process.env.PIPEWRIGHT_E2E_SANDBOX_DIR;
   const dir = reuse ?? mkdtempSync(path.join(tmpdir(), "pipewright-e2e-"));
   let state: SandboxState | undefined;
@@ -87,8 +92,9 @@ export function useSandbox(): () => SandboxState {
     }
   }, DOWN_TIMEOUT_MS + 10_000);
 
-  return () => {
+  const current = () => {
     if (!state) throw new Error("The sandbox is not up: did beforeAll fail?");
     return state;
   };
+  return Object.assign(current, { cli: (args: readonly string[]) => cli(args, dir, DOWN_TIMEOUT_MS) });
 }
