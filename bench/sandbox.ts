@@ -10,19 +10,17 @@
  *
  * Budget: p99 at most 2 s, no pull request lost. Always brings the sandbox down.
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CodePipelineClient, ListPipelinesCommand } from "@aws-sdk/client-codepipeline";
 import { commit, pullRequestPayload } from "../__tests__/e2e/support/payloads";
-import { SANDBOX_DIR_ENV } from "../sandbox/paths";
+import { runSandboxCli } from "../sandbox/run-cli";
 import type { SandboxState } from "../sandbox/state";
 import { sendDelivery } from "../sandbox/webhook-client";
 import { ms, summarize, type Summary } from "./stats";
 
-const REPO_ROOT = path.resolve(__dirname, "..");
 /** A pull request whose pipelines do not appear (or go) within this long counts as lost. */
 const LOST_AFTER_MS = 60_000;
 const POLL_INTERVAL_MS = 100;
@@ -47,19 +45,9 @@ export interface SandboxFigures {
   readonly closed: BurstFigures;
 }
 
-function cli(args: readonly string[], dir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(REPO_ROOT, "sandbox", "cli.ts"), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, [SANDBOX_DIR_ENV]: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("close", (code) => (code === 0 ? resolve(output) : reject(new Error(`sandbox ${args.join(" ")} failed:\n${output}`))));
-  });
-}
+/** `up` takes about 90 s on a 2-core machine; no command should take 5 minutes. */
+const CLI_TIMEOUT_MS = 300_000;
+const cli = (args: readonly string[], dir: string) => runSandboxCli(args, dir, CLI_TIMEOUT_MS);
 
 /** The "✓ step (12.3 s)" lines `up` prints. */
 function stepTimings(output: string): Record<string, number> {

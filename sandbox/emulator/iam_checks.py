@@ -210,18 +210,23 @@ def auth_enforced() -> bool:
     return not math.isinf(limit) and ActionAuthenticatorMixin.request_count >= limit
 
 
-def caller_may(response: Any, action: str, resource: str) -> tuple[bool, str]:
-    """Whether the caller's identity policies allow `action` on `resource`, and the caller's ARN."""
+def request_of(response: Any, request_class: type[IAMRequestBase] = IAMRequest, action: str = "") -> Any:
+    """moto's IAM view of the request a response handler is answering."""
     url = urlparse(response.uri)
-    request = IAMRequest(
+    return request_class(
         account_id=response.current_account,
         method=response.method,
         path=url.path + (f"?{url.query}" if url.query else ""),
         data=response.data,
         body=response.raw_body,
         headers=response.headers,
-        action=action.split(":", 1)[1],
+        action=action,
     )
+
+
+def caller_may(response: Any, action: str, resource: str) -> tuple[bool, str]:
+    """Whether the caller's identity policies allow `action` on `resource`, and the caller's ARN."""
+    request = request_of(response, IAMRequest, action.split(":", 1)[1])
     request._action = action
     try:
         check_action_permitted(request, resource)

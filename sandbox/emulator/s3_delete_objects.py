@@ -10,7 +10,6 @@ identity policies and the bucket policy; refused objects are reported in
 """
 
 from typing import Any
-from urllib.parse import urlparse
 
 import xmltodict
 from moto.core.common_types import TYPE_RESPONSE
@@ -25,16 +24,7 @@ import iam_checks
 
 def caller_request(response: Any) -> S3IAMRequest:
     """The caller, authenticated (signature checked) as moto does for every S3 call."""
-    url = urlparse(response.uri)
-    request = S3IAMRequest(
-        account_id=response.current_account,
-        method=response.method,
-        path=url.path + (f"?{url.query}" if url.query else ""),
-        data=response.data,
-        body=response.raw_body,
-        headers=response.headers,
-        action="DeleteObject",
-    )
+    request = iam_checks.request_of(response, S3IAMRequest, "DeleteObject")
     request.check_signature()
     return request
 

@@ -199,7 +199,7 @@ export class FunctionPool {
         AWS_ACCESS_KEY_ID: fn.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: fn.credentials.secretAccessKey,
         ...(fn.credentials.sessionToken ? { AWS_SESSION_TOKEN: fn.credentials.sessionToken } : {}),
-        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs20.x",
+        AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",

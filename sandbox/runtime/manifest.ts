@@ -31,6 +31,8 @@ export interface FunctionSpec {
   readonly roleArn: string;
   /** `index.handler`: file and export. */
   readonly handler: string;
+  /** The Lambda runtime, e.g. `nodejs22.x`. */
+  readonly runtime: string;
   /** The deployed archive (zip) as Terraform uploaded it. */
   readonly archive: string;
   readonly timeoutSeconds: number;
@@ -103,6 +105,7 @@ function functionSpec(state: TerraformState, stackDir: string, fn: Attributes): 
     arn: str(fn, "arn"),
     roleArn: str(fn, "role"),
     handler: str(fn, "handler"),
+    runtime: str(fn, "runtime"),
     archive: path.resolve(stackDir, str(fn, "filename")),
     timeoutSeconds: num(fn, "timeout"),
     memoryMb: num(fn, "memory_size"),

@@ -7,19 +7,16 @@
  * reuses that one instead (and leaves it running): for working on the
  * tests without waiting for `up` each time.
  */
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { SANDBOX_DIR_ENV } from "../../../sandbox/paths";
 import { requireMoto, requireTerraform } from "../../../sandbox/prerequisites";
+import { runSandboxCli as cli } from "../../../sandbox/run-cli";
 import type { SandboxState } from "../../../sandbox/state";
 
 // The SDK's notice about Node 20 says nothing about pipewright.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
-const CLI = path.join(REPO_ROOT, "sandbox", "cli.ts");
-const TS_NODE = require.resolve("ts-node/dist/bin.js");
 
 /** Where the logs of the last end-to-end sandbox are kept after it is removed (git-ignored). */
 export const LAST_RUN_LOGS = path.join(REPO_ROOT, ".sandbox", "e2e-last-run-logs");
@@ -33,26 +30,6 @@ async function requirePrerequisites(): Promise<void> {
   const results = await Promise.allSettled([requireTerraform(), requireMoto()]);
   const missing = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
   if (missing.length > 0) throw new Error(`The end-to-end tests need Terraform and the AWS emulator:\n  - ${missing.join("\n  - ")}`);
-}
-
-/** Runs the sandbox CLI; rejects with its output when it exits non-zero. */
-function cli(args: readonly string[], dir: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TS_NODE, "--transpile-only", CLI, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, [SANDBOX_DIR_ENV]: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`sandbox ${args.join(" ")} exited with ${code}:\n${output}`));
-    });
-  });
 }
 
 /**
