@@ -201,6 +201,12 @@ describe("the README's walk-through", () => {
     for (const name of names) expect(await pipelineGone(name)).toBe(true);
   });
 
+  it("npm run sandbox -- send with a payload file that does not exist: exit 1, naming the file and the fix", async () => {
+    const failure = sandbox.cli(["send", "pull_request", "samples/missing.json"]);
+    await expect(failure).rejects.toThrow(/exited with 1:[\s\S]*Cannot read the payload file samples\/missing\.json \(ENOENT\)\. Fix: /);
+    await expect(failure).rejects.not.toThrow(/\n\s+at /); // a message, not a stack trace
+  });
+
   it("npm run sandbox -- status reports a running sandbox", async () => {
     const output = await sandbox.cli(["status"]);
     expect(output).toMatch(/^up +webhook at http:\/\/127\.0\.0\.1:\d+\/webhook$/m);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { SandboxNotRunningError } from "../errors";
+import { SandboxNotRunningError, UsageError } from "../errors";
 import type { SandboxPaths } from "../paths";
 import { readState } from "../state";
 import { sendDelivery } from "../webhook-client";
@@ -18,7 +18,12 @@ export async function send(
 ): Promise<boolean> {
   const state = readState(paths.stateFile);
   if (!state) throw new SandboxNotRunningError(paths.stateFile);
-  const body = readFileSync(payloadFile);
+  let body: Buffer;
+  try {
+    body = readFileSync(payloadFile);
+  } catch (cause) {
+    throw new UsageError(`Cannot read the payload file ${payloadFile} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}). Fix: give the path of a JSON payload, e.g. sandbox/samples/pull-request-opened.json`, { cause });
+  }
   const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, { event, body, ...(deliveryId ? { deliveryId } : {}) });
   write(`HTTP ${answer.status} (delivery ${answer.deliveryId})`);
   write(answer.body);
