@@ -20,16 +20,19 @@ export interface EventBridgeEvent {
   readonly [key: string]: unknown;
 }
 
+/** The queue calls delivery makes (SqsQueue; a fake in tests). */
+export type MessageQueue = Pick<SqsQueue, "url" | "receive" | "delete" | "send">;
+
 export interface DeliveryOptions {
   readonly target: BusTargetSpec;
   readonly fn: RunnableFunction;
   readonly invoke: (event: unknown) => Promise<InvokeOutcome>;
   /** The sandbox queue carrying the rule's matches (read as the sandbox administrator). */
-  readonly deliveryQueue: SqsQueue;
+  readonly deliveryQueue: MessageQueue;
   /** The rule's dead-letter queue, written as EventBridge (resource policy) would. */
-  readonly ruleDeadLetterQueue?: SqsQueue;
+  readonly ruleDeadLetterQueue?: MessageQueue;
   /** The function's on-failure destination, written with the function's own credentials, as Lambda does. */
-  readonly onFailureQueue?: SqsQueue;
+  readonly onFailureQueue?: MessageQueue;
   /** Deliveries in progress at most (the function's environments do the real limiting). */
   readonly maxInFlight: number;
   readonly log: (message: string, details: Record<string, unknown>) => void;

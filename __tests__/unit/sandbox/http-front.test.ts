@@ -1,0 +1,91 @@
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { startHttpFront, type HttpFront } from "../../../sandbox/runtime/http-front";
+import type { InvokeOutcome } from "../../../sandbox/runtime/function-pool";
+import type { HttpApiSpec, ResourcePermission } from "../../../sandbox/runtime/manifest";
+
+const api: HttpApiSpec = {
+  apiId: "a1b2c3d4e5",
+  accountId: "100000000001",
+  executionArn: "arn:aws:execute-api:eu-west-1:100000000001:a1b2c3d4e5",
+  routeKey: "POST /webhook",
+  stage: "$default",
+  functionName: "pipewright-webhook",
+  payloadFormatVersion: "2.0",
+  timeoutMs: 500,
+  throttling: { rateLimit: 1000, burstLimit: 1000 },
+};
+const allowed: ResourcePermission[] = [{ principal: "apigateway.amazonaws.com", sourceArn: `${api.executionArn}/*/POST/webhook` }];
+
+describe("the sandbox's HTTP API front (API Gateway HTTP API, payload format 2.0)", () => {
+  let front: HttpFront | undefined;
+  const accessLog: string[] = [];
+  afterEach(async () => {
+    await front?.close();
+    front = undefined;
+    accessLog.length = 0;
+  });
+
+  async function start(invoke: (event: unknown) => Promise<InvokeOutcome>, overrides: { api?: Partial<HttpApiSpec>; permissions?: ResourcePermission[] } = {}) {
+    front = await startHttpFront({ api: { ...api, ...overrides.api }, region: "eu-west-1", permissions: overrides.permissions ?? allowed, invoke, accessLog: (line) => accessLog.push(line) });
+    return front;
+  }
+  const answered = (value: unknown): InvokeOutcome => ({ ok: true, requestId: "r", value, durationMs: 1 });
+
+  it("hands the function a 2.0 event with the raw body and answers with its statusCode, headers and body", async () => {
+    const invoke = jest.fn(async (_event: unknown) => answered({ statusCode: 202, headers: { "Content-Type": "application/json" }, body: '{"status":"accepted"}' }));
+    const { url } = await start(invoke);
+    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "X-GitHub-Event": "ping" }, body: '{"zen":"x"}' });
+    expect({ status: response.status, type: response.headers.get("content-type"), body: await response.text() }).toEqual({
+      status: 202,
+      type: "application/json",
+      body: '{"status":"accepted"}',
+    });
+    const event = invoke.mock.calls[0]?.[0] as APIGatewayProxyEventV2;
+    expect(event).toMatchObject({ version: "2.0", routeKey: "POST /webhook", rawPath: "/webhook", body: '{"zen":"x"}', isBase64Encoded: false });
+    expect(event.headers["x-github-event"]).toBe("ping");
+    expect(event.requestContext).toMatchObject({ apiId: api.apiId, accountId: api.accountId, stage: "$default", http: { method: "POST", path: "/webhook" } });
+    expect(JSON.parse(accessLog[0] as string)).toMatchObject({ status: 202, routeKey: "POST /webhook" });
+  });
+
+  it("answers 413 above 10 MB without invoking the function", async () => {
+    const invoke = jest.fn(async () => answered({ statusCode: 200 }));
+    const { url } = await start(invoke);
+    const response = await fetch(url, { method: "POST", body: "x".repeat(10 * 1024 * 1024 + 1) });
+    expect({ status: response.status, body: await response.json() }).toEqual({ status: 413, body: { message: "Request Entity Too Large" } });
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it("answers 404 for any other route", async () => {
+    const invoke = jest.fn(async () => answered({ statusCode: 200 }));
+    const { url } = await start(invoke);
+    expect((await fetch(url, { method: "GET" })).status).toBe(404);
+    expect((await fetch(url.replace("/webhook", "/other"), { method: "POST", body: "{}" })).status).toBe(404);
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it("answers 429 beyond the route's burst limit", async () => {
+    const { url } = await start(async () => answered({ statusCode: 200 }), { api: { throttling: { rateLimit: 0.001, burstLimit: 2 } } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(url, { method: "POST", body: "{}" })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it("answers 500 without invoking when the function's resource policy does not allow this API", async () => {
+    const invoke = jest.fn(async () => answered({ statusCode: 200 }));
+    const { url } = await start(invoke, { permissions: [{ principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:100000000001:other/*/POST/webhook" }] });
+    expect((await fetch(url, { method: "POST", body: "{}" })).status).toBe(500);
+    expect(invoke).not.toHaveBeenCalled();
+    expect(JSON.parse(accessLog[0] as string).integrationErrorMessage).toMatch(/no lambda permission/);
+  });
+
+  it("answers 500 when the function fails and 503 when it outlives the integration timeout", async () => {
+    const failing = await start(async () => ({ ok: false, requestId: "r", kind: "Unhandled", error: { errorType: "Error", errorMessage: "boom", trace: [] }, durationMs: 1 }));
+    expect((await fetch(failing.url, { method: "POST", body: "{}" })).status).toBe(500);
+    await failing.close();
+
+    let timer: NodeJS.Timeout | undefined;
+    const slow = await start(() => new Promise((resolve) => (timer = setTimeout(() => resolve(answered({ statusCode: 200 })), 2_000))), { api: { timeoutMs: 50 } });
+    expect((await fetch(slow.url, { method: "POST", body: "{}" })).status).toBe(503);
+    clearTimeout(timer);
+  });
+});
