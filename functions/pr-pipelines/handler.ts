@@ -1,5 +1,3 @@
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { STSClient } from "@aws-sdk/client-sts";
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -99,8 +97,6 @@ function fromEnvironment(): HandlerDeps {
     state: new DynamoPrStateStore(new DynamoDBClient({}), config.stateTable),
     previewStacks: new CloudFormationPreviewStacks({
       roleArn: requireEnv("PREVIEW_CLEANUP_ROLE_ARN"),
-      sts: new STSClient({}),
-      cloudFormation: (credentials, region) => new CloudFormationClient({ credentials, region }),
       log: (message, details) => logger.info(message, details),
     }),
     logger,

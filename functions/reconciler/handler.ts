@@ -1,4 +1,3 @@
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -309,7 +308,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, tun
     previewStacks: new CloudFormationPreviewStacks({
       roleArn: config.previewCleanupRoleArn,
       sts,
-      cloudFormation: (credentials, stackRegion) => new CloudFormationClient({ credentials, region: stackRegion ?? region }),
+      region,
       log: (message, details) => logger.info(message, details),
     }),
     logger,

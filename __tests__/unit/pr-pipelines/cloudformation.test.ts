@@ -63,6 +63,18 @@ describe("CloudFormationPreviewStacks", () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
+  it("creates its own STS and CloudFormation clients, with the assumed credentials, when none are given", async () => {
+    cfn.on(DeleteStackCommand).resolves({});
+    const own = new CloudFormationPreviewStacks({ roleArn: ROLE, region: "eu-west-1", log: () => {} });
+    await own.deletePreviewStacks(request([devStack("p-orders-pr-12")]));
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    const [deletion] = cfn.commandCalls(DeleteStackCommand);
+    expect(deletion?.args[0].input.StackName).toBe("p-orders-pr-12");
+    const credentials = await (deletion?.thisValue as CloudFormationClient).config.credentials();
+    expect(credentials).toMatchObject({ accessKeyId: "a", secretAccessKey: "s", sessionToken: "t" });
+    expect(await (deletion?.thisValue as CloudFormationClient).config.region()).toBe("eu-west-1");
+  });
+
   it("leaves stacks of other accounts alone, and says so", async () => {
     await cleanup.deletePreviewStacks(request([{ ...devStack("x-pr-12"), actionRoleArn: "arn:aws:iam::999999999999:role/other" }]));
     expect(sts.calls()).toHaveLength(0);
