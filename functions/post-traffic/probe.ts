@@ -10,9 +10,9 @@ export interface ProbeOptions {
   url: string;
   requests: number;
   requestTimeoutMs: number;
-  /** Epoch ms; no request starts after it, none runs past it. */
+  /** Epoch ms; no request starts after it. */
   deadline: number;
-  /** The hook's signal: aborted when its time is up. */
+  /** The hook's signal, aborted at the deadline: it, not a timer of the probe's own, ends a request that runs past it. */
   signal: AbortSignal;
   fetch?: typeof fetch;
   /** Epoch ms, for the deadline. Latency is measured with performance.now(). */
@@ -37,10 +37,10 @@ export async function probe(options: ProbeOptions): Promise<ProbeSample[]> {
   const now = options.now ?? Date.now;
   const samples: ProbeSample[] = [];
   for (let i = 0; i < options.requests && !options.signal.aborted; i++) {
-    const left = options.deadline - now();
-    if (left <= 0) break;
-    // AbortSignal.timeout wants a whole number of milliseconds.
-    const timeoutMs = Math.max(1, Math.floor(Math.min(options.requestTimeoutMs, left)));
+    if (options.deadline - now() <= 0) break;
+    // Not capped at the deadline: a second timer there would race the hook's own and could
+    // turn "time ran out" into "the endpoint failed". AbortSignal.timeout wants whole ms.
+    const timeoutMs = Math.max(1, Math.floor(options.requestTimeoutMs));
     const started = performance.now();
     try {
       const response = await doFetch(options.url, {
