@@ -5,16 +5,20 @@ behind a host name, under one global lock, by listing moto's package
 folder (about 190 stat calls, twice) and then trying hundreds of URL
 patterns. That was the largest cost of a call (~2 ms of a ~7 ms request)
 and serialized all requests. Then each response class looks its action
-up among its methods with inspect.getmembers. Installed packages and
+up among its methods with inspect.getmembers, and every backend lookup
+(`backends[account][region]`, dozens per request) took moto's global lock
+to see whether the account's backends exist yet. Installed packages and
 classes do not change while the server runs (the emulator's patches are
 installed before the first request), and a host always maps to the same
-service, so these answers are remembered.
+service, so these answers are remembered, and an account whose backends
+exist is looked up without the lock.
 """
 
 from typing import Any
 
 import moto.backends
 import moto.core.responses
+from moto.core.base_backend import BackendDict
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 
@@ -41,3 +45,10 @@ def install() -> None:
         return methods[clazz]
 
     moto.core.responses.method_names_from_class = cached_method_names
+
+    def backends_of_account(self: BackendDict, account_id: str) -> Any:
+        if not dict.__contains__(self, account_id):
+            self._create_account_specific_backend(account_id)
+        return dict.__getitem__(self, account_id)
+
+    BackendDict.__getitem__ = backends_of_account

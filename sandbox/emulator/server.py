@@ -27,6 +27,7 @@ except ImportError as error:
 
 import codebuild_sources
 import dispatch_cache
+import dynamodb_updates
 import epoch_timestamps
 import event_targets
 import gil_switching
@@ -36,6 +37,8 @@ import lifecycle_hooks
 import pipeline_api
 import s3_delete_objects
 import s3_listing
+import service_models
+import sqs_attributes
 import thread_safety
 
 READY_LINE = "EMULATOR_READY port={port}"
@@ -68,8 +71,10 @@ def install_patches() -> None:
     event_targets.install()
     s3_delete_objects.install()
     jsonpath_cache.install()
+    dynamodb_updates.install()
     dispatch_cache.install()
     s3_listing.install()
+    sqs_attributes.install()
     thread_safety.install()
     gil_switching.install()
 
@@ -100,6 +105,7 @@ def announce_when_answering(port: int) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=10) as response:
         response.read()
     print(READY_LINE.format(port=port), flush=True)
+    service_models.warm()
 
 
 def exit_when_stdin_closes(server: BaseWSGIServer) -> None:
