@@ -232,8 +232,10 @@ async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipel
  * Deletes the pull request pipelines, then exactly the artifact versions
  * their executions wrote (never by prefix: `x-pr-1` and `x-pr-12` share the
  * 20-character artifact folder), then hands the preview stacks to the
- * cleanup extension point. Keys are recorded in the state item before a
- * pipeline is deleted, so a retry after DeletePipeline still finds them.
+ * cleanup extension point. The keys of all the pipelines are recorded in the
+ * state item, in one write, before any pipeline is deleted, so a retry after
+ * DeletePipeline still finds them and a newer change that took over finds
+ * every pipeline still there.
  */
 export async function deletePullRequestPipelines(
   pr: PullRequestEvent,
@@ -242,34 +244,37 @@ export async function deletePullRequestPipelines(
   pendingArtifactKeys: readonly string[],
   deps: ApplyDeps,
 ): Promise<ApplyResult> {
-  const keys = new Set(pendingArtifactKeys);
-  const deletions: PipelineDeletion[] = [];
+  const found: Array<{ item: PlannedPipeline; existing: boolean; stacks: PreviewStack[] }> = [];
+  const foundKeys = new Set<string>();
   for (const item of planned) {
     const { prPipeline } = item;
     const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
-    let stacks: PreviewStack[];
     if (existing !== undefined) {
-      const found = await collectArtifactKeys(pr, prPipeline, deps);
-      if (found.length > MAX_RECORDED_ARTIFACT_KEYS) {
-        deps.logger.warn("Too many artifact keys to record; a retry after this point relies on the bucket lifecycle", { prPipeline, keys: found.length });
-      } else if (found.length > 0) {
-        const recorded = await step(contextFor(pr, "record artifact keys", prPipeline), () => deps.state.recordPendingArtifacts(claim, found));
-        if (!recorded) {
-          const reason = "a newer change of this pull request took over; its pipelines are left to it";
-          deps.logger.info("Stopping the close", { reason, prPipeline });
-          return { outcome: "superseded", reason };
-        }
-      }
-      for (const key of found) keys.add(key);
-      stacks = previewStacksOf(existing.declaration);
+      for (const key of await collectArtifactKeys(pr, prPipeline, deps)) foundKeys.add(key);
+      found.push({ item, existing: true, stacks: previewStacksOf(existing.declaration) });
     } else {
-      stacks = await previewStacksFromBase(pr, item, deps);
+      found.push({ item, existing: false, stacks: await previewStacksFromBase(pr, item, deps) });
     }
+  }
+  if (foundKeys.size > MAX_RECORDED_ARTIFACT_KEYS) {
+    deps.logger.warn("Too many artifact keys to record; a retry after this point relies on the bucket lifecycle", { keys: foundKeys.size });
+  } else if (foundKeys.size > 0) {
+    const recorded = await step(contextFor(pr, "record artifact keys"), () => deps.state.recordPendingArtifacts(claim, [...foundKeys]));
+    if (!recorded) {
+      const reason = "a newer change of this pull request took over; its pipelines are left to it";
+      deps.logger.info("Stopping the close", { reason });
+      return { outcome: "superseded", reason };
+    }
+  }
+  const keys = new Set([...pendingArtifactKeys, ...foundKeys]);
+  const deletions: PipelineDeletion[] = [];
+  for (const { item, existing, stacks } of found) {
+    const { prPipeline } = item;
     const deleted = (await step(contextFor(pr, "DeletePipeline", prPipeline), () => deps.pipelines.deletePipeline(prPipeline))) === "deleted";
     await step(contextFor(pr, "delete preview stacks", prPipeline), () =>
       deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline, stacks }),
     );
-    deletions.push({ prPipeline, deleted: existing !== undefined && deleted, previewStacks: stacks.map((stack) => stack.stackName) });
+    deletions.push({ prPipeline, deleted: existing && deleted, previewStacks: stacks.map((stack) => stack.stackName) });
   }
   const deletedArtifactVersions =
     keys.size === 0

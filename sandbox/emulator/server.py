@@ -32,6 +32,7 @@ import epoch_timestamps
 import event_targets
 import gil_switching
 import iam_checks
+import iam_policy_cache
 import jsonpath_cache
 import lifecycle_hooks
 import pipeline_api
@@ -68,6 +69,7 @@ def install_patches() -> None:
     codebuild_sources.install()
     # After pipeline_api, whose CreatePipeline/UpdatePipeline it wraps; s3_delete_objects builds on it.
     iam_checks.install()
+    iam_policy_cache.install()
     event_targets.install()
     s3_delete_objects.install()
     jsonpath_cache.install()

@@ -8,7 +8,7 @@ import {
   type StartPipelineExecutionInput,
   type StopPipelineExecutionInput,
 } from "@aws-sdk/client-codepipeline";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client, type DeleteObjectsCommandInput, type ListObjectVersionsCommandInput } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
 import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
@@ -332,6 +332,26 @@ describe("closed", () => {
     expect(aws.objectsIn(ARTIFACT_BUCKET).map((entry) => entry.key)).not.toContain(key("SourceArti", "aB3dE5f"));
     expect(aws.objectsIn(ARTIFACT_BUCKET)).toHaveLength(5);
     expect(stateItem(1)).toMatchObject({ phase: { S: "done" } });
+  });
+
+  it("records the artifact keys of all its pipelines in one write, before deleting any pipeline", async () => {
+    const { handle } = setup();
+    aws.failNext("DeletePipeline", throttling());
+    await expect(handle(closeOne)).rejects.toThrow(/DeletePipeline/);
+    expect(aws.pipelines.has("pipewright-orders-pr-1")).toBe(true);
+    expect(stateItem(1)?.pendingArtifactKeys?.SS).toHaveLength(4);
+    const records = aws.sent<UpdateItemCommandInput>(UpdateItemCommand).filter((input) => input.UpdateExpression?.startsWith("ADD"));
+    expect(records).toHaveLength(1);
+  });
+
+  it("leaves every pipeline to a newer change that took over while it collected the keys", async () => {
+    const { handle } = setup();
+    aws.dynamodb
+      .on(UpdateItemCommand, { UpdateExpression: "ADD #pending :keys" })
+      .rejectsOnce(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
+    await expect(handle(closeOne)).resolves.toMatchObject({ outcome: "superseded" });
+    expect(aws.sent(DeletePipelineCommand)).toEqual([]);
+    expect(aws.pipelines.has("pipewright-orders-pr-1") && aws.pipelines.has("pipewright-payments-pr-1")).toBe(true);
   });
 
   it("accepts pipelines that are already gone", async () => {
