@@ -21,7 +21,7 @@ sys.dont_write_bytecode = True
 
 try:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+    from werkzeug.serving import BaseWSGIServer, make_server
 except ImportError as error:
     sys.exit(f"moto's server is not installed ({error}). Fix: pip install 'moto[server]'")
 
@@ -116,14 +116,6 @@ def exit_when_stdin_closes(server: BaseWSGIServer) -> None:
     server.shutdown()
 
 
-class KeepAliveRequestHandler(WSGIRequestHandler):
-    """HTTP/1.1, so the SDKs' keep-alive connections are kept: werkzeug's default
-    HTTP/1.0 closed each one, and every AWS call paid a TCP connect in the function
-    and a new server thread here (a quarter of both sides' CPU in a burst)."""
-
-    protocol_version = "HTTP/1.1"
-
-
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     if not args.log_requests:
@@ -131,7 +123,7 @@ def main(argv: list[str]) -> None:
     install_patches()
 
     app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=KeepAliveRequestHandler)
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
     # SIGTERM (the launcher's stop) must end serve_forever() like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
