@@ -8,7 +8,9 @@ the calls below without touching moto's own pipeline CRUD.
 
 import json
 import re
+import sys
 import threading
+import traceback
 from typing import Any
 
 import moto.codepipeline.urls
@@ -130,8 +132,13 @@ class EmulatedCodePipelineResponse(CodePipelineResponse):
             if name in self.codepipeline_backend.pipelines:
                 raise AwsJsonError("PipelineNameInUseException", f"Pipeline name {name} is already in use.")
             body = super().create_pipeline()
-        # Real CodePipeline starts a run as soon as the pipeline exists.
-        self._start(self._get_param("pipeline")["name"], "CreatePipeline", [], [], None)
+        # Real CodePipeline starts a run as soon as the pipeline exists. That run failing
+        # to start does not undo the creation there, so it must not fail the call here
+        # either: a retried CreatePipeline would then meet PipelineNameInUseException.
+        try:
+            self._start(self._get_param("pipeline")["name"], "CreatePipeline", [], [], None)
+        except Exception:  # noqa: BLE001 - reported on stderr, the emulator's log
+            print(f"CreatePipeline {name}: the automatic run did not start:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
         return body
 
     def delete_pipeline(self) -> str:
