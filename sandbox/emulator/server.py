@@ -34,6 +34,7 @@ import gil_switching
 import iam_checks
 import iam_policy_cache
 import jsonpath_cache
+import keep_alive
 import lifecycle_hooks
 import pipeline_api
 import s3_delete_objects
@@ -79,6 +80,7 @@ def install_patches() -> None:
     sqs_attributes.install()
     thread_safety.install()
     gil_switching.install()
+    keep_alive.install()
 
 
 def json_response(start_response: Callable[..., Any], payload: Any) -> list[bytes]:
@@ -123,7 +125,7 @@ def main(argv: list[str]) -> None:
     install_patches()
 
     app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive.KeepAliveRequestHandler)
     # SIGTERM (the launcher's stop) must end serve_forever() like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
