@@ -17,6 +17,7 @@ goes to moto unchanged, errors included.
 """
 
 import copy
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -24,6 +25,7 @@ from moto.dynamodb.comparisons import create_condition_expression_parser
 from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeToUpdateTooLarge, ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
 # A clause keyword, not the same letters inside a #name or :value placeholder.
 KEYWORD = re.compile(r"(?<![#:\w])(SET|REMOVE|ADD)(?!\w)", re.IGNORECASE)
@@ -106,6 +108,12 @@ def apply(actions: list[Action], item: Any) -> None:
 
 
 def install() -> None:
+    # moto parses each update expression twice per call (to list its placeholders, then to
+    # validate it). Its syntax tree is only read, and the validator works on a deep copy,
+    # so one parse per expression text serves every call.
+    parse = functools.lru_cache(maxsize=512)(UpdateExpressionParser.make)
+    UpdateExpressionParser.make = classmethod(lambda _cls, expression: parse(expression))  # type: ignore[assignment]
+
     moto_update_item = DynamoDBBackend.update_item
 
     def update_item(
