@@ -40,8 +40,8 @@ export class DaemonClient {
     }
   }
 
-  async startEmulator(port: number, logFile: string | undefined): Promise<{ endpoint: string; pid: number }> {
-    const reply = await this.request({ type: "start-emulator", port, ...(logFile ? { logFile } : {}) }, "emulator-ready");
+  async startEmulator(port: number, logFile: string, logRequests: boolean): Promise<{ endpoint: string; pid: number }> {
+    const reply = await this.request({ type: "start-emulator", port, logFile, logRequests }, "emulator-ready");
     return { endpoint: reply.endpoint, pid: reply.pid };
   }
 

@@ -35,9 +35,9 @@ function shutdown(code: number): Promise<void> {
 async function handle(request: DaemonRequest): Promise<void> {
   switch (request.type) {
     case "start-emulator":
-      // One log line per request costs the emulator a blocking pipe write before each answer, which
-      // under a burst adds up: only when asked for (PIPEWRIGHT_SANDBOX_EMULATOR_LOG=1).
-      emulator = await startEmulator({ port: request.port, ...(request.logFile ? { logFile: request.logFile } : {}) });
+      // Errors always reach the log. One line per request costs the emulator a blocking pipe write
+      // before each answer, which under a burst adds up: only when asked for (PIPEWRIGHT_SANDBOX_EMULATOR_LOG=1).
+      emulator = await startEmulator({ port: request.port, logFile: request.logFile, logRequests: request.logRequests });
       log("Emulator started", { endpoint: emulator.endpoint, pid: emulator.pid });
       reply({ type: "emulator-ready", endpoint: emulator.endpoint, pid: emulator.pid });
       return;

@@ -15,8 +15,10 @@ export interface EmulatorOptions {
   port?: number;
   /** Make moto check IAM permissions (sets INITIAL_NO_AUTH_ACTION_COUNT=0). */
   iamChecks?: boolean;
-  /** Append the server's output, including one line per request, to this file. */
+  /** Append the server's output (errors, tracebacks) to this file. */
   logFile?: string;
+  /** Also log one line per request to `logFile` (slows the server under load). */
+  logRequests?: boolean;
   /** How long to wait for the server to answer (default 20 s). */
   readyTimeoutMs?: number;
 }
@@ -62,7 +64,7 @@ const INSTALL_HINT = "Fix: pip install 'moto[server]'";
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const args = [SERVER_SCRIPT, "--port", String(options.port ?? 0), "--exit-on-stdin-eof"];
-  if (options.logFile) args.push("--log-requests");
+  if (options.logFile && options.logRequests) args.push("--log-requests");
   // Own process group, so stop() can signal the server and anything it spawns.
   // stdin stays an open pipe: when this Node process dies, the server sees EOF and exits.
   const child = spawn(PYTHON, args, {

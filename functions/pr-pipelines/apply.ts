@@ -244,16 +244,16 @@ export async function deletePullRequestPipelines(
   pendingArtifactKeys: readonly string[],
   deps: ApplyDeps,
 ): Promise<ApplyResult> {
-  const found: Array<{ item: PlannedPipeline; existing: boolean; stacks: PreviewStack[] }> = [];
+  const targets: Array<{ item: PlannedPipeline; existing: boolean; stacks: PreviewStack[] }> = [];
   const foundKeys = new Set<string>();
   for (const item of planned) {
     const { prPipeline } = item;
     const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
     if (existing !== undefined) {
       for (const key of await collectArtifactKeys(pr, prPipeline, deps)) foundKeys.add(key);
-      found.push({ item, existing: true, stacks: previewStacksOf(existing.declaration) });
+      targets.push({ item, existing: true, stacks: previewStacksOf(existing.declaration) });
     } else {
-      found.push({ item, existing: false, stacks: await previewStacksFromBase(pr, item, deps) });
+      targets.push({ item, existing: false, stacks: await previewStacksFromBase(pr, item, deps) });
     }
   }
   if (foundKeys.size > MAX_RECORDED_ARTIFACT_KEYS) {
@@ -268,7 +268,7 @@ export async function deletePullRequestPipelines(
   }
   const keys = new Set([...pendingArtifactKeys, ...foundKeys]);
   const deletions: PipelineDeletion[] = [];
-  for (const { item, existing, stacks } of found) {
+  for (const { item, existing, stacks } of targets) {
     const { prPipeline } = item;
     const deleted = (await step(contextFor(pr, "DeletePipeline", prPipeline), () => deps.pipelines.deletePipeline(prPipeline))) === "deleted";
     await step(contextFor(pr, "delete preview stacks", prPipeline), () =>

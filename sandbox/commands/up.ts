@@ -91,7 +91,7 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     const runningDaemon = DaemonClient.launch(paths.daemonLog);
     daemon = runningDaemon;
     const [emulator] = await Promise.all([
-      progress.step("start the AWS emulator", () => runningDaemon.startEmulator(port, options.logEmulatorRequests ? paths.emulatorLog : undefined)),
+      progress.step("start the AWS emulator", () => runningDaemon.startEmulator(port, paths.emulatorLog, options.logEmulatorRequests === true)),
       (async () => {
         await progress.step("synthesize the stacks for the emulator", async () => {
           await requireTerraform();

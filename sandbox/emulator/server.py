@@ -7,6 +7,7 @@ answers HTTP. `--port 0` (the default) lets the OS pick a free port.
 """
 
 import argparse
+import faulthandler
 import json
 import logging
 import signal
@@ -128,6 +129,8 @@ def main(argv: list[str]) -> None:
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive.KeepAliveRequestHandler)
     # SIGTERM (the launcher's stop) must end serve_forever() like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # `kill -USR2 <pid>` prints every thread's stack on stderr: for a request that never answers.
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
 
     threading.Thread(target=announce_when_answering, args=(server.server_port,), daemon=True).start()
     if args.exit_on_stdin_eof:
