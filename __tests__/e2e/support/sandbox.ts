@@ -22,8 +22,30 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const LAST_RUN_LOGS = path.join(REPO_ROOT, ".sandbox", "e2e-last-run-logs");
 
 /** `up` takes about 90 s on a 2-core machine, most of it Terraform's own waits. */
-export const UP_TIMEOUT_MS = 300_000;
+export const UP_TIMEOUT_MS = 200_000;
 export const DOWN_TIMEOUT_MS = 60_000;
+/** Where the logs of a failed first `up` are kept when the second one is tried (git-ignored). */
+export const FAILED_UP_LOGS = path.join(REPO_ROOT, ".sandbox", "e2e-failed-up-logs");
+
+/**
+ * `up`, and once more if it fails. About one `up` in ten fails inside Terraform's apply (a
+ * CreateFunction, CreatePipeline or CreateRole is sent again after it succeeded and then meets
+ * "already exists"; see the closing note of issue 4 and `sandbox/README.md`). That is a known
+ * problem of the sandbox, not of what these tests check, so the second attempt is made loudly,
+ * with the first attempt's logs kept in FAILED_UP_LOGS.
+ */
+async function bringUp(dir: string): Promise<string> {
+  try {
+    return await cli(["up"], dir, UP_TIMEOUT_MS);
+  } catch (error) {
+    process.stderr.write(`sandbox up failed; trying once more (logs of the failed attempt: ${FAILED_UP_LOGS}):\n${(error as Error).message}\n`);
+    await cli(["down"], dir, DOWN_TIMEOUT_MS).catch(() => undefined);
+    rmSync(FAILED_UP_LOGS, { recursive: true, force: true });
+    if (existsSync(path.join(dir, "logs"))) cpSync(path.join(dir, "logs"), FAILED_UP_LOGS, { recursive: true });
+    rmSync(path.join(dir, "logs"), { recursive: true, force: true });
+    return cli(["up"], dir, UP_TIMEOUT_MS);
+  }
+}
 
 /** Fails with the fix when the sandbox cannot run here; never skips. */
 async function requirePrerequisites(): Promise<void> {
@@ -49,11 +71,11 @@ export function useSandbox(): UsedSandbox {
   beforeAll(async () => {
     if (!reuse) {
       await requirePrerequisites();
-      const output = await cli(["up"], dir, UP_TIMEOUT_MS);
+      const output = await bringUp(dir);
       process.stdout.write(`sandbox up:\n${output}`);
     }
     state = JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")) as SandboxState;
-  }, UP_TIMEOUT_MS + 10_000);
+  }, 2 * UP_TIMEOUT_MS + DOWN_TIMEOUT_MS + 10_000);
 
   afterAll(async () => {
     if (reuse) return;
