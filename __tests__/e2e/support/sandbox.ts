@@ -28,7 +28,7 @@ export const DOWN_TIMEOUT_MS = 60_000;
 export const FAILED_UP_LOGS = path.join(REPO_ROOT, ".sandbox", "e2e-failed-up-logs");
 
 /**
- * `up`, and once more if it fails. About one `up` in six fails inside Terraform's apply (a
+ * `up`, and once more if it fails. About one `up` in eight fails inside Terraform's apply (a
  * CreateFunction, CreatePipeline or CreateRole is sent again after it succeeded and then meets
  * "already exists"; see the closing note of issue 4 and `sandbox/README.md`). That is a known
  * problem of the sandbox, not of what these tests check, so the second attempt is made loudly,
