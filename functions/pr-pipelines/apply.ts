@@ -2,7 +2,7 @@ import type { PullRequestEvent } from "../shared/events";
 import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type PreviewStack } from "./clone";
 import type { PrPipelinesConfig } from "./config";
 import { BasePipelineNotFoundError, PipelineCloneError, PullRequestPipelineError, type FailureContext } from "./errors";
-import type { ArtifactGateway, ClaimResult, PipelineGateway, PrClaim, PrStateStore } from "./gateways";
+import type { ArtifactGateway, ClaimResult, ExistingPipeline, PipelineGateway, PrClaim, PrStateStore } from "./gateways";
 import { clientRequestToken, prStateKey } from "./names";
 import type { Plan, PlannedPipeline } from "./plan";
 import type { PreviewStackCleanup } from "./preview-stacks";
@@ -74,19 +74,33 @@ async function step<T>(context: FailureContext, run: () => Promise<T>): Promise<
   }
 }
 
-/** Runs `run` over `items`, at most `limit` at a time; results keep the order of `items`. */
+/**
+ * Runs `run` over `items`, at most `limit` at a time; results keep the order
+ * of `items`. After a failure no further item starts, and the call rejects
+ * with the first failure once the items in progress have settled: no work
+ * outlives the call (in Lambda, it would run on into the next invocation).
+ */
 export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
+  let failure: { readonly error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (failure === undefined && next < items.length) {
       const index = next++;
-      results[index] = await run(items[index] as T);
+      try {
+        results[index] = await run(items[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
   return results;
 }
+
+/** Pipelines of one pull request handled at once: CodePipeline's API rate limits are low. */
+export const PIPELINE_CONCURRENCY = 4;
 
 export function claimFor(pr: PullRequestEvent, plan: ActivePlan, now: Date): PrClaim {
   return {
@@ -118,8 +132,9 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
     result = await deletePullRequestPipelines(pr, plan.pipelines, claim, claimed.pendingArtifactKeys, deps);
     if (result.outcome === "superseded") return result;
   } else {
-    const runs: PipelineRun[] = [];
-    for (const planned of plan.pipelines) runs.push(await runPullRequestPipeline(pr, planned, deps));
+    // A resumed change may have created the pipelines already.
+    const lookup: PipelineLookup = plan.kind === "create" && !claimed.resumed ? "create-first" : "look-first";
+    const runs = await mapWithConcurrency(plan.pipelines, PIPELINE_CONCURRENCY, (planned) => runPullRequestPipeline(pr, planned, deps, lookup));
     result = { outcome: "ran", runs };
   }
 
@@ -130,15 +145,47 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
   return result;
 }
 
+/** The source actions to pin in a pipeline that already exists; moves its head-sha tag to the new head. */
+async function prepareExistingPipeline(pr: PullRequestEvent, prPipeline: string, existing: ExistingPipeline, deps: ApplyDeps): Promise<string[]> {
+  const sourceActionNames = repositorySourceActions(existing.declaration, deps.config.repository).map((action) => action.name ?? "");
+  if (sourceActionNames.length === 0) {
+    throw new PipelineCloneError(
+      prPipeline,
+      `the existing pull request pipeline has no source action for ${deps.config.repository}; delete it and redrive the event so it is cloned again`,
+    );
+  }
+  if (existing.arn === undefined) {
+    deps.logger.warn("GetPipeline returned no ARN; the head-sha tag is not updated", { prPipeline });
+  } else {
+    const arn = existing.arn;
+    await step(contextFor(pr, "TagResource", prPipeline), () => deps.pipelines.tagPipeline(arn, [{ key: PR_TAG_KEYS.headSha, value: pr.headSha }]));
+  }
+  return sourceActionNames;
+}
+
+/**
+ * How runPullRequestPipeline learns whether the pull request pipeline exists.
+ * `create-first` suits a first `opened`, when it is almost never there:
+ * CreatePipeline answers PipelineNameInUseException when it is, which saves
+ * a GetPipeline. `look-first` suits pushes and retries, when it almost
+ * always is.
+ */
+export type PipelineLookup = "create-first" | "look-first";
+
 /** Makes sure the pull request pipeline exists and runs it pinned to the head commit. */
-export async function runPullRequestPipeline(pr: PullRequestEvent, planned: PlannedPipeline, deps: ApplyDeps): Promise<PipelineRun> {
+export async function runPullRequestPipeline(
+  pr: PullRequestEvent,
+  planned: PlannedPipeline,
+  deps: ApplyDeps,
+  lookup: PipelineLookup = "look-first",
+): Promise<PipelineRun> {
   const { pipelines, config, logger } = deps;
   const { prPipeline, basePipeline } = planned;
   const at = (operation: string, pipeline = prPipeline) => contextFor(pr, operation, pipeline);
 
-  const existing = await step(at("GetPipeline"), () => pipelines.getPipeline(prPipeline));
+  let existing = lookup === "look-first" ? await step(at("GetPipeline"), () => pipelines.getPipeline(prPipeline)) : undefined;
   let created = false;
-  let sourceActionNames: string[];
+  let sourceActionNames: string[] = [];
   if (existing === undefined) {
     const base = await step(at("GetPipeline", basePipeline), () => pipelines.getPipeline(basePipeline));
     if (base === undefined) throw new BasePipelineNotFoundError({ ...at("clone"), basePipeline });
@@ -151,21 +198,17 @@ export async function runPullRequestPipeline(pr: PullRequestEvent, planned: Plan
     });
     created = (await step(at("CreatePipeline"), () => pipelines.createPipeline(clone.pipeline, clone.tags))) === "created";
     sourceActionNames = clone.sourceActionNames;
-  } else {
-    sourceActionNames = repositorySourceActions(existing.declaration, config.repository).map((action) => action.name ?? "");
-    if (sourceActionNames.length === 0) {
-      throw new PipelineCloneError(
-        prPipeline,
-        `the existing pull request pipeline has no source action for ${config.repository}; delete it and redrive the event so it is cloned again`,
-      );
-    }
-    if (existing.arn === undefined) {
-      logger.warn("GetPipeline returned no ARN; the head-sha tag is not updated", { prPipeline });
-    } else {
-      const arn = existing.arn;
-      await step(at("TagResource"), () => pipelines.tagPipeline(arn, [{ key: PR_TAG_KEYS.headSha, value: pr.headSha }]));
+    if (!created) {
+      // A redelivery or a race: run the pipeline that is there, as if it had been looked up.
+      existing = await step(at("GetPipeline"), () => pipelines.getPipeline(prPipeline));
+      if (existing === undefined) {
+        throw new PullRequestPipelineError(at("CreatePipeline"), {
+          cause: new Error("CreatePipeline answered that the name is in use, yet GetPipeline finds no such pipeline (deleted in between)"),
+        });
+      }
     }
   }
+  if (existing !== undefined) sourceActionNames = await prepareExistingPipeline(pr, prPipeline, existing, deps);
 
   const executionId = await step(at("StartPipelineExecution"), () =>
     pipelines.startPinnedExecution({
@@ -229,10 +272,10 @@ async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipel
 }
 
 /**
- * Deletes the pull request pipelines, then exactly the artifact versions
- * their executions wrote (never by prefix: `x-pr-1` and `x-pr-12` share the
- * 20-character artifact folder), then hands the preview stacks to the
- * cleanup extension point. The keys of all the pipelines are recorded in the
+ * Deletes the pull request pipelines, then hands their preview stacks to the
+ * cleanup extension point, then deletes exactly the artifact versions their
+ * executions wrote (never by prefix: `x-pr-1` and `x-pr-12` share the
+ * 20-character artifact folder). The pipelines are handled side by side. The keys of all the pipelines are recorded in the
  * state item, in one write, before any pipeline is deleted, so a retry after
  * DeletePipeline still finds them and a newer change that took over finds
  * every pipeline still there.
@@ -244,18 +287,13 @@ export async function deletePullRequestPipelines(
   pendingArtifactKeys: readonly string[],
   deps: ApplyDeps,
 ): Promise<ApplyResult> {
-  const targets: Array<{ item: PlannedPipeline; existing: boolean; stacks: PreviewStack[] }> = [];
-  const foundKeys = new Set<string>();
-  for (const item of planned) {
+  const targets = await mapWithConcurrency(planned, PIPELINE_CONCURRENCY, async (item) => {
     const { prPipeline } = item;
     const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
-    if (existing !== undefined) {
-      for (const key of await collectArtifactKeys(pr, prPipeline, deps)) foundKeys.add(key);
-      targets.push({ item, existing: true, stacks: previewStacksOf(existing.declaration) });
-    } else {
-      targets.push({ item, existing: false, stacks: await previewStacksFromBase(pr, item, deps) });
-    }
-  }
+    if (existing === undefined) return { item, existing: false, stacks: await previewStacksFromBase(pr, item, deps), keys: [] };
+    return { item, existing: true, stacks: previewStacksOf(existing.declaration), keys: await collectArtifactKeys(pr, prPipeline, deps) };
+  });
+  const foundKeys = new Set(targets.flatMap((target) => target.keys));
   if (foundKeys.size > MAX_RECORDED_ARTIFACT_KEYS) {
     deps.logger.warn("Too many artifact keys to record; a retry after this point relies on the bucket lifecycle", { keys: foundKeys.size });
   } else if (foundKeys.size > 0) {
@@ -267,14 +305,17 @@ export async function deletePullRequestPipelines(
     }
   }
   const keys = new Set([...pendingArtifactKeys, ...foundKeys]);
+  // Every pipeline goes before any preview stack, so no run of them deploys a stack again while it is deleted.
+  const deleted = await mapWithConcurrency(targets, PIPELINE_CONCURRENCY, ({ item }) =>
+    step(contextFor(pr, "DeletePipeline", item.prPipeline), () => deps.pipelines.deletePipeline(item.prPipeline)),
+  );
   const deletions: PipelineDeletion[] = [];
-  for (const { item, existing, stacks } of targets) {
+  for (const [index, { item, existing, stacks }] of targets.entries()) {
     const { prPipeline } = item;
-    const deleted = (await step(contextFor(pr, "DeletePipeline", prPipeline), () => deps.pipelines.deletePipeline(prPipeline))) === "deleted";
     await step(contextFor(pr, "delete preview stacks", prPipeline), () =>
       deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline, stacks }),
     );
-    deletions.push({ prPipeline, deleted: existing && deleted, previewStacks: stacks.map((stack) => stack.stackName) });
+    deletions.push({ prPipeline, deleted: existing && deleted[index] === "deleted", previewStacks: stacks.map((stack) => stack.stackName) });
   }
   const deletedArtifactVersions =
     keys.size === 0

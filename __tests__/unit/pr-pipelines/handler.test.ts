@@ -2,9 +2,11 @@ import {
   CodePipelineClient,
   CreatePipelineCommand,
   DeletePipelineCommand,
+  GetPipelineCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
   type CreatePipelineInput,
+  type GetPipelineInput,
   type StartPipelineExecutionInput,
   type StopPipelineExecutionInput,
 } from "@aws-sdk/client-codepipeline";
@@ -117,6 +119,41 @@ describe("opened", () => {
       updatedAt: { N: String(Date.parse("2025-05-01T10:00:00Z")) },
       expiresAt: { N: String(Math.floor(NOW.getTime() / 1000) + 30 * 24 * 3600) },
     });
+  });
+
+  it("creates without looking the pull request pipelines up first: only the main pipelines are read", async () => {
+    const { handle } = setup();
+    await handle(pullRequest({ action: "opened" }));
+    expect(aws.sent<GetPipelineInput>(GetPipelineCommand).map((input) => input.name)).toEqual(["pipewright-orders", "pipewright-payments"]);
+  });
+
+  it("runs the pipeline that is already there when CreatePipeline finds the name in use, and moves its head-sha tag", async () => {
+    const { handle } = setup();
+    await handle(pullRequest({ action: "opened" }));
+    // The close between them was lost; the pipelines are still there.
+    const reopened = pullRequest({ action: "reopened", headSha: NEXT_SHA, updatedAt: "2025-05-01T11:00:00Z", deliveryId: "reopen" });
+    await expect(handle(reopened)).resolves.toMatchObject({ outcome: "ran", runs: PR_PIPELINES.map((prPipeline) => ({ prPipeline, created: false })) });
+
+    expect(aws.sent(CreatePipelineCommand)).toHaveLength(4);
+    const starts = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).slice(2);
+    expect(starts.map((start) => [start.name, start.sourceRevisions?.[0]?.revisionValue])).toEqual(PR_PIPELINES.map((name) => [name, NEXT_SHA]));
+    for (const name of PR_PIPELINES) {
+      expect(aws.pipelines.get(name)?.tags).toContainEqual({ key: PR_TAG_KEYS.headSha, value: NEXT_SHA });
+    }
+  });
+
+  it("fails, to be retried, when CreatePipeline finds the name in use but the pipeline is gone by the time it is read", async () => {
+    const { handle } = setup();
+    const inUse = new Error("Pipeline name pipewright-orders-pr-7 is in use");
+    inUse.name = "PipelineNameInUseException";
+    aws.failNext("CreatePipeline", inUse);
+    const failure = await handle(pullRequest()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PullRequestPipelineError);
+    expect((failure as Error).message).toContain('CreatePipeline for pipeline "pipewright-orders-pr-7"');
+    expect((failure as Error).message).toContain("GetPipeline finds no such pipeline");
+    const started = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).map((input) => input.name);
+    expect(started).not.toContain("pipewright-orders-pr-7");
+    expect(stateItem()?.phase).toEqual({ S: "applying" });
   });
 
   it("changes nothing when the same delivery comes again after it was done", async () => {
@@ -319,6 +356,29 @@ describe("closed", () => {
       ["pipewright-payments-pr-1", ["pipewright-payments-pr-1"]],
     ]);
     expect(cleanupRequests[0]).toMatchObject({ repository: REPOSITORY, pullRequest: 1, deliveryId: "close-1" });
+  });
+
+  it("deletes every pipeline of the pull request before any of its preview stacks", async () => {
+    const logger = memoryLogger();
+    const pipelinesLeftAtCleanup: boolean[][] = [];
+    const handle = makeHandler({
+      pipelines: new CodePipelineGateway(new CodePipelineClient({ region: REGION })),
+      artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
+      state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
+      config,
+      logger,
+      previewStacks: {
+        async deletePreviewStacks() {
+          pipelinesLeftAtCleanup.push(["pipewright-orders-pr-1", "pipewright-payments-pr-1"].map((name) => aws.pipelines.has(name)));
+        },
+      },
+      now: () => NOW,
+    });
+    await handle(busEvent(closeOne));
+    expect(pipelinesLeftAtCleanup).toEqual([
+      [false, false],
+      [false, false],
+    ]);
   });
 
   it("finishes the cleanup on retry when S3 failed after the pipelines were deleted", async () => {
