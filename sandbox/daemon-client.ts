@@ -40,8 +40,11 @@ export class DaemonClient {
     }
   }
 
-  async startEmulator(port: number, logFile: string, logRequests: boolean): Promise<{ endpoint: string; pid: number }> {
-    const reply = await this.request({ type: "start-emulator", port, logFile, logRequests }, "emulator-ready");
+  async startEmulator(
+    port: number,
+    logs: { readonly logFile: string; readonly logRequests: boolean; readonly requestHistoryFile: string },
+  ): Promise<{ endpoint: string; pid: number }> {
+    const reply = await this.request({ type: "start-emulator", port, ...logs }, "emulator-ready");
     return { endpoint: reply.endpoint, pid: reply.pid };
   }
 

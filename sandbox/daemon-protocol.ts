@@ -3,7 +3,13 @@ import type { RuntimeOptions } from "./runtime/runtime";
 /** What `up` asks of the background process, in order. */
 export type DaemonRequest =
   /** `logFile`: log every request there (slower). */
-  | { readonly type: "start-emulator"; readonly port: number; readonly logFile: string; readonly logRequests: boolean }
+  | {
+      readonly type: "start-emulator";
+      readonly port: number;
+      readonly logFile: string;
+      readonly logRequests: boolean;
+      readonly requestHistoryFile: string;
+    }
   | { readonly type: "start-runtime"; readonly options: Omit<RuntimeOptions, "log"> }
   /** `up` is done: keep running without it. */
   | { readonly type: "detach" };

@@ -37,7 +37,12 @@ async function handle(request: DaemonRequest): Promise<void> {
     case "start-emulator":
       // Errors always reach the log. One line per request costs the emulator a blocking pipe write
       // before each answer, which under a burst adds up: only when asked for (PIPEWRIGHT_SANDBOX_EMULATOR_LOG=1).
-      emulator = await startEmulator({ port: request.port, logFile: request.logFile, logRequests: request.logRequests });
+      emulator = await startEmulator({
+        port: request.port,
+        logFile: request.logFile,
+        logRequests: request.logRequests,
+        requestHistoryFile: request.requestHistoryFile,
+      });
       log("Emulator started", { endpoint: emulator.endpoint, pid: emulator.pid });
       reply({ type: "emulator-ready", endpoint: emulator.endpoint, pid: emulator.pid });
       return;

@@ -19,6 +19,8 @@ export interface EmulatorOptions {
   logFile?: string;
   /** Also log one line per request to `logFile` (slows the server under load). */
   logRequests?: boolean;
+  /** Write the last requests (see sandbox/emulator/request_history.py) to this file when the server stops. */
+  requestHistoryFile?: string;
   /** How long to wait for the server to answer (default 20 s). */
   readyTimeoutMs?: number;
 }
@@ -65,6 +67,7 @@ const INSTALL_HINT = "Fix: pip install 'moto[server]'";
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const args = [SERVER_SCRIPT, "--port", String(options.port ?? 0), "--exit-on-stdin-eof"];
   if (options.logFile && options.logRequests) args.push("--log-requests");
+  if (options.requestHistoryFile) args.push("--request-history", options.requestHistoryFile);
   // Own process group, so stop() can signal the server and anything it spawns.
   // stdin stays an open pipe: when this Node process dies, the server sees EOF and exits.
   const child = spawn(PYTHON, args, {

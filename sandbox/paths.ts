@@ -33,9 +33,14 @@ export class SandboxPaths {
     return path.join(this.logDir, "sandbox.log");
   }
 
-  /** The emulator, one line per request. */
+  /** The emulator's errors (and, when asked for, one line per request). */
   get emulatorLog(): string {
     return path.join(this.logDir, "emulator.log");
+  }
+
+  /** The emulator's last requests, written when it stops (sandbox/emulator/request_history.py). */
+  get emulatorRequestHistory(): string {
+    return path.join(this.logDir, "emulator-requests.log");
   }
 
   terraformLog(stack: string): string {

@@ -1,10 +1,12 @@
 /**
  * The emulator keeps HTTP connections alive (sandbox/emulator/keep_alive.py):
  * consecutive requests share one connection, each request's body is read in
- * full (the next request is never swallowed), and a client that asks for
- * `Connection: close` gets it.
+ * full (the next request is never swallowed), a client that asks for
+ * `Connection: close` gets it, and each answer leaves in one write.
  */
+import { spawnSync } from "node:child_process";
 import * as http from "node:http";
+import * as path from "node:path";
 import type { Socket } from "node:net";
 import { useEmulator } from "../support/emulator";
 
@@ -84,5 +86,41 @@ describe("AWS emulator: HTTP keep-alive", () => {
     const answer = await post(agent, "DynamoDB_20120810.ListTables", "{}", { connection: "close" });
     expect(answer.status).toBe(200);
     expect(answer.connection).toBe("close");
+  });
+
+  it("sends each answer, headers and body, in one write", () => {
+    // Terraform's provider (Go) sometimes dropped a connection between an answer's headers and its
+    // body, then retried a create that had succeeded. Counted on the handler's socket, two requests in.
+    const script = [
+      "import socket, sys",
+      `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, "../../sandbox/emulator"))})`,
+      "import keep_alive",
+      "keep_alive.install()",
+      "from werkzeug.serving import make_server",
+      "def app(environ, start_response):",
+      "    body = environ['wsgi.input'].read() * 2",
+      "    start_response('200 OK', [('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])",
+      "    return [body]",
+      "writes = []",
+      "class Recorded:",
+      "    def __init__(self, sock): self._sock = sock",
+      "    def sendall(self, data): writes.append(len(data)); return self._sock.sendall(data)",
+      "    def send(self, data): writes.append(len(data)); return self._sock.send(data)",
+      "    def __getattr__(self, name): return getattr(self._sock, name)",
+      "server = make_server('127.0.0.1', 0, app, request_handler=keep_alive.KeepAliveRequestHandler)",
+      "listener = socket.create_server(('127.0.0.1', 0))",
+      "client = socket.create_connection(listener.getsockname())",
+      "handler_side, _ = listener.accept()",
+      "for body in (b'first', b'second!'):",
+      "    client.sendall(b'POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: %d\\r\\n\\r\\n%s' % (len(body), body))",
+      "client.shutdown(socket.SHUT_WR)",
+      "keep_alive.KeepAliveRequestHandler(Recorded(handler_side), ('127.0.0.1', 1), server)",
+      "answers = client.recv(65536).decode()",
+      "server.server_close(); listener.close()",
+      "print(len(writes), answers.count('HTTP/1.1 200'), 'firstfirst' in answers and 'second!second!' in answers)",
+    ].join("\n");
+    const run = spawnSync("python3", ["-c", script], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+    expect(run.stdout.trim()).toBe("2 2 True");
   });
 });

@@ -91,7 +91,11 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     const runningDaemon = DaemonClient.launch(paths.daemonLog);
     daemon = runningDaemon;
     const [emulator] = await Promise.all([
-      progress.step("start the AWS emulator", () => runningDaemon.startEmulator(port, paths.emulatorLog, options.logEmulatorRequests === true)),
+      progress.step("start the AWS emulator", () => runningDaemon.startEmulator(port, {
+        logFile: paths.emulatorLog,
+        logRequests: options.logEmulatorRequests === true,
+        requestHistoryFile: paths.emulatorRequestHistory,
+      })),
       (async () => {
         await progress.step("synthesize the stacks for the emulator", async () => {
           await requireTerraform();

@@ -21,6 +21,8 @@ from typing import Any
 import werkzeug.serving
 from werkzeug.serving import WSGIRequestHandler
 
+import request_history
+
 _connection = threading.local()
 
 
@@ -41,16 +43,55 @@ def _selector() -> Any:
     return _NothingToDrain() if getattr(_connection, "kept_alive", False) else selectors.DefaultSelector()
 
 
+class _OneWriteResponses:
+    """The connection's writer: a response's headers go out with its first body bytes."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._headers = b""
+
+    def hold_headers(self, data: bytes) -> None:
+        self._headers += data
+
+    def write(self, data: bytes) -> int:
+        if self._headers:
+            data, self._headers = self._headers + data, b""
+        return self._raw.write(data)
+
+    def flush(self) -> None:
+        if self._headers:
+            self.write(b"")
+        self._raw.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
 class KeepAliveRequestHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: with Nagle's algorithm on, a kept-alive
     # connection waited for the client's delayed ACK (~40 ms) on every response.
     disable_nagle_algorithm = True
 
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = _OneWriteResponses(self.wfile)
+
+    def flush_headers(self) -> None:
+        # Terraform's AWS provider (Go) now and then dropped a connection, and retried a create
+        # that had succeeded, when a response's headers and body came in separate segments.
+        if hasattr(self, "_headers_buffer"):
+            self.wfile.hold_headers(b"".join(self._headers_buffer))
+            self._headers_buffer = []
+
     def handle_one_request(self) -> None:
         # Until this request's body is read, an error answer must close the connection.
         _connection.kept_alive = False
+        request_history.next_request()
         super().handle_one_request()
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        request_history.connection_dropped(error)
 
     def make_environ(self) -> Any:
         environ = super().make_environ()

@@ -1,6 +1,6 @@
 """pipewright's AWS emulator: moto's server, patched for pipewright's tests.
 
-Usage: python3 sandbox/emulator/server.py [--port N] [--log-requests] [--exit-on-stdin-eof]
+Usage: python3 sandbox/emulator/server.py [--port N] [--log-requests] [--request-history FILE] [--exit-on-stdin-eof]
 
 Serves on 127.0.0.1 and prints one line, `EMULATOR_READY port=<n>`, once it
 answers HTTP. `--port 0` (the default) lets the OS pick a free port.
@@ -38,6 +38,7 @@ import jsonpath_cache
 import keep_alive
 import lifecycle_hooks
 import pipeline_api
+import request_history
 import s3_delete_objects
 import s3_listing
 import service_models
@@ -55,6 +56,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    parser.add_argument("--request-history", metavar="FILE", help="write the last requests to FILE when stopping")
     parser.add_argument(
         "--exit-on-stdin-eof",
         action="store_true",
@@ -126,6 +128,8 @@ def main(argv: list[str]) -> None:
     install_patches()
 
     app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
+    if args.request_history:
+        app = request_history.record(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive.KeepAliveRequestHandler)
     # SIGTERM (the launcher's stop) must end serve_forever() like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -141,6 +145,8 @@ def main(argv: list[str]) -> None:
         pass
     finally:
         server.server_close()
+        if args.request_history:
+            request_history.write(args.request_history)
 
 
 if __name__ == "__main__":
