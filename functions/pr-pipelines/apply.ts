@@ -1,3 +1,4 @@
+import { mapWithConcurrency } from "../shared/concurrency";
 import type { PullRequestEvent } from "../shared/events";
 import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type PreviewStack } from "./clone";
 import type { PrPipelinesConfig } from "./config";
@@ -72,31 +73,6 @@ async function step<T>(context: FailureContext, run: () => Promise<T>): Promise<
     if (error instanceof PullRequestPipelineError || error instanceof BasePipelineNotFoundError) throw error;
     throw new PullRequestPipelineError(context, { cause: error });
   }
-}
-
-/**
- * Runs `run` over `items`, at most `limit` at a time; results keep the order
- * of `items`. After a failure no further item starts, and the call rejects
- * with the first failure once the items in progress have settled: no work
- * outlives the call (in Lambda, it would run on into the next invocation).
- */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failure: { readonly error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await run(items[index] as T);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return results;
 }
 
 /** Pipelines of one pull request handled at once: CodePipeline's API rate limits are low. */
@@ -186,16 +162,12 @@ export async function runPullRequestPipeline(
   let existing = lookup === "look-first" ? await step(at("GetPipeline"), () => pipelines.getPipeline(prPipeline)) : undefined;
   let created = false;
   let sourceActionNames: string[] = [];
+  let cloned: Record<string, unknown> = {};
   if (existing === undefined) {
     const base = await step(at("GetPipeline", basePipeline), () => pipelines.getPipeline(basePipeline));
     if (base === undefined) throw new BasePipelineNotFoundError({ ...at("clone"), basePipeline });
     const clone = clonePipelineForPullRequest(base.declaration, pr, { prodAccountId: config.prodAccountId, repository: config.repository });
-    logger.info("Creating the pull request pipeline", {
-      prPipeline,
-      basePipeline,
-      removedStages: clone.removedStages,
-      previewStacks: clone.previewStacks.map((stack) => stack.stackName),
-    });
+    cloned = { basePipeline, removedStages: clone.removedStages, previewStacks: clone.previewStacks.map((stack) => stack.stackName) };
     created = (await step(at("CreatePipeline"), () => pipelines.createPipeline(clone.pipeline, clone.tags))) === "created";
     sourceActionNames = clone.sourceActionNames;
     if (!created) {
@@ -232,7 +204,15 @@ export async function runPullRequestPipeline(
   if (created && automatic.length === 0) {
     logger.info("No automatic execution to abandon: it already ended or is not listed yet", { prPipeline });
   }
-  logger.info("Started a pinned execution", { prPipeline, executionId, headSha: pr.headSha, created, abandoned: automatic.map((e) => e.executionId) });
+  // One line per pipeline: a failure before this is logged by the handler, with its operation.
+  logger.info("Started a pinned execution", {
+    prPipeline,
+    executionId,
+    headSha: pr.headSha,
+    created,
+    ...(created ? cloned : {}),
+    abandoned: automatic.map((e) => e.executionId),
+  });
   return { prPipeline, created, executionId, abandonedExecutionIds: automatic.map((execution) => execution.executionId) };
 }
 

@@ -12,6 +12,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-codepipeline";
 import { DeleteObjectsCommand, ListObjectVersionsCommand, type ObjectIdentifier, type S3Client } from "@aws-sdk/client-s3";
+import { mapWithConcurrency } from "../shared/concurrency";
 import { ArtifactCleanupError } from "./errors";
 import type { ArtifactGateway, ArtifactLocation, ExecutionSummary, ExistingPipeline, PinnedExecutionRequest, PipelineGateway } from "./gateways";
 
@@ -139,6 +140,9 @@ export class CodePipelineGateway implements PipelineGateway {
 /** DeleteObjects takes at most this many keys a call. */
 export const DELETE_BATCH_SIZE = 1000;
 
+/** Keys whose versions are listed at once. */
+export const LISTING_CONCURRENCY = 4;
+
 export class S3ArtifactGateway implements ArtifactGateway {
   constructor(private readonly client: S3Client) {}
 
@@ -163,8 +167,8 @@ export class S3ArtifactGateway implements ArtifactGateway {
   }
 
   async deleteAllVersions(bucket: string, keys: readonly string[]): Promise<number> {
-    const objects: ObjectIdentifier[] = [];
-    for (const key of new Set(keys)) objects.push(...(await this.versionsOf(bucket, key)));
+    const listed = await mapWithConcurrency([...new Set(keys)], LISTING_CONCURRENCY, (key) => this.versionsOf(bucket, key));
+    const objects = listed.flat();
     const failures: Array<{ key: string; versionId?: string; code?: string; message?: string }> = [];
     for (let start = 0; start < objects.length; start += DELETE_BATCH_SIZE) {
       const batch = objects.slice(start, start + DELETE_BATCH_SIZE);

@@ -18,6 +18,7 @@ export class PreviewStackCleanupError extends Error {
 }
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+type StackDeleter = Pick<CloudFormationClient, "send">;
 
 export interface CloudFormationPreviewStacksOptions {
   /** The dev account's preview-cleanup role (it trusts only this function's role). */
@@ -25,7 +26,7 @@ export interface CloudFormationPreviewStacksOptions {
   /** Assumes the cleanup role. @default an STSClient in the function's Region, created on the first cleanup */
   readonly sts?: Pick<STSClient, "send">;
   /** Builds a CloudFormation client for the assumed role's credentials. @default a CloudFormationClient in the stack's Region, else `region` */
-  readonly cloudFormation?: (credentials: Credentials, region?: string) => Pick<CloudFormationClient, "send">;
+  readonly cloudFormation?: (credentials: Credentials, region?: string) => StackDeleter;
   /** Region of a preview stack that names none. @default the function's Region (AWS_REGION) */
   readonly region?: string;
   readonly log: (message: string, details: Record<string, unknown>) => void;
@@ -42,8 +43,17 @@ const REUSE_MARGIN_MS = 60_000;
  * so a retry or a PR that never deployed is harmless.
  */
 export class CloudFormationPreviewStacks implements PreviewStackCleanup {
-  /** The last session, kept for the same pull request's other pipelines (its name names the pull request). */
-  private session?: { readonly repository: string; readonly pullRequest: number; readonly credentials: Credentials; readonly expiresAt: number };
+  /** The last session, kept for the same pull request's other pipelines (its name names the pull request), with its clients per Region. */
+  private session?: {
+    readonly repository: string;
+    readonly pullRequest: number;
+    readonly credentials: Credentials;
+    readonly expiresAt: number;
+    readonly clients: Map<string, StackDeleter>;
+  };
+
+  /** The first default client's connection pool, shared by the later ones: no new connection per session. */
+  private sharedRequestHandler?: CloudFormationClient["config"]["requestHandler"];
 
   private defaultSts?: Pick<STSClient, "send">;
 
@@ -61,11 +71,10 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
     }
     if (reachable.length === 0) return;
 
-    const credentials = await this.credentialsFor(request);
-    const { CloudFormationClient, DeleteStackCommand } = loadCloudFormation();
+    const session = await this.sessionFor(request);
+    const { DeleteStackCommand } = loadCloudFormation();
     for (const stack of reachable) {
-      const region = stack.region ?? this.options.region;
-      const cloudFormation = this.options.cloudFormation?.(credentials, stack.region) ?? new CloudFormationClient({ credentials, ...(region ? { region } : {}) });
+      const cloudFormation = this.clientFor(session, stack.region);
       await cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackName })).catch((cause: unknown) => {
         throw new PreviewStackCleanupError(`Deleting preview stack ${stack.stackName} of PR #${request.pullRequest} failed (delivery ${request.deliveryId})`, { cause });
       });
@@ -73,10 +82,32 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
     }
   }
 
-  private async credentialsFor(request: PreviewStackCleanupRequest): Promise<Credentials> {
+  private clientFor(session: NonNullable<CloudFormationPreviewStacks["session"]>, stackRegion: string | undefined): StackDeleter {
+    const key = stackRegion ?? "";
+    const known = session.clients.get(key);
+    if (known !== undefined) return known;
+    let client: StackDeleter;
+    if (this.options.cloudFormation !== undefined) {
+      client = this.options.cloudFormation(session.credentials, stackRegion);
+    } else {
+      const { CloudFormationClient } = loadCloudFormation();
+      const region = stackRegion ?? this.options.region;
+      const created = new CloudFormationClient({
+        credentials: session.credentials,
+        ...(region ? { region } : {}),
+        ...(this.sharedRequestHandler ? { requestHandler: this.sharedRequestHandler } : {}),
+      });
+      this.sharedRequestHandler ??= created.config.requestHandler;
+      client = created;
+    }
+    session.clients.set(key, client);
+    return client;
+  }
+
+  private async sessionFor(request: PreviewStackCleanupRequest): Promise<NonNullable<CloudFormationPreviewStacks["session"]>> {
     const { session } = this;
     if (session?.repository === request.repository && session.pullRequest === request.pullRequest && session.expiresAt - REUSE_MARGIN_MS > Date.now()) {
-      return session.credentials;
+      return session;
     }
     const { AssumeRoleCommand, STSClient } = loadSts();
     const sts = this.options.sts ?? (this.defaultSts ??= new STSClient(this.options.region ? { region: this.options.region } : {}));
@@ -90,7 +121,7 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
       throw new PreviewStackCleanupError(`AssumeRole of ${this.options.roleArn} returned no credentials`);
     }
     const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-    this.session = { repository: request.repository, pullRequest: request.pullRequest, credentials, expiresAt: c.Expiration?.getTime() ?? 0 };
-    return credentials;
+    this.session = { repository: request.repository, pullRequest: request.pullRequest, credentials, expiresAt: c.Expiration?.getTime() ?? 0, clients: new Map() };
+    return this.session;
   }
 }

@@ -6,7 +6,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-codepipeline";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
-import { mapWithConcurrency } from "../pr-pipelines/apply";
+import { mapWithConcurrency } from "../shared/concurrency";
 import { checkPrPipelineTags, matchPrPipelineName, type PrPipeline } from "./discover";
 
 /**

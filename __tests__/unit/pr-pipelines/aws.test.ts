@@ -129,6 +129,23 @@ describe("S3ArtifactGateway", () => {
     expect((failure as Error).message).toContain("s3:DeleteObjectVersion");
   });
 
+  it("lists the versions of up to 4 keys at once and deletes them in the order of the keys", async () => {
+    let listing = 0;
+    let most = 0;
+    s3.on(ListObjectVersionsCommand).callsFake(async ({ Prefix }: { Prefix: string }) => {
+      listing += 1;
+      most = Math.max(most, listing);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      listing -= 1;
+      return { Versions: [{ Key: Prefix, VersionId: "v" }], IsTruncated: false };
+    });
+    s3.on(DeleteObjectsCommand).resolves({});
+    const keys = ["k1", "k2", "k3", "k4", "k5", "k6"];
+    await expect(gateway().deleteAllVersions("bucket", keys)).resolves.toBe(6);
+    expect(most).toBe(4);
+    expect(s3.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects?.map((object) => object.Key)).toEqual(keys);
+  });
+
   it("does not call DeleteObjects when nothing is left", async () => {
     s3.on(ListObjectVersionsCommand).resolves({ IsTruncated: false });
     await expect(gateway().deleteAllVersions("bucket", ["a/k", "a/k"])).resolves.toBe(0);

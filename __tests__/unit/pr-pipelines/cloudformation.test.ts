@@ -75,6 +75,25 @@ describe("CloudFormationPreviewStacks", () => {
     expect(await (deletion?.thisValue as CloudFormationClient).config.region()).toBe("eu-west-1");
   });
 
+  it("builds one client per session and Region, each new one on the first one's connections, with its own session's credentials", async () => {
+    cfn.on(DeleteStackCommand).resolves({});
+    const inFifteenMinutes = new Date(Date.now() + 15 * 60_000);
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce({ Credentials: { AccessKeyId: "a12", SecretAccessKey: "s", SessionToken: "t", Expiration: inFifteenMinutes } })
+      .resolvesOnce({ Credentials: { AccessKeyId: "a13", SecretAccessKey: "s", SessionToken: "t", Expiration: inFifteenMinutes } });
+    const own = new CloudFormationPreviewStacks({ roleArn: ROLE, region: "eu-west-1", log: () => {} });
+    await own.deletePreviewStacks({ ...request([devStack("p-orders-pr-12")]), prPipeline: "p-orders-pr-12" });
+    await own.deletePreviewStacks({ ...request([devStack("p-payments-pr-12")]), prPipeline: "p-payments-pr-12" });
+    await own.deletePreviewStacks({ ...request([devStack("p-orders-pr-13")]), pullRequest: 13 });
+
+    const clients = cfn.commandCalls(DeleteStackCommand).map((call) => call.thisValue as CloudFormationClient);
+    expect(clients[1]).toBe(clients[0]);
+    expect(clients[2]).not.toBe(clients[0]);
+    expect(clients[2]?.config.requestHandler).toBe(clients[0]?.config.requestHandler);
+    expect(await clients[2]?.config.credentials()).toMatchObject({ accessKeyId: "a13" });
+  });
+
   it("leaves stacks of other accounts alone, and says so", async () => {
     await cleanup.deletePreviewStacks(request([{ ...devStack("x-pr-12"), actionRoleArn: "arn:aws:iam::999999999999:role/other" }]));
     expect(sts.calls()).toHaveLength(0);

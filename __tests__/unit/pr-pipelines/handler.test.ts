@@ -121,6 +121,16 @@ describe("opened", () => {
     });
   });
 
+  it("logs one line per pipeline, saying what the clone left out", async () => {
+    const { handle, logger } = setup();
+    await handle(pullRequest({ action: "opened" }));
+    const started = logger.entries.filter((entry) => entry.message === "Started a pinned execution");
+    expect(started.map((entry) => entry.attributes.prPipeline)).toEqual(PR_PIPELINES);
+    for (const entry of started) {
+      expect(entry.attributes).toMatchObject({ created: true, headSha: HEAD_SHA, removedStages: [expect.objectContaining({ name: "Prod" })] });
+    }
+  });
+
   it("creates without looking the pull request pipelines up first: only the main pipelines are read", async () => {
     const { handle } = setup();
     await handle(pullRequest({ action: "opened" }));

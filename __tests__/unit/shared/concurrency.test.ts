@@ -1,4 +1,4 @@
-import { mapWithConcurrency } from "../../../functions/pr-pipelines/apply";
+import { mapWithConcurrency } from "../../../functions/shared/concurrency";
 
 /** A promise settled from outside, to control when each item finishes. */
 function deferred<T>() {

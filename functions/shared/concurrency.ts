@@ -1,0 +1,24 @@
+/**
+ * Runs `run` over `items`, at most `limit` at a time; results keep the order
+ * of `items`. After a failure no further item starts, and the call rejects
+ * with the first failure once the items in progress have settled: no work
+ * outlives the call (in Lambda, it would run on into the next invocation).
+ */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failure: { readonly error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await run(items[index] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
