@@ -1,4 +1,4 @@
-import { mapWithConcurrency } from "../shared/concurrency";
+import { bothSettled, mapWithConcurrency } from "../shared/concurrency";
 import type { PullRequestEvent } from "../shared/events";
 import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type PreviewStack } from "./clone";
 import type { PrPipelinesConfig } from "./config";
@@ -289,20 +289,24 @@ export async function deletePullRequestPipelines(
   const deleted = await mapWithConcurrency(targets, PIPELINE_CONCURRENCY, ({ item }) =>
     step(contextFor(pr, "DeletePipeline", item.prPipeline), () => deps.pipelines.deletePipeline(item.prPipeline)),
   );
-  const deletions: PipelineDeletion[] = [];
-  for (const [index, { item, existing, stacks }] of targets.entries()) {
-    const { prPipeline } = item;
-    await step(contextFor(pr, "delete preview stacks", prPipeline), () =>
-      deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline, stacks }),
-    );
-    deletions.push({ prPipeline, deleted: existing && deleted[index] === "deleted", previewStacks: stacks.map((stack) => stack.stackName) });
-  }
-  const deletedArtifactVersions =
+  const previewStacksDeleted = mapWithConcurrency(targets, PIPELINE_CONCURRENCY, ({ item, stacks }) =>
+    step(contextFor(pr, "delete preview stacks", item.prPipeline), () =>
+      deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline: item.prPipeline, stacks }),
+    ),
+  );
+  const artifactsDeleted =
     keys.size === 0
-      ? 0
-      : await step(contextFor(pr, `delete artifacts from ${deps.config.artifactBucket}`), () =>
+      ? Promise.resolve(0)
+      : step(contextFor(pr, `delete artifacts from ${deps.config.artifactBucket}`), () =>
           deps.artifacts.deleteAllVersions(deps.config.artifactBucket, [...keys]),
         );
+  // Preview stacks and artifacts do not depend on each other.
+  const [, deletedArtifactVersions] = await bothSettled(previewStacksDeleted, artifactsDeleted);
+  const deletions: PipelineDeletion[] = targets.map(({ item, existing, stacks }, index) => ({
+    prPipeline: item.prPipeline,
+    deleted: existing && deleted[index] === "deleted",
+    previewStacks: stacks.map((stack) => stack.stackName),
+  }));
   deps.logger.info("Deleted the pull request pipelines", { deletions, artifactKeys: keys.size, deletedArtifactVersions });
   return { outcome: "deleted", deletions, deletedArtifactVersions };
 }

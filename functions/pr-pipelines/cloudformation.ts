@@ -19,6 +19,13 @@ export class PreviewStackCleanupError extends Error {
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 type StackDeleter = Pick<CloudFormationClient, "send">;
+interface Session {
+  readonly repository: string;
+  readonly pullRequest: number;
+  readonly credentials: Credentials;
+  readonly expiresAt: number;
+  readonly clients: Map<string, StackDeleter>;
+}
 
 export interface CloudFormationPreviewStacksOptions {
   /** The dev account's preview-cleanup role (it trusts only this function's role). */
@@ -44,13 +51,10 @@ const REUSE_MARGIN_MS = 60_000;
  */
 export class CloudFormationPreviewStacks implements PreviewStackCleanup {
   /** The last session, kept for the same pull request's other pipelines (its name names the pull request), with its clients per Region. */
-  private session?: {
-    readonly repository: string;
-    readonly pullRequest: number;
-    readonly credentials: Credentials;
-    readonly expiresAt: number;
-    readonly clients: Map<string, StackDeleter>;
-  };
+  private session?: Session;
+
+  /** An AssumeRole in progress, and for which pull request. */
+  private assuming?: { readonly repository: string; readonly pullRequest: number; readonly session: Promise<Session> };
 
   /** The first default client's connection pool, shared by the later ones: no new connection per session. */
   private sharedRequestHandler?: CloudFormationClient["config"]["requestHandler"];
@@ -82,7 +86,7 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
     }
   }
 
-  private clientFor(session: NonNullable<CloudFormationPreviewStacks["session"]>, stackRegion: string | undefined): StackDeleter {
+  private clientFor(session: Session, stackRegion: string | undefined): StackDeleter {
     const key = stackRegion ?? "";
     const known = session.clients.get(key);
     if (known !== undefined) return known;
@@ -104,11 +108,21 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
     return client;
   }
 
-  private async sessionFor(request: PreviewStackCleanupRequest): Promise<NonNullable<CloudFormationPreviewStacks["session"]>> {
-    const { session } = this;
+  private sessionFor(request: PreviewStackCleanupRequest): Promise<Session> {
+    const { session, assuming } = this;
     if (session?.repository === request.repository && session.pullRequest === request.pullRequest && session.expiresAt - REUSE_MARGIN_MS > Date.now()) {
-      return session;
+      return Promise.resolve(session);
     }
+    // The pull request's other pipelines, cleaned up at the same time, wait for the same AssumeRole.
+    if (assuming?.repository === request.repository && assuming.pullRequest === request.pullRequest) return assuming.session;
+    const next = this.assume(request).finally(() => {
+      if (this.assuming?.session === next) this.assuming = undefined;
+    });
+    this.assuming = { repository: request.repository, pullRequest: request.pullRequest, session: next };
+    return next;
+  }
+
+  private async assume(request: PreviewStackCleanupRequest): Promise<Session> {
     const { AssumeRoleCommand, STSClient } = loadSts();
     const sts = this.options.sts ?? (this.defaultSts ??= new STSClient(this.options.region ? { region: this.options.region } : {}));
     const assumed = await sts

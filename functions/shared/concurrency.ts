@@ -22,3 +22,14 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   if (failure !== undefined) throw failure.error;
   return results;
 }
+
+/**
+ * Awaits both, like Promise.all, but rejects only once both have settled
+ * (with the first one's failure first): no work outlives the call.
+ */
+export async function bothSettled<A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  return [a.value, b.value];
+}

@@ -94,6 +94,22 @@ describe("CloudFormationPreviewStacks", () => {
     expect(await clients[2]?.config.credentials()).toMatchObject({ accessKeyId: "a13" });
   });
 
+  it("assumes the role once for pipelines of one pull request cleaned up at the same time", async () => {
+    cfn.on(DeleteStackCommand).resolves({});
+    const inFifteenMinutes = new Date(Date.now() + 15 * 60_000);
+    sts.on(AssumeRoleCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: inFifteenMinutes } };
+    });
+    const fresh = new CloudFormationPreviewStacks({ roleArn: ROLE, sts: new STSClient({}), cloudFormation: () => new CloudFormationClient({}), log: () => {} });
+    await Promise.all([
+      fresh.deletePreviewStacks({ ...request([devStack("p-orders-pr-12")]), prPipeline: "p-orders-pr-12" }),
+      fresh.deletePreviewStacks({ ...request([devStack("p-payments-pr-12")]), prPipeline: "p-payments-pr-12" }),
+    ]);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    expect(cfn.commandCalls(DeleteStackCommand)).toHaveLength(2);
+  });
+
   it("leaves stacks of other accounts alone, and says so", async () => {
     await cleanup.deletePreviewStacks(request([{ ...devStack("x-pr-12"), actionRoleArn: "arn:aws:iam::999999999999:role/other" }]));
     expect(sts.calls()).toHaveLength(0);

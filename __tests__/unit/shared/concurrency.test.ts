@@ -1,4 +1,4 @@
-import { mapWithConcurrency } from "../../../functions/shared/concurrency";
+import { bothSettled, mapWithConcurrency } from "../../../functions/shared/concurrency";
 
 /** A promise settled from outside, to control when each item finishes. */
 function deferred<T>() {
@@ -41,5 +41,23 @@ describe("mapWithConcurrency", () => {
     gates[1]?.resolve("late");
     await expect(outcome).resolves.toMatchObject({ message: "first failed" });
     expect(started).toEqual([0, 1]);
+  });
+});
+
+describe("bothSettled", () => {
+  it("gives both results", async () => {
+    await expect(bothSettled(Promise.resolve(1), Promise.resolve("two"))).resolves.toEqual([1, "two"]);
+  });
+
+  it("rejects with the first one's failure, and only once the other has settled", async () => {
+    const slow = deferred<string>();
+    let settled = false;
+    const outcome = bothSettled(Promise.reject(new Error("first")), slow.promise)
+      .finally(() => (settled = true))
+      .catch((error: unknown) => error);
+    await flush();
+    expect(settled).toBe(false);
+    slow.reject(new Error("second"));
+    await expect(outcome).resolves.toMatchObject({ message: "first" });
   });
 });
