@@ -46,7 +46,8 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
-function setup() {
+/** `onCleanup` runs as each preview-stack cleanup request arrives. */
+function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => {}) {
   const logger = memoryLogger();
   const cleanupRequests: PreviewStackCleanupRequest[] = [];
   const handle = makeHandler({
@@ -58,6 +59,7 @@ function setup() {
     previewStacks: {
       async deletePreviewStacks(request) {
         cleanupRequests.push(request);
+        onCleanup(request);
       },
     },
     now: () => NOW,
@@ -369,22 +371,9 @@ describe("closed", () => {
   });
 
   it("deletes every pipeline of the pull request before any of its preview stacks", async () => {
-    const logger = memoryLogger();
     const pipelinesLeftAtCleanup: boolean[][] = [];
-    const handle = makeHandler({
-      pipelines: new CodePipelineGateway(new CodePipelineClient({ region: REGION })),
-      artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
-      state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
-      config,
-      logger,
-      previewStacks: {
-        async deletePreviewStacks() {
-          pipelinesLeftAtCleanup.push(["pipewright-orders-pr-1", "pipewright-payments-pr-1"].map((name) => aws.pipelines.has(name)));
-        },
-      },
-      now: () => NOW,
-    });
-    await handle(busEvent(closeOne));
+    const { handle } = setup(() => pipelinesLeftAtCleanup.push(["pipewright-orders-pr-1", "pipewright-payments-pr-1"].map((name) => aws.pipelines.has(name))));
+    await handle(closeOne);
     expect(pipelinesLeftAtCleanup).toEqual([
       [false, false],
       [false, false],
