@@ -28,11 +28,11 @@ export const DOWN_TIMEOUT_MS = 60_000;
 export const FAILED_UP_LOGS = path.join(REPO_ROOT, ".sandbox", "e2e-failed-up-logs");
 
 /**
- * `up`, and once more if it fails. About one `up` in eight fails inside Terraform's apply (a
- * CreateFunction, CreatePipeline or CreateRole is sent again after it succeeded and then meets
- * "already exists"; see the closing note of issue 4 and `sandbox/README.md`). That is a known
- * problem of the sandbox, not of what these tests check, so the second attempt is made loudly,
- * with the first attempt's logs kept in FAILED_UP_LOGS.
+ * `up`, and once more if it fails. Until the emulator sent each answer in one write, about one
+ * `up` in eight failed inside Terraform's apply (a create call sent again after it succeeded met
+ * "already exists"; see `sandbox/README.md`). 26 `up`s in a row have succeeded since, but why the
+ * provider dropped those connections is not known, so a failed `up` is still tried once more,
+ * loudly, with the first attempt's logs kept in FAILED_UP_LOGS.
  */
 async function bringUp(dir: string): Promise<string> {
   try {
