@@ -14,10 +14,8 @@ import {
   type AttributeValue,
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { emulatorClientConfig } from "../../sandbox/emulator";
-import { useEmulator } from "../support/emulator";
+import { runEmulatorPython, useEmulator } from "../support/emulator";
 
 const TABLE = "pipewright-state";
 const emulator = useEmulator();
@@ -197,16 +195,16 @@ type ShortcutCase = [expression: string, names: Record<string, string>, values: 
  * either way). One python3 run for all cases: importing moto takes ~0.4 s.
  */
 function takesShortcut(cases: ShortcutCase[]): boolean[] {
-  const script = [
-    "import json, sys",
-    `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, "../../sandbox/emulator"))})`,
-    "from dynamodb_updates import plain_actions",
-    "cases = json.loads(sys.argv[1])",
-    "print(json.dumps([plain_actions(e, n, {v: {'SS': ['x']} for v in vs}, {'pk'}) is not None for e, n, vs in cases]))",
-  ].join("\n");
-  const run = spawnSync("python3", ["-c", script, JSON.stringify(cases)], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as boolean[];
+  const output = runEmulatorPython(
+    [
+      "import json",
+      "from dynamodb_updates import plain_actions",
+      "cases = json.loads(sys.argv[1])",
+      "print(json.dumps([plain_actions(e, n, {v: {'SS': ['x']} for v in vs}, {'pk'}) is not None for e, n, vs in cases]))",
+    ],
+    [JSON.stringify(cases)],
+  );
+  return JSON.parse(output) as boolean[];
 }
 
 describe("which updates the emulator applies itself", () => {

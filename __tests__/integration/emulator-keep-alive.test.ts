@@ -4,11 +4,9 @@
  * full (the next request is never swallowed), a client that asks for
  * `Connection: close` gets it, and each answer leaves in one write.
  */
-import { spawnSync } from "node:child_process";
 import * as http from "node:http";
-import * as path from "node:path";
 import type { Socket } from "node:net";
-import { useEmulator } from "../support/emulator";
+import { runEmulatorPython, useEmulator } from "../support/emulator";
 
 const emulator = useEmulator();
 
@@ -91,9 +89,8 @@ describe("AWS emulator: HTTP keep-alive", () => {
   it("sends each answer, headers and body, in one write", () => {
     // Terraform's provider (Go) sometimes dropped a connection between an answer's headers and its
     // body, then retried a create that had succeeded. Counted on the handler's socket, two requests in.
-    const script = [
-      "import socket, sys",
-      `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, "../../sandbox/emulator"))})`,
+    const output = runEmulatorPython([
+      "import socket",
       "import keep_alive",
       "keep_alive.install()",
       "from werkzeug.serving import make_server",
@@ -118,9 +115,7 @@ describe("AWS emulator: HTTP keep-alive", () => {
       "answers = client.recv(65536).decode()",
       "server.server_close(); listener.close()",
       "print(len(writes), answers.count('HTTP/1.1 200'), 'firstfirst' in answers and 'second!second!' in answers)",
-    ].join("\n");
-    const run = spawnSync("python3", ["-c", script], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
-    expect(run.stdout.trim()).toBe("2 2 True");
+    ]);
+    expect(output.trim()).toBe("2 2 True");
   });
 });

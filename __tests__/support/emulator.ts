@@ -1,4 +1,6 @@
 /** Jest helpers for tests that run against the AWS emulator (sandbox/emulator.ts). */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { Emulator, EMULATOR_REGION, EmulatorOptions, MOTO_ACCOUNT_HEADER, startEmulator } from "../../sandbox/emulator";
 
 /**
@@ -70,4 +72,15 @@ async function post(
   if (call.accountId) headers[MOTO_ACCOUNT_HEADER] = call.accountId;
   const response = await fetch(`${emulator.endpoint}/`, { method: "POST", headers, body });
   return { status: response.status, body: await response.text() };
+}
+
+/**
+ * Runs a python3 script with the emulator's modules (sandbox/emulator) importable, for tests of
+ * one module without a server; returns its standard output, and throws with its stderr on failure.
+ */
+export function runEmulatorPython(lines: readonly string[], args: readonly string[] = []): string {
+  const script = ["import sys", `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, "../../sandbox/emulator"))})`, ...lines].join("\n");
+  const run = spawnSync("python3", ["-c", script, ...args], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+  return run.stdout;
 }
