@@ -96,7 +96,8 @@ describe("webhook handler properties", () => {
           const [event, original] = payloads[which];
           const payload = structuredClone(original) as Record<string, unknown>;
           const paths = leafPaths(payload);
-          for (const [index, value] of edits) setAt(payload, paths[index % paths.length], value);
+          // A copy per edit: fc.constant({}) is one object, and two edits could nest it in itself.
+          for (const [index, value] of edits) setAt(payload, paths[index % paths.length], structuredClone(value));
           const { handle, bus } = handlerWithFakes();
           const result = read(await handle(signedRequest(JSON.stringify(payload), { event })));
           expect([202, 400]).toContain(result.status);
