@@ -5,6 +5,7 @@ import type { DaemonReply, DaemonRequest } from "./daemon-protocol";
 import { DaemonError } from "./errors";
 import { REPO_ROOT } from "./paths";
 import { stopProcessGroup } from "./processes";
+import { SANDBOX_NODE_FLAGS } from "./runtime/function-pool";
 import type { RuntimeOptions } from "./runtime/runtime";
 
 /** How long the background process may take for one request (the emulator's start included). */
@@ -28,7 +29,7 @@ export class DaemonClient {
   static launch(logFile: string): DaemonClient {
     const log = openSync(logFile, "a");
     try {
-      const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO_ROOT, "sandbox", "daemon.ts")], {
+      const child = spawn(process.execPath, [...SANDBOX_NODE_FLAGS, "-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO_ROOT, "sandbox", "daemon.ts")], {
         cwd: REPO_ROOT,
         detached: true,
         stdio: ["ignore", log, log, "ipc"],

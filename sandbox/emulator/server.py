@@ -34,6 +34,7 @@ import event_targets
 import gil_switching
 import iam_checks
 import iam_policy_cache
+import idle_gc
 import jsonpath_cache
 import keep_alive
 import lifecycle_hooks
@@ -128,6 +129,8 @@ def main(argv: list[str]) -> None:
     install_patches()
 
     app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
+    collector = idle_gc.IdleCollector()
+    app = collector.wrap(app)
     if args.request_history:
         app = request_history.record(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive.KeepAliveRequestHandler)
@@ -137,6 +140,7 @@ def main(argv: list[str]) -> None:
     faulthandler.register(signal.SIGUSR2, all_threads=True)
 
     threading.Thread(target=announce_when_answering, args=(server.server_port,), daemon=True).start()
+    collector.start()
     if args.exit_on_stdin_eof:
         threading.Thread(target=exit_when_stdin_closes, args=(server,), daemon=True).start()
     try:

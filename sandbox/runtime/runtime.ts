@@ -29,7 +29,7 @@ export interface Runtime {
 }
 
 /** Compiles the execution-environment script on its own, so each environment starts plain Node. */
-function compileFunctionHost(binDir: string): string {
+export function compileFunctionHost(binDir: string): string {
   mkdirSync(binDir, { recursive: true });
   const outfile = path.join(binDir, "function-host.js");
   buildSync({
