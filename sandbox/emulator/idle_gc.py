@@ -2,14 +2,16 @@
 
 After `up` the emulator holds some 300,000 tracked objects (moto's state,
 botocore's service models). A full collection walks all of them with the
-GIL held: 130-175 ms in which no request is answered, once or twice per
-burst of 50 pull requests, right in the burst's tail.
+GIL held: 130-175 ms in which no request is answered, about once per
+benchmark run (four bursts of 50 pull requests), landing inside a burst.
 
 So, once no request has started for IDLE_SECONDS after some activity, this
 collects everything and then freezes the survivors (gc.freeze): the
 collections Python starts by itself during the next burst walk only the
 objects made since. The next idle moment unfreezes and collects again, so
-garbage among the frozen objects is still reclaimed, a little later.
+garbage among the frozen objects is still reclaimed, a little later. A
+request that arrives during an idle collection waits for it, as it would
+have waited for Python's own.
 """
 
 import gc

@@ -33,8 +33,8 @@ export interface PoolOptions {
  * and the runtime): no optimizing compiler, code stops at the baseline tier
  * (Sparkplug). These processes run short, varied code on a machine with few
  * cores, and TurboFan's compiling cost more CPU than its code saved: with it
- * off the PR function's environments took about 30% less CPU for the same
- * burst (sandbox/README.md has the figures). Behaviour is unchanged; only
+ * off the PR function's environments took about a third less CPU for the
+ * same burst (sandbox/README.md has the figures). Behaviour is unchanged; only
  * speed differs from Lambda, which runs Node with its default flags.
  */
 export const SANDBOX_NODE_FLAGS: readonly string[] = ["--max-opt=1"];
