@@ -32,21 +32,21 @@ class IdleCollector:
         self._idle_seconds = idle_seconds
         self._clock = clock
         self._last_request = clock()
-        self._requests_since_collection = 0
+        self._requested_since_collection = False
 
     def wrap(self, app: WsgiApp) -> WsgiApp:
         def noted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             self._last_request = self._clock()
-            self._requests_since_collection += 1
+            self._requested_since_collection = True
             return app(environ, start_response)
 
         return noted
 
     def collect_if_idle(self) -> bool:
         """One check; True if it collected."""
-        if self._requests_since_collection == 0 or self._clock() - self._last_request < self._idle_seconds:
+        if not self._requested_since_collection or self._clock() - self._last_request < self._idle_seconds:
             return False
-        self._requests_since_collection = 0
+        self._requested_since_collection = False
         gc.unfreeze()
         gc.collect()
         gc.freeze()
