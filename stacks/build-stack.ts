@@ -5,7 +5,8 @@ import { AccountStack, AccountStackProps } from "./account-stack";
 import { TARGET_ACCOUNTS } from "./target-stack";
 import { ArtifactStore, TargetAccountAccess } from "./constructs/artifact-store";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { policyDocument } from "./iam";
+import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
+import { PolicyStatement, policyDocument } from "./iam";
 import { Approvals } from "./constructs/approvals";
 import { DeliveryPipeline } from "./constructs/delivery-pipeline";
 import { GitHubCredentials } from "./constructs/github-credentials";
@@ -16,6 +17,7 @@ import { PipelineRoles } from "./constructs/pipeline-roles";
 import { PrPipelines } from "./constructs/pr-pipelines";
 import { PushRouter } from "./constructs/push-router";
 import { WebhookIntake } from "./constructs/webhook-intake";
+import type { PrIdentities } from "../functions/pr-pipelines/identities";
 
 export interface BuildStackProps extends AccountStackProps {
   /**
@@ -29,8 +31,14 @@ export interface BuildStackProps extends AccountStackProps {
 
 /** The build account: artifact store, pipelines, webhook intake. */
 export class BuildStack extends AccountStack {
+  /** Main's pipeline and CodeBuild roles. */
   readonly roles: PipelineRoles;
+  /** The pull requests' pipeline and CodeBuild roles. */
+  readonly prRoles: PipelineRoles;
+  /** Main's artifact store; its key is also the platform key (secrets, topics, queues, tables). */
   readonly artifactStore: ArtifactStore;
+  /** The pull requests' artifact store, with its own key. */
+  readonly prArtifactStore: ArtifactStore;
   readonly alerts: OperationsAlerts;
   readonly webhook: WebhookIntake;
   readonly prPipelines: PrPipelines;
@@ -54,23 +62,54 @@ export class BuildStack extends AccountStack {
         cloudFormationExecutionRoleArn: target.role(names.cloudFormationExecutionRole),
       };
     });
+    const dev = arns.inAccount(config.accounts.dev.accountId);
+    const preview: TargetAccountAccess = {
+      name: "preview",
+      deployRoleArn: dev.role(names.previewDeployRole),
+      cloudFormationExecutionRoleArn: dev.role(names.previewCloudFormationExecutionRole),
+    };
+    const mainProjects = config.services.flatMap((service) => {
+      const projects = names.codeBuildProjects(service);
+      return service.integrationTestsBuildspec ? [projects.build, projects.integrationTests] : [projects.build];
+    });
 
     this.roles = new PipelineRoles(this, "pipeline-roles", {
       arns,
+      zone: "main",
       pipelineRoleName: names.pipelineRole,
       codeBuildRoleName: names.codeBuildRole,
-      codeBuildProjectPrefix: `${names.project}-`,
+      codeBuildProjects: mainProjects,
       deployRoleArns: targets.map((t) => t.deployRoleArn),
     });
-
-    this.artifactStore = new ArtifactStore(this, "artifact-store", {
+    this.prRoles = new PipelineRoles(this, "pr-pipeline-roles", {
       arns,
+      zone: "pr",
+      pipelineRoleName: names.prPipelineRole,
+      codeBuildRoleName: names.prCodeBuildRole,
+      codeBuildProjects: mainProjects.map((project) => names.prCodeBuildProject(project)),
+      deployRoleArns: [preview.deployRoleArn],
+    });
+
+    const storeCommon = {
+      arns,
+      keyAdministratorArn: config.accounts.build.provisioningRoleArn,
+      retentionDays: config.artifactRetentionDays,
+    };
+    this.artifactStore = new ArtifactStore(this, "artifact-store", {
+      ...storeCommon,
+      zone: "main",
       bucketName: names.artifactBucket,
       keyAlias: names.artifactKeyAlias,
-      keyAdministratorArn: config.accounts.build.provisioningRoleArn,
       readWriteRoles: [this.roles.pipelineRole, this.roles.codeBuildRole],
       targetAccounts: props.bootstrap ? [] : targets,
-      retentionDays: config.artifactRetentionDays,
+    });
+    this.prArtifactStore = new ArtifactStore(this, "pr-artifact-store", {
+      ...storeCommon,
+      zone: "pr",
+      bucketName: names.prArtifactBucket,
+      keyAlias: names.prArtifactKeyAlias,
+      readWriteRoles: [this.prRoles.pipelineRole, this.prRoles.codeBuildRole],
+      targetAccounts: props.bootstrap ? [] : [preview],
     });
 
     const store = this.artifactStore;
@@ -83,6 +122,7 @@ export class BuildStack extends AccountStack {
     this.webhook = new WebhookIntake(this, "webhook", {
       namePrefix: names.project,
       repository: config.github.repository,
+      otherGitHubEventPublisherArns: [arns.role(names.reconcilerFunction)],
       store,
       logRetentionDays: config.logRetentionDays,
     });
@@ -108,6 +148,7 @@ export class BuildStack extends AccountStack {
           store,
           pipelineRole: this.roles.pipelineRole,
           codeBuildRole: this.roles.codeBuildRole,
+          pullRequests: { codeBuildRole: this.prRoles.codeBuildRole, store: this.prArtifactStore },
           connectionArn,
           repository: config.github.repository,
           branch: config.github.mainBranch,
@@ -131,7 +172,9 @@ export class BuildStack extends AccountStack {
     const common = { namePrefix: names.project, bus: this.webhook.bus, store, alarmTopic: this.alerts.topic, logRetentionDays: config.logRetentionDays };
     this.prPipelines = new PrPipelines(this, "pr-pipelines", {
       ...common,
-      pipelineRole: this.roles.pipelineRole,
+      prArtifactStore: this.prArtifactStore,
+      prPipelineRole: this.prRoles.pipelineRole,
+      identities: this.prIdentities(),
       servicePipelines: config.services.map((s) => names.pipeline(s)),
       connectionArn,
       prodAccountId: config.accounts.prod.accountId,
@@ -166,6 +209,7 @@ export class BuildStack extends AccountStack {
       functionName: names.reconcilerFunction,
       bus: this.webhook.bus,
       store,
+      prArtifactStore: this.prArtifactStore,
       servicePipelines: services.map((s) => s.pipeline),
       repository: config.github.repository,
       forkLabel: config.github.forkPullRequestLabel,
@@ -187,30 +231,65 @@ export class BuildStack extends AccountStack {
     new TerraformOutput(this, "pipeline_role_arn", { value: this.roles.pipelineRole.arn });
   }
 
-  /** What the pipeline and CodeBuild roles need to run the pipelines' actions. */
-  private grantPipelinesTheirActions(pipelines: readonly DeliveryPipeline[], connectionArn: string): void {
-    const useConnection = {
-      Sid: "UseGitHubConnection",
-      Effect: "Allow" as const,
-      Action: ["codeconnections:UseConnection", "codestar-connections:UseConnection"],
-      Resource: connectionArn,
+  /** What a pull request pipeline acts as instead of what its main pipeline acts as (functions/pr-pipelines/identities.ts). */
+  private prIdentities(): PrIdentities {
+    const { names, config, arns } = this;
+    const dev = arns.inAccount(config.accounts.dev.accountId);
+    const storeOf = (store: ArtifactStore) => ({ bucket: store.bucket.bucket, keyArn: store.key.arn });
+    return {
+      pipelineRole: { main: this.roles.pipelineRole.arn, pr: this.prRoles.pipelineRole.arn },
+      artifactStore: { main: storeOf(this.artifactStore), pr: storeOf(this.prArtifactStore) },
+      project: names.project,
+      deployRoles: { [dev.role(names.deployRole)]: dev.role(names.previewDeployRole) },
+      cloudFormationRoles: { [dev.role(names.cloudFormationExecutionRole)]: dev.role(names.previewCloudFormationExecutionRole) },
     };
-    const projects = pipelines.flatMap((p) => [p.buildProject, ...(p.integrationTestsProject ? [p.integrationTestsProject] : [])]);
+  }
+
+  /**
+   * What each zone's pipeline and CodeBuild roles need to run the pipelines'
+   * actions: main's roles main's projects, the pull requests' roles theirs.
+   * The connection is used read-only, for the configured repository only.
+   */
+  private grantPipelinesTheirActions(pipelines: readonly DeliveryPipeline[], connectionArn: string): void {
+    // One statement per service prefix: keys of the other prefix are absent from a request, which fails a condition on them.
+    const useConnection = (["codeconnections", "codestar-connections"] as const).map(
+      (service): PolicyStatement => ({
+        Sid: `UseGitHubConnection${service === "codeconnections" ? "" : "Legacy"}`,
+        Effect: "Allow",
+        Action: `${service}:UseConnection`,
+        Resource: connectionArn,
+        Condition: {
+          StringEqualsIgnoreCase: { [`${service}:FullRepositoryId`]: this.config.github.repository },
+          StringEquals: { [`${service}:ProviderPermissionsRequired`]: "read_only" },
+        },
+      }),
+    );
+    const runBuilds = (projects: readonly CodebuildProject[]): PolicyStatement => ({
+      Sid: "RunBuilds",
+      Effect: "Allow",
+      Action: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"],
+      Resource: projects.map((p) => p.arn),
+    });
+    const mainProjects = pipelines.flatMap((p) => [p.buildProject, ...(p.integrationTestsProject ? [p.integrationTestsProject] : [])]);
+    const prProjects = pipelines.flatMap((p) => [p.prBuildProject, ...(p.prIntegrationTestsProject ? [p.prIntegrationTestsProject] : [])]);
     new IamRolePolicy(this, "pipeline-actions", {
       role: this.roles.pipelineRole.name,
       name: "pipeline-actions",
       policy: policyDocument([
-        useConnection,
-        { Sid: "RunBuilds", Effect: "Allow", Action: ["codebuild:BatchGetBuilds", "codebuild:StartBuild"], Resource: projects.map((p) => p.arn) },
+        ...useConnection,
+        runBuilds(mainProjects),
         { Sid: "AnnounceApprovals", Effect: "Allow", Action: "sns:Publish", Resource: this.approvals.topic.arn },
       ]),
     });
-    // Full clones (CODEBUILD_CLONE_REF) are fetched by CodeBuild through the connection.
-    new IamRolePolicy(this, "codebuild-clone", {
-      role: this.roles.codeBuildRole.name,
-      name: "clone-repository",
-      policy: policyDocument([useConnection]),
+    new IamRolePolicy(this, "pr-pipeline-actions", {
+      role: this.prRoles.pipelineRole.name,
+      name: "pipeline-actions",
+      policy: policyDocument([...useConnection, runBuilds(prProjects)]),
     });
+    // Full clones (CODEBUILD_CLONE_REF) are fetched by CodeBuild through the connection.
+    for (const [id, role] of [["codebuild-clone", this.roles.codeBuildRole], ["pr-codebuild-clone", this.prRoles.codeBuildRole]] as const) {
+      new IamRolePolicy(this, id, { role: role.name, name: "clone-repository", policy: policyDocument(useConnection) });
+    }
   }
 
   /** The configured connection, or one created here (approve it once in the console). */

@@ -3,6 +3,8 @@ import * as path from "node:path";
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import { globProblem } from "../functions/shared/globs";
+import { PlatformNames } from "./names";
+import { FORBIDDEN_APPLICATION_SERVICES } from "./constructs/application-boundary";
 
 /** The configuration file `npm run synth` reads when no other is chosen. */
 export const DEFAULT_CONFIG_FILE = "config/example.json";
@@ -14,6 +16,13 @@ export const CONFIG_FILE_ENV = "PIPEWRIGHT_CONFIG";
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+/**
+ * Words a service name may not contain: stack names end in an environment
+ * (`<service>-dev`, `-prod`, `-pr-<n>`), and IAM patterns are prefixes, so a
+ * service `x-pr-1` or `x-dev` would fall under service `x`'s patterns.
+ */
+export const RESERVED_SERVICE_WORDS: readonly string[] = ["dev", "prod", "pr"];
 
 const accountId = z
   .string({ error: "is missing. Fix: give the 12-digit AWS account id as a string" })
@@ -52,12 +61,26 @@ const repoPath = (what: string) =>
     });
 
 const service = z.strictObject({
-  /** Service name: part of its pipeline, stack and role names. */
+  /**
+   * Service name: part of its pipeline, stack and role names. Words joined by
+   * single "-"; the words of environments (`dev`, `prod`, `pr`) are reserved,
+   * since stack names end in them.
+   */
   name: z
     .string({ error: "is missing. Fix: name the service, e.g. \"api\"" })
-    .regex(/^[a-z][a-z0-9-]{0,29}$/, {
+    .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
       error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a valid service name. Fix: 1-30 characters of lowercase letters, digits and "-", starting with a letter`,
+        `${JSON.stringify(issue.input)} is not a valid service name. Fix: 1-30 characters of lowercase letters and digits in words joined by single "-", starting with a letter`,
+    })
+    .max(30, { error: (issue) => `${JSON.stringify(issue.input)} is longer than 30 characters. Fix: shorten the service name` })
+    .superRefine((value, ctx) => {
+      const reserved = value.split("-").filter((word) => RESERVED_SERVICE_WORDS.includes(word));
+      if (reserved.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(value)} contains the word "${reserved[0]}", which names environments in stack and pipeline names (<service>-dev, <service>-prod, <service>-pr-<number>), so its resources could be taken for another service's. Fix: choose a name without the words ${RESERVED_SERVICE_WORDS.map((w) => `"${w}"`).join(", ")}`,
+        });
+      }
     }),
   /** Globs of repository paths that belong to this service. */
   include: z.array(glob).min(1, { error: "needs at least one glob. Fix: list the paths of this service, e.g. [\"services/api/**\"]" }),
@@ -181,6 +204,25 @@ export const configSchema = z
         dryRun: z.boolean().default(false),
       })
       .default({ schedule: "rate(15 minutes)", idleDays: 14, createMissing: false, dryRun: false }),
+    applicationBoundary: z
+      .strictObject({
+        /**
+         * Actions application roles may use beyond pipewright's default list
+         * (stacks/constructs/application-boundary.ts), e.g. "bedrock:InvokeModel".
+         * Never IAM, Organizations, account or STS actions. @default []
+         */
+        additionalActions: z
+          .array(
+            z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, {
+              error: (issue) => `${JSON.stringify(issue.input)} is not an IAM action. Fix: write it as "<service>:<Action>", e.g. "bedrock:InvokeModel"`,
+            }).refine((action) => !FORBIDDEN_APPLICATION_SERVICES.includes(action.split(":")[0] ?? ""), {
+              error: (issue) =>
+                `${JSON.stringify(issue.input)} would let application roles change identities or the account, and so lift their own boundary. Fix: remove it; ${FORBIDDEN_APPLICATION_SERVICES.map((s) => `"${s}:"`).join(", ")} actions are never allowed`,
+            }),
+          )
+          .default([]),
+      })
+      .default({ additionalActions: [] }),
     /** Days before artifacts expire from the store. @default 30 */
     artifactRetentionDays: z.number().int().min(1).max(3650).default(30),
     /** Retention of every log group. @default 30 */
@@ -223,6 +265,18 @@ export const configSchema = z
           code: "custom",
           path: ["approvers", "principalArns", index],
           message: `is in account ${arnAccount}; approvers must be users or roles of the build account (${accounts.build.accountId}), where the pipelines are. Fix: name a build-account principal or use groupName`,
+        });
+      }
+    });
+    const platformNames = new PlatformNames(config).platformResourceNames;
+    services.forEach((s, index) => {
+      const own = new PlatformNames(config).pipeline(s);
+      const taken = platformNames.find((name) => name === own || name.startsWith(`${own}-`));
+      if (taken !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", index, "name"],
+          message: `"${s.name}" would name resources like pipewright's own "${taken}": every "${own}-*" pattern written for this service's stacks and pipelines would cover it. Fix: choose another service name`,
         });
       }
     });

@@ -5,30 +5,37 @@ export type Principal =
   | { readonly AWS: string | readonly string[] }
   | { readonly Service: string | readonly string[] };
 
-export interface PolicyStatement {
+interface StatementBase {
   readonly Sid?: string;
   readonly Effect: "Allow" | "Deny";
   readonly Principal?: Principal | "*";
-  readonly Action: string | readonly string[];
   readonly Resource?: string | readonly string[];
   readonly Condition?: ConditionBlock;
 }
+
+/** A statement names its actions, or (only to deny) every action but some. */
+export type PolicyStatement =
+  | (StatementBase & { readonly Action: string | readonly string[] })
+  | (StatementBase & { readonly Effect: "Deny"; readonly NotAction: string | readonly string[] });
 
 /** Renders statements as a policy document string (tokens inside survive). */
 export function policyDocument(statements: readonly PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** A trust policy letting an AWS service assume a role, only on behalf of `sourceAccount`. */
-export function serviceTrustPolicy(service: string, sourceAccount: string): string {
-  return policyDocument([
-    {
-      Effect: "Allow",
-      Principal: { Service: service },
-      Action: "sts:AssumeRole",
-      Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } },
-    },
-  ]);
+/**
+ * A trust policy letting an AWS service assume a role, only on behalf of
+ * `sourceAccount` and, when given, only for these resources of it (the
+ * service's confused-deputy protection: another project of the same service
+ * cannot run as the role).
+ */
+export function serviceTrustPolicy(service: string, sourceAccount: string, sourceArns?: readonly string[]): string {
+  const condition: ConditionBlock = { StringEquals: { "aws:SourceAccount": sourceAccount } };
+  if (sourceArns !== undefined) {
+    if (sourceArns.length === 0) throw new Error(`serviceTrustPolicy(${service}): sourceArns is empty; no resource could use the role`);
+    condition.ArnLike = { "aws:SourceArn": sourceArns };
+  }
+  return policyDocument([{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", Condition: condition }]);
 }
 
 /**

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { StartPipelineExecutionCommand, type ActionDeclaration, type PipelineDeclaration } from "@aws-sdk/client-codepipeline";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../functions/pr-pipelines/aws";
-import { parseConfig } from "../../functions/pr-pipelines/config";
+import { parseConfig, type PrPipelinesConfig } from "../../functions/pr-pipelines/config";
 import { makeHandler, type PrPipelinesResult } from "../../functions/pr-pipelines/handler";
 import type { PreviewStackCleanupRequest } from "../../functions/pr-pipelines/preview-stacks";
 import { DynamoPrStateStore } from "../../functions/pr-pipelines/state";
@@ -18,6 +18,8 @@ import { DETAIL_TYPES, type PullRequestEvent } from "../../functions/shared/even
 import { useEmulator } from "../support/emulator";
 import {
   ARTIFACT_BUCKET,
+  PR_ARTIFACT_BUCKET,
+  PR_PIPELINE_ROLE_ARN,
   artifactKeysOf,
   bucketVersions,
   busEvent,
@@ -31,7 +33,6 @@ import {
   getPipeline,
   keyOfVersion,
   MAIN_PIPELINES,
-  PIPELINE_ROLE_ARN,
   pipelineNames,
   PROD_ACCOUNT,
   recordingLogger,
@@ -49,17 +50,18 @@ let world: World;
 const logger = recordingLogger();
 const previewCleanups: PreviewStackCleanupRequest[] = [];
 
-const config = parseConfig({
-  SERVICE_PIPELINES: JSON.stringify(MAIN_PIPELINES),
-  PR_STATE_TABLE: STATE_TABLE,
-  ARTIFACT_BUCKET,
-  PROD_ACCOUNT_ID: PROD_ACCOUNT,
-  FORK_LABEL,
-  GITHUB_REPOSITORY: REPOSITORY,
-});
+let config: PrPipelinesConfig;
 
 beforeAll(async () => {
   world = await createWorld(emulator());
+  config = parseConfig({
+    SERVICE_PIPELINES: JSON.stringify(MAIN_PIPELINES),
+    PR_STATE_TABLE: STATE_TABLE,
+    PR_IDENTITIES: JSON.stringify(world.identities),
+    PROD_ACCOUNT_ID: PROD_ACCOUNT,
+    FORK_LABEL,
+    GITHUB_REPOSITORY: REPOSITORY,
+  });
 });
 afterAll(() => world?.destroy());
 
@@ -206,8 +208,8 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
         name,
         pipelineType: "V2",
         executionMode: "SUPERSEDED",
-        roleArn: PIPELINE_ROLE_ARN,
-        artifactStore: { type: "S3", location: ARTIFACT_BUCKET, encryptionKey: { id: world.artifactKeyArn, type: "KMS" } },
+        roleArn: PR_PIPELINE_ROLE_ARN,
+        artifactStore: { type: "S3", location: PR_ARTIFACT_BUCKET, encryptionKey: { id: world.prArtifactKeyArn, type: "KMS" } },
       });
       expect(declaration.stages?.map((stage) => stage.name)).toEqual(["Source", "Build", "Dev"]);
       expect(actionsOf(declaration).filter((action) => action.actionTypeId?.category === "Approval")).toEqual([]);
@@ -223,8 +225,8 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
       });
       const dev = declaration.stages?.find((stage) => stage.name === "Dev")?.actions ?? [];
       expect(dev.map((action) => [action.name, action.configuration?.StackName, action.roleArn])).toEqual([
-        ["CreateChangeSet", `${base}-pr-${NUMBER}`, `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`],
-        ["ExecuteChangeSet", `${base}-pr-${NUMBER}`, `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`],
+        ["CreateChangeSet", `${base}-pr-${NUMBER}`, `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-preview-deploy`],
+        ["ExecuteChangeSet", `${base}-pr-${NUMBER}`, `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-preview-deploy`],
       ]);
 
       expect(await tagsOf(world, found?.arn as string)).toEqual({
@@ -323,9 +325,9 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
     // More versions of our keys: an overwritten artifact and a delete marker. And a longer key
     // that merely starts with one of ours, which must survive.
     const [overwritten, markedDeleted, extended] = ours as [string, string, string];
-    await world.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: overwritten, Body: "second version" }));
-    await world.s3.send(new DeleteObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: markedDeleted }));
-    await world.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: `${extended}-longer`, Body: "not an artifact of #12" }));
+    await world.s3.send(new PutObjectCommand({ Bucket: PR_ARTIFACT_BUCKET, Key: overwritten, Body: "second version" }));
+    await world.s3.send(new DeleteObjectCommand({ Bucket: PR_ARTIFACT_BUCKET, Key: markedDeleted }));
+    await world.s3.send(new PutObjectCommand({ Bucket: PR_ARTIFACT_BUCKET, Key: `${extended}-longer`, Body: "not an artifact of #12" }));
 
     const before = await bucketVersions(world);
     const oursBefore = before.filter((entry) => ours.includes(keyOfVersion(entry)));
@@ -342,15 +344,18 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
     for (const name of prPipelinesOf(NUMBER)) expect(await getPipeline(world, name)).toBeUndefined();
     expect(await pipelineNames(world)).toEqual([...MAIN_PIPELINES, ...prPipelinesOf(NEIGHBOUR)].sort());
     expect(await bucketVersions(world)).toEqual(before.filter((entry) => !ours.includes(keyOfVersion(entry))));
-    for (const key of [...neighbours, ...mains, `${extended}-longer`]) {
+    for (const key of [...neighbours, `${extended}-longer`]) {
       expect((await bucketVersions(world)).some((entry) => keyOfVersion(entry) === key)).toBe(true);
     }
+    // Main's artifacts live in main's store, which the PR function cannot touch.
+    const mainVersions = await bucketVersions(world, ARTIFACT_BUCKET);
+    for (const key of mains) expect(mainVersions.some((entry) => keyOfVersion(entry) === key)).toBe(true);
     // The neighbour still runs, pinned to its own head.
     for (const name of prPipelinesOf(NEIGHBOUR)) await expectRunningOnlyAt(name, commit(`pr-${NEIGHBOUR}-head-1`));
 
     // Preview stacks are handed to the clean-up extension point, in the dev account.
     expect(previewCleanups.map((request) => [request.prPipeline, request.stacks.map((stack) => [stack.stackName, stack.actionRoleArn])])).toEqual(
-      prPipelinesOf(NUMBER).map((name) => [name, [[name, `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`]]]),
+      prPipelinesOf(NUMBER).map((name) => [name, [[name, `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-preview-deploy`]]]),
     );
     const state = await stateItem(world, `PR#${REPOSITORY}#${NUMBER}`);
     expect(state).toMatchObject({ desired: { S: "closed" }, phase: { S: "done" } });

@@ -4,6 +4,12 @@
  * configuration the tests synthesize must produce no finding.
  */
 
+/** What the rules need to know beyond one stack's JSON. */
+export interface SecurityContext {
+  /** Names of the build account's artifact buckets: no dev or prod identity may write them. */
+  readonly artifactBuckets?: readonly string[];
+}
+
 export interface Finding {
   readonly rule: string;
   /** `<type>.<name>` of the offending resource. */
@@ -64,9 +70,30 @@ const RESOURCE_POLICIES: Record<string, string> = {
 const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const block = (value: unknown): Json | undefined => (Array.isArray(value) ? value[0] : (value as Json | undefined));
 
+/** IAM actions that create a role or change what it may do: allowed only with the platform's boundary as condition. */
+const ROLE_SHAPING_ACTIONS = [
+  "iam:CreateRole",
+  "iam:PutRolePolicy",
+  "iam:AttachRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+];
+const S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:RestoreObject", "s3:PutObjectAcl"];
+const KEY_WRITE_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptTo"];
+const TRUST_ZONE = "pipewright:trust-zone";
+
+/** Whether an IAM action pattern (`iam:*`, `s3:Put*`, `*`) covers `action`. */
+function covers(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+  return regex.test(action);
+}
+
 /** Findings for one synthesized stack (`cdk.tf.json` parsed). */
-export function securityFindings(stack: Json): Finding[] {
+export function securityFindings(stack: Json, context: SecurityContext = {}): Finding[] {
   const resources: Resources = stack.resource ?? {};
+  const stackName: string | undefined = block(stack.provider?.aws)?.default_tags?.[0]?.tags?.["pipewright:stack"] ?? block(block(stack.provider?.aws)?.default_tags)?.tags?.["pipewright:stack"];
+  const stackAccount: string | undefined = list<string>(block(stack.provider?.aws)?.allowed_account_ids)[0];
   const findings: Finding[] = [];
   const add = (rule: string, type: string, name: string, message: string) =>
     findings.push({ rule, resource: `${type}.${name}`, message });
@@ -130,10 +157,96 @@ export function securityFindings(stack: Json): Finding[] {
     });
   }
 
+  // Permissions boundaries: the managed policies that role-shaping statements insist on. They cap
+  // rather than grant, so service-wide actions are fine there; they must still deny identity changes.
+  const boundaries = new Set<string>();
+  const referencedBoundaries = JSON.stringify(resources).match(/\$\{aws_iam_policy\.([\w-]+)\.arn\}/g) ?? [];
+  for (const type of IDENTITY_POLICIES) {
+    each(type, (_name, r) => {
+      const text = typeof r.policy === "string" ? r.policy : "";
+      for (const reference of referencedBoundaries) {
+        if (text.includes(`"iam:PermissionsBoundary":"${reference}"`)) boundaries.add(reference.slice("${aws_iam_policy.".length, -".arn}".length));
+      }
+    });
+  }
+  each("aws_iam_policy", (name, r) => {
+    if (!boundaries.has(name)) return;
+    const statements = policyOf("aws_iam_policy", name, r.policy) ?? [];
+    for (const s of statements) {
+      if (s.Effect === "Allow" && list(s.Action).includes("*")) add("boundary-allows-everything", "aws_iam_policy", name, `statement ${s.Sid ?? "?"} allows "*"`);
+    }
+    for (const service of ["iam", "organizations"]) {
+      const denied = statements.some((s) => s.Effect === "Deny" && list(s.Resource).includes("*") && list(s.Action).some((a) => covers(a, `${service}:CreateRole`) || a === `${service}:*`));
+      if (!denied) add("boundary-without-deny", "aws_iam_policy", name, `the boundary does not deny ${service}:* on "*"`);
+    }
+  });
+
   // Identity policies
   for (const type of IDENTITY_POLICIES) {
     each(type, (name, r) => {
-      for (const s of policyOf(type, name, r.policy) ?? []) checkIdentityStatement(s, (rule, message) => add(rule, type, name, message));
+      if (type === "aws_iam_policy" && boundaries.has(name)) return;
+      for (const s of policyOf(type, name, r.policy) ?? []) {
+        checkIdentityStatement(s, (rule, message) => add(rule, type, name, message));
+        checkRoleShaping(s, (rule, message) => add(rule, type, name, message));
+        if (stackName !== undefined && stackName !== "build") {
+          checkArtifactWrites(s, context.artifactBuckets ?? [], (rule, message) => add(rule, type, name, message));
+        }
+      }
+    });
+  }
+
+  // Artifact stores in the build account: no other account may write them.
+  if (stackAccount !== undefined) {
+    const foreignWriters = (s: Statement, actions: readonly string[]) =>
+      s.Effect === "Allow" &&
+      list(s.Action).some((pattern) => actions.some((action) => covers(pattern, action))) &&
+      list((s.Principal as Json | undefined)?.AWS).some((p) => typeof p === "string" && /:iam::\d{12}:/.test(p) && !p.includes(`:iam::${stackAccount}:`));
+    each("aws_s3_bucket_policy", (name, r) => {
+      for (const s of policyOf("aws_s3_bucket_policy", name, r.policy) ?? []) {
+        if (foreignWriters(s, S3_WRITE_ACTIONS)) add("artifacts-writable-by-target", "aws_s3_bucket_policy", name, `statement ${s.Sid ?? "?"} lets another account's role write objects`);
+      }
+    });
+    each("aws_kms_key", (name, r) => {
+      for (const s of policyOf("aws_kms_key", name, r.policy) ?? []) {
+        if (foreignWriters(s, KEY_WRITE_ACTIONS)) add("artifacts-writable-by-target", "aws_kms_key", name, `statement ${s.Sid ?? "?"} lets another account's role encrypt with the key`);
+      }
+    });
+  }
+
+  // Trust zones in the build account: PR identities never reach main's store, main's never the PR store.
+  const zoneOf = (type: string, name: string): string | undefined => resources[type]?.[name]?.tags?.[TRUST_ZONE];
+  const zoned = (type: string) => Object.keys(resources[type] ?? {}).filter((name) => zoneOf(type, name) !== undefined);
+  const storeReferences = (zone: string) => [
+    ...zoned("aws_s3_bucket").filter((n) => zoneOf("aws_s3_bucket", n) === zone).flatMap((n) => [`aws_s3_bucket.${n}.`, String(resources.aws_s3_bucket?.[n]?.bucket)]),
+    ...zoned("aws_kms_key").filter((n) => zoneOf("aws_kms_key", n) === zone).map((n) => `aws_kms_key.${n}.`),
+  ];
+  const roleZones = new Map<string, string>();
+  for (const role of zoned("aws_iam_role")) {
+    roleZones.set(`\${aws_iam_role.${role}.name}`, zoneOf("aws_iam_role", role) as string);
+    roleZones.set(String(resources.aws_iam_role?.[role]?.name), zoneOf("aws_iam_role", role) as string);
+  }
+  const otherZone = (zone: string) => (zone === "pr" ? "main" : "pr");
+  each("aws_iam_role_policy", (name, r) => {
+    const zone = roleZones.get(String(r.role));
+    if (zone === undefined) return;
+    const forbidden = storeReferences(otherZone(zone));
+    for (const s of policyOf("aws_iam_role_policy", name, r.policy) ?? []) {
+      if (s.Effect !== "Allow") continue;
+      const reached = list(s.Resource).find((resource) => forbidden.some((reference) => resource.includes(reference)));
+      if (reached !== undefined) add("trust-zone-crossed", "aws_iam_role_policy", name, `a ${zone} role's statement ${s.Sid ?? "?"} reaches ${otherZone(zone)}'s store (${reached})`);
+    }
+  });
+  for (const [type, attribute] of [["aws_s3_bucket_policy", "policy"], ["aws_kms_key", "policy"]] as const) {
+    each(type, (name, r) => {
+      const bucketRef = type === "aws_s3_bucket_policy" ? /aws_s3_bucket\.([\w-]+)\./.exec(String(r.bucket))?.[1] : name;
+      const zone = bucketRef === undefined ? undefined : zoneOf(type === "aws_s3_bucket_policy" ? "aws_s3_bucket" : "aws_kms_key", bucketRef);
+      if (zone === undefined) return;
+      for (const s of policyOf(type, name, r[attribute]) ?? []) {
+        if (s.Effect !== "Allow") continue;
+        const principals = list((s.Principal as Json | undefined)?.AWS).map(String);
+        const crossing = principals.find((p) => [...roleZones].some(([reference, roleZone]) => roleZone !== zone && reference.startsWith("${") && p === reference.replace(".name}", ".arn}")));
+        if (crossing !== undefined) add("trust-zone-crossed", type, name, `${zone}'s store grants statement ${s.Sid ?? "?"} to a ${otherZone(zone)} role (${crossing})`);
+      }
     });
   }
 
@@ -187,6 +300,25 @@ export function securityFindings(stack: Json): Finding[] {
     }
   });
   return findings;
+}
+
+/** Statements that create or reshape roles must carry the boundary condition. */
+function checkRoleShaping(s: Statement, add: (rule: string, message: string) => void): void {
+  if (s.Effect !== "Allow") return;
+  const shaping = ROLE_SHAPING_ACTIONS.filter((action) => list(s.Action).some((pattern) => covers(pattern, action)));
+  if (shaping.length === 0) return;
+  const boundary = (s.Condition?.StringEquals as Json | undefined)?.["iam:PermissionsBoundary"];
+  if (typeof boundary !== "string" || boundary === "") {
+    add("iam-role-without-boundary", `statement ${s.Sid ?? "(no Sid)"} allows ${shaping.join(", ")} without a StringEquals iam:PermissionsBoundary condition`);
+  }
+}
+
+/** Dev and prod identities never write the build account's artifact stores. */
+function checkArtifactWrites(s: Statement, buckets: readonly string[], add: (rule: string, message: string) => void): void {
+  if (s.Effect !== "Allow" || buckets.length === 0) return;
+  if (!list(s.Action).some((pattern) => S3_WRITE_ACTIONS.some((action) => covers(pattern, action)))) return;
+  const written = list(s.Resource).filter((resource) => buckets.some((bucket) => covers(resource, `arn:aws:s3:::${bucket}/x`) || resource.includes(`:::${bucket}/`)));
+  if (written.length > 0) add("artifacts-writable-by-target", `statement ${s.Sid ?? "(no Sid)"} lets a target-account role write ${written.join(", ")}`);
 }
 
 function checkIdentityStatement(s: Statement, add: (rule: string, message: string) => void): void {

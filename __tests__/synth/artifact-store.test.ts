@@ -23,6 +23,7 @@ function synthStore(overrides: Partial<ArtifactStoreProps> = {}): string {
       keyAlias: "alias/p-artifacts",
       keyAdministratorArn: "arn:aws:iam::111111111111:role/admin",
       readWriteRoles: [role],
+      zone: "main",
       targetAccounts: [DEV],
       ...overrides,
     });
@@ -94,12 +95,17 @@ describe("ArtifactStore", () => {
     );
   });
 
-  it("gives the target roles only what cross-account deployments need", () => {
-    const policy = Object.values<any>(JSON.parse(synthStore()).resource.aws_s3_bucket_policy)[0].policy;
+  it("lets the target roles only read: whoever holds a target account cannot rewrite what a later stage deploys", () => {
+    const resources = JSON.parse(synthStore()).resource;
+    const policy = Object.values<any>(resources.aws_s3_bucket_policy)[0].policy;
     expect(statement(policy, "TargetDeployRolesObjects")).toMatchObject({
       Principal: { AWS: [DEV.deployRoleArn] },
-      Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
     });
+    const keyPolicy = Object.values<any>(resources.aws_kms_key)[0].policy;
+    expect(statement(keyPolicy, "DevDeployRoleRead")).toMatchObject({ Principal: { AWS: DEV.deployRoleArn }, Action: ["kms:Decrypt", "kms:DescribeKey"] });
+    const granted = statementsOf(policy).concat(statementsOf(keyPolicy)).filter((s: any) => s.Effect === "Allow" && JSON.stringify(s.Principal).includes("222222222222"));
+    expect(granted.flatMap((s: any) => [s.Action].flat()).filter((a: string) => /Put|Delete|Encrypt|GenerateDataKey/.test(a))).toEqual([]);
     expect(statement(policy, "TargetCloudFormationRead")).toMatchObject({
       Principal: { AWS: [DEV.cloudFormationExecutionRoleArn] },
       Action: ["s3:GetObject", "s3:GetObjectVersion"],
@@ -133,7 +139,26 @@ describe("ArtifactStore", () => {
     const { build } = synthPlatform(configWith(() => undefined));
     const key = resourceAt(build, "aws_kms_key", "artifact-store/key");
     const sids = statementsOf(key.policy).map((s: any) => s.Sid);
-    expect(sids.slice(0, 6)).toEqual(["KeyAdministration", "BuildAccountUse", "DevDeployRoleUse", "DevCloudFormationRead", "ProdDeployRoleUse", "ProdCloudFormationRead"]);
-    expect(statement(key.policy, "ProdDeployRoleUse").Principal.AWS).toBe("arn:${data.aws_partition.partition.partition}:iam::333333333333:role/pipewright-deploy");
+    expect(sids.slice(0, 6)).toEqual(["KeyAdministration", "BuildAccountUse", "DevDeployRoleRead", "DevCloudFormationRead", "ProdDeployRoleRead", "ProdCloudFormationRead"]);
+    expect(statement(key.policy, "ProdDeployRoleRead").Principal.AWS).toBe("arn:${data.aws_partition.partition.partition}:iam::333333333333:role/pipewright-deploy");
+  });
+
+  it("gives the pull requests a store of their own: its own key, written only by the PR roles, read only by dev's preview roles", () => {
+    const { build } = synthPlatform();
+    const key = resourceAt(build, "aws_kms_key", "pr-artifact-store/key");
+    expect(key.tags).toEqual({ "pipewright:trust-zone": "pr" });
+    expect(resourceAt(build, "aws_kms_key", "artifact-store/key").tags).toEqual({ "pipewright:trust-zone": "main" });
+    expect(statement(key.policy, "BuildAccountUse").Principal.AWS).toEqual([
+      expect.stringMatching(/^\$\{aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_iam_role\.pr-pipeline-roles_codebuild_\w+\.arn\}$/),
+    ]);
+    expect(statement(key.policy, "PreviewDeployRoleRead").Principal.AWS).toBe("arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-deploy");
+    const bucket = resourceAt(build, "aws_s3_bucket", "pr-artifact-store/bucket");
+    expect(bucket.bucket).toBe("pipewright-pr-artifacts-111111111111-eu-west-1");
+    const bucketPolicy = resourceAt(build, "aws_s3_bucket_policy", "pr-artifact-store/policy").policy;
+    expect(statement(bucketPolicy, "TargetCloudFormationRead").Principal.AWS).toEqual([
+      "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-cfn-exec",
+    ]);
+    expect(bucketPolicy).not.toContain("333333333333");
   });
 });

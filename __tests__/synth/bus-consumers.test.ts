@@ -32,16 +32,33 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     expect(statement(queuePolicy, "RuleDeadLetters").Condition.ArnEquals["aws:SourceArn"]).toEqual(ruleArn);
   });
 
-  it("scopes the PR function to the service pipelines and their -pr- clones, and passes only the pipeline role", () => {
+  it("scopes the PR function to the service pipelines and their -pr- clones, passes only the PR pipeline role and cleans only the PR store", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "pr-pipelines/pr-pipelines/function/policy").policy;
     const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:codepipeline:\${data.aws_region.region.name}:111111111111:${name}`;
     expect(statement(policy, "ReadServicePipelines").Resource).toEqual([arn("pipewright-orders"), arn("pipewright-payments")]);
     expect(statement(policy, "ManagePrPipelines").Resource).toEqual([arn("pipewright-orders-pr-*"), arn("pipewright-payments-pr-*")]);
-    expect(statement(policy, "PassPipelineRole")).toMatchObject({
-      Resource: expect.stringMatching(/aws_iam_role\.pipeline-roles_pipeline_\w+\.arn/),
+    expect(statement(policy, "PassPrPipelineRole")).toMatchObject({
+      Resource: expect.stringMatching(/^\$\{aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn\}$/),
       Condition: { StringEquals: { "iam:PassedToService": "codepipeline.amazonaws.com" } },
     });
-    expect(statement(policy, "DeletePrArtifacts").Resource).toMatch(/^arn:\S+:s3:::\$\{aws_s3_bucket\.artifact-store_bucket_\w+\.bucket\}\/\*$/);
+    expect(policy).not.toMatch(/aws_iam_role\.pipeline-roles_/);
+    expect(statement(policy, "DeletePrArtifacts").Resource).toMatch(/^arn:\S+:s3:::\$\{aws_s3_bucket\.pr-artifact-store_bucket_\w+\.bucket\}\/\*$/);
+    expect(policy).not.toMatch(/aws_s3_bucket\.artifact-store_/);
+  });
+
+  it("tells the PR function which of main's identities to replace with which of the pull requests'", () => {
+    const fn = resourceAt(build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function");
+    const identities = JSON.parse(fn.environment.variables.PR_IDENTITIES);
+    expect(identities).toEqual({
+      pipelineRole: { main: expect.stringMatching(/aws_iam_role\.pipeline-roles_pipeline_\w+\.arn/), pr: expect.stringMatching(/aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn/) },
+      artifactStore: {
+        main: { bucket: expect.stringMatching(/aws_s3_bucket\.artifact-store_bucket_/), keyArn: expect.stringMatching(/aws_kms_key\.artifact-store_key_/) },
+        pr: { bucket: expect.stringMatching(/aws_s3_bucket\.pr-artifact-store_bucket_/), keyArn: expect.stringMatching(/aws_kms_key\.pr-artifact-store_key_/) },
+      },
+      project: "pipewright",
+      deployRoles: { "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-deploy": "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-deploy" },
+      cloudFormationRoles: { "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-cfn-exec": "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-cfn-exec" },
+    });
   });
 
   it("keeps PR state in a table with TTL, point-in-time recovery and the platform key", () => {

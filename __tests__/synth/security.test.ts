@@ -1,5 +1,10 @@
-import { securityFindings } from "../support/security-rules";
-import { SynthesizedStack, configWith, synthPlatform } from "../support/synth";
+import { PlatformNames } from "../../stacks/names";
+import { securityFindings as findingsOf, type SecurityContext } from "../support/security-rules";
+import { SynthesizedStack, configWith, exampleConfig, resourceAt, synthPlatform } from "../support/synth";
+
+const names = new PlatformNames(exampleConfig());
+const context: SecurityContext = { artifactBuckets: [names.artifactBucket, names.prArtifactBucket] };
+const securityFindings = (stack: SynthesizedStack) => findingsOf(stack, context);
 
 type Mutation = (stacks: ReturnType<typeof synthPlatform>) => SynthesizedStack;
 
@@ -111,6 +116,66 @@ describe("security rules", () => {
       role: "x",
       policy: "${data.aws_iam_policy_document.x.json}",
     })],
+    ["iam-role-without-boundary", "the execution role may create roles without the boundary", (s) => {
+      editPolicy(resourceAt(s.dev, "aws_iam_role_policy", "preview-deploy-roles/cfn-exec-application"), "policy", (d) => {
+        d.Statement.find((st: any) => st.Sid === "ApplicationRolesUnderBoundary").Condition = {};
+      });
+      return s.dev;
+    }],
+    ["iam-role-without-boundary", "a role with iam:* on its own roles", (s) => withResource(s.prod, "aws_iam_role_policy", {
+      role: "x",
+      policy: JSON.stringify({ Statement: [{ Sid: "Sneaky", Effect: "Allow", Action: "iam:Put*", Resource: "arn:aws:iam::333333333333:role/pipewright-orders-prod-*" }] }),
+    })],
+    ["boundary-without-deny", "a boundary that no longer denies IAM", (s) => {
+      editPolicy(resourceAt(s.prod, "aws_iam_policy", "application-boundary/policy"), "policy", (d) => {
+        d.Statement = d.Statement.filter((st: any) => st.Sid !== "NoIdentityOrAccountChanges");
+      });
+      return s.prod;
+    }],
+    ["boundary-allows-everything", "a boundary that allows every action", (s) => {
+      editPolicy(resourceAt(s.dev, "aws_iam_policy", "application-boundary/policy"), "policy", (d) => {
+        d.Statement[0].Action = "*";
+      });
+      return s.dev;
+    }],
+    ["artifacts-writable-by-target", "the bucket policy lets the dev and prod deploy roles write", (s) => {
+      editPolicy(resourceAt(s.build, "aws_s3_bucket_policy", "artifact-store/policy"), "policy", (d) => {
+        d.Statement.find((st: any) => st.Sid === "TargetDeployRolesObjects").Action.push("s3:PutObject");
+      });
+      return s.build;
+    }],
+    ["artifacts-writable-by-target", "the key policy lets the prod deploy role encrypt", (s) => {
+      editPolicy(resourceAt(s.build, "aws_kms_key", "artifact-store/key"), "policy", (d) => {
+        d.Statement.find((st: any) => st.Sid === "ProdDeployRoleRead").Action = "kms:*";
+      });
+      return s.build;
+    }],
+    ["artifacts-writable-by-target", "the dev deploy role's own policy writes artifacts", (s) => {
+      editPolicy(resourceAt(s.dev, "aws_iam_role_policy", "deploy-roles/deploy-permissions"), "policy", (d) => {
+        d.Statement.find((st: any) => st.Sid === "Artifacts").Action.push("s3:PutObject");
+      });
+      return s.dev;
+    }],
+    ["trust-zone-crossed", "the PR CodeBuild role may write main's store", (s) => {
+      editPolicy(resourceAt(s.build, "aws_iam_role_policy", "pr-artifact-store/role-1-read-write"), "policy", (d) => {
+        d.Statement[0].Resource = `arn:aws:s3:::${names.artifactBucket}/*`;
+      });
+      return s.build;
+    }],
+    ["trust-zone-crossed", "main's key is shared with the PR pipeline role", (s) => {
+      const prRole = Object.keys(s.build.resource.aws_iam_role).find((name) => name.startsWith("pr-pipeline-roles_pipeline_"));
+      editPolicy(resourceAt(s.build, "aws_kms_key", "artifact-store/key"), "policy", (d) => {
+        d.Statement.find((st: any) => st.Sid === "BuildAccountUse").Principal.AWS.push(`\${aws_iam_role.${prRole}.arn}`);
+      });
+      return s.build;
+    }],
+    ["trust-zone-crossed", "main's CodeBuild role may read the PR store", (s) => {
+      editPolicy(resourceAt(s.build, "aws_iam_role_policy", "artifact-store/role-1-read-write"), "policy", (d) => {
+        const prBucket = Object.keys(s.build.resource.aws_s3_bucket).find((name) => name.startsWith("pr-artifact-store_bucket_"));
+        d.Statement[0].Resource = `arn:aws:s3:::\${aws_s3_bucket.${prBucket}.bucket}/*`;
+      });
+      return s.build;
+    }],
   ];
 
   it.each(violations)("report %s for a deliberate violation: %s", (rule, _what, mutate) => {

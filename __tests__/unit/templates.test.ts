@@ -245,9 +245,22 @@ describe("the template as SAM transforms it with the build's template configurat
     ];
     const attached = Object.values(Resources as Json)
       .filter((r) => r.Type === "AWS::IAM::Role")
-      .flatMap((r) => r.Properties.ManagedPolicyArns ?? []);
+      .flatMap((r) => r.Properties.ManagedPolicyArns ?? [])
+      // SAM writes its roles' ARNs for the Region's partition; the template's own role uses ${AWS::Partition}.
+      .map((arn: string | { "Fn::Sub": string }) => (typeof arn === "string" ? arn : arn["Fn::Sub"].replace("${AWS::Partition}", "aws")));
     expect(attached.length).toBeGreaterThan(0);
     for (const arn of attached) expect(allowed).toContain(arn);
+    // Every role carries the boundary the execution role insists on (deploy-roles.ts ApplicationRolesUnderBoundary).
+    const roles = Object.entries(Resources as Json).filter(([, r]) => r.Type === "AWS::IAM::Role");
+    expect(roles.map(([id]) => id).sort()).toEqual(["AppFunctionRole", "CodeDeployServiceRole"]);
+    for (const [, role] of roles) {
+      expect(role.Properties.PermissionsBoundary).toEqual({
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${PermissionsBoundaryPolicyName}",
+      });
+    }
+    expect(Resources.AppFunctionDeploymentGroup.Properties.ServiceRoleArn).toEqual({ "Fn::GetAtt": ["CodeDeployServiceRole", "Arn"] });
+    // The execution role creates and changes only HTTP APIs tagged with its stacks' names (deploy-roles.ts CreateOwnHttpApis).
+    expect(Resources.HttpApi.Properties.Tags).toEqual({ "pipewright:stack": { Ref: "AWS::StackName" } });
     // Roles, the CodeDeploy application and its group get CloudFormation's <stack>-<logical id>-<suffix> names.
     const nameOf: Record<string, string> = { "AWS::IAM::Role": "RoleName", "AWS::CodeDeploy::Application": "ApplicationName", "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName" };
     for (const resource of Object.values(Resources as Json)) {
@@ -264,6 +277,7 @@ describe("template configurations (templates/scripts/template-configs.mjs)", () 
       DeploymentType: "AllAtOnce",
       PreTrafficHookName: "CodeDeployHook_acme-shop-pre-traffic",
       PostTrafficHookName: "CodeDeployHook_acme-shop-post-traffic",
+      PermissionsBoundaryPolicyName: "acme-shop-application-boundary",
       LogRetentionDays: "14",
     });
     expect(configs.prod?.Parameters).toMatchObject({ Environment: "prod", DeploymentType: "Linear10PercentEvery1Minute" });

@@ -1,11 +1,12 @@
 import { bothSettled, mapWithConcurrency } from "../shared/concurrency";
 import type { PullRequestEvent } from "../shared/events";
-import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type PreviewStack } from "./clone";
+import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type CloneOptions, type PreviewStack } from "./clone";
 import type { PrPipelinesConfig } from "./config";
 import { BasePipelineNotFoundError, PipelineCloneError, PullRequestPipelineError, type FailureContext } from "./errors";
 import type { ArtifactGateway, ClaimResult, ExistingPipeline, PipelineGateway, PrClaim, PrStateStore } from "./gateways";
 import { clientRequestToken, prStateKey } from "./names";
 import type { Plan, PlannedPipeline } from "./plan";
+import { pullRequestPipelineProblem } from "./ownership";
 import type { PreviewStackCleanup } from "./preview-stacks";
 
 /**
@@ -42,12 +43,20 @@ export interface PipelineDeletion {
   readonly prPipeline: string;
   readonly deleted: boolean;
   readonly previewStacks: readonly string[];
+  /** Why a pipeline of that name was not deleted: it is not this pull request's (ownership.ts). */
+  readonly leftAlone?: string;
+}
+
+/** A pipeline with the pull request pipeline's name that is someone else's: neither run nor deleted. */
+export interface ForeignPipeline {
+  readonly prPipeline: string;
+  readonly reason: string;
 }
 
 export type ApplyResult =
   | { readonly outcome: "stale"; readonly reason: string }
   | { readonly outcome: "superseded"; readonly reason: string }
-  | { readonly outcome: "ran"; readonly runs: readonly PipelineRun[] }
+  | { readonly outcome: "ran"; readonly runs: readonly PipelineRun[]; readonly leftAlone?: readonly ForeignPipeline[] }
   | { readonly outcome: "deleted"; readonly deletions: readonly PipelineDeletion[]; readonly deletedArtifactVersions: number };
 
 /** State items outlive the pull request by this long: long enough to order late and redelivered events. */
@@ -63,6 +72,10 @@ export type PullRequestIdentity = Pick<PullRequestEvent, "repository" | "number"
 
 function contextFor(pr: PullRequestIdentity, operation: string, pipeline?: string): FailureContext {
   return { operation, repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, ...(pipeline === undefined ? {} : { pipeline }) };
+}
+
+function cloneOptions(config: PrPipelinesConfig): CloneOptions {
+  return { prodAccountId: config.prodAccountId, repository: config.repository, identities: config.identities };
 }
 
 /** Runs one AWS step; failures carry the operation, pipeline, pull request and delivery. */
@@ -110,8 +123,10 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
   } else {
     // A resumed change may have created the pipelines already.
     const lookup: PipelineLookup = plan.kind === "create" && !claimed.resumed ? "create-first" : "look-first";
-    const runs = await mapWithConcurrency(plan.pipelines, PIPELINE_CONCURRENCY, (planned) => runPullRequestPipeline(pr, planned, deps, lookup));
-    result = { outcome: "ran", runs };
+    const outcomes = await mapWithConcurrency(plan.pipelines, PIPELINE_CONCURRENCY, (planned) => runPullRequestPipeline(pr, planned, deps, lookup));
+    const runs = outcomes.filter((outcome): outcome is PipelineRun => "executionId" in outcome);
+    const leftAlone = outcomes.filter((outcome): outcome is ForeignPipeline => "reason" in outcome);
+    result = leftAlone.length === 0 ? { outcome: "ran", runs } : { outcome: "ran", runs, leftAlone };
   }
 
   const done = await step(contextFor(pr, "mark pull request state done"), () =>
@@ -119,6 +134,22 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
   );
   if (!done) deps.logger.info("A newer change of this pull request took over while this one ran", { desired: plan.desired });
   return result;
+}
+
+/**
+ * Why an existing pipeline of the pull request pipeline's name is not ours to
+ * run or delete, or undefined when it is. Costs one ListTagsForResource.
+ */
+async function foreignPipelineReason(pr: PullRequestEvent, planned: PlannedPipeline, existing: ExistingPipeline, deps: ApplyDeps): Promise<string | undefined> {
+  const { arn } = existing;
+  if (arn === undefined) return "GetPipeline returned no ARN, so its tags cannot be checked";
+  const tags = await step(contextFor(pr, "ListTagsForResource", planned.prPipeline), () => deps.pipelines.listTags(arn));
+  const problem = pullRequestPipelineProblem(
+    { ...(existing.declaration.roleArn === undefined ? {} : { roleArn: existing.declaration.roleArn }), tags },
+    { repository: pr.repository, number: pr.number, basePipeline: planned.basePipeline, prPipelineRoleArn: deps.config.identities.pipelineRole.pr },
+  );
+  if (problem !== undefined) deps.logger.warn("Leaving a pipeline alone: it is not this pull request's pipeline", { prPipeline: planned.prPipeline, reason: problem });
+  return problem;
 }
 
 /** The source actions to pin in a pipeline that already exists; moves its head-sha tag to the new head. */
@@ -148,13 +179,16 @@ async function prepareExistingPipeline(pr: PullRequestEvent, prPipeline: string,
  */
 export type PipelineLookup = "create-first" | "look-first";
 
-/** Makes sure the pull request pipeline exists and runs it pinned to the head commit. */
+/**
+ * Makes sure the pull request pipeline exists and runs it pinned to the head
+ * commit. A pipeline of that name that is not this pull request's is left alone.
+ */
 export async function runPullRequestPipeline(
   pr: PullRequestEvent,
   planned: PlannedPipeline,
   deps: ApplyDeps,
   lookup: PipelineLookup = "look-first",
-): Promise<PipelineRun> {
+): Promise<PipelineRun | ForeignPipeline> {
   const { pipelines, config, logger } = deps;
   const { prPipeline, basePipeline } = planned;
   const at = (operation: string, pipeline = prPipeline) => contextFor(pr, operation, pipeline);
@@ -166,7 +200,7 @@ export async function runPullRequestPipeline(
   if (existing === undefined) {
     const base = await step(at("GetPipeline", basePipeline), () => pipelines.getPipeline(basePipeline));
     if (base === undefined) throw new BasePipelineNotFoundError({ ...at("clone"), basePipeline });
-    const clone = clonePipelineForPullRequest(base.declaration, pr, { prodAccountId: config.prodAccountId, repository: config.repository });
+    const clone = clonePipelineForPullRequest(base.declaration, pr, cloneOptions(config));
     cloned = { basePipeline, removedStages: clone.removedStages, previewStacks: clone.previewStacks.map((stack) => stack.stackName) };
     created = (await step(at("CreatePipeline"), () => pipelines.createPipeline(clone.pipeline, clone.tags))) === "created";
     sourceActionNames = clone.sourceActionNames;
@@ -180,7 +214,11 @@ export async function runPullRequestPipeline(
       }
     }
   }
-  if (existing !== undefined) sourceActionNames = await prepareExistingPipeline(pr, prPipeline, existing, deps);
+  if (existing !== undefined) {
+    const foreign = await foreignPipelineReason(pr, planned, existing, deps);
+    if (foreign !== undefined) return { prPipeline, reason: foreign };
+    sourceActionNames = await prepareExistingPipeline(pr, prPipeline, existing, deps);
+  }
 
   const executionId = await step(at("StartPipelineExecution"), () =>
     pipelines.startPinnedExecution({
@@ -242,7 +280,7 @@ async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipel
   const base = await step(contextFor(pr, "GetPipeline", planned.basePipeline), () => deps.pipelines.getPipeline(planned.basePipeline));
   if (base === undefined) return [];
   try {
-    return clonePipelineForPullRequest(base.declaration, pr, { prodAccountId: deps.config.prodAccountId, repository: deps.config.repository })
+    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config))
       .previewStacks;
   } catch (error) {
     if (!(error instanceof PipelineCloneError)) throw error;
@@ -271,8 +309,11 @@ export async function deletePullRequestPipelines(
     const { prPipeline } = item;
     const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
     if (existing === undefined) return { item, existing: false, stacks: await previewStacksFromBase(pr, item, deps), keys: [] };
+    const foreign = await foreignPipelineReason(pr, item, existing, deps);
+    if (foreign !== undefined) return { item, existing: false, foreign, stacks: [], keys: [] };
     return { item, existing: true, stacks: previewStacksOf(existing.declaration), keys: await collectArtifactKeys(pr, prPipeline, deps) };
   });
+  const ours = targets.filter((target) => target.foreign === undefined);
   const foundKeys = new Set(targets.flatMap((target) => target.keys));
   if (foundKeys.size > MAX_RECORDED_ARTIFACT_KEYS) {
     deps.logger.warn("Too many artifact keys to record; a retry after this point relies on the bucket lifecycle", { keys: foundKeys.size });
@@ -286,10 +327,12 @@ export async function deletePullRequestPipelines(
   }
   const keys = new Set([...pendingArtifactKeys, ...foundKeys]);
   // Every pipeline goes before any preview stack, so no run of them deploys a stack again while it is deleted.
-  const deleted = await mapWithConcurrency(targets, PIPELINE_CONCURRENCY, ({ item }) =>
-    step(contextFor(pr, "DeletePipeline", item.prPipeline), () => deps.pipelines.deletePipeline(item.prPipeline)),
+  const deleted = await mapWithConcurrency(targets, PIPELINE_CONCURRENCY, ({ item, foreign }) =>
+    foreign === undefined
+      ? step(contextFor(pr, "DeletePipeline", item.prPipeline), () => deps.pipelines.deletePipeline(item.prPipeline))
+      : Promise.resolve("missing" as const),
   );
-  const previewStacksDeleted = mapWithConcurrency(targets, PIPELINE_CONCURRENCY, ({ item, stacks }) =>
+  const previewStacksDeleted = mapWithConcurrency(ours, PIPELINE_CONCURRENCY, ({ item, stacks }) =>
     step(contextFor(pr, "delete preview stacks", item.prPipeline), () =>
       deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline: item.prPipeline, stacks }),
     ),
@@ -302,10 +345,11 @@ export async function deletePullRequestPipelines(
         );
   // Preview stacks and artifacts do not depend on each other.
   const [, deletedArtifactVersions] = await bothSettled(previewStacksDeleted, artifactsDeleted);
-  const deletions: PipelineDeletion[] = targets.map(({ item, existing, stacks }, index) => ({
+  const deletions: PipelineDeletion[] = targets.map(({ item, existing, stacks, foreign }, index) => ({
     prPipeline: item.prPipeline,
     deleted: existing && deleted[index] === "deleted",
     previewStacks: stacks.map((stack) => stack.stackName),
+    ...(foreign === undefined ? {} : { leftAlone: foreign }),
   }));
   deps.logger.info("Deleted the pull request pipelines", { deletions, artifactKeys: keys.size, deletedArtifactVersions });
   return { outcome: "deleted", deletions, deletedArtifactVersions };

@@ -4,6 +4,7 @@ import {
   GetPipelineCommand,
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
+  ListTagsForResourceCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
   TagResourceCommand,
@@ -134,6 +135,17 @@ export class CodePipelineGateway implements PipelineGateway {
 
   async tagPipeline(arn: string, tags: Tag[]): Promise<void> {
     await this.client.send(new TagResourceCommand({ resourceArn: arn, tags }));
+  }
+
+  async listTags(arn: string): Promise<Tag[]> {
+    const tags: Tag[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListTagsForResourceCommand({ resourceArn: arn, nextToken }));
+      tags.push(...(page.tags ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return tags;
   }
 }
 

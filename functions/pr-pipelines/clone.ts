@@ -1,7 +1,8 @@
-import type { ActionDeclaration, PipelineDeclaration, StageDeclaration, Tag } from "@aws-sdk/client-codepipeline";
+import type { ActionDeclaration, ArtifactStore, PipelineDeclaration, StageDeclaration, Tag } from "@aws-sdk/client-codepipeline";
 import type { PullRequestEvent } from "../shared/events";
 import { PipelineCloneError } from "./errors";
-import { prPipelineName, previewStackName } from "./names";
+import type { PrIdentities } from "./identities";
+import { prCodeBuildProjectName, prPipelineName, previewStackName } from "./names";
 
 /**
  * Turns a service's main pipeline into the pipeline of one pull request.
@@ -21,7 +22,12 @@ import { prPipelineName, previewStackName } from "./names";
  * - every stage that could touch prod is removed (see `prodReason`), and with
  *   it every later stage that needs an artifact or a variable namespace only
  *   a removed stage produced;
- * - CloudFormation actions deploy a preview stack (`previewStackName`).
+ * - CloudFormation actions deploy a preview stack (`previewStackName`);
+ * - every identity is the pull requests' (`PrIdentities`): the pipeline runs
+ *   as the PR pipeline role with the PR artifact store, builds run in the PR
+ *   CodeBuild projects, deployments go through the preview roles. Anything of
+ *   main's that has no PR counterpart fails the clone: it never falls back to
+ *   main's identity.
  */
 
 export const PR_TAG_KEYS = {
@@ -36,6 +42,8 @@ export type PullRequestRef = Pick<PullRequestEvent, "repository" | "number" | "h
 export interface CloneOptions {
   /** No action of the clone may name this account. */
   readonly prodAccountId: string;
+  /** Main's identities and the pull requests' that replace them. */
+  readonly identities: PrIdentities;
   /** owner/name whose source action is pointed at the pull request. @default pr.repository */
   readonly repository?: string;
 }
@@ -68,6 +76,7 @@ export interface PullRequestPipeline {
 
 const SOURCE_PROVIDER = "CodeStarSourceConnection";
 const CLOUDFORMATION_PROVIDER = "CloudFormation";
+const CODEBUILD_PROVIDER = "CodeBuild";
 
 function required<T>(value: T | undefined, basePipeline: string, what: string): T {
   if (value === undefined) throw new PipelineCloneError(basePipeline, `${what} is missing`);
@@ -188,6 +197,58 @@ export function previewStacksOf(declaration: PipelineDeclaration): PreviewStack[
   return [...stacks.values()];
 }
 
+/** Main's artifact store, moved to the pull requests' (every Region's, for a cross-Region pipeline). */
+function prArtifactStore(store: ArtifactStore, baseName: string, identities: PrIdentities): ArtifactStore {
+  const { main, pr } = identities.artifactStore;
+  if (store.location !== main.bucket) {
+    throw new PipelineCloneError(baseName, `its artifact store is bucket "${store.location ?? ""}", not main's store "${main.bucket}", so it has no pull request counterpart`);
+  }
+  if (store.encryptionKey?.id !== undefined && store.encryptionKey.id !== main.keyArn) {
+    throw new PipelineCloneError(baseName, `its artifact store is encrypted with key ${store.encryptionKey.id}, not main's key ${main.keyArn}`);
+  }
+  return { ...store, location: pr.bucket, encryptionKey: { id: pr.keyArn, type: "KMS" } };
+}
+
+/** The PR counterpart of `arn` in `map`, or a clone error naming the action. */
+function counterpart(map: Readonly<Record<string, string>>, arn: string, baseName: string, what: string): string {
+  const mapped = map[arn];
+  if (mapped === undefined) throw new PipelineCloneError(baseName, `${what} ${arn}, which has no pull request counterpart; pipewright never runs a pull request as main's identities`);
+  return mapped;
+}
+
+/** An action of a kept stage, acting as the pull requests' identities. */
+function actingAsPullRequest(action: ActionDeclaration, baseName: string, identities: PrIdentities): ActionDeclaration {
+  const provider = action.actionTypeId?.provider ?? "";
+  const name = `action "${action.name ?? ""}"`;
+  const moved: ActionDeclaration = { ...action, configuration: { ...action.configuration } };
+  const configuration = moved.configuration as Record<string, string>;
+  if (provider === SOURCE_PROVIDER) {
+    // Runs as the pipeline role, which is the pull requests'.
+  } else if (provider === CODEBUILD_PROVIDER) {
+    const project = configuration.ProjectName ?? "";
+    try {
+      configuration.ProjectName = prCodeBuildProjectName(identities.project, project);
+    } catch {
+      throw new PipelineCloneError(baseName, `${name} runs CodeBuild project "${project}", which is not a pipewright project of "${identities.project}"`);
+    }
+  } else if (provider === CLOUDFORMATION_PROVIDER) {
+    const role = configuration.RoleArn;
+    if (role !== undefined) {
+      configuration.RoleArn = counterpart(identities.cloudFormationRoles, role, baseName, `${name} lets CloudFormation act as`);
+    } else if (configuration.ActionMode !== "CHANGE_SET_EXECUTE") {
+      // Executing a change set uses the role it was created with; every other mode would act as the deploy role itself.
+      throw new PipelineCloneError(baseName, `${name} deploys without a CloudFormation role (configuration.RoleArn)`);
+    }
+  } else {
+    throw new PipelineCloneError(
+      baseName,
+      `${name} uses provider "${provider}"; a pull request pipeline can run only ${SOURCE_PROVIDER}, ${CODEBUILD_PROVIDER} and ${CLOUDFORMATION_PROVIDER} actions, whose identities pipewright moves to the pull requests'`,
+    );
+  }
+  if (action.roleArn !== undefined) moved.roleArn = counterpart(identities.deployRoles, action.roleArn, baseName, `${name} assumes`);
+  return moved;
+}
+
 /**
  * The pull request pipeline for `declaration` (a V1 or V2 main pipeline).
  * Pure: `declaration` is not modified.
@@ -210,6 +271,12 @@ export function clonePipelineForPullRequest(
       `only ${kept.length} stage(s) remain once the stages that could touch prod are removed (${removed.map((stage) => stage.name).join(", ")}); a pipeline needs at least 2`,
     );
   }
+
+  const { identities } = options;
+  if (copy.roleArn !== identities.pipelineRole.main) {
+    throw new PipelineCloneError(baseName, `it runs as ${copy.roleArn ?? "(no role)"}, not as main's pipeline role ${identities.pipelineRole.main}, so it has no pull request counterpart`);
+  }
+  for (const stage of kept) stage.actions = actionsOf(stage).map((action) => actingAsPullRequest(action, baseName, identities));
 
   const sourceActionNames: string[] = [];
   const stackRenames = new Map<string, string>();
@@ -240,6 +307,11 @@ export function clonePipelineForPullRequest(
 
   const pipeline: PipelineDeclaration = {
     ...copy,
+    roleArn: identities.pipelineRole.pr,
+    ...(copy.artifactStore === undefined ? {} : { artifactStore: prArtifactStore(copy.artifactStore, baseName, identities) }),
+    ...(copy.artifactStores === undefined
+      ? {}
+      : { artifactStores: Object.fromEntries(Object.entries(copy.artifactStores).map(([region, store]) => [region, prArtifactStore(store, baseName, identities)])) }),
     name: prPipelineName(baseName, pr.number),
     pipelineType: "V2",
     executionMode: "SUPERSEDED",

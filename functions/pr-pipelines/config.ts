@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import { InvalidConfigurationError } from "./errors";
+import { prIdentitiesSchema, type PrIdentities } from "./identities";
 
 /** What the function needs to know about its deployment. Read from the environment by handler.ts. */
 export interface PrPipelinesConfig {
@@ -8,8 +9,10 @@ export interface PrPipelinesConfig {
   readonly servicePipelines: readonly string[];
   /** DynamoDB table of pull request state (partition key `pk`, TTL attribute `expiresAt`). */
   readonly stateTable: string;
-  /** The build account's artifact bucket: only objects in it are cleaned up. */
+  /** The pull requests' artifact bucket: only objects in it are cleaned up. */
   readonly artifactBucket: string;
+  /** Main's identities and the pull requests' that replace them in a clone. */
+  readonly identities: PrIdentities;
   /** No pull request pipeline may contain an action that touches this account. */
   readonly prodAccountId: string;
   /** The label a maintainer puts on a fork's pull request to let it run. */
@@ -22,7 +25,7 @@ export interface PrPipelinesConfig {
 export interface PrPipelinesEnvironment {
   readonly SERVICE_PIPELINES: string;
   readonly PR_STATE_TABLE: string;
-  readonly ARTIFACT_BUCKET: string;
+  readonly PR_IDENTITIES: string;
   readonly PROD_ACCOUNT_ID: string;
   readonly FORK_LABEL: string;
   readonly GITHUB_REPOSITORY: string;
@@ -65,12 +68,30 @@ export function parseServicePipelines(raw: string): string[] {
   return result.data;
 }
 
+/** PR_IDENTITIES: the JSON map the build stack writes (functions/pr-pipelines/identities.ts). */
+export function parsePrIdentities(raw: string): PrIdentities {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidConfigurationError("PR_IDENTITIES", "not JSON; expected the identity map the build stack writes");
+  }
+  const result = prIdentitiesSchema.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new InvalidConfigurationError("PR_IDENTITIES", problems.join("; "));
+  }
+  return result.data;
+}
+
 /** Validates the environment; throws InvalidConfigurationError naming the variable. */
 export function parseConfig(environment: PrPipelinesEnvironment): PrPipelinesConfig {
+  const identities = parsePrIdentities(environment.PR_IDENTITIES);
   return {
     servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
     stateTable: check("PR_STATE_TABLE", environment.PR_STATE_TABLE),
-    artifactBucket: check("ARTIFACT_BUCKET", environment.ARTIFACT_BUCKET),
+    artifactBucket: identities.artifactStore.pr.bucket,
+    identities,
     prodAccountId: check("PROD_ACCOUNT_ID", environment.PROD_ACCOUNT_ID),
     forkLabel: check("FORK_LABEL", environment.FORK_LABEL),
     repository: check("GITHUB_REPOSITORY", environment.GITHUB_REPOSITORY),

@@ -45,6 +45,8 @@ export interface PipelineGateway {
   /** The S3 locations of the output artifacts of every action execution of the pipeline, all its executions; empty when it does not exist. */
   listOutputArtifacts(pipelineName: string): Promise<ArtifactLocation[]>;
   tagPipeline(arn: string, tags: Tag[]): Promise<void>;
+  /** The pipeline's tags. */
+  listTags(arn: string): Promise<Tag[]>;
 }
 
 export interface ArtifactGateway {

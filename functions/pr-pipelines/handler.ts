@@ -84,7 +84,7 @@ function fromEnvironment(): HandlerDeps {
   const config = parseConfig({
     SERVICE_PIPELINES: requireEnv("SERVICE_PIPELINES"),
     PR_STATE_TABLE: requireEnv("PR_STATE_TABLE"),
-    ARTIFACT_BUCKET: requireEnv("ARTIFACT_BUCKET"),
+    PR_IDENTITIES: requireEnv("PR_IDENTITIES"),
     PROD_ACCOUNT_ID: requireEnv("PROD_ACCOUNT_ID"),
     FORK_LABEL: requireEnv("FORK_LABEL"),
     GITHUB_REPOSITORY: requireEnv("GITHUB_REPOSITORY"),

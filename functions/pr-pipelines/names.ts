@@ -68,8 +68,8 @@ export function prPipelineName(basePipeline: string, prNumber: number): string {
  *   `shop-orders-dev` → `shop-orders-pr-12`;  `orders-api` → `orders-api-pr-12`.
  *
  * Above 128 characters the name is cut short with a hash, like pipeline names.
- * Preview stacks live where the original stack lives (the dev account): the
- * pull request pipeline keeps the action's role and Region.
+ * Preview stacks live where the original stack lives (the dev account, the
+ * action's Region), deployed through the preview roles (clone.ts).
  */
 export function previewStackName(stackName: string, prNumber: number): string {
   assertPullRequestNumber(prNumber);
@@ -87,6 +87,27 @@ export function previewStackName(stackName: string, prNumber: number): string {
 export function clientRequestToken(deliveryId: string, pipelineName: string): string {
   if (deliveryId === "") throw new RangeError("The delivery id is empty");
   return `pw-${createHash("sha256").update(`${deliveryId}\n${pipelineName}`, "utf8").digest("hex")}`;
+}
+
+/**
+ * The CodeBuild projects of a main pipeline, as the build stack names them:
+ * `<pipeline>-build` and `<pipeline>-integration-tests`.
+ */
+export function mainCodeBuildProjects(pipelineName: string): { build: string; integrationTests: string } {
+  return { build: `${pipelineName}-build`, integrationTests: `${pipelineName}-integration-tests` };
+}
+
+/**
+ * The pull requests' twin of a main CodeBuild project: same buildspec, run as
+ * the PR CodeBuild role with the PR artifact store. `<project>-pr-<rest>` for
+ * main's `<project>-<rest>`: service names never contain the word "pr", so no
+ * pattern over one set's names (log groups, report groups `<name>-*`) covers the other's.
+ */
+export function prCodeBuildProjectName(project: string, mainProject: string): string {
+  if (project === "" || !mainProject.startsWith(`${project}-`) || mainProject.length === project.length + 1) {
+    throw new RangeError(`CodeBuild project "${mainProject}" is not a project of "${project}" (expected "${project}-<name>")`);
+  }
+  return `${project}-pr-${mainProject.slice(project.length + 1)}`;
 }
 
 /** Partition key of a pull request's state item. */

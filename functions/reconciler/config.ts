@@ -38,7 +38,7 @@ export interface ReconcilerEnvironment {
   readonly SERVICE_PIPELINES: string;
   readonly GITHUB_REPOSITORY: string;
   readonly EVENT_BUS_NAME: string;
-  readonly ARTIFACT_BUCKET: string;
+  readonly PR_ARTIFACT_BUCKET: string;
   readonly PREVIEW_CLEANUP_ROLE_ARN: string;
   readonly FORK_LABEL: string;
   readonly GITHUB_TOKEN_SECRET_ARN?: string | undefined;
@@ -105,7 +105,7 @@ export function parseReconcilerConfig(environment: ReconcilerEnvironment): Recon
     servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
     repository: checked("GITHUB_REPOSITORY", repository, environment.GITHUB_REPOSITORY),
     eventBusName: nonEmpty("EVENT_BUS_NAME", environment.EVENT_BUS_NAME),
-    artifactBucket: nonEmpty("ARTIFACT_BUCKET", environment.ARTIFACT_BUCKET),
+    artifactBucket: nonEmpty("PR_ARTIFACT_BUCKET", environment.PR_ARTIFACT_BUCKET),
     previewCleanupRoleArn: checked("PREVIEW_CLEANUP_ROLE_ARN", roleArn, environment.PREVIEW_CLEANUP_ROLE_ARN),
     forkLabel: nonEmpty("FORK_LABEL", environment.FORK_LABEL),
     ...(secret === undefined || secret === "" ? {} : { githubTokenSecretArn: secret }),

@@ -1,6 +1,7 @@
 import type { Tag } from "@aws-sdk/client-codepipeline";
 import { PR_TAG_KEYS } from "../pr-pipelines/clone";
 import { prPipelineName } from "../pr-pipelines/names";
+import { tagOwnershipProblem } from "../pr-pipelines/ownership";
 
 /**
  * Which pipelines are pull request pipelines of this installation. Pure: the
@@ -53,22 +54,9 @@ export function checkPrPipelineTags(
   tags: readonly Tag[],
   repository: string,
 ): TagCheck {
+  const problem = tagOwnershipProblem(tags, { repository, number: candidate.number, basePipeline: candidate.basePipeline });
+  if (problem !== undefined) return { managed: false, reason: problem };
   const tag = (key: string) => tags.find((entry) => entry.key === key)?.value;
-  const taggedRepository = tag(PR_TAG_KEYS.repository);
-  const taggedNumber = tag(PR_TAG_KEYS.pullRequest);
-  const taggedBase = tag(PR_TAG_KEYS.basePipeline);
-  if (taggedRepository === undefined || taggedNumber === undefined) {
-    return { managed: false, reason: `it has no ${PR_TAG_KEYS.repository} and ${PR_TAG_KEYS.pullRequest} tags, so pr-pipelines did not make it` };
-  }
-  if (taggedRepository.toLowerCase() !== repository.toLowerCase()) {
-    return { managed: false, reason: `it belongs to repository ${taggedRepository}, this installation serves ${repository}` };
-  }
-  if (taggedNumber !== String(candidate.number)) {
-    return { managed: false, reason: `its ${PR_TAG_KEYS.pullRequest} tag is ${taggedNumber}, its name says ${candidate.number}` };
-  }
-  if (taggedBase !== undefined && taggedBase !== candidate.basePipeline) {
-    return { managed: false, reason: `its ${PR_TAG_KEYS.basePipeline} tag is ${taggedBase}, its name says ${candidate.basePipeline}` };
-  }
   const headSha = tag(PR_TAG_KEYS.headSha);
   return {
     managed: true,

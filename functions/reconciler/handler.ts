@@ -272,7 +272,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, tun
     SERVICE_PIPELINES: requireEnv("SERVICE_PIPELINES", env),
     GITHUB_REPOSITORY: requireEnv("GITHUB_REPOSITORY", env),
     EVENT_BUS_NAME: requireEnv("EVENT_BUS_NAME", env),
-    ARTIFACT_BUCKET: requireEnv("ARTIFACT_BUCKET", env),
+    PR_ARTIFACT_BUCKET: requireEnv("PR_ARTIFACT_BUCKET", env),
     PREVIEW_CLEANUP_ROLE_ARN: requireEnv("PREVIEW_CLEANUP_ROLE_ARN", env),
     FORK_LABEL: requireEnv("FORK_LABEL", env),
     GITHUB_TOKEN_SECRET_ARN: optionalEnv("GITHUB_TOKEN_SECRET_ARN", env),

@@ -36,10 +36,10 @@ export function parseWebhookSecrets(secretString: string, secretName: string): W
   let json: unknown;
   try {
     json = JSON.parse(secretString);
-  } catch (error) {
+  } catch {
+    // No cause: JSON.parse's message quotes the text, which is the secret.
     throw new WebhookSecretUnavailableError(
       `Secret ${secretName} is not JSON. Fix: store {"current": "<webhook secret>"} in it, optionally with "previous" during a rotation`,
-      { cause: error },
     );
   }
   const result = webhookSecretsSchema.safeParse(json);

@@ -36,15 +36,21 @@ const KEY_ADMIN_ACTIONS = [
   "kms:Update*",
 ];
 
-/** The roles of one dev or prod account that deploy from the store. */
+/** The roles of one dev or prod account that deploy from the store: both only read it. */
 export interface TargetAccountAccess {
-  /** "dev" or "prod": used in statement ids. */
+  /** "dev", "prod" or "preview": used in statement ids. */
   readonly name: string;
-  /** Role the pipeline assumes there; reads inputs and writes outputs. */
+  /** Role the pipeline assumes there; reads the input artifacts of its actions. */
   readonly deployRoleArn: string;
   /** Role CloudFormation acts as there; reads packaged code. */
   readonly cloudFormationExecutionRoleArn: string;
 }
+
+/** Which side of the build account a store (or role) belongs to: main's, or the pull requests'. */
+export type TrustZone = "main" | "pr";
+
+/** The tag that marks a resource's trust zone; the security rules read it. */
+export const TRUST_ZONE_TAG = "pipewright:trust-zone";
 
 export interface ArtifactStoreProps {
   /** ARNs of the build account. */
@@ -55,10 +61,12 @@ export interface ArtifactStoreProps {
   readonly keyAlias: string;
   /** Principal that administers the key (the role Terraform runs as), so the key can never lock itself out. */
   readonly keyAdministratorArn: string;
-  /** Build-account roles that read and write artifacts (pipeline, CodeBuild). */
+  /** Build-account roles that read and write artifacts (pipeline, CodeBuild): the only writers. */
   readonly readWriteRoles: readonly IamRole[];
+  /** Whose store this is; tags the key and the bucket. */
+  readonly zone: TrustZone;
   /**
-   * Dev and prod roles granted the cross-account access deployments need.
+   * Dev and prod roles granted the cross-account read access deployments need.
    * Empty on the bootstrap apply, before those roles exist: KMS and S3 reject
    * policies that name principals that do not exist.
    * @default none
@@ -71,8 +79,10 @@ export interface ArtifactStoreProps {
 }
 
 /**
- * The build account's artifact store: a customer-managed KMS key and an
- * S3 bucket encrypted with it, shared with the dev and prod deploy roles.
+ * An artifact store of the build account: a customer-managed KMS key and an
+ * S3 bucket encrypted with it. Only the given build-account roles write it;
+ * the target accounts' deploy and CloudFormation roles only read it. Main
+ * and the pull requests each have one, with their own key.
  */
 export class ArtifactStore extends Construct {
   readonly key: KmsKey;
@@ -101,17 +111,19 @@ export class ArtifactStore extends Construct {
     this.arns = props.arns;
     const targets = props.targetAccounts ?? [];
 
+    const tags = { [TRUST_ZONE_TAG]: props.zone };
     this.key = new KmsKey(this, "key", {
       description: `Encrypts the ${props.bucketName} pipeline artifacts`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      tags,
       policy: Lazy.stringValue({
         produce: () => policyDocument([...this.baseKeyStatements(props, targets), ...this.extraKeyStatements]),
       }),
     });
     this.alias = new KmsAlias(this, "alias", { name: props.keyAlias, targetKeyId: this.key.keyId });
 
-    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName });
+    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName, tags });
     const bucket = this.bucket.id;
     new S3BucketOwnershipControls(this, "ownership", {
       bucket,
@@ -253,10 +265,10 @@ export class ArtifactStore extends Construct {
     for (const target of targets) {
       statements.push(
         {
-          Sid: `${capitalize(target.name)}DeployRoleUse`,
+          Sid: `${capitalize(target.name)}DeployRoleRead`,
           Effect: "Allow",
           Principal: { AWS: target.deployRoleArn },
-          Action: KEY_USE_ACTIONS,
+          Action: KEY_READ_ACTIONS,
           Resource: "*",
         },
         {
@@ -303,10 +315,11 @@ export class ArtifactStore extends Construct {
     if (targets.length > 0) {
       statements.push(
         {
+          // Deploy actions only read their input artifacts: whoever holds a target account must not rewrite what the next stage deploys.
           Sid: "TargetDeployRolesObjects",
           Effect: "Allow",
           Principal: { AWS: targets.map((t) => t.deployRoleArn) },
-          Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+          Action: ["s3:GetObject", "s3:GetObjectVersion"],
           Resource: objects,
         },
         {

@@ -5,6 +5,7 @@ import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { Codepipeline, CodepipelineStage, CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { mainCodeBuildProjects, prCodeBuildProjectName } from "../../functions/pr-pipelines/names";
 import { Arns } from "../iam";
 import { ArtifactStore } from "./artifact-store";
 
@@ -42,6 +43,12 @@ export interface DeliveryPipelineProps {
   readonly pipelineRole: IamRole;
   /** The role the CodeBuild projects run as. */
   readonly codeBuildRole: IamRole;
+  /**
+   * The pull requests' side: their CodeBuild projects (same buildspecs, named
+   * `<project>-pr-...`) run as this role with this store. PR pipelines, cloned
+   * from this one by the PR function, use them instead of main's.
+   */
+  readonly pullRequests: { readonly codeBuildRole: IamRole; readonly store: ArtifactStore };
   /** CodeConnections connection to GitHub. */
   readonly connectionArn: string;
   /** owner/name of the repository. */
@@ -62,8 +69,19 @@ export interface DeliveryPipelineProps {
   readonly logRetentionDays: number;
   /** Privileged builds (Docker). @default false */
   readonly privilegedBuild?: boolean;
-  /** The project name: the build passes it to the template (hook function names). */
+  /** The project name: the build passes it to the template (hook function names); prefixes the PR projects' names. */
   readonly project: string;
+}
+
+/** One CodeBuild project of a trust zone. */
+interface ProjectSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly buildspec: string;
+  readonly role: IamRole;
+  readonly store: ArtifactStore;
+  /** Whether the build packages code into the store (it gets the store's bucket and key). */
+  readonly packages: boolean;
 }
 
 /**
@@ -75,6 +93,9 @@ export class DeliveryPipeline extends Construct {
   readonly pipeline: Codepipeline;
   readonly buildProject: CodebuildProject;
   readonly integrationTestsProject?: CodebuildProject;
+  /** The pull requests' twins of the build and integration-tests projects. */
+  readonly prBuildProject: CodebuildProject;
+  readonly prIntegrationTestsProject?: CodebuildProject;
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
@@ -82,21 +103,21 @@ export class DeliveryPipeline extends Construct {
       throw new Error(`DeliveryPipeline: pipelineName "${props.pipelineName}" must be 1-100 characters of [A-Za-z0-9.@_-]`);
     }
     const { store } = props;
-
-    this.buildProject = this.codeBuildProject("build", `${props.pipelineName}-build`, props, props.buildspec, [
-      { name: "ARTIFACT_BUCKET", value: store.bucket.bucket },
-      { name: "ARTIFACT_KEY_ARN", value: store.key.arn },
-      { name: "PROJECT_NAME", value: props.project },
-      { name: "LOG_RETENTION_DAYS", value: String(props.logRetentionDays) },
-    ]);
+    const names = mainCodeBuildProjects(props.pipelineName);
+    const main = { role: props.codeBuildRole, store };
+    const pr = { role: props.pullRequests.codeBuildRole, store: props.pullRequests.store };
+    const build = { name: names.build, buildspec: props.buildspec, packages: true };
+    this.buildProject = this.codeBuildProject(props, { ...build, ...main, id: "build" });
+    this.prBuildProject = this.codeBuildProject(props, { ...build, ...pr, id: "pr-build", name: prCodeBuildProjectName(props.project, names.build) });
     if (props.integrationTestsBuildspec) {
-      this.integrationTestsProject = this.codeBuildProject(
-        "integration-tests",
-        `${props.pipelineName}-integration-tests`,
-        props,
-        props.integrationTestsBuildspec,
-        [],
-      );
+      const tests = { name: names.integrationTests, buildspec: props.integrationTestsBuildspec, packages: false };
+      this.integrationTestsProject = this.codeBuildProject(props, { ...tests, ...main, id: "integration-tests" });
+      this.prIntegrationTestsProject = this.codeBuildProject(props, {
+        ...tests,
+        ...pr,
+        id: "pr-integration-tests",
+        name: prCodeBuildProjectName(props.project, names.integrationTests),
+      });
     }
 
     const stages: CodepipelineStage[] = [
@@ -218,24 +239,27 @@ export class DeliveryPipeline extends Construct {
     };
   }
 
-  private codeBuildProject(
-    id: string,
-    name: string,
-    props: DeliveryPipelineProps,
-    buildspec: string,
-    environment: Array<{ name: string; value: string }>,
-  ): CodebuildProject {
+  private codeBuildProject(props: DeliveryPipelineProps, spec: ProjectSpec): CodebuildProject {
+    const { id, name, store } = spec;
     const logs = new CloudwatchLogGroup(this, `${id}-logs`, {
       name: `/aws/codebuild/${name}`,
       retentionInDays: props.logRetentionDays,
     });
+    const environment = spec.packages
+      ? [
+          { name: "ARTIFACT_BUCKET", value: store.bucket.bucket },
+          { name: "ARTIFACT_KEY_ARN", value: store.key.arn },
+          { name: "PROJECT_NAME", value: props.project },
+          { name: "LOG_RETENTION_DAYS", value: String(props.logRetentionDays) },
+        ]
+      : [];
     return new CodebuildProject(this, id, {
       name,
-      serviceRole: props.codeBuildRole.arn,
-      encryptionKey: props.store.key.arn,
+      serviceRole: spec.role.arn,
+      encryptionKey: store.key.arn,
       buildTimeout: 30,
       queuedTimeout: 60,
-      source: { type: "CODEPIPELINE", buildspec },
+      source: { type: "CODEPIPELINE", buildspec: spec.buildspec },
       artifacts: { type: "CODEPIPELINE" },
       environment: {
         type: "ARM_CONTAINER",

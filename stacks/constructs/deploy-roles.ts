@@ -1,8 +1,9 @@
 import { Construct } from "constructs";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Arns, PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
-import { KEY_READ_ACTIONS, KEY_USE_ACTIONS } from "./artifact-store";
+import { Arns, ConditionBlock, PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
+import { KEY_READ_ACTIONS } from "./artifact-store";
 
 /** Where the build account keeps artifacts; names, because it is another account. */
 export interface RemoteArtifactStore {
@@ -13,6 +14,9 @@ export interface RemoteArtifactStore {
   readonly keyAlias: string;
 }
 
+/** The tag the sample application puts on its HTTP API; the execution roles touch only APIs carrying their stacks' names in it. */
+export const STACK_TAG = "pipewright:stack";
+
 export interface DeployRolesProps {
   /** ARNs of this (dev or prod) account. */
   readonly arns: Arns;
@@ -22,70 +26,67 @@ export interface DeployRolesProps {
   readonly cloudFormationExecutionRoleName: string;
   /** The build account's pipeline role: the only principal that may assume the deploy role. */
   readonly pipelineRoleArn: string;
-  /** The build account's artifact store. */
+  /** The build account's artifact store these deployments read (and never write). */
   readonly artifactStore: RemoteArtifactStore;
   /**
-   * Prefixes of the application stacks deployed here, one per service
-   * (`<project>-<service>`): CloudFormation may touch only their resources.
+   * The application stacks deployed through these roles, one per service:
+   * exact names (`<project>-<service>-dev`) or, for previews, a pattern
+   * (`<project>-<service>-pr-*`). CloudFormation may touch only these stacks
+   * and what they name after themselves (`<stack>-*`).
    */
-  readonly stackPrefixes: readonly string[];
-  /**
-   * Dev only: a role that exactly these principals (the build account's PR
-   * function and reconciler) may assume to delete the preview stacks of
-   * closed pull requests.
-   * @default no such role
-   */
-  readonly previewCleanup?: { readonly roleName: string; readonly trustedRoleArns: readonly string[] };
+  readonly stacks: readonly string[];
+  /** The permissions boundary every role the execution role creates must carry. */
+  readonly boundary: IamPolicy;
 }
 
 /**
- * A dev or prod account's side of cross-account delivery: the role the build
- * account's pipeline assumes, and the role CloudFormation uses to create the
- * application, scoped to the resources the application template creates.
+ * One door into a dev or prod account: the role a build-account pipeline
+ * role assumes, and the role CloudFormation acts as to create the
+ * application, scoped to the given stacks and to what the application
+ * template creates. Main's pipelines and the pull requests' each get their
+ * own door, so that nothing a pull request can become reaches main's stacks.
  */
 export class DeployRoles extends Construct {
   readonly deployRole: IamRole;
   readonly cloudFormationExecutionRole: IamRole;
-  readonly previewCleanupRole?: IamRole;
 
   constructor(scope: Construct, id: string, props: DeployRolesProps) {
     super(scope, id);
-    if (props.stackPrefixes.length === 0) {
-      throw new Error("DeployRoles: stackPrefixes is empty; configure at least one service");
+    if (props.stacks.length === 0) {
+      throw new Error(`DeployRoles ${id}: stacks is empty; configure at least one service`);
     }
     const { arns, artifactStore } = props;
-    const keyStatement = (actions: string[]): PolicyStatement => ({
+    const keyStatement: PolicyStatement = {
       Sid: "ArtifactKey",
       Effect: "Allow",
-      Action: actions,
+      Action: KEY_READ_ACTIONS,
       Resource: artifactStore.arns.anyKey(),
       Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": artifactStore.keyAlias } },
-    });
+    };
     const objects = artifactStore.arns.objects(artifactStore.bucketName);
 
     this.cloudFormationExecutionRole = new IamRole(this, "cfn-exec", {
       name: props.cloudFormationExecutionRoleName,
-      description: "Role CloudFormation uses to deploy the pipewright applications",
+      description: `Role CloudFormation uses to deploy the pipewright application stacks ${props.stacks.join(", ")}`,
       assumeRolePolicy: serviceTrustPolicy("cloudformation.amazonaws.com", arns.accountId),
     });
     new IamRolePolicy(this, "cfn-exec-application", {
       role: this.cloudFormationExecutionRole.name,
       name: "application-resources",
       policy: policyDocument([
-        ...applicationStatements(arns, props.stackPrefixes),
+        ...applicationStatements(arns, props.stacks, props.boundary.arn),
         { Sid: "PackagedCode", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: objects },
-        keyStatement(KEY_READ_ACTIONS),
+        keyStatement,
       ]),
     });
 
     this.deployRole = new IamRole(this, "deploy", {
       name: props.deployRoleName,
-      description: "Role the pipewright pipelines assume to deploy into this account",
+      description: `Role the pipeline role ${props.pipelineRoleArn.split("/").pop()} assumes to deploy ${props.stacks.join(", ")} into this account`,
       assumeRolePolicy: policyDocument([
         { Effect: "Allow", Principal: { AWS: props.pipelineRoleArn }, Action: "sts:AssumeRole" },
       ]),
     });
-    const stacks = props.stackPrefixes.map((p) => arns.regional("cloudformation", `stack/${p}-*/*`));
     const stackActions = [
       "cloudformation:CreateChangeSet",
       "cloudformation:DeleteChangeSet",
@@ -99,7 +100,7 @@ export class DeployRoles extends Construct {
       role: this.deployRole.name,
       name: "deploy-applications",
       policy: policyDocument([
-        { Sid: "ApplicationStacks", Effect: "Allow", Action: stackActions, Resource: stacks },
+        { Sid: "ApplicationStacks", Effect: "Allow", Action: stackActions, Resource: stackArns(arns, props.stacks) },
         {
           Sid: "PassCloudFormationRole",
           Effect: "Allow",
@@ -107,64 +108,44 @@ export class DeployRoles extends Construct {
           Resource: this.cloudFormationExecutionRole.arn,
           Condition: { StringEquals: { "iam:PassedToService": "cloudformation.amazonaws.com" } },
         },
-        {
-          Sid: "Artifacts",
-          Effect: "Allow",
-          Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-          Resource: objects,
-        },
+        // Input artifacts only: no deploy action writes an output artifact.
+        { Sid: "Artifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: objects },
         {
           Sid: "ArtifactBucket",
           Effect: "Allow",
           Action: ["s3:GetBucketLocation", "s3:ListBucket"],
           Resource: artifactStore.arns.bucket(artifactStore.bucketName),
         },
-        keyStatement(KEY_USE_ACTIONS),
+        keyStatement,
       ]),
     });
-
-    if (props.previewCleanup) this.previewCleanupRole = this.createPreviewCleanupRole(props, props.previewCleanup);
   }
+}
 
-  private createPreviewCleanupRole(props: DeployRolesProps, cleanup: NonNullable<DeployRolesProps["previewCleanup"]>): IamRole {
-    const role = new IamRole(this, "preview-cleanup", {
-      name: cleanup.roleName,
-      description: "Deletes the preview stacks of closed pull requests; assumed by the build account's PR function and reconciler only",
-      assumeRolePolicy: policyDocument([{ Effect: "Allow", Principal: { AWS: cleanup.trustedRoleArns }, Action: "sts:AssumeRole" }]),
-    });
-    new IamRolePolicy(this, "preview-cleanup-permissions", {
-      role: role.name,
-      name: "delete-preview-stacks",
-      policy: policyDocument([
-        {
-          Sid: "PreviewStacks",
-          Effect: "Allow",
-          Action: ["cloudformation:DeleteStack", "cloudformation:DescribeStacks"],
-          Resource: props.stackPrefixes.map((p) => props.arns.regional("cloudformation", `stack/${p}-pr-*/*`)),
-        },
-        {
-          // CloudFormation deletes a stack with the role that created it; the caller must be allowed to pass it.
-          Sid: "PassCloudFormationRole",
-          Effect: "Allow",
-          Action: "iam:PassRole",
-          Resource: this.cloudFormationExecutionRole.arn,
-          Condition: { StringEquals: { "iam:PassedToService": "cloudformation.amazonaws.com" } },
-        },
-      ]),
-    });
-    return role;
-  }
+/** The CloudFormation stack ARNs of stack names or patterns. */
+export function stackArns(arns: Arns, stacks: readonly string[]): string[] {
+  return stacks.map((stack) => arns.regional("cloudformation", `stack/${stack}/*`));
+}
+
+/** What CloudFormation names after a stack: `<stack>-*`; a pattern (`...-pr-*`) already covers it. */
+function namedAfter(stack: string): string {
+  return stack.endsWith("*") ? stack : `${stack}-*`;
 }
 
 /**
  * What the sample SAM application creates (templates/): a Lambda function with
- * versions and an alias, its role, an HTTP API, CodeDeploy for the canary and
- * CloudWatch alarms. CloudFormation names them after the stack, so every
- * statement is limited to the service stacks' prefixes.
+ * versions and an alias, its role and CodeDeploy's, an HTTP API, CodeDeploy for
+ * the canary and CloudWatch alarms. CloudFormation names them after the stack,
+ * so every statement is limited to the stacks' names. Roles only under the
+ * boundary; the boundary itself cannot be removed.
  */
-function applicationStatements(arns: Arns, prefixes: readonly string[]): PolicyStatement[] {
-  const each = (make: (prefix: string) => string) => prefixes.map(make);
+export function applicationStatements(arns: Arns, stacks: readonly string[], boundaryArn: string): PolicyStatement[] {
+  const each = (make: (named: string) => string) => stacks.map((stack) => make(namedAfter(stack)));
   const partition = arns.partition;
+  const roles = each((named) => arns.role(named));
+  const underBoundary: ConditionBlock = { StringEquals: { "iam:PermissionsBoundary": boundaryArn } };
+  const apis = `arn:${partition}:apigateway:${arns.region}::/apis`;
+  const ownApis: ConditionBlock = { StringLike: { [`aws:ResourceTag/${STACK_TAG}`]: [...stacks] } };
   return [
     {
       Sid: "SamTransform",
@@ -198,36 +179,23 @@ function applicationStatements(arns: Arns, prefixes: readonly string[]): PolicyS
         "lambda:UpdateFunctionCode",
         "lambda:UpdateFunctionConfiguration",
       ],
-      Resource: [
-        ...each((p) => arns.regional("lambda", `function:${p}-*`)),
-        ...each((p) => arns.regional("lambda", `function:${p}-*:*`)),
-      ],
+      Resource: [...each((named) => arns.regional("lambda", `function:${named}`)), ...each((named) => arns.regional("lambda", `function:${named}:*`))],
     },
     {
-      Sid: "FunctionRoles",
+      // Every role the stack creates or changes carries the platform's boundary.
+      Sid: "ApplicationRolesUnderBoundary",
       Effect: "Allow",
-      Action: [
-        "iam:CreateRole",
-        "iam:DeleteRole",
-        "iam:DeleteRolePolicy",
-        "iam:DetachRolePolicy",
-        "iam:GetRole",
-        "iam:GetRolePolicy",
-        "iam:ListAttachedRolePolicies",
-        "iam:ListRolePolicies",
-        "iam:PutRolePolicy",
-        "iam:TagRole",
-        "iam:UntagRole",
-        "iam:UpdateAssumeRolePolicy",
-      ],
-      Resource: each((p) => arns.role(`${p}-*`)),
+      Action: ["iam:CreateRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"],
+      Resource: roles,
+      Condition: underBoundary,
     },
     {
-      Sid: "FunctionRoleManagedPolicies",
+      Sid: "ApplicationRoleManagedPolicies",
       Effect: "Allow",
-      Action: "iam:AttachRolePolicy",
-      Resource: each((p) => arns.role(`${p}-*`)),
+      Action: ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+      Resource: roles,
       Condition: {
+        ...underBoundary,
         ArnEquals: {
           "iam:PolicyARN": [
             `arn:${partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole`,
@@ -238,22 +206,54 @@ function applicationStatements(arns: Arns, prefixes: readonly string[]): PolicyS
       },
     },
     {
-      Sid: "PassFunctionRoles",
+      Sid: "ApplicationRoles",
+      Effect: "Allow",
+      Action: ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy"],
+      Resource: roles,
+    },
+    {
+      Sid: "KeepTheBoundary",
+      Effect: "Deny",
+      Action: ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRolePermissionsBoundary", "iam:SetDefaultPolicyVersion"],
+      Resource: "*",
+    },
+    {
+      Sid: "PassApplicationRoles",
       Effect: "Allow",
       Action: "iam:PassRole",
-      Resource: each((p) => arns.role(`${p}-*`)),
+      Resource: roles,
       Condition: { StringEquals: { "iam:PassedToService": ["lambda.amazonaws.com", "codedeploy.amazonaws.com"] } },
     },
     {
-      Sid: "HttpApis",
+      // HTTP APIs: only ones tagged with these stacks' names are created, changed or deleted.
+      Sid: "CreateOwnHttpApis",
       Effect: "Allow",
-      Action: ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT", "apigateway:TagResource"],
-      Resource: [
-        `arn:${partition}:apigateway:${arns.region}::/apis`,
-        `arn:${partition}:apigateway:${arns.region}::/apis/*`,
-        `arn:${partition}:apigateway:${arns.region}::/tags/*`,
-      ],
+      Action: "apigateway:POST",
+      Resource: apis,
+      Condition: { StringLike: { [`aws:RequestTag/${STACK_TAG}`]: [...stacks] } },
     },
+    {
+      Sid: "OwnHttpApis",
+      Effect: "Allow",
+      Action: ["apigateway:DELETE", "apigateway:PATCH", "apigateway:PUT"],
+      Resource: `${apis}/*`,
+      Condition: ownApis,
+    },
+    {
+      Sid: "TagOwnHttpApis",
+      Effect: "Allow",
+      Action: ["apigateway:DELETE", "apigateway:POST", "apigateway:PUT"],
+      Resource: `arn:${partition}:apigateway:${arns.region}::/tags/*`,
+      Condition: { ...ownApis, StringLikeIfExists: { [`aws:RequestTag/${STACK_TAG}`]: [...stacks] } },
+    },
+    {
+      // Routes, integrations and stages of HTTP APIs carry no tags AWS evaluates (tag inheritance exists for REST APIs only).
+      Sid: "HttpApiParts",
+      Effect: "Allow",
+      Action: ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"],
+      Resource: [`${apis}/*/integrations`, `${apis}/*/integrations/*`, `${apis}/*/routes`, `${apis}/*/routes/*`, `${apis}/*/stages`, `${apis}/*/stages/*`],
+    },
+    { Sid: "ReadHttpApis", Effect: "Allow", Action: "apigateway:GET", Resource: [apis, `${apis}/*`] },
     {
       Sid: "CanaryDeployments",
       Effect: "Allow",
@@ -274,8 +274,8 @@ function applicationStatements(arns: Arns, prefixes: readonly string[]): PolicyS
         "codedeploy:UpdateDeploymentGroup",
       ],
       Resource: [
-        ...each((p) => arns.regional("codedeploy", `application:${p}-*`)),
-        ...each((p) => arns.regional("codedeploy", `deploymentgroup:${p}-*/*`)),
+        ...each((named) => arns.regional("codedeploy", `application:${named}`)),
+        ...each((named) => arns.regional("codedeploy", `deploymentgroup:${named}/*`)),
         arns.regional("codedeploy", "deploymentconfig:CodeDeployDefault.Lambda*"),
       ],
     },
@@ -283,7 +283,7 @@ function applicationStatements(arns: Arns, prefixes: readonly string[]): PolicyS
       Sid: "RollbackAlarms",
       Effect: "Allow",
       Action: ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
-      Resource: each((p) => arns.regional("cloudwatch", `alarm:${p}-*`)),
+      Resource: each((named) => arns.regional("cloudwatch", `alarm:${named}`)),
     },
     {
       Sid: "FunctionLogs",
@@ -298,7 +298,7 @@ function applicationStatements(arns: Arns, prefixes: readonly string[]): PolicyS
         "logs:TagResource",
         "logs:UntagResource",
       ],
-      Resource: each((p) => arns.logGroup(`/aws/lambda/${p}-*`)),
+      Resource: each((named) => arns.logGroup(`/aws/lambda/${named}`)),
     },
   ];
 }

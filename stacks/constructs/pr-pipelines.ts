@@ -3,6 +3,7 @@ import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import type { PrIdentities } from "../../functions/pr-pipelines/identities";
 import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
 import { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
@@ -12,10 +13,14 @@ export interface PrPipelinesProps {
   readonly namePrefix: string;
   /** The GitHub bus the webhook fills. */
   readonly bus: CloudwatchEventBus;
-  /** Artifact store: PR artifacts are deleted from it when a PR closes. */
+  /** Main's store: its key encrypts the state table and the dead-letter queue. */
   readonly store: ArtifactStore;
-  /** The role every pipeline runs as; the function passes it to the clones. */
-  readonly pipelineRole: IamRole;
+  /** The pull requests' artifact store: a closed PR's artifacts are deleted from it. */
+  readonly prArtifactStore: ArtifactStore;
+  /** The role pull request pipelines run as; the function passes it to the clones, and no other role. */
+  readonly prPipelineRole: IamRole;
+  /** Main's identities and the pull requests' that replace them in a clone. */
+  readonly identities: PrIdentities;
   /** Names of the main pipelines cloned for each pull request. */
   readonly servicePipelines: readonly string[];
   /** ARN of the CodeConnections connection the source actions use. */
@@ -47,7 +52,7 @@ export class PrPipelines extends Construct {
   constructor(scope: Construct, id: string, props: PrPipelinesProps) {
     super(scope, id);
     if (props.servicePipelines.length === 0) throw new Error("PrPipelines: servicePipelines is empty; configure at least one service");
-    const { store } = props;
+    const { store, prArtifactStore } = props;
     const arns = store.arns;
 
     this.table = new DynamodbTable(this, "state", {
@@ -81,7 +86,7 @@ export class PrPipelines extends Construct {
         environment: {
           SERVICE_PIPELINES: JSON.stringify(props.servicePipelines),
           PR_STATE_TABLE: this.table.name,
-          ARTIFACT_BUCKET: store.bucket.bucket,
+          PR_IDENTITIES: JSON.stringify(props.identities),
           PROD_ACCOUNT_ID: props.prodAccountId,
           FORK_LABEL: props.forkLabel,
           GITHUB_REPOSITORY: props.repository,
@@ -98,6 +103,7 @@ export class PrPipelines extends Construct {
               "codepipeline:GetPipeline",
               "codepipeline:ListActionExecutions",
               "codepipeline:ListPipelineExecutions",
+              "codepipeline:ListTagsForResource",
               "codepipeline:StartPipelineExecution",
               "codepipeline:StopPipelineExecution",
               "codepipeline:TagResource",
@@ -105,10 +111,10 @@ export class PrPipelines extends Construct {
             Resource: prPipelines,
           },
           {
-            Sid: "PassPipelineRole",
+            Sid: "PassPrPipelineRole",
             Effect: "Allow",
             Action: "iam:PassRole",
-            Resource: props.pipelineRole.arn,
+            Resource: props.prPipelineRole.arn,
             Condition: { StringEquals: { "iam:PassedToService": "codepipeline.amazonaws.com" } },
           },
           {
@@ -117,12 +123,12 @@ export class PrPipelines extends Construct {
             Action: ["codeconnections:PassConnection", "codestar-connections:PassConnection"],
             Resource: props.connectionArn,
           },
-          { Sid: "ListArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: store.bucket.arn },
+          { Sid: "ListPrArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: prArtifactStore.bucket.arn },
           {
             Sid: "DeletePrArtifacts",
             Effect: "Allow",
             Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-            Resource: arns.objects(store.bucket.bucket),
+            Resource: arns.objects(prArtifactStore.bucket.bucket),
           },
           { Sid: "DeletePreviewStacks", Effect: "Allow", Action: "sts:AssumeRole", Resource: props.previewCleanupRoleArn },
           {

@@ -11,8 +11,10 @@ export interface ReconcilerProps {
   readonly functionName: string;
   /** Where repairs go: normalized pull_request events, handled by the PR function. */
   readonly bus: CloudwatchEventBus;
-  /** Artifact store: idle PR pipelines' artifacts are deleted from it. */
+  /** Main's store: its key encrypts the token secret and the dead-letter queue. */
   readonly store: ArtifactStore;
+  /** The pull requests' artifact store: idle PR pipelines' artifacts are deleted from it. */
+  readonly prArtifactStore: ArtifactStore;
   /** Names of the main pipelines whose `-pr-` clones are reconciled. */
   readonly servicePipelines: readonly string[];
   readonly repository: string;
@@ -46,7 +48,7 @@ export class Reconciler extends Construct {
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
     if (props.servicePipelines.length === 0) throw new Error("Reconciler: servicePipelines is empty; configure at least one service");
-    const { store } = props;
+    const { store, prArtifactStore } = props;
     const arns = store.arns;
     this.consumer = new BusConsumer(this, "reconciler", {
       trigger: { scheduleExpression: props.schedule },
@@ -69,7 +71,7 @@ export class Reconciler extends Construct {
           SERVICE_PIPELINES: JSON.stringify(props.servicePipelines),
           GITHUB_REPOSITORY: props.repository,
           EVENT_BUS_NAME: props.bus.name,
-          ARTIFACT_BUCKET: store.bucket.bucket,
+          PR_ARTIFACT_BUCKET: prArtifactStore.bucket.bucket,
           PREVIEW_CLEANUP_ROLE_ARN: props.previewCleanupRoleArn,
           FORK_LABEL: props.forkLabel,
           GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
@@ -93,12 +95,12 @@ export class Reconciler extends Construct {
             Resource: props.servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`)),
           },
           { Sid: "RequestRepairs", Effect: "Allow", Action: "events:PutEvents", Resource: props.bus.arn },
-          { Sid: "ListArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: store.bucket.arn },
+          { Sid: "ListPrArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: prArtifactStore.bucket.arn },
           {
             Sid: "DeleteIdleArtifacts",
             Effect: "Allow",
             Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-            Resource: arns.objects(store.bucket.bucket),
+            Resource: arns.objects(prArtifactStore.bucket.bucket),
           },
           { Sid: "DeletePreviewStacks", Effect: "Allow", Action: "sts:AssumeRole", Resource: props.previewCleanupRoleArn },
           { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: props.githubToken.arn },

@@ -5,9 +5,12 @@ import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage";
 import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import { CloudwatchEventBusPolicy } from "@cdktf/provider-aws/lib/cloudwatch-event-bus-policy";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { EVENT_SOURCE } from "../../functions/shared/events";
+import { policyDocument } from "../iam";
 import { ArtifactStore } from "./artifact-store";
 import { LambdaFunction } from "./lambda-function";
 
@@ -16,6 +19,13 @@ export interface WebhookIntakeProps {
   readonly namePrefix: string;
   /** The repository whose deliveries are handed on (owner/name); others are ignored. */
   readonly repository: string;
+  /**
+   * Roles besides the webhook's that may put GitHub events (source
+   * `pipewright.github`) on the bus: the reconciler's repairs. The bus's
+   * policy refuses such events from every other principal of the account.
+   * @default none
+   */
+  readonly otherGitHubEventPublisherArns?: readonly string[];
   /** Encrypts the secret; the function may decrypt it only through Secrets Manager. */
   readonly store: ArtifactStore;
   /** Retention of the function's and the API's logs, in days. */
@@ -88,6 +98,23 @@ export class WebhookIntake extends Construct {
       ],
     });
     store.grantKeyUseVia("WebhookSecret", [this.lambda.role], ["secretsmanager"]);
+    new CloudwatchEventBusPolicy(this, "bus-policy", {
+      eventBusName: this.bus.name,
+      policy: policyDocument([
+        {
+          // What is on this bus starts pipelines; only GitHub, through the verified webhook, may speak for it.
+          Sid: "OnlyTheWebhookSpeaksForGitHub",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "events:PutEvents",
+          Resource: this.bus.arn,
+          Condition: {
+            StringEquals: { "events:source": EVENT_SOURCE },
+            ArnNotEquals: { "aws:PrincipalArn": [this.lambda.role.arn, ...(props.otherGitHubEventPublisherArns ?? [])] },
+          },
+        },
+      ]),
+    });
 
     this.api = new Apigatewayv2Api(this, "api", {
       name: `${namePrefix}-webhook`,

@@ -8,7 +8,8 @@
  * dev and pr stacks shift traffic all at once; prod shifts 10% a minute, so the
  * alarms and the post-traffic hook can stop a bad version before it has all traffic.
  * Environment: PROJECT_NAME (default pipewright; names the CodeDeployHook_<project>-*
- * functions pipewright deploys into dev and prod), LOG_RETENTION_DAYS (default 30).
+ * functions and the <project>-application-boundary policy pipewright deploys into
+ * dev and prod), LOG_RETENTION_DAYS (default 30).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,6 +42,7 @@ for (const [environment, deploymentType] of Object.entries(ENVIRONMENTS)) {
       DeploymentType: deploymentType,
       PreTrafficHookName: `CodeDeployHook_${project}-pre-traffic`,
       PostTrafficHookName: `CodeDeployHook_${project}-post-traffic`,
+      PermissionsBoundaryPolicyName: `${project}-application-boundary`,
       LogRetentionDays: String(retention),
     },
     Tags: { project, environment },

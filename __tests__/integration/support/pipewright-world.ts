@@ -29,6 +29,7 @@ import {
 import type { EventBridgeEvent } from "aws-lambda";
 import { type Emulator, EMULATOR_REGION, emulatorClientConfig, inAccount } from "../../../sandbox/emulator";
 import { EVENT_SOURCE } from "../../../functions/shared/events";
+import type { PrIdentities } from "../../../functions/pr-pipelines/identities";
 import { callJsonApi, callQueryApi } from "../../support/emulator";
 
 export const BUILD_ACCOUNT = "111111111111";
@@ -37,9 +38,13 @@ export const PROD_ACCOUNT = "333333333333";
 export const REGION = EMULATOR_REGION;
 export const PROJECT = "pipewright";
 export const REPOSITORY = "acme-corp/shop";
+/** Main's artifact store: the main pipelines'. */
 export const ARTIFACT_BUCKET = `${PROJECT}-artifacts-${BUILD_ACCOUNT}-${REGION}`;
+/** The pull requests' artifact store: their pipelines', which the PR function cleans up. */
+export const PR_ARTIFACT_BUCKET = `${PROJECT}-pr-artifacts-${BUILD_ACCOUNT}-${REGION}`;
 export const STATE_TABLE = `${PROJECT}-pr-state`;
 export const PIPELINE_ROLE_ARN = `arn:aws:iam::${BUILD_ACCOUNT}:role/${PROJECT}-pipeline`;
+export const PR_PIPELINE_ROLE_ARN = `arn:aws:iam::${BUILD_ACCOUNT}:role/${PROJECT}-pr-pipeline`;
 export const CONNECTION_ARN = `arn:aws:codeconnections:${REGION}:${BUILD_ACCOUNT}:connection/5d3a2b1c-0f9e-4d8c-b7a6-123456789abc`;
 export const FORK_LABEL = "safe-to-test";
 export const SERVICES = ["orders", "payments"] as const;
@@ -167,6 +172,9 @@ export interface World {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly artifactKeyArn: string;
+  readonly prArtifactKeyArn: string;
+  /** What the build stack writes into the PR function's PR_IDENTITIES for this world. */
+  readonly identities: PrIdentities;
   /** Fresh clients for the build account, e.g. for a handler under test. */
   clients(): { codepipeline: CodePipelineClient; s3: S3Client; dynamodb: DynamoDBClient };
   destroy(): void;
@@ -196,39 +204,45 @@ export async function createWorld(emulator: Emulator): Promise<World> {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }],
   };
-  expectOk(
-    "IAM CreateRole",
-    await callQueryApi(emulator, {
-      service: "iam",
-      accountId: BUILD_ACCOUNT,
-      action: "CreateRole",
-      version: "2010-05-08",
-      params: { RoleName: `${PROJECT}-pipeline`, AssumeRolePolicyDocument: JSON.stringify(trust) },
-    }),
-  );
-  const key = JSON.parse(
+  for (const roleName of [`${PROJECT}-pipeline`, `${PROJECT}-pr-pipeline`]) {
     expectOk(
-      "KMS CreateKey",
-      await callJsonApi(emulator, {
-        service: "kms",
+      "IAM CreateRole",
+      await callQueryApi(emulator, {
+        service: "iam",
         accountId: BUILD_ACCOUNT,
-        target: "TrentService.CreateKey",
-        input: { Description: "pipewright artifacts", KeyUsage: "ENCRYPT_DECRYPT" },
+        action: "CreateRole",
+        version: "2010-05-08",
+        params: { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) },
       }),
-    ),
-  ) as { KeyMetadata: { Arn: string } };
-  const artifactKeyArn = key.KeyMetadata.Arn;
-
-  await s3.send(new CreateBucketCommand({ Bucket: ARTIFACT_BUCKET }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: ARTIFACT_BUCKET, VersioningConfiguration: { Status: "Enabled" } }));
-  await s3.send(
-    new PutBucketEncryptionCommand({
-      Bucket: ARTIFACT_BUCKET,
-      ServerSideEncryptionConfiguration: {
-        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: artifactKeyArn }, BucketKeyEnabled: true }],
-      },
-    }),
-  );
+    );
+  }
+  /** A versioned bucket encrypted with a key of its own, as an artifact store. */
+  const createStore = async (bucket: string): Promise<string> => {
+    const key = JSON.parse(
+      expectOk(
+        "KMS CreateKey",
+        await callJsonApi(emulator, {
+          service: "kms",
+          accountId: BUILD_ACCOUNT,
+          target: "TrentService.CreateKey",
+          input: { Description: bucket, KeyUsage: "ENCRYPT_DECRYPT" },
+        }),
+      ),
+    ) as { KeyMetadata: { Arn: string } };
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: key.KeyMetadata.Arn }, BucketKeyEnabled: true }],
+        },
+      }),
+    );
+    return key.KeyMetadata.Arn;
+  };
+  const artifactKeyArn = await createStore(ARTIFACT_BUCKET);
+  const prArtifactKeyArn = await createStore(PR_ARTIFACT_BUCKET);
 
   await dynamodb.send(
     new CreateTableCommand({
@@ -251,6 +265,14 @@ export async function createWorld(emulator: Emulator): Promise<World> {
     s3,
     dynamodb,
     artifactKeyArn,
+    prArtifactKeyArn,
+    identities: {
+      pipelineRole: { main: PIPELINE_ROLE_ARN, pr: PR_PIPELINE_ROLE_ARN },
+      artifactStore: { main: { bucket: ARTIFACT_BUCKET, keyArn: artifactKeyArn }, pr: { bucket: PR_ARTIFACT_BUCKET, keyArn: prArtifactKeyArn } },
+      project: PROJECT,
+      deployRoles: { [`arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-deploy`]: `arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-preview-deploy` },
+      cloudFormationRoles: { [`arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-cfn-exec`]: `arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-preview-cfn-exec` },
+    },
     clients,
     destroy: () => {
       for (const client of created) client.destroy();
@@ -312,20 +334,21 @@ export async function artifactKeysOf(world: World, pipelineName: string): Promis
     );
     for (const detail of actionExecutionDetails ?? []) {
       for (const artifact of detail.output?.outputArtifacts ?? []) {
-        if (artifact.s3location?.bucket === ARTIFACT_BUCKET && artifact.s3location.key) keys.push(artifact.s3location.key);
+        const { bucket, key } = artifact.s3location ?? {};
+        if ((bucket === ARTIFACT_BUCKET || bucket === PR_ARTIFACT_BUCKET) && key) keys.push(key);
       }
     }
   }
   return keys.sort();
 }
 
-/** Every version and delete marker in the artifact bucket, as "key@versionId" (sorted). */
-export async function bucketVersions(world: World): Promise<string[]> {
+/** Every version and delete marker in an artifact bucket (the pull requests', unless told), as "key@versionId" (sorted). */
+export async function bucketVersions(world: World, bucket = PR_ARTIFACT_BUCKET): Promise<string[]> {
   const entries: string[] = [];
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;
   for (;;) {
-    const page = await world.s3.send(new ListObjectVersionsCommand({ Bucket: ARTIFACT_BUCKET, KeyMarker, VersionIdMarker }));
+    const page = await world.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker, VersionIdMarker }));
     for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) entries.push(`${entry.Key}@${entry.VersionId}`);
     if (page.IsTruncated !== true) return entries.sort();
     KeyMarker = page.NextKeyMarker;

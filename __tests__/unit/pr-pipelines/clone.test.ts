@@ -1,9 +1,23 @@
 import type { ActionDeclaration, PipelineDeclaration, StageDeclaration } from "@aws-sdk/client-codepipeline";
 import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { PipelineCloneError } from "../../../functions/pr-pipelines/errors";
-import { DEV_ACCOUNT, HEAD_SHA, mainPipelineV1, mainPipelineV2, PROD_ACCOUNT, pullRequest, REPOSITORY } from "./support/fixtures";
+import {
+  DEV_ACCOUNT,
+  HEAD_SHA,
+  identities,
+  mainPipelineV1,
+  mainPipelineV2,
+  PR_ARTIFACT_BUCKET,
+  PR_ARTIFACT_KEY_ARN,
+  PR_PIPELINE_ROLE,
+  PREVIEW_DEPLOY_ROLE,
+  PREVIEW_EXECUTION_ROLE,
+  PROD_ACCOUNT,
+  pullRequest,
+  REPOSITORY,
+} from "./support/fixtures";
 
-const options = { prodAccountId: PROD_ACCOUNT, repository: REPOSITORY };
+const options = { prodAccountId: PROD_ACCOUNT, repository: REPOSITORY, identities };
 const pr = pullRequest({ number: 7, headRef: "feature/login" });
 
 function stage(declaration: PipelineDeclaration, name: string): StageDeclaration {
@@ -36,10 +50,17 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
     expect(pipeline).not.toHaveProperty("version");
   });
 
-  it("keeps the role, artifact store and variables", () => {
-    expect(pipeline.roleArn).toBe(original.roleArn);
-    expect(pipeline.artifactStore).toEqual(original.artifactStore);
+  it("runs as the pull requests' pipeline role with their artifact store and key, keeping the variables", () => {
+    expect(pipeline.roleArn).toBe(PR_PIPELINE_ROLE);
+    expect(pipeline.artifactStore).toEqual({ type: "S3", location: PR_ARTIFACT_BUCKET, encryptionKey: { id: PR_ARTIFACT_KEY_ARN, type: "KMS" } });
     expect(pipeline.variables).toEqual(original.variables);
+  });
+
+  it("names no identity, store or project of main's", () => {
+    const text = JSON.stringify(pipeline);
+    for (const mains of [original.roleArn, original.artifactStore?.location, original.artifactStore?.encryptionKey?.id, "role/pipewright-deploy", "role/pipewright-cfn-exec", '"pipewright-orders-build"']) {
+      expect(text).not.toContain(mains);
+    }
   });
 
   it("removes the prod stage, with a reason, and keeps the others in order", () => {
@@ -60,8 +81,10 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
     expect(clone.sourceActionNames).toEqual(["Source"]);
   });
 
-  it("copies build stages field by field, stage conditions included", () => {
-    expect(stage(pipeline, "Build")).toEqual(stage(original, "Build"));
+  it("copies build stages field by field, stage conditions included, building in the pull requests' CodeBuild project", () => {
+    const build = structuredClone(stage(original, "Build"));
+    (build.actions?.[0]?.configuration as Record<string, string>).ProjectName = "pipewright-pr-orders-build";
+    expect(stage(pipeline, "Build")).toEqual(build);
     expect(stage(pipeline, "Dev").onFailure).toEqual({ result: "ROLLBACK" });
   });
 
@@ -70,22 +93,24 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
       const cloned = action(pipeline, "Dev", name);
       const base = action(original, "Dev", name);
       expect(cloned.configuration?.StackName).toBe("pipewright-orders-pr-7");
-      expect({ ...cloned, configuration: { ...cloned.configuration, StackName: "x" } }).toEqual({
+      const roles = base.configuration?.RoleArn === undefined ? {} : { RoleArn: PREVIEW_EXECUTION_ROLE };
+      expect(cloned).toEqual({
         ...base,
-        configuration: { ...base.configuration, StackName: "x" },
+        roleArn: PREVIEW_DEPLOY_ROLE,
+        configuration: { ...base.configuration, StackName: "pipewright-orders-pr-7", ...roles },
       });
-      expect(cloned.roleArn).toBe(`arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`);
     }
     expect(clone.previewStacks).toEqual([
       {
         stackName: "pipewright-orders-pr-7",
         stageName: "Dev",
         actionName: "CreateChangeSet",
-        actionRoleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`,
-        cloudFormationRoleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-cfn-exec`,
+        actionRoleArn: PREVIEW_DEPLOY_ROLE,
+        cloudFormationRoleArn: PREVIEW_EXECUTION_ROLE,
         region: "eu-west-1",
       },
     ]);
+    expect(DEV_ACCOUNT).toBe(PREVIEW_DEPLOY_ROLE.split(":")[4]);
   });
 
   it("tags the clone with repository, pull request, head commit and base pipeline", () => {
@@ -140,8 +165,8 @@ describe("clonePipelineForPullRequest with a V1 main pipeline", () => {
     expect(original).toEqual(pristine);
   });
 
-  it("keeps cross-Region artifact stores", () => {
-    expect(pipeline.artifactStores).toEqual(original.artifactStores);
+  it("moves each Region's artifact store to the pull requests'", () => {
+    expect(pipeline.artifactStores).toEqual({ "eu-west-1": { type: "S3", location: PR_ARTIFACT_BUCKET, encryptionKey: { id: PR_ARTIFACT_KEY_ARN, type: "KMS" } } });
     expect(pipeline).not.toHaveProperty("artifactStore");
   });
 
@@ -207,7 +232,7 @@ describe("what a pull request pipeline may not keep", () => {
       },
       { name: "Announce", actions: [{ name: "Post", actionTypeId: build, inputArtifacts: [{ name: "ReleaseNotes" }] }] },
       { name: "Record", actions: [{ name: "Log", actionTypeId: build, configuration: { ProjectName: "log", PrimarySource: "#{ReleaseVariables.Version}" } }] },
-      { name: "Lint", actions: [{ name: "Lint", actionTypeId: build, inputArtifacts: [{ name: "SourceArtifact" }] }] },
+      { name: "Lint", actions: [{ name: "Lint", actionTypeId: build, configuration: { ProjectName: "pipewright-orders-lint" }, inputArtifacts: [{ name: "SourceArtifact" }] }] },
     );
     const result = clonePipelineForPullRequest(declaration, pr, options);
     expect(result.removedStages.map((removed) => removed.name)).toEqual(["Release", "Announce", "Record"]);
@@ -240,5 +265,38 @@ describe("what a pull request pipeline may not keep", () => {
 describe("previewStacksOf", () => {
   it("lists each CloudFormation stack once", () => {
     expect(previewStacksOf(mainPipelineV2()).map((stack) => stack.stackName)).toEqual(["pipewright-orders-dev", "pipewright-orders-prod"]);
+  });
+});
+
+describe("what a pull request pipeline cannot act as", () => {
+  type Edit = (declaration: PipelineDeclaration) => void;
+  const devAction = (declaration: PipelineDeclaration, index = 0) => stage(declaration, "Dev").actions?.[index] as ActionDeclaration;
+  const refusals: Array<[string, Edit, RegExp]> = [
+    ["a pipeline role other than main's", (d) => void (d.roleArn = "arn:aws:iam::111111111111:role/someone-else"), /runs as arn:aws:iam::111111111111:role\/someone-else, not as main's pipeline role/],
+    ["another artifact bucket", (d) => void (d.artifactStore = { type: "S3", location: "other-bucket" }), /artifact store is bucket "other-bucket", not main's store/],
+    ["main's bucket under another key", (d) => void (d.artifactStore = { type: "S3", location: identities.artifactStore.main.bucket, encryptionKey: { id: "arn:aws:kms:eu-west-1:111111111111:key/other", type: "KMS" } }), /encrypted with key arn:aws:kms:eu-west-1:111111111111:key\/other, not main's key/],
+    ["a CodeBuild project of another project", (d) => void ((stage(d, "Build").actions?.[0]?.configuration as Record<string, string>).ProjectName = "other-build"), /runs CodeBuild project "other-build", which is not a pipewright project of "pipewright"/],
+    ["a deploy role without a preview twin", (d) => void (devAction(d).roleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`), /action "CreateChangeSet" assumes arn:aws:iam::222222222222:role\/admin, which has no pull request counterpart/],
+    ["a CloudFormation role without a preview twin", (d) => void ((devAction(d).configuration as Record<string, string>).RoleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`), /lets CloudFormation act as arn:aws:iam::222222222222:role\/admin, which has no pull request counterpart/],
+    ["a CloudFormation action without a role for CloudFormation", (d) => void delete (devAction(d).configuration as Record<string, string>).RoleArn, /deploys without a CloudFormation role/],
+    ["a build action that assumes a role", (d) => void ((stage(d, "Build").actions?.[0] as ActionDeclaration).roleArn = "arn:aws:iam::111111111111:role/pipewright-codebuild"), /action "Build" assumes arn:aws:iam::111111111111:role\/pipewright-codebuild/],
+    [
+      "an action of a provider whose identity pipewright cannot move",
+      (d) => void stage(d, "Dev").actions?.push({ name: "Notify", actionTypeId: { category: "Invoke", owner: "AWS", provider: "Lambda", version: "1" }, runOrder: 3, configuration: { FunctionName: "notify" } }),
+      /action "Notify" uses provider "Lambda"; a pull request pipeline can run only/,
+    ],
+  ];
+
+  it.each(refusals)("refuses %s, naming it: never main's identity as a fallback", (_what, edit, message) => {
+    const declaration = mainPipelineV2();
+    edit(declaration);
+    let caught: unknown;
+    try {
+      clonePipelineForPullRequest(declaration, pr, options);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(PipelineCloneError);
+    expect((caught as Error).message).toMatch(message);
   });
 });

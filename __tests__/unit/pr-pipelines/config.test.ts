@@ -1,11 +1,12 @@
 import { parseConfig, type PrPipelinesEnvironment } from "../../../functions/pr-pipelines/config";
 import { InvalidConfigurationError } from "../../../functions/pr-pipelines/errors";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
+import { identities } from "./support/fixtures";
 
 const environment: PrPipelinesEnvironment = {
   SERVICE_PIPELINES: '["pipewright-orders","pipewright-payments"]',
   PR_STATE_TABLE: "pipewright-pr-state",
-  ARTIFACT_BUCKET: "pipewright-artifacts-111111111111-eu-west-1",
+  PR_IDENTITIES: JSON.stringify(identities),
   PROD_ACCOUNT_ID: "333333333333",
   FORK_LABEL: "safe-to-test",
   GITHUB_REPOSITORY: "example-org/shop",
@@ -16,7 +17,8 @@ describe("parseConfig", () => {
     expect(parseConfig(environment)).toEqual({
       servicePipelines: ["pipewright-orders", "pipewright-payments"],
       stateTable: "pipewright-pr-state",
-      artifactBucket: "pipewright-artifacts-111111111111-eu-west-1",
+      artifactBucket: identities.artifactStore.pr.bucket,
+      identities,
       prodAccountId: "333333333333",
       forkLabel: "safe-to-test",
       repository: "example-org/shop",
@@ -30,6 +32,9 @@ describe("parseConfig", () => {
     ["SERVICE_PIPELINES", '["has space"]', /\[0\] a pipeline name/],
     ["PROD_ACCOUNT_ID", "3333", /PROD_ACCOUNT_ID is invalid: an AWS account id is 12 digits/],
     ["GITHUB_REPOSITORY", "shop", /GITHUB_REPOSITORY is invalid: expected owner\/name/],
+    ["PR_IDENTITIES", "pipewright-pr-pipeline", /PR_IDENTITIES is invalid: not JSON; expected the identity map the build stack writes/],
+    ["PR_IDENTITIES", JSON.stringify({ ...identities, pipelineRole: { main: identities.pipelineRole.main } }), /PR_IDENTITIES is invalid: pipelineRole\.pr: /],
+    ["PR_IDENTITIES", JSON.stringify({ ...identities, deployRoles: { "arn:aws:iam::222222222222:role/pipewright-deploy": "admin" } }), /PR_IDENTITIES is invalid: deployRoles\.arn:aws:iam::222222222222:role\/pipewright-deploy: an IAM role ARN/],
   ])("names the variable and the problem when %s is %s", (variable, value, message) => {
     const parse = () => parseConfig({ ...environment, [variable]: value });
     expect(parse).toThrow(InvalidConfigurationError);

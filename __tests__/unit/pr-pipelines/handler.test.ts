@@ -6,9 +6,12 @@ import {
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
   type CreatePipelineInput,
+  type DeletePipelineInput,
   type GetPipelineInput,
   type StartPipelineExecutionInput,
+  type PipelineDeclaration,
   type StopPipelineExecutionInput,
+  type Tag,
 } from "@aws-sdk/client-codepipeline";
 import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client, type DeleteObjectsCommandInput, type ListObjectVersionsCommandInput } from "@aws-sdk/client-s3";
@@ -22,13 +25,14 @@ import { DynamoPrStateStore } from "../../../functions/pr-pipelines/state";
 import type { PullRequestEvent } from "../../../functions/shared/events";
 import { FakeAws, REGION, throttling } from "./support/fake-aws";
 import {
-  ARTIFACT_BUCKET,
   busEvent,
   config,
   HEAD_SHA,
+  identities,
   mainPipelineV2,
   memoryLogger,
   NEXT_SHA,
+  PR_ARTIFACT_BUCKET,
   PROD_ACCOUNT,
   pullRequest,
   REPOSITORY,
@@ -296,12 +300,52 @@ describe("synchronize", () => {
   });
 });
 
+describe("a pipeline with a pull request pipeline's name that is not this pull request's", () => {
+  /** pipewright-orders-pr-7 exists already, made by someone else: with these tags and this role. */
+  function seedForeign(edit: (pipeline: PipelineDeclaration, tags: Tag[]) => Tag[]) {
+    const { pipeline, tags } = clonePipelineForPullRequest(mainPipelineV2("orders"), pullRequest(), { prodAccountId: PROD_ACCOUNT, identities });
+    aws.addPipeline(pipeline, edit(pipeline, tags));
+  }
+  const cases: Array<[string, (pipeline: PipelineDeclaration, tags: Tag[]) => Tag[], RegExp]> = [
+    ["tagged for another pull request", (_p, tags) => tags.map((t) => (t.key === PR_TAG_KEYS.pullRequest ? { ...t, value: "8" } : t)), /its pipewright:pull-request tag is 8/],
+    ["without pipewright tags", () => [], /has no pipewright:repository and pipewright:pull-request tags/],
+    ["running as main's pipeline role", (p, tags) => ((p.roleArn = identities.pipelineRole.main), tags), /not as the pull requests' pipeline role/],
+  ];
+
+  it.each(cases)("%s: a push does not run it, and says why", async (_what, edit, reason) => {
+    seedForeign(edit);
+    const { handle, logger } = setup();
+    const result = await handle(pullRequest({ action: "synchronize", headSha: NEXT_SHA, deliveryId: "push-delivery" }));
+
+    expect(result).toMatchObject({ outcome: "ran", leftAlone: [{ prPipeline: "pipewright-orders-pr-7", reason: expect.stringMatching(reason) }] });
+    const started = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).map((input) => input.name);
+    expect(started).toEqual(["pipewright-payments-pr-7"]);
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({ level: "warn", message: expect.stringContaining("Leaving a pipeline alone"), attributes: expect.objectContaining({ prPipeline: "pipewright-orders-pr-7" }) }),
+    );
+  });
+
+  it.each(cases)("%s: a close neither deletes it nor touches its artifacts", async (_what, edit) => {
+    seedForeign(edit);
+    aws.addExecution("pipewright-orders-pr-7", { artifacts: [{ bucket: PR_ARTIFACT_BUCKET, key: "pipewright-orders-pr/SourceArti/foreign1" }] });
+    aws.addObject(PR_ARTIFACT_BUCKET, "pipewright-orders-pr/SourceArti/foreign1", ["v1"]);
+    const { handle, cleanupRequests } = setup();
+    const result = await handle(pullRequest({ action: "closed", updatedAt: "2025-05-01T10:09:00Z" }));
+
+    expect(result).toMatchObject({ outcome: "deleted", deletions: expect.arrayContaining([expect.objectContaining({ prPipeline: "pipewright-orders-pr-7", deleted: false, leftAlone: expect.any(String) })]) });
+    expect(aws.sent<DeletePipelineInput>(DeletePipelineCommand).map((input) => input.name)).toEqual(["pipewright-payments-pr-7"]);
+    expect(aws.pipelines.has("pipewright-orders-pr-7")).toBe(true);
+    expect(aws.objectsIn(PR_ARTIFACT_BUCKET).map((entry) => entry.key)).toContain("pipewright-orders-pr/SourceArti/foreign1");
+    expect(cleanupRequests.map((request) => request.prPipeline)).toEqual(["pipewright-payments-pr-7"]);
+  });
+});
+
 describe("closed", () => {
   const FOLDER = "pipewright-orders-pr"; // the first 20 characters of both pipewright-orders-pr-1 and -pr-12
   const key = (artifact: string, id: string) => `${FOLDER}/${artifact}/${id}`;
 
   function seedPullRequest(number: number, executions: Array<Array<{ bucket: string; key: string }>>, service = "orders") {
-    const { pipeline, tags } = clonePipelineForPullRequest(mainPipelineV2(service), pullRequest({ number }), { prodAccountId: PROD_ACCOUNT });
+    const { pipeline, tags } = clonePipelineForPullRequest(mainPipelineV2(service), pullRequest({ number }), { prodAccountId: PROD_ACCOUNT, identities });
     aws.addPipeline(pipeline, tags);
     for (const artifacts of executions) aws.addExecution(pipeline.name ?? "", { artifacts });
   }
@@ -310,27 +354,27 @@ describe("closed", () => {
     expect("pipewright-orders-pr-1".slice(0, 20)).toBe("pipewright-orders-pr-12".slice(0, 20));
     seedPullRequest(1, [
       [
-        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "aB3dE5f") },
-        { bucket: ARTIFACT_BUCKET, key: key("BuildArtif", "gH7iJ9k") },
+        { bucket: PR_ARTIFACT_BUCKET, key: key("SourceArti", "aB3dE5f") },
+        { bucket: PR_ARTIFACT_BUCKET, key: key("BuildArtif", "gH7iJ9k") },
       ],
       [
-        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "lM1nO2p") },
+        { bucket: PR_ARTIFACT_BUCKET, key: key("SourceArti", "lM1nO2p") },
         { bucket: "pipewright-artifacts-us-east-1", key: key("BuildArtif", "elsewhere") },
       ],
     ]);
-    seedPullRequest(1, [[{ bucket: ARTIFACT_BUCKET, key: "pipewright-payments-/SourceArti/pay0001" }]], "payments");
+    seedPullRequest(1, [[{ bucket: PR_ARTIFACT_BUCKET, key: "pipewright-payments-/SourceArti/pay0001" }]], "payments");
     seedPullRequest(12, [
       [
-        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "qR4sT6u") },
-        { bucket: ARTIFACT_BUCKET, key: key("SourceArti", "aB3dE5f2") },
+        { bucket: PR_ARTIFACT_BUCKET, key: key("SourceArti", "qR4sT6u") },
+        { bucket: PR_ARTIFACT_BUCKET, key: key("SourceArti", "aB3dE5f2") },
       ],
     ]);
-    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "aB3dE5f"), ["v1", "v2"], ["v3"]);
-    aws.addObject(ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), ["v1"]);
-    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "lM1nO2p"), ["null"]);
-    aws.addObject(ARTIFACT_BUCKET, "pipewright-payments-/SourceArti/pay0001", ["v1", "v2"]);
-    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "qR4sT6u"), ["v1", "v2"]);
-    aws.addObject(ARTIFACT_BUCKET, key("SourceArti", "aB3dE5f2"), ["v1", "v2", "v3"]);
+    aws.addObject(PR_ARTIFACT_BUCKET, key("SourceArti", "aB3dE5f"), ["v1", "v2"], ["v3"]);
+    aws.addObject(PR_ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), ["v1"]);
+    aws.addObject(PR_ARTIFACT_BUCKET, key("SourceArti", "lM1nO2p"), ["null"]);
+    aws.addObject(PR_ARTIFACT_BUCKET, "pipewright-payments-/SourceArti/pay0001", ["v1", "v2"]);
+    aws.addObject(PR_ARTIFACT_BUCKET, key("SourceArti", "qR4sT6u"), ["v1", "v2"]);
+    aws.addObject(PR_ARTIFACT_BUCKET, key("SourceArti", "aB3dE5f2"), ["v1", "v2", "v3"]);
     aws.addObject("pipewright-artifacts-us-east-1", key("BuildArtif", "elsewhere"), ["v1"]);
   });
 
@@ -345,7 +389,7 @@ describe("closed", () => {
     expect(aws.pipelines.has("pipewright-orders-pr-12")).toBe(true);
     expect(aws.pipelines.has("pipewright-orders")).toBe(true);
 
-    const left = aws.objectsIn(ARTIFACT_BUCKET).map((entry) => `${entry.key}@${entry.versionId}`).sort();
+    const left = aws.objectsIn(PR_ARTIFACT_BUCKET).map((entry) => `${entry.key}@${entry.versionId}`).sort();
     expect(left).toEqual(
       [`${key("SourceArti", "aB3dE5f2")}@v1`, `${key("SourceArti", "aB3dE5f2")}@v2`, `${key("SourceArti", "aB3dE5f2")}@v3`, `${key("SourceArti", "qR4sT6u")}@v1`, `${key("SourceArti", "qR4sT6u")}@v2`].sort(),
     );
@@ -388,8 +432,8 @@ describe("closed", () => {
     expect(stateItem(1)?.pendingArtifactKeys?.SS).toHaveLength(4);
 
     await expect(handle(closeOne)).resolves.toMatchObject({ outcome: "deleted", deletedArtifactVersions: 7 });
-    expect(aws.objectsIn(ARTIFACT_BUCKET).map((entry) => entry.key)).not.toContain(key("SourceArti", "aB3dE5f"));
-    expect(aws.objectsIn(ARTIFACT_BUCKET)).toHaveLength(5);
+    expect(aws.objectsIn(PR_ARTIFACT_BUCKET).map((entry) => entry.key)).not.toContain(key("SourceArti", "aB3dE5f"));
+    expect(aws.objectsIn(PR_ARTIFACT_BUCKET)).toHaveLength(5);
     expect(stateItem(1)).toMatchObject({ phase: { S: "done" } });
   });
 
@@ -425,11 +469,11 @@ describe("closed", () => {
   it("sends every version in DeleteObjects calls of at most 1000", async () => {
     const { handle } = setup();
     aws.listPageSize = 1000;
-    aws.addObject(ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), Array.from({ length: 1500 }, (_, index) => `bulk-${String(index).padStart(4, "0")}`));
+    aws.addObject(PR_ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), Array.from({ length: 1500 }, (_, index) => `bulk-${String(index).padStart(4, "0")}`));
     await handle(closeOne);
     const sizes = aws.sent<DeleteObjectsCommandInput>(DeleteObjectsCommand).map((input) => input.Delete?.Objects?.length);
     expect(sizes).toEqual([1000, 507]);
-    expect(aws.objectsIn(ARTIFACT_BUCKET).filter((entry) => entry.key === key("BuildArtif", "gH7iJ9k"))).toHaveLength(0);
+    expect(aws.objectsIn(PR_ARTIFACT_BUCKET).filter((entry) => entry.key === key("BuildArtif", "gH7iJ9k"))).toHaveLength(0);
   });
 });
 

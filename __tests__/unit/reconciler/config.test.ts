@@ -5,7 +5,7 @@ const environment = (overrides: Partial<ReconcilerEnvironment> = {}): Reconciler
   SERVICE_PIPELINES: '["shop-orders","shop-payments"]',
   GITHUB_REPOSITORY: "example-org/shop",
   EVENT_BUS_NAME: "shop-github",
-  ARTIFACT_BUCKET: "shop-artifacts-111111111111-eu-west-1",
+  PR_ARTIFACT_BUCKET: "shop-artifacts-111111111111-eu-west-1",
   PREVIEW_CLEANUP_ROLE_ARN: "arn:aws:iam::222222222222:role/shop-preview-cleanup",
   FORK_LABEL: "safe-to-test",
   ...overrides,

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { SignatureError, WebhookSecretUnavailableError } from "../../../functions/webhook/errors";
 import { parseWebhookSecrets, readSignatureHeader, verifySignature } from "../../../functions/webhook/signature";
 import { PREVIOUS_SECRET, SECRET, signatureFor } from "../../fixtures/webhook/deliveries";
@@ -106,5 +107,8 @@ describe("parseWebhookSecrets", () => {
     expect(message).toContain("arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook");
     expect(message).toContain("Fix:");
     expect(message).not.toContain("plain-text-secret-value");
+    // Nor anywhere a logger would print the error: JSON.parse's own message quotes its input.
+    expect((caught as Error).cause).toBeUndefined();
+    expect(inspect(caught, { depth: 10 })).not.toContain("plain-text-secret-value");
   });
 });

@@ -5,6 +5,7 @@ import {
   GetPipelineCommand,
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
+  ListTagsForResourceCommand,
   PipelineExecutionNotStoppableException,
   PipelineNameInUseException,
   PipelineNotFoundException,
@@ -56,6 +57,7 @@ type CommandName =
   | "StopPipelineExecution"
   | "ListActionExecutions"
   | "TagResource"
+  | "ListTagsForResource"
   | "ListObjectVersions"
   | "DeleteObjects"
   | "UpdateItem";
@@ -235,6 +237,13 @@ export class FakeAws {
         stored.tags = [...stored.tags.filter((existing) => existing.key !== tag.key), tag];
       }
       return {};
+    });
+
+    cp.on(ListTagsForResourceCommand).callsFake(async ({ resourceArn }) => {
+      this.maybeFail("ListTagsForResource");
+      const stored = [...this.pipelines.values()].find((pipeline) => pipeline.arn === resourceArn);
+      if (stored === undefined) throw new Error(`ResourceNotFoundException: ${resourceArn}`);
+      return { tags: stored.tags };
     });
 
     this.s3.on(ListObjectVersionsCommand).callsFake(async ({ Bucket, Prefix, KeyMarker, VersionIdMarker }) => {

@@ -2,19 +2,39 @@ import type { PipelineDeclaration } from "@aws-sdk/client-codepipeline";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { PrLogger } from "../../../../functions/pr-pipelines/apply";
 import type { PrPipelinesConfig } from "../../../../functions/pr-pipelines/config";
+import type { PrIdentities } from "../../../../functions/pr-pipelines/identities";
 import type { PullRequestEvent } from "../../../../functions/shared/events";
 
 export const BUILD_ACCOUNT = "111111111111";
 export const DEV_ACCOUNT = "222222222222";
 export const PROD_ACCOUNT = "333333333333";
+/** Main's artifact store, which main pipelines use. */
 export const ARTIFACT_BUCKET = `pipewright-artifacts-${BUILD_ACCOUNT}-eu-west-1`;
+export const ARTIFACT_KEY_ARN = `arn:aws:kms:eu-west-1:${BUILD_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+/** The pull requests' artifact store, which their pipelines use and the function cleans up. */
+export const PR_ARTIFACT_BUCKET = `pipewright-pr-artifacts-${BUILD_ACCOUNT}-eu-west-1`;
+export const PR_ARTIFACT_KEY_ARN = `arn:aws:kms:eu-west-1:${BUILD_ACCOUNT}:key/5678abcd-12ab-34cd-56ef-1234567890ab`;
+export const MAIN_PIPELINE_ROLE = `arn:aws:iam::${BUILD_ACCOUNT}:role/pipewright-pipeline`;
+export const PR_PIPELINE_ROLE = `arn:aws:iam::${BUILD_ACCOUNT}:role/pipewright-pr-pipeline`;
+export const PREVIEW_DEPLOY_ROLE = `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-preview-deploy`;
+export const PREVIEW_EXECUTION_ROLE = `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-preview-cfn-exec`;
+
+/** What the build stack writes into PR_IDENTITIES for this account layout. */
+export const identities: PrIdentities = {
+  pipelineRole: { main: MAIN_PIPELINE_ROLE, pr: PR_PIPELINE_ROLE },
+  artifactStore: { main: { bucket: ARTIFACT_BUCKET, keyArn: ARTIFACT_KEY_ARN }, pr: { bucket: PR_ARTIFACT_BUCKET, keyArn: PR_ARTIFACT_KEY_ARN } },
+  project: "pipewright",
+  deployRoles: { [`arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`]: PREVIEW_DEPLOY_ROLE },
+  cloudFormationRoles: { [`arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-cfn-exec`]: PREVIEW_EXECUTION_ROLE },
+};
 export const REPOSITORY = "example-org/shop";
 export const CONNECTION_ARN = `arn:aws:codeconnections:eu-west-1:${BUILD_ACCOUNT}:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
 
 export const config: PrPipelinesConfig = {
   servicePipelines: ["pipewright-orders", "pipewright-payments"],
   stateTable: "pipewright-pr-state",
-  artifactBucket: ARTIFACT_BUCKET,
+  artifactBucket: PR_ARTIFACT_BUCKET,
+  identities,
   prodAccountId: PROD_ACCOUNT,
   forkLabel: "safe-to-test",
   repository: REPOSITORY,
@@ -31,12 +51,8 @@ export function mainPipelineV2(service = "orders"): PipelineDeclaration {
   const executionRole = (account: string) => `arn:aws:iam::${account}:role/pipewright-cfn-exec`;
   return {
     name,
-    roleArn: `arn:aws:iam::${BUILD_ACCOUNT}:role/pipewright-pipeline`,
-    artifactStore: {
-      type: "S3",
-      location: ARTIFACT_BUCKET,
-      encryptionKey: { id: `arn:aws:kms:eu-west-1:${BUILD_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`, type: "KMS" },
-    },
+    roleArn: MAIN_PIPELINE_ROLE,
+    artifactStore: { type: "S3", location: ARTIFACT_BUCKET, encryptionKey: { id: ARTIFACT_KEY_ARN, type: "KMS" } },
     version: 4,
     pipelineType: "V2",
     executionMode: "QUEUED",
@@ -169,15 +185,12 @@ export function mainPipelineV2(service = "orders"): PipelineDeclaration {
   };
 }
 
-/** A legacy V1 pipeline: no type, no execution mode, no variables, cross-Region artifact stores. */
+/** A V1 pipeline: no type, no execution mode, no variables, artifact stores by Region. */
 export function mainPipelineV1(): PipelineDeclaration {
   return {
-    name: "legacy-orders",
-    roleArn: `arn:aws:iam::${BUILD_ACCOUNT}:role/legacy-pipeline`,
-    artifactStores: {
-      "eu-west-1": { type: "S3", location: ARTIFACT_BUCKET },
-      "us-east-1": { type: "S3", location: "legacy-artifacts-us-east-1" },
-    },
+    name: "pipewright-legacy",
+    roleArn: MAIN_PIPELINE_ROLE,
+    artifactStores: { "eu-west-1": { type: "S3", location: ARTIFACT_BUCKET } },
     version: 12,
     stages: [
       {
@@ -197,7 +210,7 @@ export function mainPipelineV1(): PipelineDeclaration {
           {
             name: "Package",
             actionTypeId: codeBuild,
-            configuration: { ProjectName: "legacy-orders-build" },
+            configuration: { ProjectName: "pipewright-legacy-build" },
             inputArtifacts: [{ name: "Code" }],
             outputArtifacts: [{ name: "Packaged" }],
           },
@@ -209,8 +222,13 @@ export function mainPipelineV1(): PipelineDeclaration {
           {
             name: "Deploy",
             actionTypeId: cloudFormation,
-            roleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/legacy-deploy`,
-            configuration: { ActionMode: "CREATE_UPDATE", StackName: "orders-dev", TemplatePath: "Packaged::template.yaml" },
+            roleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-deploy`,
+            configuration: {
+              ActionMode: "CREATE_UPDATE",
+              StackName: "orders-dev",
+              TemplatePath: "Packaged::template.yaml",
+              RoleArn: `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-cfn-exec`,
+            },
             inputArtifacts: [{ name: "Packaged" }],
           },
         ],
@@ -221,7 +239,7 @@ export function mainPipelineV1(): PipelineDeclaration {
           {
             name: "Deploy",
             actionTypeId: cloudFormation,
-            roleArn: `arn:aws:iam::${PROD_ACCOUNT}:role/legacy-deploy`,
+            roleArn: `arn:aws:iam::${PROD_ACCOUNT}:role/pipewright-deploy`,
             configuration: { ActionMode: "CREATE_UPDATE", StackName: "orders-live", TemplatePath: "Packaged::template.yaml" },
             inputArtifacts: [{ name: "Packaged" }],
           },

@@ -1,9 +1,9 @@
 import type { ReconcilerConfig } from "../../../../functions/reconciler/config";
 import type { PrPipeline } from "../../../../functions/reconciler/discover";
 import type { GitHubPullRequest } from "../../../../functions/reconciler/github";
-import { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, REPOSITORY } from "../../pr-pipelines/support/fixtures";
+import { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, identities, REPOSITORY } from "../../pr-pipelines/support/fixtures";
 
-export { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, REPOSITORY };
+export { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, identities, REPOSITORY };
 
 export const NOW = new Date("2025-06-01T12:00:00Z");
 export const DAY = 24 * 60 * 60 * 1000;

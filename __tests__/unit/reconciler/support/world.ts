@@ -17,7 +17,7 @@ import type { PullRequestEvent } from "../../../../functions/shared/events";
 import { ACCOUNT, FakeAws, REGION } from "../../pr-pipelines/support/fake-aws";
 import { mainPipelineV2, memoryLogger, PROD_ACCOUNT, pullRequest } from "../../pr-pipelines/support/fixtures";
 import { FakeGitHub } from "./fake-github";
-import { ARTIFACT_BUCKET, BASES, BUS, CLEANUP_ROLE, daysAgo, FORK_LABEL, HEAD_SHA, NOW, REPOSITORY } from "./fixtures";
+import { ARTIFACT_BUCKET, BASES, BUS, CLEANUP_ROLE, daysAgo, FORK_LABEL, HEAD_SHA, identities, NOW, REPOSITORY } from "./fixtures";
 
 export const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pipewright/github-token-AbCdEf`;
 
@@ -80,7 +80,7 @@ export class World {
       SERVICE_PIPELINES: JSON.stringify(BASES),
       GITHUB_REPOSITORY: REPOSITORY,
       EVENT_BUS_NAME: BUS,
-      ARTIFACT_BUCKET,
+      PR_ARTIFACT_BUCKET: ARTIFACT_BUCKET,
       PREVIEW_CLEANUP_ROLE_ARN: CLEANUP_ROLE,
       FORK_LABEL,
       GITHUB_TOKEN_SECRET_ARN: SECRET_ARN,
@@ -105,7 +105,7 @@ export class World {
   /** A pull request pipeline as pr-pipelines creates it: the clone of the service's main pipeline, with its tags. */
   addPrPipeline(service: "orders" | "payments", number: number, spec: PrPipelineSpec = {}): string {
     const pr = pullRequest({ number, headSha: spec.headSha ?? HEAD_SHA, headRef: `feature/change-${number}` });
-    const clone = clonePipelineForPullRequest(mainPipelineV2(service), pr, { prodAccountId: PROD_ACCOUNT });
+    const clone = clonePipelineForPullRequest(mainPipelineV2(service), pr, { prodAccountId: PROD_ACCOUNT, identities });
     const name = clone.pipeline.name ?? "";
     this.aws.addPipeline(clone.pipeline, spec.tags ?? clone.tags);
     this.createdAt.set(name, spec.created ?? daysAgo(60));
