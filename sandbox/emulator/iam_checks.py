@@ -7,33 +7,38 @@ identity policies. Out of the box that cannot work for pipewright's roles:
 1. Most services authorize against the resource "*", so a statement that
    names ARNs (every statement pipewright writes) never matches and every
    call is denied. Here the actions pipewright's functions make are checked
-   against their real resource ARN (CodePipeline, Secrets Manager,
-   EventBridge, DynamoDB, CloudFormation, SNS; moto already does S3, SQS,
-   STS, IAM).
+   against their real resource ARN (CodePipeline, Secrets Manager, DynamoDB,
+   CloudFormation, SNS, CloudWatch Logs, and IAM CreateRole; moto already
+   does S3, SQS, STS and the IAM calls on an existing role; EventBridge
+   PutEvents: event_bus_policies).
 2. A trust policy naming a role ARN is compared with the caller's
    assumed-role session ARN, which never equal, and a Service principal in a
    trust policy raises a TypeError (HTTP 500). Here a session matches the
    role it belongs to, and an account root matches any principal of its
    account, as in AWS.
-3. CreatePipeline/UpdatePipeline do not check the `iam:PassRole` (pipeline
-   role) and `PassConnection` (CodeConnections source) that AWS requires.
-4. A denial is answered in XML even by JSON-protocol services, which the SDKs
+3. AssumeRole of a role in another account skipped the trust policy: moto
+   looked the role up in the caller's account. Here the role is looked up in
+   its own account and its trust policy must allow the caller, besides the
+   caller's identity policies allowing sts:AssumeRole on the role's ARN; a
+   role that does not exist cannot be assumed, as in AWS.
+4. CreatePipeline/UpdatePipeline do not check the `iam:PassRole` (pipeline
+   role, with `iam:PassedToService` codepipeline.amazonaws.com) and
+   `PassConnection` (CodeConnections source) that AWS requires.
+5. A denial is answered in XML even by JSON-protocol services, which the SDKs
    cannot parse; those get `AccessDeniedException` in JSON, as from AWS.
-5. The signature check takes the query string as the web server re-encoded
+6. The signature check takes the query string as the web server re-encoded
    it (`/` unescaped, for one), so a correctly signed
    `ListObjectVersions?prefix=a/b` fails with SignatureDoesNotMatch. The
    query is put back into SigV4's canonical encoding first.
-6. A statement whose condition does not hold, or whose principal is someone
-   else, counts as a Deny instead of not applying; and a condition moto
-   cannot evaluate (e.g. `Bool`) holds. So a bucket policy's "deny requests
-   without TLS" statement denied every DeleteObjects. Such statements now
-   do not apply, `Bool` is evaluated, and `aws:SecureTransport` is "true"
-   (the emulator stands in for AWS's HTTPS endpoints).
+7. A statement whose condition does not hold, or whose principal is someone
+   else, counts as a Deny instead of not applying. Such statements now do
+   not apply. Conditions are evaluated with the request's context
+   (iam_context) as iam_conditions describes.
 
-Still not checked: conditions other than StringEquals and Bool, or on keys a
-request does not carry (those hold), resource-based policies other than
-bucket policies (queue, key, Lambda: the sandbox runtime checks Lambda's
-itself), permission boundaries and SCPs.
+Still not checked: conditions on keys outside iam_conditions.MODELLED_KEYS
+(those hold), resource-based policies other than bucket and event bus
+policies (queue, key, Lambda: the sandbox runtime checks Lambda's itself),
+NotResource, permission boundaries and SCPs.
 """
 
 import math
@@ -46,19 +51,29 @@ from moto.codepipeline.responses import CodePipelineResponse
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError
 from moto.dynamodb.responses import DynamoHandler
-from moto.events.responses import EventsHandler
-from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase, PermissionResult
-from moto.iam.policy_conditions import CONDITION_OPERATIONS
+from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, IAMRequest, IAMRequestBase, PermissionResult
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import iam_backends
+from moto.iam.responses import IamResponse
+from moto.iam.utils import REQUIRE_RESOURCE_ACCESS_POLICIES_CHECK
+from moto.logs.responses import LogsResponse
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.sns.responses import SNSResponse
 from moto.utilities.utils import get_partition
 
+import iam_context
 import pipeline_api
 from aws_errors import AwsJsonError
+from iam_conditions import Context
 
 CONNECTION_PASS_ACTIONS = ("codestar-connections:PassConnection", "codeconnections:PassConnection")
 TAGGING_ACTIONS = ("TagResource", "UntagResource", "ListTagsForResource")
+# What CodePipeline's CreatePipeline/UpdatePipeline pass the pipeline role to.
+PIPELINE_PASS_CONTEXT: Context = {"iam:passedtoservice": ("codepipeline.amazonaws.com",)}
+LOG_STREAM_ACTIONS = ("CreateLogStream", "PutLogEvents")
+# AWS names the log group as `log-group:<name>:log-stream:` (an empty stream) for these.
+LOG_GROUP_ACTIONS = ("CreateLogGroup", "DescribeLogStreams")
 
 
 def regional_arn(response: Any, service: str, resource: str) -> str:
@@ -82,14 +97,6 @@ def secretsmanager_resource(self: Any) -> str:
     return secret_id if secret_id.startswith("arn:") else regional_arn(self, "secretsmanager", f"secret:{secret_id}")
 
 
-def events_resource(self: Any) -> str:
-    if self._get_action() != "PutEvents":
-        return "*"
-    entries = self._get_param("Entries") or [{}]
-    bus = entries[0].get("EventBusName") or "default"
-    return bus if bus.startswith("arn:") else regional_arn(self, "events", f"event-bus/{bus}")
-
-
 def dynamodb_resource(self: Any) -> str:
     table = self._get_param("TableName")
     return regional_arn(self, "dynamodb", f"table/{table}") if table else "*"
@@ -106,6 +113,36 @@ def cloudformation_resource(self: Any) -> str:
 def sns_resource(self: Any) -> str:
     # Publish names TopicArn or TargetArn; the topic actions name TopicArn.
     return self._get_param("TopicArn") or self._get_param("TargetArn") or "*"
+
+
+def iam_role_resource(self: Any) -> str:
+    """The role a call names; moto gave "*" for a role that does not exist yet (CreateRole)."""
+    role_name = iam_context.parameter(self.data, "RoleName")
+    if not role_name:
+        return "*"
+    try:
+        return self.backend.get_role(role_name).arn
+    except NotFoundException:
+        path = (iam_context.parameter(self.data, "Path") if self._get_action() == "CreateRole" else None) or "/"
+        return f"arn:{get_partition(self.region)}:iam::{self.current_account}:role{path}{role_name}"
+
+
+def logs_resource(self: Any) -> str:
+    action = self._get_action()
+    group = self._get_param("logGroupName")
+    identifier = self._get_param("logGroupIdentifier")
+    if not group and identifier:
+        # A name, or an ARN: arn:<partition>:logs:<region>:<account>:log-group:<name>[:*]
+        group = identifier.split(":log-group:", 1)[1].split(":")[0] if ":log-group:" in identifier else identifier
+    if not group:
+        return "*"
+    group_arn = regional_arn(self, "logs", f"log-group:{group}")
+    if action in LOG_STREAM_ACTIONS:
+        stream = self._get_param("logStreamName")
+        return f"{group_arn}:log-stream:{stream}" if stream else "*"
+    if action in LOG_GROUP_ACTIONS:
+        return f"{group_arn}:log-stream:"
+    return "*"
 
 
 def session_of_role(caller_arn: str, role_arn: str) -> bool:
@@ -140,8 +177,50 @@ def check_principal(self: Any, principal: str) -> bool:
     return False
 
 
-# moto's own check, kept for caller_may(): the wrapper below changes only how a denial is answered.
-check_action_permitted = IAMRequest.check_action_permitted
+def identity_permission(request: IAMRequestBase, action: str, resource: str, context: Context) -> PermissionResult:
+    """What the caller's identity policies say about `action` on `resource`: a Deny wins."""
+    permitted = False
+    for policy in request._access_key.collect_policies():
+        result = IAMPolicy(policy).is_action_permitted(action, resource, None, context)
+        if result == PermissionResult.DENIED:
+            return result
+        permitted = permitted or result == PermissionResult.PERMITTED
+    return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+
+def role_in_its_account(role_arn: str) -> Any:
+    """The role an ARN names, looked up in the role's own account (not the caller's), or None."""
+    parts = role_arn.split(":")
+    if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return None
+    account = parts[4]
+    if len(account) != 12 or not account.isdigit():
+        return None
+    try:
+        return iam_backends[account][parts[1]].get_role_by_arn(role_arn)
+    except NotFoundException:
+        return None
+
+
+def role_trusts(request: IAMRequestBase, role_arn: str, context: Context) -> bool:
+    role = role_in_its_account(role_arn)
+    if role is None:
+        return False
+    trust = IAMPolicy(role.assume_role_policy_document)
+    return trust.is_action_permitted(request._action, role_arn, request._access_key.arn, context) == PermissionResult.PERMITTED
+
+
+def check_action_permitted(self: IAMRequestBase, resource: str, extra: Context | None = None) -> None:
+    """moto's check with the request's context, and AssumeRole trust-checked in the role's own account."""
+    if self._action == "sts:GetCallerIdentity":
+        # Always allowed, even with an explicit Deny, as in AWS.
+        return
+    context = iam_context.of_request(self, extra)
+    permitted = identity_permission(self, self._action, resource, context) == PermissionResult.PERMITTED
+    if permitted and self._action in REQUIRE_RESOURCE_ACCESS_POLICIES_CHECK:
+        permitted = role_trusts(self, resource, context)
+    if not permitted:
+        self._raise_access_denied()
 
 
 def json_protocol(headers: Any) -> bool:
@@ -178,16 +257,9 @@ def create_aws_request_with_canonical_query(self: Any) -> Any:
     return request
 
 
-# What every request to the emulator stands for: a call to AWS over HTTPS.
-REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
-
-
-def bool_operation(expected: Any, actual: str) -> bool:
-    values = expected if isinstance(expected, list) else [expected]
-    return str(actual).lower() in [str(v).lower() for v in values]
-
-
-def statement_applies(self: Any, action: str, resource: str = "*", principal: str | None = None, incoming: Any = None) -> PermissionResult:
+def statement_applies(
+    self: Any, action: str, resource: str = "*", principal: str | None = None, context: Context | None = None
+) -> PermissionResult:
     """moto's IAMPolicyStatement.is_action_permitted, with statements that do not apply left NEUTRAL."""
     if "NotAction" in self._statement:
         concerned = not self._check_element_matches("NotAction", action)
@@ -197,7 +269,7 @@ def statement_applies(self: Any, action: str, resource: str = "*", principal: st
         return PermissionResult.NEUTRAL
     if principal and not self._check_principal(principal):
         return PermissionResult.NEUTRAL
-    if not self._check_conditions({**REQUEST_CONTEXT, **(incoming or {})}):
+    if not self._check_conditions(iam_context.SECURE_TRANSPORT if context is None else context):
         return PermissionResult.NEUTRAL
     # Trust policies name no resource.
     if self._statement.get("Resource") and not self._check_element_matches("Resource", resource):
@@ -224,22 +296,22 @@ def request_of(response: Any, request_class: type[IAMRequestBase] = IAMRequest, 
     )
 
 
-def caller_may(response: Any, action: str, resource: str) -> tuple[bool, str]:
+def caller_may(response: Any, action: str, resource: str, extra: Context | None = None) -> tuple[bool, str]:
     """Whether the caller's identity policies allow `action` on `resource`, and the caller's ARN."""
     request = request_of(response, IAMRequest, action.split(":", 1)[1])
     request._action = action
     try:
-        check_action_permitted(request, resource)
+        check_action_permitted(request, resource, extra)
     except AccessDeniedError:
         return False, request._access_key.arn
     return True, request._access_key.arn
 
 
-def require(response: Any, actions: tuple[str, ...], resource: str) -> None:
+def require(response: Any, actions: tuple[str, ...], resource: str, extra: Context | None = None) -> None:
     """AccessDeniedException unless the caller may do one of `actions` on `resource`."""
     caller = ""
     for action in actions:
-        allowed, caller = caller_may(response, action, resource)
+        allowed, caller = caller_may(response, action, resource, extra)
         if allowed:
             return
     raise AwsJsonError(
@@ -254,7 +326,7 @@ def require_pipeline_passes(response: Any) -> None:
         return
     pipeline = response._get_param("pipeline") or {}
     if pipeline.get("roleArn"):
-        require(response, ("iam:PassRole",), pipeline["roleArn"])
+        require(response, ("iam:PassRole",), pipeline["roleArn"], PIPELINE_PASS_CONTEXT)
     for stage in pipeline.get("stages") or []:
         for action in stage.get("actions") or []:
             connection = (action.get("configuration") or {}).get("ConnectionArn")
@@ -265,13 +337,14 @@ def require_pipeline_passes(response: Any) -> None:
 def install() -> None:
     CodePipelineResponse._determine_resource = codepipeline_resource
     SecretsManagerResponse._determine_resource = secretsmanager_resource
-    EventsHandler._determine_resource = events_resource
     DynamoHandler._determine_resource = dynamodb_resource
     CloudFormationResponse._determine_resource = cloudformation_resource
     SNSResponse._determine_resource = sns_resource
+    IamResponse._determine_resource = iam_role_resource
+    LogsResponse._determine_resource = logs_resource
     IAMPolicyStatement._check_principal = check_principal
     IAMPolicyStatement.is_action_permitted = statement_applies
-    CONDITION_OPERATIONS.setdefault("Bool", bool_operation)
+    IAMRequestBase.check_action_permitted = check_action_permitted
     IAMRequest.check_action_permitted = check_action_permitted_answering_json
     IAMRequestBase._create_aws_request = create_aws_request_with_canonical_query
 

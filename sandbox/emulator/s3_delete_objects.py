@@ -6,7 +6,8 @@ on the bucket's ARN. AWS checks each object: s3:DeleteObject on
 named. So a role allowed exactly what AWS requires (delete on `<bucket>/*`)
 had every object refused. Here each object is checked against the caller's
 identity policies and the bucket policy; refused objects are reported in
-`Errors`, the others deleted.
+`Errors`, the others deleted. The bucket policy is asked with the caller and
+the request's context (s3_bucket_policies).
 """
 
 from typing import Any
@@ -20,6 +21,7 @@ from moto.s3.responses import S3Response
 from moto.utilities.utils import get_partition
 
 import iam_checks
+import iam_context
 
 
 def caller_request(response: Any) -> S3IAMRequest:
@@ -45,13 +47,15 @@ def delete_keys_per_object(self: Any, bucket_name: str) -> TYPE_RESPONSE:
         raise MalformedXML()
     bypass_retention = self.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
     caller = caller_request(self)
+    context = iam_context.of_request(caller)
     bucket = self.backend.get_bucket(bucket_name)
     partition = get_partition(self.region)
     allowed, refused = [], []
     for obj in objects:
         resource = f"arn:{partition}:s3:::{bucket_name}/{obj['Key']}"
         action = "s3:DeleteObjectVersion" if obj.get("VersionId") else "s3:DeleteObject"
-        permitted = identity_allows(caller, action, resource) and bucket.get_permission("s3:DeleteObject", resource) != PermissionResult.DENIED
+        bucket_policy = bucket.get_permission(action, resource, caller._access_key.arn, context)
+        permitted = identity_allows(caller, action, resource) and bucket_policy != PermissionResult.DENIED
         (allowed if permitted else refused).append(obj)
     deleted, locked = self.backend.delete_objects(bucket_name, allowed, bypass_retention) if allowed else ([], [])
     errors = [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"} for o in refused]

@@ -30,9 +30,11 @@ import codebuild_sources
 import dispatch_cache
 import dynamodb_updates
 import epoch_timestamps
+import event_bus_policies
 import event_targets
 import gil_switching
 import iam_checks
+import iam_conditions
 import iam_policy_cache
 import idle_gc
 import jsonpath_cache
@@ -40,6 +42,7 @@ import keep_alive
 import lifecycle_hooks
 import pipeline_api
 import request_history
+import s3_bucket_policies
 import s3_delete_objects
 import s3_listing
 import service_models
@@ -74,8 +77,11 @@ def install_patches() -> None:
     codebuild_sources.install()
     # After pipeline_api, whose CreatePipeline/UpdatePipeline it wraps; s3_delete_objects builds on it.
     iam_checks.install()
+    iam_conditions.install()
     iam_policy_cache.install()
     event_targets.install()
+    event_bus_policies.install()
+    s3_bucket_policies.install()
     s3_delete_objects.install()
     jsonpath_cache.install()
     dynamodb_updates.install()
