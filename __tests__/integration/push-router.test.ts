@@ -63,7 +63,9 @@ beforeAll(async () => {
 afterAll(() => world?.destroy());
 
 let pushes = 0;
-/** A new delivery of a push to main, moving it from the previous test push's commit. */
+/** repository.pushed_at of the first test push; each later one is a second newer. */
+const FIRST_PUSHED_AT = 1_764_000_000;
+/** A new delivery of a push to main, moving it from the previous test push's commit, a second later. */
 function push(overrides: Partial<PushEvent> = {}): PushEvent {
   pushes++;
   return {
@@ -77,6 +79,7 @@ function push(overrides: Partial<PushEvent> = {}): PushEvent {
     deleted: false,
     changedFiles: [],
     truncated: false,
+    pushedAt: FIRST_PUSHED_AT + pushes,
     ...overrides,
   };
 }

@@ -7,6 +7,8 @@ export const sha = (char: string): string => char.repeat(40);
 export const ZERO = sha("0");
 export const BEFORE = sha("b");
 export const AFTER = sha("a");
+/** repository.pushed_at of the default push, epoch seconds. */
+export const PUSHED_AT = 1_764_000_000;
 
 export const API: ServiceRoute = { name: "api", pipeline: "pw-api", include: ["services/api/**", "libs/shared/**"], exclude: ["**/*.md"] };
 export const WEB: ServiceRoute = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [] };
@@ -32,6 +34,7 @@ export function push(overrides: Partial<PushEvent> = {}): PushEvent {
     deleted: false,
     changedFiles: ["services/api/src/handler.ts"],
     truncated: false,
+    pushedAt: PUSHED_AT,
     ...overrides,
   };
 }
