@@ -1,7 +1,8 @@
 /**
  * The push-router function against the AWS emulator: the real handler, the real
- * CodePipeline adapter and SDK client, and the real GitHub compare client (which, without a
- * token, must not call GitHub at all). Events carry the bus contract (functions/shared/events.ts).
+ * CodePipeline and DynamoDB adapters and SDK clients (a push-state table as the stacks create
+ * it), and the real GitHub compare client (which, without a token, must not call GitHub at
+ * all). Events carry the bus contract (functions/shared/events.ts).
  */
 import { randomUUID } from "node:crypto";
 import { CodePipelineStarter } from "../../functions/push-router/aws";
@@ -9,6 +10,8 @@ import { parseMainBranch, parseRepository, parseServices } from "../../functions
 import { GitHubChangedFiles } from "../../functions/push-router/github";
 import { makeHandler, type PushRouteResult } from "../../functions/push-router/handler";
 import { ZERO_SHA } from "../../functions/push-router/route";
+import { PipelineStartsFailedError, type PipelineStarter } from "../../functions/push-router/start";
+import { DynamoPushOrderStore } from "../../functions/push-router/state";
 import { DETAIL_TYPES, type PushEvent } from "../../functions/shared/events";
 import { useEmulator } from "../support/emulator";
 import {
@@ -18,6 +21,8 @@ import {
   executionDetail,
   executionsOf,
   MAIN_PIPELINES,
+  PUSH_STATE_TABLE,
+  pushStateItem,
   recordingLogger,
   REPOSITORY,
   SOURCE_ACTION,
@@ -31,6 +36,8 @@ let route: (push: PushEvent) => Promise<PushRouteResult>;
 const logger = recordingLogger();
 const [ORDERS, PAYMENTS] = MAIN_PIPELINES as [string, string];
 let githubCalls = 0;
+/** Pipelines whose next start fails before reaching CodePipeline, as a throttle would. */
+const failNextStart = new Set<string>();
 
 /** SERVICES as the push-router construct renders it from the configuration. */
 const SERVICES_ENV = JSON.stringify([
@@ -40,6 +47,14 @@ const SERVICES_ENV = JSON.stringify([
 
 beforeAll(async () => {
   world = await createWorld(emulator());
+  const clients = world.clients();
+  const codepipeline = new CodePipelineStarter(clients.codepipeline);
+  const pipelines: PipelineStarter = {
+    start: async (request) => {
+      if (failNextStart.delete(request.pipeline)) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+      return codepipeline.start(request);
+    },
+  };
   const handle = makeHandler({
     config: {
       services: parseServices(SERVICES_ENV),
@@ -47,7 +62,8 @@ beforeAll(async () => {
       repository: parseRepository(REPOSITORY),
       sourceActionName: SOURCE_ACTION,
     },
-    pipelines: new CodePipelineStarter(world.clients().codepipeline),
+    pipelines,
+    order: new DynamoPushOrderStore(clients.dynamodb, PUSH_STATE_TABLE),
     // No GITHUB_TOKEN_SECRET_ARN: no token, so a push with incomplete file lists starts everything.
     changes: new GitHubChangedFiles({
       repository: REPOSITORY,
@@ -63,7 +79,9 @@ beforeAll(async () => {
 afterAll(() => world?.destroy());
 
 let pushes = 0;
-/** A new delivery of a push to main, moving it from the previous test push's commit. */
+/** repository.pushed_at of the first test push; each later one is a second newer. */
+const FIRST_PUSHED_AT = 1_764_000_000;
+/** A new delivery of a push to main, moving it from the previous test push's commit, a second later. */
 function push(overrides: Partial<PushEvent> = {}): PushEvent {
   pushes++;
   return {
@@ -77,6 +95,7 @@ function push(overrides: Partial<PushEvent> = {}): PushEvent {
     deleted: false,
     changedFiles: [],
     truncated: false,
+    pushedAt: FIRST_PUSHED_AT + pushes,
     ...overrides,
   };
 }
@@ -117,7 +136,15 @@ describe("push router against the emulator", () => {
     const result = await route(event);
 
     const started = await expectStarted(before, [ORDERS], event.after);
-    expect(result).toMatchObject({ outcome: "started", everything: false, started: [{ pipeline: ORDERS, executionId: started[ORDERS] }] });
+    expect(result).toMatchObject({ outcome: "started", everything: false, started: [{ pipeline: ORDERS, executionId: started[ORDERS] }], ignored: [] });
+    expect(await pushStateItem(world, ORDERS)).toMatchObject({
+      pushedAt: { N: String(event.pushedAt) },
+      after: { S: event.after },
+      before: { S: event.before },
+      deliveryId: { S: event.deliveryId },
+      startedAt: { N: expect.stringMatching(/^\d{13}$/) },
+    });
+    expect(await pushStateItem(world, PAYMENTS)).toBeUndefined();
   });
 
   test("a redelivery of that push (same delivery id) starts nothing new", async () => {
@@ -188,5 +215,57 @@ describe("push router against the emulator", () => {
     expect(await route(event)).toEqual(first);
     expect(await executionIds()).toEqual(afterFirst);
     expect(githubCalls).toBe(0);
+  });
+
+  test("a newer push starts; an older push delivered after it starts nothing, and the state keeps the newer one", async () => {
+    const older = push({ changedFiles: ["services/orders/src/tax.ts"] });
+    const newer = push({ changedFiles: ["services/orders/src/tax.ts", "services/orders/src/fees.ts"] });
+    const before = await executionIds();
+
+    await route(newer);
+    const started = await expectStarted(before, [ORDERS], newer.after);
+    const result = await route(older);
+
+    expect(result).toMatchObject({ outcome: "started", started: [], ignored: [{ pipeline: ORDERS, reason: "older" }] });
+    const executions = await executionIds();
+    expect(executions[ORDERS]?.filter((id) => !before[ORDERS]?.includes(id))).toEqual([started[ORDERS]]);
+    expect(executions[PAYMENTS]).toEqual(before[PAYMENTS]);
+    expect(await pushStateItem(world, ORDERS)).toMatchObject({ after: { S: newer.after }, deliveryId: { S: newer.deliveryId } });
+    const line = logger.entries.find((entry) => String(entry.message).startsWith(`Not starting ${ORDERS} for commit ${older.after}`));
+    expect(line?.attributes[0]).toMatchObject({ Reason: "older", PushesIgnored: 1 });
+  });
+
+  test("a replay of the newest push under a new delivery id starts nothing", async () => {
+    const event = push({ changedFiles: ["libs/shared/src/money.ts"] });
+    await route(event);
+    const before = await executionIds();
+
+    const replay = await route({ ...event, deliveryId: randomUUID() });
+
+    expect(replay).toMatchObject({
+      started: [],
+      ignored: [
+        { pipeline: ORDERS, reason: "replay" },
+        { pipeline: PAYMENTS, reason: "replay" },
+      ],
+    });
+    expect(await executionIds()).toEqual(before);
+  });
+
+  test("the redelivery of a push whose start failed starts each pipeline once, at that push's commit", async () => {
+    const event = push({ changedFiles: ["libs/shared/src/rounding.ts"] });
+    const before = await executionIds();
+    failNextStart.add(PAYMENTS);
+
+    await expect(route(event)).rejects.toThrow(PipelineStartsFailedError);
+    const afterFailure = await expectStarted(before, [ORDERS], event.after);
+    const redelivered = await route({ ...event });
+
+    const started = await expectStarted(before, [ORDERS, PAYMENTS], event.after);
+    expect(started[ORDERS]).toBe(afterFailure[ORDERS]);
+    expect(redelivered).toMatchObject({ ignored: [] });
+    for (const pipeline of [ORDERS, PAYMENTS]) {
+      expect(await pushStateItem(world, pipeline)).toMatchObject({ after: { S: event.after }, deliveryId: { S: event.deliveryId } });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { resourceAt, statement, synthPlatform } from "../support/synth";
+import { resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
 
 describe("pr-pipelines and push-router on the GitHub bus", () => {
   const { build } = synthPlatform();
@@ -80,5 +80,42 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
       { name: "payments", pipeline: "pipewright-payments", include: ["services/payments/**", "libs/shared/**"], exclude: ["**/*.md"] },
     ]);
     expect(fn.environment.variables.MAIN_BRANCH).toBe("main");
+  });
+
+  it("keeps push state in a table keyed by pipeline, with point-in-time recovery, the platform key and deletion protection", () => {
+    const table = resourceAt(build, "aws_dynamodb_table", "push-router/state");
+    expect(table).toMatchObject({
+      name: "pipewright-push-state",
+      billing_mode: "PAY_PER_REQUEST",
+      hash_key: "pipeline",
+      attribute: [{ name: "pipeline", type: "S" }],
+      point_in_time_recovery: { enabled: true },
+      server_side_encryption: { enabled: true, kms_key_arn: expect.stringMatching(/^\$\{aws_kms_key\.artifact-store_key_\w+\.arn\}$/) },
+      deletion_protection_enabled: true,
+    });
+    expect(table.ttl).toBeUndefined();
+    const fn = resourceAt(build, "aws_lambda_function", "push-router/push-router/function/function");
+    expect(fn.environment.variables.PUSH_STATE_TABLE).toMatch(/^\$\{aws_dynamodb_table\.push-router_state_\w+\.name\}$/);
+  });
+
+  it("lets the push router only update items of its own table, and use the key only through DynamoDB", () => {
+    const policy = resourceAt(build, "aws_iam_role_policy", "push-router/push-router/function/policy").policy;
+    expect(statement(policy, "PushState")).toEqual({
+      Sid: "PushState",
+      Effect: "Allow",
+      Action: "dynamodb:UpdateItem",
+      Resource: expect.stringMatching(/^\$\{aws_dynamodb_table\.push-router_state_\w+\.arn\}$/),
+    });
+    expect(statementsOf(policy).filter((s: any) => JSON.stringify(s.Action).includes("dynamodb:"))).toHaveLength(1);
+    const role = expect.stringMatching(/^\$\{aws_iam_role\.push-router_function_role_\w+\.arn\}$/);
+    const viaDynamoDb = { StringEquals: { "kms:ViaService": ["dynamodb.${data.aws_region.region.name}.amazonaws.com"] } };
+    const key = resourceAt(build, "aws_kms_key", "artifact-store/key").policy;
+    expect(statement(key, "PushRouterState")).toMatchObject({ Principal: { AWS: [role] }, Condition: viaDynamoDb });
+    const rolePolicy = resourceAt(build, "aws_iam_role_policy", "artifact-store/PushRouterState-0");
+    expect(rolePolicy.role).toMatch(/aws_iam_role\.push-router_function_role_\w+\.name/);
+    expect(statement(rolePolicy.policy, "PlatformKey")).toMatchObject({
+      Resource: expect.stringMatching(/aws_kms_key\.artifact-store_key_\w+\.arn/),
+      Condition: viaDynamoDb,
+    });
   });
 });

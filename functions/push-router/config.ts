@@ -104,6 +104,14 @@ export function parseRepository(value: string): string {
   return value;
 }
 
+/** PUSH_STATE_TABLE: a DynamoDB table name. */
+export function parseStateTable(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
+    throw new PushRouterConfigError("PUSH_STATE_TABLE", [`${JSON.stringify(value)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`]);
+  }
+  return value;
+}
+
 /**
  * The GitHub API base URL. The token travels to it, so it must be https;
  * plain http is accepted only for a loopback host (a local fake in tests).

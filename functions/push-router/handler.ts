@@ -1,19 +1,25 @@
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { EventBridgeEvent } from "aws-lambda";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { type PushEvent, pushEventSchema } from "../shared/events";
 import { createLogger } from "../shared/logger";
+import { countMetrics } from "../shared/metrics";
 import { CodePipelineStarter, secretsManagerGitHubToken } from "./aws";
-import { parseGitHubApiUrl, parseMainBranch, parseRepository, parseServices, type PushRouterConfig } from "./config";
+import { claimPipelines, type IgnoredPipeline, type PushOrderStore } from "./claim";
+import { parseGitHubApiUrl, parseMainBranch, parseRepository, parseServices, parseStateTable, type PushRouterConfig } from "./config";
 import { GitHubChangedFiles } from "./github";
+import { ignoredMessage, type IgnoreReason } from "./order";
 import { type ChangedFiles, decidePush, fileListSource, planStarts } from "./route";
 import { describeError, type PipelineStarter, type StartedPipeline, startPipelines } from "./start";
+import { DynamoPushOrderStore } from "./state";
 
 /**
  * Target of the "push" rule on the GitHub bus: starts the pipelines of the
- * services a push to the main branch changed, pinned to the pushed commit.
+ * services a push to the main branch changed, pinned to the pushed commit,
+ * each only when the push is newer than the newest push that started it.
  */
 
 /** The files that differ between two commits; github.ts holds the GitHub implementation. */
@@ -27,13 +33,27 @@ export type RouterLogger = Pick<Logger, "info" | "warn" | "error">;
 export interface PushRouterDeps {
   pipelines: PipelineStarter;
   changes: ChangedFilesSource;
+  /** Orders pushes per pipeline, so an older or replayed push never starts one. */
+  order: PushOrderStore;
   config: PushRouterConfig;
   logger?: RouterLogger;
+  /** Epoch ms, for metric timestamps. */
+  now?: () => number;
 }
 
 export type PushRouteResult =
   | { outcome: "skipped"; reason: string }
-  | { outcome: "started"; everything: boolean; reason: string; started: StartedPipeline[] };
+  | {
+      outcome: "started";
+      everything: boolean;
+      reason: string;
+      started: StartedPipeline[];
+      /** Pipelines the push would start but does not: a newer push, or this one, already started them. */
+      ignored: Array<{ pipeline: string; reason: IgnoreReason }>;
+    };
+
+/** The metric counting pipelines a push did not start, by reason (namespace "pipewright"). */
+export const PUSHES_IGNORED = "PushesIgnored";
 
 /** The event's detail is not a push event of the bus contract (functions/shared/events.ts). */
 export class InvalidPushEventError extends Error {
@@ -50,8 +70,9 @@ export class InvalidPushEventError extends Error {
 }
 
 export function makeHandler(deps: PushRouterDeps) {
-  const { config, pipelines, changes } = deps;
+  const { config, pipelines, changes, order } = deps;
   const logger: RouterLogger = deps.logger ?? createLogger("push-router");
+  const now = deps.now ?? Date.now;
 
   async function changedFilesOf(push: PushEvent, context: Record<string, unknown>): Promise<ChangedFiles> {
     const source = fileListSource(push);
@@ -64,6 +85,20 @@ export function makeHandler(deps: PushRouterDeps) {
       logger.error("Could not list the changed files", { ...context, error: error as Error });
       return { complete: false, reason: `listing them failed (${describeError(error)})` };
     }
+  }
+
+  /** One line per pipeline: an ambiguous tie is a warning, since a deploy may be missing until the next push. */
+  function logIgnored({ pipeline, reason, newest }: IgnoredPipeline, push: PushEvent, context: Record<string, unknown>): void {
+    const fields = {
+      ...context,
+      pipeline,
+      pushedAt: push.pushedAt,
+      newest: { commit: newest.after, pushedAt: newest.pushedAt, deliveryId: newest.deliveryId },
+      ...countMetrics(now(), { Reason: reason }, { [PUSHES_IGNORED]: 1 }),
+    };
+    const message = ignoredMessage(pipeline, reason, push, newest);
+    if (reason === "ambiguous") logger.warn(message, fields);
+    else logger.info(message, fields);
   }
 
   return async (event: EventBridgeEvent<"push", unknown>): Promise<PushRouteResult> => {
@@ -86,16 +121,27 @@ export function makeHandler(deps: PushRouterDeps) {
     if (plan.everything) logger.warn(`Starting every pipeline: ${plan.reason}`, context);
     else logger.info(plan.services.length === 0 ? `Starting no pipeline: ${plan.reason}` : `Routing: ${plan.reason}`, context);
 
-    const started = await startPipelines(
-      pipelines,
+    const claims = await claimPipelines(
+      order,
       plan.services.map((service) => service.pipeline),
-      { deliveryId: push.deliveryId, commitId: push.after, sourceActionName: config.sourceActionName },
+      push,
     ).catch((error: unknown) => {
+      logger.error("Could not record the push; no pipeline was started", { ...context, error: error as Error });
+      throw error;
+    });
+    claims.ignored.forEach((ignored) => logIgnored(ignored, push, context));
+
+    const started = await startPipelines(pipelines, claims.admitted, {
+      deliveryId: push.deliveryId,
+      commitId: push.after,
+      sourceActionName: config.sourceActionName,
+    }).catch((error: unknown) => {
       logger.error("Some pipelines could not be started", { ...context, error: error as Error });
       throw error;
     });
     if (started.length > 0) logger.info("Started pipelines", { ...context, started });
-    return { outcome: "started", everything: plan.everything, reason: plan.reason, started };
+    const ignored = claims.ignored.map(({ pipeline, reason }) => ({ pipeline, reason }));
+    return { outcome: "started", everything: plan.everything, reason: plan.reason, started, ignored };
   };
 }
 
@@ -112,6 +158,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
   return makeHandler({
     config,
     pipelines: new CodePipelineStarter(new CodePipelineClient(retry)),
+    order: new DynamoPushOrderStore(new DynamoDBClient(retry), parseStateTable(requireEnv("PUSH_STATE_TABLE", env))),
     changes: new GitHubChangedFiles({
       repository: config.repository,
       baseUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? "https://api.github.com"),

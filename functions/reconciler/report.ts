@@ -1,3 +1,5 @@
+import { countMetrics, type EmbeddedMetricFields } from "../shared/metrics";
+
 /**
  * The reconciler's report: the counts of one run and the Embedded Metric
  * Format block that makes CloudWatch turn the summary log line into metrics.
@@ -24,7 +26,6 @@ export interface ReconcilerSummary {
   readonly dryRun: boolean;
 }
 
-export const METRIC_NAMESPACE = "pipewright";
 export const METRIC_DIMENSION = "Repository";
 
 export const METRIC_NAMES = {
@@ -40,23 +41,16 @@ export const METRIC_NAMES = {
  * done, so the closed, created and idle metrics are 0; GitHub failures count
  * always.
  */
-export function metricFields(summary: ReconcilerSummary, repository: string, now: Date): Record<string, unknown> {
+export function metricFields(summary: ReconcilerSummary, repository: string, now: Date): EmbeddedMetricFields {
   const done = (count: number) => (summary.dryRun ? 0 : count);
-  return {
-    _aws: {
-      Timestamp: now.getTime(),
-      CloudWatchMetrics: [
-        {
-          Namespace: METRIC_NAMESPACE,
-          Dimensions: [[METRIC_DIMENSION]],
-          Metrics: Object.values(METRIC_NAMES).map((name) => ({ Name: name, Unit: "Count" })),
-        },
-      ],
+  return countMetrics(
+    now.getTime(),
+    { [METRIC_DIMENSION]: repository },
+    {
+      [METRIC_NAMES.closed]: done(summary.closedRequested),
+      [METRIC_NAMES.created]: done(summary.created),
+      [METRIC_NAMES.idleRemoved]: done(summary.idleRemoved),
+      [METRIC_NAMES.githubFailures]: summary.githubFailures,
     },
-    [METRIC_DIMENSION]: repository,
-    [METRIC_NAMES.closed]: done(summary.closedRequested),
-    [METRIC_NAMES.created]: done(summary.created),
-    [METRIC_NAMES.idleRemoved]: done(summary.idleRemoved),
-    [METRIC_NAMES.githubFailures]: summary.githubFailures,
-  };
+  );
 }

@@ -53,6 +53,8 @@ export const pushEventSchema = z.object({
   changedFiles: z.array(z.string()),
   /** The payload's file lists may be incomplete: compare before...after instead. */
   truncated: z.boolean(),
+  /** When GitHub received the push (the payload's repository.pushed_at), epoch seconds: orders pushes of one branch. */
+  pushedAt: z.number().int().positive(),
 });
 export type PushEvent = z.infer<typeof pushEventSchema>;
 

@@ -52,7 +52,14 @@ export const pushPayloadSchema = z.object({
   forced: z.boolean(),
   created: z.boolean(),
   deleted: z.boolean(),
-  repository: repositoryRef,
+  // Push payloads carry pushed_at as epoch seconds (other events as an ISO
+  // string); the push router orders the pushes of a branch by it.
+  repository: repositoryRef.extend({
+    pushed_at: z
+      .number({ error: "expected the push time in epoch seconds (a number), as GitHub sends in push payloads" })
+      .int({ error: "expected whole epoch seconds" })
+      .positive({ error: "expected epoch seconds after 1970" }),
+  }),
   commits: z.array(
     z.object({
       // Absent when GitHub left the file lists out of a commit.
@@ -163,6 +170,7 @@ export function normalizePush(payload: z.infer<typeof pushPayloadSchema>, delive
     deleted: payload.deleted,
     changedFiles,
     truncated,
+    pushedAt: payload.repository.pushed_at,
   };
   return validatePayload(pushEventSchema, event, "push");
 }

@@ -152,7 +152,7 @@ export async function up(options: UpOptions): Promise<SandboxState> {
       credentials,
       resources: {
         artifactBucket: build.output<string>("artifact_bucket"),
-        prStateTable: String(build.one("aws_dynamodb_table").name),
+        prStateTable: String(build.one("aws_dynamodb_table", (table) => table.name === `${config.projectName}-pr-state`).name),
         deadLetterQueues: deadLetterQueues(manifest),
         deliveryQueues: Object.fromEntries(manifest.busTargets.map((t) => [t.functionName, t.deliveryQueueUrl])),
       },

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
@@ -19,7 +20,7 @@ export interface PushRouterProps {
   readonly namePrefix: string;
   /** The GitHub bus the webhook fills. */
   readonly bus: CloudwatchEventBus;
-  /** Encrypts the dead-letter queue. */
+  /** Encrypts the dead-letter queue and the push-state table. */
   readonly store: ArtifactStore;
   /** Optional GitHub token for the compare API when a push lists too few files. */
   readonly githubToken: SecretsmanagerSecret;
@@ -38,15 +39,28 @@ export interface PushRouterProps {
 /**
  * Monorepo routing: a function on the GitHub bus that starts, for a push to
  * the main branch, only the pipelines whose path filters match the change,
- * each pinned to the pushed commit.
+ * each pinned to the pushed commit, and only when the push is newer than the
+ * newest push that started the pipeline (one item per pipeline in a DynamoDB table).
  */
 export class PushRouter extends Construct {
   readonly consumer: BusConsumer;
+  readonly table: DynamodbTable;
 
   constructor(scope: Construct, id: string, props: PushRouterProps) {
     super(scope, id);
     if (props.services.length === 0) throw new Error("PushRouter: services is empty; configure at least one service");
     const { store } = props;
+
+    // No TTL: an item lives as long as its pipeline, and losing it would let an old push start again.
+    this.table = new DynamodbTable(this, "state", {
+      name: `${props.namePrefix}-push-state`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pipeline",
+      attribute: [{ name: "pipeline", type: "S" }],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true, kmsKeyArn: store.key.arn },
+      deletionProtectionEnabled: true,
+    });
     this.consumer = new BusConsumer(this, "push-router", {
       bus: props.bus,
       trigger: { eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.push] } },
@@ -66,6 +80,7 @@ export class PushRouter extends Construct {
           GITHUB_REPOSITORY: props.repository,
           SOURCE_ACTION_NAME: props.sourceActionName ?? "Source",
           GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
+          PUSH_STATE_TABLE: this.table.name,
         },
         statements: [
           {
@@ -75,9 +90,12 @@ export class PushRouter extends Construct {
             Resource: props.services.map((s) => store.arns.regional("codepipeline", s.pipeline)),
           },
           { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: props.githubToken.arn },
+          // A refused write returns the stored item (ReturnValuesOnConditionCheckFailure), so no read is needed.
+          { Sid: "PushState", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: this.table.arn },
         ],
       },
     });
     store.grantKeyUseVia("PushRouterToken", [this.consumer.lambda.role], ["secretsmanager"]);
+    store.grantKeyUseVia("PushRouterState", [this.consumer.lambda.role], ["dynamodb"]);
   }
 }

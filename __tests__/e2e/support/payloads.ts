@@ -68,11 +68,14 @@ export interface PushOptions {
   readonly after: string;
   /** Files the pushed commit touched. */
   readonly modified: readonly string[];
+  /** repository.pushed_at: when GitHub received the push, epoch seconds; orders pushes. @default the current second */
+  readonly pushedAt?: number;
 }
 
 export function pushPayload(options: PushOptions): Payload {
   const payload = example("push", (p) => Array.isArray(p.commits));
   moveToRepository(payload.repository, options.repository);
+  payload.repository.pushed_at = options.pushedAt ?? Math.floor(Date.now() / 1000);
   payload.ref = options.ref;
   payload.before = options.before;
   payload.after = options.after;

@@ -1,7 +1,7 @@
 /**
  * What the pipewright stacks would have created in the build account, created in the AWS
  * emulator (sandbox/emulator): the artifact bucket (versioned, SSE-KMS), the pull request
- * state table, the pipeline role, and two V2 service pipelines. Plus the SDK look-ups the
+ * and push state tables, the pipeline role, and two V2 service pipelines. Plus the SDK look-ups the
  * integration tests assert with.
  */
 import { createHash } from "node:crypto";
@@ -43,6 +43,7 @@ export const ARTIFACT_BUCKET = `${PROJECT}-artifacts-${BUILD_ACCOUNT}-${REGION}`
 /** The pull requests' artifact store: their pipelines', which the PR function cleans up. */
 export const PR_ARTIFACT_BUCKET = `${PROJECT}-pr-artifacts-${BUILD_ACCOUNT}-${REGION}`;
 export const STATE_TABLE = `${PROJECT}-pr-state`;
+export const PUSH_STATE_TABLE = `${PROJECT}-push-state`;
 export const PIPELINE_ROLE_ARN = `arn:aws:iam::${BUILD_ACCOUNT}:role/${PROJECT}-pipeline`;
 export const PR_PIPELINE_ROLE_ARN = `arn:aws:iam::${BUILD_ACCOUNT}:role/${PROJECT}-pr-pipeline`;
 export const CONNECTION_ARN = `arn:aws:codeconnections:${REGION}:${BUILD_ACCOUNT}:connection/5d3a2b1c-0f9e-4d8c-b7a6-123456789abc`;
@@ -256,6 +257,15 @@ export async function createWorld(emulator: Emulator): Promise<World> {
     new UpdateTimeToLiveCommand({ TableName: STATE_TABLE, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }),
   );
 
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: PUSH_STATE_TABLE,
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [{ AttributeName: "pipeline", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pipeline", AttributeType: "S" }],
+    }),
+  );
+
   for (const service of SERVICES) {
     await codepipeline.send(new CreatePipelineCommand({ pipeline: servicePipeline(service, artifactKeyArn) }));
   }
@@ -387,4 +397,12 @@ export function recordingLogger() {
       entries.push({ level, message, attributes });
     };
   return { entries, info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** The push-state item of a main pipeline: the newest push that started it. */
+export async function pushStateItem(world: World, pipeline: string): Promise<Record<string, AttributeValue> | undefined> {
+  const { Item } = await world.dynamodb.send(
+    new GetItemCommand({ TableName: PUSH_STATE_TABLE, Key: { pipeline: { S: pipeline } }, ConsistentRead: true }),
+  );
+  return Item;
 }

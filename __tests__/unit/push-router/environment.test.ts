@@ -1,4 +1,5 @@
 import { CodePipelineClient, StartPipelineExecutionCommand } from "@aws-sdk/client-codepipeline";
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
@@ -10,6 +11,7 @@ import { AFTER, API, busEvent, INFRA, push, WEB } from "./fixtures";
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pw-github-token-AbCdEf";
 const codepipeline = mockClient(CodePipelineClient);
 const secrets = mockClient(SecretsManagerClient);
+const dynamodb = mockClient(DynamoDBClient);
 let github: FakeGitHub;
 const savedEnv = { ...process.env };
 
@@ -18,6 +20,8 @@ beforeEach(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   codepipeline.reset();
   secrets.reset();
+  dynamodb.reset();
+  dynamodb.on(UpdateItemCommand).resolves({});
   codepipeline.on(StartPipelineExecutionCommand).resolves({ pipelineExecutionId: "exec" });
   secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: '{"token":"ghs_from_secret"}' });
   github = await FakeGitHub.start(() => ({ status: 200, body: comparison("ahead", ["services/web/app.ts"]) }));
@@ -37,6 +41,7 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
     GITHUB_REPOSITORY: "acme/mono",
     GITHUB_TOKEN_SECRET_ARN: SECRET_ARN,
     GITHUB_API_URL: github.url,
+    PUSH_STATE_TABLE: "pw-push-state",
     ...overrides,
   };
 }
@@ -55,6 +60,16 @@ describe("the Lambda entry point", () => {
     const client = codepipeline.send.getCall(0).thisValue as CodePipelineClient;
     expect(await client.config.maxAttempts()).toBe(5);
     expect(((await client.config.retryStrategy()) as { mode?: string }).mode).toBe("adaptive");
+    const stateClient = dynamodb.send.getCall(0).thisValue as DynamoDBClient;
+    expect(await stateClient.config.maxAttempts()).toBe(5);
+  });
+
+  it("claims each pipeline in PUSH_STATE_TABLE before starting it", async () => {
+    await handlerFromEnvironment(environment({ PUSH_STATE_TABLE: "acme-push-state" }))(busEvent(push()));
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => [call.args[0].input.TableName, call.args[0].input.Key])).toEqual([
+      ["acme-push-state", { pipeline: { S: "pw-api" } }],
+    ]);
+    expect(started()).toEqual(["pw-api"]);
   });
 });
 
@@ -89,6 +104,8 @@ describe("handlerFromEnvironment", () => {
     ["SERVICES missing", { SERVICES: undefined }, MissingEnvironmentError, /SERVICES/],
     ["MAIN_BRANCH missing", { MAIN_BRANCH: "" }, MissingEnvironmentError, /MAIN_BRANCH/],
     ["GITHUB_REPOSITORY missing", { GITHUB_REPOSITORY: undefined }, MissingEnvironmentError, /GITHUB_REPOSITORY/],
+    ["PUSH_STATE_TABLE missing", { PUSH_STATE_TABLE: undefined }, MissingEnvironmentError, /PUSH_STATE_TABLE/],
+    ["PUSH_STATE_TABLE not a table name", { PUSH_STATE_TABLE: "pw push state" }, PushRouterConfigError, /PUSH_STATE_TABLE.*not a DynamoDB table name/s],
     ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, PushRouterConfigError, /SERVICES\[0\]\.pipeline/],
     ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, PushRouterConfigError, /GITHUB_API_URL/],
   ])("fails loudly with %s", (_name, overrides, type, message) => {

@@ -1,12 +1,19 @@
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { PushEvent } from "../../../functions/shared/events";
 import type { PushRouterConfig, ServiceRoute } from "../../../functions/push-router/config";
+import { DynamoPushOrderStore } from "../../../functions/push-router/state";
+import { FakeDynamoTable } from "../pr-pipelines/support/fake-dynamodb";
 
 /** A 40-hex commit id made of one repeated character. */
 export const sha = (char: string): string => char.repeat(40);
 export const ZERO = sha("0");
 export const BEFORE = sha("b");
 export const AFTER = sha("a");
+/** repository.pushed_at of the default push, epoch seconds. */
+export const PUSHED_AT = 1_764_000_000;
+export const PUSH_STATE_TABLE = "pw-push-state";
 
 export const API: ServiceRoute = { name: "api", pipeline: "pw-api", include: ["services/api/**", "libs/shared/**"], exclude: ["**/*.md"] };
 export const WEB: ServiceRoute = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [] };
@@ -32,6 +39,7 @@ export function push(overrides: Partial<PushEvent> = {}): PushEvent {
     deleted: false,
     changedFiles: ["services/api/src/handler.ts"],
     truncated: false,
+    pushedAt: PUSHED_AT,
     ...overrides,
   };
 }
@@ -62,4 +70,16 @@ export function logged(fn: jest.Mock): string {
 
 function errorReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? { name: value.name, message: value.message } : value;
+}
+
+/**
+ * The push-state table in memory, behind a mocked DynamoDB client: the real
+ * store's conditional writes are evaluated as DynamoDB would. Call `restore` after the test.
+ */
+export function fakePushState(now: () => number = () => 1_764_000_000_123) {
+  const table = new FakeDynamoTable(PUSH_STATE_TABLE, "pipeline");
+  const dynamodb = mockClient(DynamoDBClient);
+  dynamodb.on(UpdateItemCommand).callsFake(async (input) => table.updateItem(input));
+  const store = new DynamoPushOrderStore(new DynamoDBClient({ region: "eu-west-1" }), PUSH_STATE_TABLE, now);
+  return { table, dynamodb, store, restore: () => dynamodb.restore() };
 }

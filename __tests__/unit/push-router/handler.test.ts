@@ -4,21 +4,26 @@ import {
   StartPipelineExecutionCommand,
   type StartPipelineExecutionCommandInput,
 } from "@aws-sdk/client-codepipeline";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { CodePipelineStarter } from "../../../functions/push-router/aws";
 import { GitHubChangedFiles } from "../../../functions/push-router/github";
-import { InvalidPushEventError, makeHandler } from "../../../functions/push-router/handler";
+import { PushClaimFailedError } from "../../../functions/push-router/claim";
+import { InvalidPushEventError, makeHandler, PUSHES_IGNORED } from "../../../functions/push-router/handler";
 import { PipelineStartsFailedError } from "../../../functions/push-router/start";
 import { clientRequestToken } from "../../../functions/push-router/token";
 import { comparison, FakeGitHub, manyFiles } from "./fake-github";
-import { AFTER, ALL_PIPELINES, BEFORE, busEvent, config, logged, push, recordingLogger, ZERO } from "./fixtures";
+import { AFTER, ALL_PIPELINES, BEFORE, busEvent, config, fakePushState, logged, push, PUSHED_AT, recordingLogger, sha, ZERO } from "./fixtures";
 
 const codepipeline = mockClient(CodePipelineClient);
 let github: FakeGitHub;
 let logger: ReturnType<typeof recordingLogger>;
+let state: ReturnType<typeof fakePushState>;
+const METRIC_TIME = 1_764_000_000_789;
 
 beforeEach(async () => {
   codepipeline.reset();
+  state = fakePushState();
   codepipeline
     .on(StartPipelineExecutionCommand)
     .callsFake((input: StartPipelineExecutionCommandInput) => ({ pipelineExecutionId: `exec-${input.name}` }));
@@ -27,6 +32,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  state.restore();
   await github.stop();
 });
 
@@ -37,6 +43,8 @@ function route(options: { token?: string | null } = {}) {
     logger,
     pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
     changes: new GitHubChangedFiles({ repository: config.repository, baseUrl: github.url, token, retryDelayMs: 1 }),
+    order: state.store,
+    now: () => METRIC_TIME,
   });
 }
 
@@ -55,13 +63,15 @@ describe("pushes that start nothing", () => {
     expect(startedInputs()).toEqual([]);
     expect(github.requests).toEqual([]);
     expect(logged(logger.info)).toMatch(reason);
+    expect(state.dynamodb.calls()).toHaveLength(0);
   });
 
   it("a push to main whose files belong to no service starts nothing and logs why", async () => {
     const result = await route()(busEvent(push({ changedFiles: ["docs/intro.md", "services/api/README.md"] })));
-    expect(result).toMatchObject({ outcome: "started", started: [] });
+    expect(result).toMatchObject({ outcome: "started", started: [], ignored: [] });
     expect(startedInputs()).toEqual([]);
     expect(logged(logger.info)).toMatch(/Starting no pipeline: none of the 2 changed file/);
+    expect(state.dynamodb.calls()).toHaveLength(0);
   });
 });
 
@@ -76,8 +86,16 @@ describe("a push to main", () => {
         sourceRevisions: [{ actionName: "Source", revisionType: "COMMIT_ID", revisionValue: AFTER }],
       },
     ]);
-    expect(result).toMatchObject({ outcome: "started", everything: false, started: [{ pipeline: "pw-web", executionId: "exec-pw-web" }] });
+    expect(result).toEqual({
+      outcome: "started",
+      everything: false,
+      reason: expect.any(String),
+      started: [{ pipeline: "pw-web", executionId: "exec-pw-web" }],
+      ignored: [],
+    });
     expect(github.requests).toEqual([]);
+    expect(state.table.get("pw-web")).toMatchObject({ after: { S: AFTER }, pushedAt: { N: String(PUSHED_AT) }, deliveryId: { S: detail.deliveryId } });
+    expect([...state.table.items.keys()]).toEqual(["pw-web"]);
   });
 
   it("pins the configured source action name", async () => {
@@ -86,6 +104,7 @@ describe("a push to main", () => {
       logger,
       pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
       changes: new GitHubChangedFiles({ repository: config.repository, baseUrl: github.url }),
+      order: state.store,
     });
     await handler(busEvent(push()));
     expect(startedInputs()[0]?.sourceRevisions).toEqual([{ actionName: "GitHub", revisionType: "COMMIT_ID", revisionValue: AFTER }]);
@@ -110,7 +129,7 @@ describe("a push to main", () => {
     const handler = route();
     await handler(busEvent(push(), "evt-1"));
     await handler(busEvent(push(), "evt-2-eventbridge-retry"));
-    await handler(busEvent(push({ deliveryId: "another-delivery" })));
+    await handler(busEvent(push({ deliveryId: "another-delivery", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 1 })));
     const tokens = startedInputs().map((input) => input.clientRequestToken);
     expect(tokens).toHaveLength(3);
     expect(tokens[0]).toBe(tokens[1]);
@@ -197,6 +216,7 @@ describe("pushes whose event cannot list every file", () => {
           throw new Error("AccessDeniedException: not allowed to read the secret");
         },
       }),
+      order: state.store,
     });
     await handler(busEvent(push({ truncated: true })));
     expect(startedPipelines()).toEqual([...ALL_PIPELINES].sort());
@@ -248,5 +268,136 @@ describe("failures", () => {
   it("an event that is not a push of the bus contract is rejected with a named error", async () => {
     await expect(route()(busEvent({ ...push(), after: "not-a-sha" }))).rejects.toThrow(InvalidPushEventError);
     expect(startedInputs()).toEqual([]);
+  });
+});
+
+describe("ordering: a push starts a pipeline only if it is newer than the newest push that started it", () => {
+  const shared = { changedFiles: ["libs/shared/date.ts"] };
+  /** The push that moved main from AFTER to sha("c") a second later, touching one service. */
+  const newerWebPush = () => push({ deliveryId: "delivery-newer", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 1, changedFiles: ["services/web/a.ts"] });
+
+  /** Forgets the calls and log lines so far: the test looks at the next delivery only. */
+  function forget(): void {
+    codepipeline.resetHistory();
+    state.dynamodb.resetHistory();
+    for (const level of [logger.info, logger.warn, logger.error]) level.mockClear();
+  }
+
+  /** The attributes of every logged line that carries the PushesIgnored metric. */
+  function metricLines(): Array<Record<string, any>> {
+    return [...logger.info.mock.calls, ...logger.warn.mock.calls]
+      .map((call: unknown[]) => call[1] as Record<string, any>)
+      .filter((fields) => fields?.[PUSHES_IGNORED] !== undefined);
+  }
+
+  it("an older push delivered after a newer one starts only the pipelines the newer one did not start, and logs each ignored one with the metric", async () => {
+    const handler = route();
+    await handler(busEvent(newerWebPush()));
+    forget();
+
+    const result = await handler(busEvent(push(shared)));
+
+    expect(startedPipelines()).toEqual(["pw-api"]);
+    expect(result).toMatchObject({
+      outcome: "started",
+      started: [{ pipeline: "pw-api", executionId: "exec-pw-api" }],
+      ignored: [{ pipeline: "pw-web", reason: "older" }],
+    });
+    expect(state.table.get("pw-web")?.after).toEqual({ S: sha("c") });
+    expect(logged(logger.info)).toContain(
+      `Not starting pw-web for commit ${AFTER} (pushed at ${PUSHED_AT}, delivery ${push().deliveryId}): it is older than the push that last started it, commit ${sha("c")} (pushed at ${PUSHED_AT + 1}, delivery delivery-newer)`,
+    );
+    expect(metricLines()).toEqual([
+      expect.objectContaining({
+        pipeline: "pw-web",
+        commit: AFTER,
+        pushedAt: PUSHED_AT,
+        newest: { commit: sha("c"), pushedAt: PUSHED_AT + 1, deliveryId: "delivery-newer" },
+        Reason: "older",
+        [PUSHES_IGNORED]: 1,
+        _aws: {
+          Timestamp: METRIC_TIME,
+          CloudWatchMetrics: [{ Namespace: "pipewright", Dimensions: [["Reason"]], Metrics: [{ Name: PUSHES_IGNORED, Unit: "Count" }] }],
+        },
+      }),
+    ]);
+  });
+
+  it("a replay under a new delivery id (an archive replay, a re-sent payload) starts nothing: one line and one metric per pipeline", async () => {
+    const handler = route();
+    await handler(busEvent(push(shared)));
+    forget();
+
+    const result = await handler(busEvent(push({ ...shared, deliveryId: "replayed-delivery" })));
+
+    expect(startedInputs()).toEqual([]);
+    expect(result).toMatchObject({
+      outcome: "started",
+      started: [],
+      ignored: [
+        { pipeline: "pw-api", reason: "replay" },
+        { pipeline: "pw-web", reason: "replay" },
+      ],
+    });
+    expect(metricLines().map((fields) => [fields.pipeline, fields.Reason])).toEqual([
+      ["pw-api", "replay"],
+      ["pw-web", "replay"],
+    ]);
+    expect(logged(logger.info)).not.toMatch(/Started pipelines/);
+  });
+
+  it("a push of the same second that does not follow the stored one is ignored with a warning; the chained one starts", async () => {
+    const handler = route();
+    await handler(busEvent(push()));
+    forget();
+
+    const unchained = await handler(busEvent(push({ deliveryId: "d-unchained", before: sha("e"), after: sha("f"), pushedAt: PUSHED_AT })));
+    const chained = await handler(busEvent(push({ deliveryId: "d-chained", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT })));
+
+    expect(unchained).toMatchObject({ started: [], ignored: [{ pipeline: "pw-api", reason: "ambiguous" }] });
+    expect(chained).toMatchObject({ started: [{ pipeline: "pw-api" }], ignored: [] });
+    expect(startedInputs().map((input) => input.sourceRevisions?.[0]?.revisionValue)).toEqual([sha("c")]);
+    expect(logged(logger.warn)).toMatch(/Not starting pw-api for commit f{40}.*same second.*could roll pw-api back/);
+    expect(metricLines()).toEqual([expect.objectContaining({ pipeline: "pw-api", Reason: "ambiguous", [PUSHES_IGNORED]: 1 })]);
+  });
+
+  it("when the file list is unknown and every pipeline would start, every pipeline is gated", async () => {
+    const handler = route({ token: null });
+    await handler(busEvent(push({ deliveryId: "delivery-infra", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 5, changedFiles: ["infra/main.tf"] })));
+    forget();
+
+    const result = await handler(busEvent(push({ truncated: true })));
+
+    expect(result).toMatchObject({ everything: true, ignored: [{ pipeline: "pw-infra", reason: "older" }] });
+    expect(startedPipelines()).toEqual(["pw-api", "pw-web"]);
+    expect(state.dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input.Key?.pipeline?.S).sort()).toEqual([...ALL_PIPELINES].sort());
+  });
+
+  it("a push state that cannot be written starts nothing and fails with a named error; the retry of the delivery then starts everything", async () => {
+    let failures = 0;
+    state.dynamodb.on(UpdateItemCommand, { Key: { pipeline: { S: "pw-web" } } }).callsFake(async (input) => {
+      if (failures++ === 0) throw Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ThrottlingException" });
+      return state.table.updateItem(input);
+    });
+    const handler = route();
+    const event = busEvent(push(shared));
+
+    const error = (await handler(event).catch((e: unknown) => e)) as PushClaimFailedError;
+    expect(error).toBeInstanceOf(PushClaimFailedError);
+    expect(error.message).toMatch(/newest push of pipeline pw-web: ThrottlingException: Throughput exceeds/);
+    expect(startedInputs()).toEqual([]);
+    expect(logged(logger.error)).toMatch(/Could not record the push; no pipeline was started/);
+
+    await expect(handler(event)).resolves.toMatchObject({ started: [{ pipeline: "pw-api" }, { pipeline: "pw-web" }], ignored: [] });
+    expect(startedPipelines()).toEqual(["pw-api", "pw-web"]);
+  });
+
+  it("the newer push started after an older one still wins: pipelines never go back to the older commit", async () => {
+    const handler = route();
+    await handler(busEvent(push(shared)));
+    await handler(busEvent(push({ ...shared, deliveryId: "delivery-newer", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 1 })));
+    await handler(busEvent(push(shared), "evt-late-redelivery"));
+    const commits = startedInputs().map((input) => `${input.name}@${input.sourceRevisions?.[0]?.revisionValue?.slice(0, 1)}`);
+    expect(commits).toEqual(["pw-api@a", "pw-web@a", "pw-api@c", "pw-web@c"]);
   });
 });

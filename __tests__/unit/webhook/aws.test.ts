@@ -22,6 +22,7 @@ const pushEvent: PushEvent = {
   deleted: false,
   changedFiles: ["README.md"],
   truncated: false,
+  pushedAt: 1557933657,
 };
 
 const eventBridge = mockClient(EventBridgeClient);

@@ -131,6 +131,7 @@ describe("webhook handler with real GitHub payloads", () => {
         deleted: false,
         changedFiles: ["README.md"],
         truncated: true,
+        pushedAt: 1557933657,
       },
     });
     expect(pushEventSchema.parse(bus.published[0].event.detail)).toEqual(bus.published[0].event.detail);
@@ -329,6 +330,20 @@ describe("webhook handler: what it refuses", () => {
     const result = read(await handle(signedRequest(JSON.stringify(payload), { event: "push" })));
     expect(result.status).toBe(400);
     expect(result.body.message).toContain("commits");
+    expect(bus.published).toHaveLength(0);
+  });
+
+  it.each<[string, unknown]>([
+    ["missing", undefined],
+    ["an ISO string, as in other events", "2019-05-15T15:20:32Z"],
+    ["not whole seconds", 1557933657.5],
+  ])("answers 400 to a push payload whose repository.pushed_at is %s, naming the field", async (_name, pushedAt) => {
+    const payload = examplePayload("push");
+    payload.repository.pushed_at = pushedAt;
+    const { handle, bus } = handlerWithFakes();
+    const result = read(await handle(signedRequest(JSON.stringify(payload), { event: "push" })));
+    expect(result.status).toBe(400);
+    expect(result.body.message).toContain("The push payload is not valid at repository.pushed_at: expected");
     expect(bus.published).toHaveLength(0);
   });
 

@@ -34,6 +34,20 @@ describe("normalizePush", () => {
     expect(event.truncated).toBe(false);
   });
 
+  it("carries the push time (repository.pushed_at, epoch seconds) as pushedAt", () => {
+    const payload = push();
+    expect(normalizePush({ ...payload, repository: { ...payload.repository, pushed_at: 1764000123 } }, DELIVERY).pushedAt).toBe(1764000123);
+  });
+
+  it("refuses a push payload without a numeric repository.pushed_at, naming the field", () => {
+    const payload = examplePayload("push");
+    delete payload.repository.pushed_at;
+    const result = pushPayloadSchema.safeParse(payload);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(["repository", "pushed_at"]);
+    expect(result.error?.issues[0]?.message).toMatch(/epoch seconds/);
+  });
+
   it("keeps the full ref, with slashes", () => {
     expect(normalizePush(push({ ref: "refs/heads/release/2025/11" }), DELIVERY).ref).toBe("refs/heads/release/2025/11");
   });

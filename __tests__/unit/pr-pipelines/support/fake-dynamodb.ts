@@ -4,8 +4,9 @@ import { ConditionalCheckFailedException, type AttributeValue, type UpdateItemCo
  * An in-memory table that evaluates the UpdateItem expressions the state
  * store sends (SET / ADD / REMOVE; comparisons, AND, OR, NOT, parentheses,
  * attribute_exists / attribute_not_exists), with DynamoDB's strictness about
- * unused expression names and values. Enough to test conditional writes
- * without a network.
+ * unused expression names and values, and the stored item in a refusal asked
+ * for with ReturnValuesOnConditionCheckFailure. Enough to test conditional
+ * writes without a network.
  */
 type Item = Record<string, AttributeValue>;
 
@@ -190,7 +191,11 @@ function applyUpdate(expression: string, context: Context, item: Item): void {
 export class FakeDynamoTable {
   readonly items = new Map<string, Item>();
 
-  constructor(readonly tableName: string) {}
+  /** `keyAttribute`: the table's partition key, a string. */
+  constructor(
+    readonly tableName: string,
+    readonly keyAttribute = "pk",
+  ) {}
 
   get(pk: string): Item | undefined {
     return this.items.get(pk);
@@ -198,11 +203,11 @@ export class FakeDynamoTable {
 
   updateItem(input: UpdateItemCommandInput): UpdateItemCommandOutput {
     if (input.TableName !== this.tableName) throw new Error(`ResourceNotFoundException: table ${input.TableName}`);
-    const pk = input.Key?.pk?.S;
-    if (pk === undefined) throw new Error("ValidationException: the key needs pk (S)");
+    const pk = input.Key?.[this.keyAttribute]?.S;
+    if (pk === undefined) throw new Error(`ValidationException: the key needs ${this.keyAttribute} (S)`);
     const context = new Context(input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {});
     const old = this.items.get(pk);
-    const item: Item = structuredClone(old ?? { pk: { S: pk } });
+    const item: Item = structuredClone(old ?? { [this.keyAttribute]: { S: pk } });
     const allowed = input.ConditionExpression === undefined ? true : new ConditionParser(tokenize(input.ConditionExpression), context, old).parse();
     applyUpdate(input.UpdateExpression ?? "", context, item);
     const unusedNames = Object.keys(context.names).filter((name) => !context.usedNames.has(name));
@@ -210,7 +215,14 @@ export class FakeDynamoTable {
     if (unusedNames.length > 0 || unusedValues.length > 0) {
       throw new Error(`ValidationException: unused in expressions: ${[...unusedNames, ...unusedValues].join(", ")}`);
     }
-    if (!allowed) throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} });
+    if (!allowed) {
+      const returnOld = input.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && old !== undefined;
+      throw new ConditionalCheckFailedException({
+        message: "The conditional request failed",
+        $metadata: {},
+        ...(returnOld ? { Item: structuredClone(old) } : {}),
+      });
+    }
     this.items.set(pk, item);
     return { $metadata: {}, ...(input.ReturnValues === "ALL_OLD" && old !== undefined ? { Attributes: structuredClone(old) } : {}) };
   }
