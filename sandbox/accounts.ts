@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AccountName, PipewrightConfig } from "../stacks/config";
+import { PlatformNames } from "../stacks/names";
 import { inAccount } from "./emulator";
 import { assumeRole, createAdministratorRole, createAdministratorUser } from "./aws/iam";
 import type { AwsCredentials, AwsTarget } from "./aws/signed-request";
@@ -48,6 +49,32 @@ export async function createAdministrators(config: PipewrightConfig, endpoint: s
 /** The execution role's credentials, as the Lambda service obtains them for a function. */
 export function functionCredentials(config: PipewrightConfig, endpoint: string, roleArn: string, functionName: string): Promise<AwsCredentials> {
   return assumeRole(bootstrapTarget(endpoint, config.region, config.accounts.build.accountId), roleArn, functionName);
+}
+
+/**
+ * Credentials of the roles AWS services assume for pipewright (CodePipeline,
+ * CodeBuild, CloudFormation), by role ARN, obtained as those services would:
+ * what the tests act as when they check what each identity may reach.
+ */
+export async function serviceRoleCredentials(config: PipewrightConfig, endpoint: string): Promise<Record<string, AwsCredentials>> {
+  const names = new PlatformNames(config);
+  const roles: Array<[AccountName, string]> = [
+    ["build", names.pipelineRole],
+    ["build", names.codeBuildRole],
+    ["build", names.prPipelineRole],
+    ["build", names.prCodeBuildRole],
+    ["dev", names.cloudFormationExecutionRole],
+    ["dev", names.previewCloudFormationExecutionRole],
+    ["prod", names.cloudFormationExecutionRole],
+  ];
+  const entries = await Promise.all(
+    roles.map(async ([account, roleName]) => {
+      const { accountId } = config.accounts[account];
+      const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
+      return [roleArn, await assumeRole(bootstrapTarget(endpoint, config.region, accountId), roleArn, "sandbox-service")] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 /**

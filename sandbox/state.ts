@@ -14,6 +14,8 @@ export interface SandboxPipeline {
 export interface AccountCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Present for a role's temporary credentials. */
+  readonly sessionToken?: string;
 }
 
 /**
@@ -33,8 +35,18 @@ export interface SandboxState {
 
   /** Administrator credentials per account: every call to the emulator must be signed by a known identity. */
   readonly credentials: Readonly<Record<AccountName, AccountCredentials>>;
+  /**
+   * Credentials of the roles AWS services assume for pipewright (the pipelines', CodeBuild's and
+   * CloudFormation's, main's and the pull requests'), by role ARN: to act as them.
+   */
+  readonly serviceRoleCredentials: Readonly<Record<string, AccountCredentials>>;
   readonly resources: {
+    /** Main's artifact store. */
     readonly artifactBucket: string;
+    /** The pull requests' artifact store. */
+    readonly prArtifactBucket: string;
+    /** The GitHub bus the webhook fills. */
+    readonly githubBus: string;
     readonly prStateTable: string;
     /** Dead-letter queue URL per bus-fed function. */
     readonly deadLetterQueues: Readonly<Record<string, string>>;

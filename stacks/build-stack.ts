@@ -227,6 +227,7 @@ export class BuildStack extends AccountStack {
     new TerraformOutput(this, "webhook_url", { value: this.webhook.webhookUrl });
     new TerraformOutput(this, "webhook_secret_arn", { value: this.webhook.secret.arn });
     new TerraformOutput(this, "artifact_bucket", { value: this.artifactStore.bucket.bucket });
+    new TerraformOutput(this, "pr_artifact_bucket", { value: this.prArtifactStore.bucket.bucket });
     new TerraformOutput(this, "artifact_key_arn", { value: this.artifactStore.key.arn });
     new TerraformOutput(this, "pipeline_role_arn", { value: this.roles.pipelineRole.arn });
   }

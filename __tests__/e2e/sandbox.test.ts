@@ -6,8 +6,11 @@
  */
 import { randomUUID } from "node:crypto";
 import { PipelineNotFoundException } from "@aws-sdk/client-codepipeline";
+import { loadSandboxConfig } from "../../sandbox/config";
 import type { SandboxPipeline } from "../../sandbox/state";
 import type { Delivery } from "../../sandbox/webhook-client";
+import { PlatformNames } from "../../stacks/names";
+import { Identity } from "./support/identities";
 import { eventually, SandboxWorld } from "./support/observe";
 import { commit, pullRequestPayload, pushPayload } from "./support/payloads";
 import { useSandbox } from "./support/sandbox";
@@ -103,8 +106,8 @@ describe("a pull request's life", () => {
 
     for (const name of prPipelinesOf(number)) expect(await pipelineGone(name)).toBe(true);
     for (const key of keys) expect(await world.artifactVersions(key)).toEqual([]);
-    // The main pipelines' artifacts share the bucket and stay.
-    for (const key of mainKeys) expect(await world.artifactVersions(key)).not.toEqual([]);
+    // The main pipelines' artifacts are in main's store, which nothing of a pull request touches.
+    for (const key of mainKeys) expect(await world.artifactVersions(key, "main")).not.toEqual([]);
   });
 });
 
@@ -157,6 +160,105 @@ describe("a push to the main branch", () => {
       sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: after })],
     });
     for (const [index, other] of others.entries()) expect(await world.executions(other.name)).toEqual(before[index + 1]);
+  });
+});
+
+describe("pushes never go backwards", () => {
+  it("a push older than one already started, or a replay of it under a new delivery id, starts nothing", async () => {
+    const [target] = world.state.pipelines as [SandboxPipeline];
+    const file = (target.include[0] as string).replace("**", "src/order.ts");
+    const push = (label: string, pushedAt: number, before: string) =>
+      JSON.stringify(
+        pushPayload({ repository: world.state.repository, ref: `refs/heads/${world.state.mainBranch}`, before, after: commit(label), modified: [file], pushedAt }),
+      );
+    // An hour ahead of every other push of this file, whose pushed_at is the current second.
+    const newerAt = Math.floor(Date.now() / 1000) + 3600;
+    await expectAccepted({ event: "push", body: push("order newer", newerAt, commit("order older")) });
+    await world.settled();
+    const afterNewer = await world.executions(target.name);
+    expect(afterNewer[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ revisionId: commit("order newer") })] });
+
+    // GitHub redelivers the older push late; then someone replays the newer one with a fresh delivery id.
+    await expectAccepted({ event: "push", body: push("order older", newerAt - 60, commit("order oldest")) });
+    await expectAccepted({ event: "push", body: push("order newer", newerAt, commit("order older")), deliveryId: randomUUID() });
+    await world.settled();
+    expect(await world.executions(target.name)).toEqual(afterNewer);
+  });
+});
+
+describe("who can reach what: each identity acts with its own credentials, and the emulator checks IAM", () => {
+  const names = new PlatformNames(loadSandboxConfig());
+  let admin: Identity;
+  let buckets: { main: string; pr: string };
+  let keys: { main: string; pr: string };
+  const role = (account: "build" | "dev" | "prod", name: string) => `arn:aws:iam::${world.state.accounts[account]}:role/${name}`;
+  const service = () => ({ name: (world.state.pipelines[0] as SandboxPipeline).service });
+
+  beforeAll(async () => {
+    admin = new Identity(world.state, "build administrator", world.state.credentials.build);
+    buckets = { main: world.state.resources.artifactBucket, pr: world.state.resources.prArtifactBucket };
+    keys = { main: await admin.bucketKey(buckets.main), pr: await admin.bucketKey(buckets.pr) };
+  });
+
+  it("the PR CodeBuild role, which runs a pull request's code, writes the PR store and its own build logs, never main's", async () => {
+    const prBuild = Identity.serviceRole(world.state, "build", names.prCodeBuildRole);
+    const mainProject = names.codeBuildProjects(service()).build;
+    expect(await prBuild.putArtifact(buckets.pr, keys.pr, "e2e/pr-build-output")).toBe("allowed");
+    // What `aws cloudformation package` would overwrite for the next prod deployment:
+    expect(await prBuild.putArtifact(buckets.main, keys.main, "packages/e2e-from-a-pull-request")).toBe("refused");
+    expect(await prBuild.writeBuildLog(`/aws/codebuild/${names.prCodeBuildProject(mainProject)}`)).toBe("allowed");
+    expect(await prBuild.writeBuildLog(`/aws/codebuild/${mainProject}`)).toBe("refused");
+  });
+
+  it("main's CodeBuild role writes main's store and never the pull requests'", async () => {
+    const mainBuild = Identity.serviceRole(world.state, "build", names.codeBuildRole);
+    expect(await mainBuild.putArtifact(buckets.main, keys.main, "e2e/main-build-output")).toBe("allowed");
+    expect(await mainBuild.putArtifact(buckets.pr, keys.pr, "e2e/main-into-pr")).toBe("refused");
+    // Encrypted with the wrong key, even its own store refuses the object.
+    expect(await mainBuild.putArtifact(buckets.main, keys.pr, "e2e/other-key")).toBe("refused");
+  });
+
+  it("the PR pipeline role assumes only dev's preview door: not prod's deploy role, not main's door in dev", async () => {
+    const prPipeline = Identity.serviceRole(world.state, "build", names.prPipelineRole);
+    expect(await prPipeline.assume(role("dev", names.previewDeployRole))).toBeInstanceOf(Identity);
+    expect(await prPipeline.assume(role("prod", names.deployRole))).toBe("refused");
+    expect(await prPipeline.assume(role("dev", names.deployRole))).toBe("refused");
+  });
+
+  it("main's pipeline role comes through main's doors only, and they only read the artifact store", async () => {
+    const mainPipeline = Identity.serviceRole(world.state, "build", names.pipelineRole);
+    expect(await mainPipeline.assume(role("dev", names.previewDeployRole))).toBe("refused");
+    for (const account of ["dev", "prod"] as const) {
+      const deploy = await mainPipeline.assume(role(account, names.deployRole));
+      if (deploy === "refused") throw new Error(`main's pipeline role could not assume ${account}'s deploy role`);
+      expect({ account, put: await deploy.putArtifact(buckets.main, keys.main, `packages/e2e-from-${account}`) }).toEqual({ account, put: "refused" });
+    }
+    // Trust is exact: an administrator of the build account is not the pipeline role.
+    expect(await admin.assume(role("prod", names.deployRole))).toBe("refused");
+  });
+
+  it("the preview execution role creates roles only under the boundary and only for preview stacks, and cannot remove the boundary", async () => {
+    const previewExec = Identity.serviceRole(world.state, "dev", names.previewCloudFormationExecutionRole);
+    const boundary = `arn:aws:iam::${world.state.accounts.dev}:policy/${names.applicationBoundaryPolicy}`;
+    const preview = `${names.applicationStackPrefix(service())}-pr-901`;
+    expect(await previewExec.createRole(`${preview}-NoBoundary`)).toBe("refused");
+    expect(await previewExec.createRole(`${preview}-OtherBoundary`, `arn:aws:iam::${world.state.accounts.dev}:policy/${names.project}-wide-open`)).toBe("refused");
+    expect(await previewExec.createRole(`${names.applicationStacks(service(), "dev")}-FromAPullRequest`, boundary)).toBe("refused");
+    expect(await previewExec.createRole(`${preview}-AppFunctionRole`, boundary)).toBe("allowed");
+    expect(await previewExec.removeBoundary(`${preview}-AppFunctionRole`)).toBe("refused");
+  });
+
+  it("a pipewright.github event put by anyone but the webhook is refused, and starts nothing", async () => {
+    const before = await snapshot();
+    const forged = { deliveryId: randomUUID(), repository: world.state.repository, ref: `refs/heads/${world.state.mainBranch}` };
+    // An administrator of the build account: allowed everything by its own policy, refused by the bus's.
+    expect(await admin.putEvent(world.state.resources.githubBus, "pipewright.github", "push", forged)).toBe("refused");
+    const prBuild = Identity.serviceRole(world.state, "build", names.prCodeBuildRole);
+    expect(await prBuild.putEvent(world.state.resources.githubBus, "pipewright.github", "push", forged)).toBe("refused");
+    // The same administrator may put other events on the bus: the policy is about speaking for GitHub.
+    expect(await admin.putEvent(world.state.resources.githubBus, "e2e.other", "note", {})).toBe("allowed");
+    await world.settled();
+    expect(await snapshot()).toEqual(before);
   });
 });
 

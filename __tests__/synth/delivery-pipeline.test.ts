@@ -1,4 +1,4 @@
-import { configWith, resourceAt, statement, synthPlatform } from "../support/synth";
+import { configWith, resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
 
 describe("DeliveryPipeline in the build stack", () => {
   const { build } = synthPlatform();
@@ -106,6 +106,48 @@ describe("DeliveryPipeline in the build stack", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "pipeline-actions").policy;
     expect(statement(policy, "RunBuilds").Resource).toHaveLength(4);
     expect(statement(policy, "AnnounceApprovals").Resource).toMatch(/aws_sns_topic\.approvals_topic_\w+\.arn/);
+  });
+
+  it("builds the pull requests' twins of each project with the same buildspec, as the PR CodeBuild role, with the PR store", () => {
+    const main = resourceAt(build, "aws_codebuild_project", "pipeline-orders/build");
+    const pr = resourceAt(build, "aws_codebuild_project", "pipeline-orders/pr-build");
+    expect(pr.name).toBe("pipewright-pr-orders-build");
+    expect(pr.source).toEqual(main.source);
+    expect(pr.service_role).toMatch(/^\$\{aws_iam_role\.pr-pipeline-roles_codebuild_\w+\.arn\}$/);
+    expect(main.service_role).toMatch(/^\$\{aws_iam_role\.pipeline-roles_codebuild_\w+\.arn\}$/);
+    expect(pr.encryption_key).toMatch(/aws_kms_key\.pr-artifact-store_key_\w+\.arn/);
+    const variables = Object.fromEntries(pr.environment.environment_variable.map((v: any) => [v.name, v.value]));
+    expect(variables.ARTIFACT_BUCKET).toMatch(/aws_s3_bucket\.pr-artifact-store_bucket_\w+\.bucket/);
+    expect(variables.ARTIFACT_KEY_ARN).toMatch(/aws_kms_key\.pr-artifact-store_key_\w+\.arn/);
+    expect(resourceAt(build, "aws_codebuild_project", "pipeline-orders/pr-integration-tests").name).toBe("pipewright-pr-orders-integration-tests");
+    expect(resourceAt(build, "aws_cloudwatch_log_group", "pipeline-orders/pr-build-logs").name).toBe("/aws/codebuild/pipewright-pr-orders-build");
+  });
+
+  it("lets each CodeBuild role be assumed only by its own projects and write only their logs and reports", () => {
+    const trust = (path: string) => statementsOf(resourceAt(build, "aws_iam_role", path).assume_role_policy)[0].Condition.ArnLike["aws:SourceArn"];
+    const project = (name: string) => `arn:\${data.aws_partition.partition.partition}:codebuild:\${data.aws_region.region.name}:111111111111:project/${name}`;
+    expect(trust("pr-pipeline-roles/codebuild")).toEqual(["pipewright-pr-orders-build", "pipewright-pr-orders-integration-tests", "pipewright-pr-payments-build", "pipewright-pr-payments-integration-tests"].map(project));
+    expect(trust("pipeline-roles/codebuild")).toEqual(["pipewright-orders-build", "pipewright-orders-integration-tests", "pipewright-payments-build", "pipewright-payments-integration-tests"].map(project));
+    const logs = statement(resourceAt(build, "aws_iam_role_policy", "pr-pipeline-roles/codebuild-logs").policy, "BuildLogs").Resource as string[];
+    expect(logs.every((arn) => arn.includes(":log-group:/aws/codebuild/pipewright-pr-"))).toBe(true);
+    const reports = statement(resourceAt(build, "aws_iam_role_policy", "pipeline-roles/codebuild-logs").policy, "TestReports").Resource as string[];
+    expect(reports.some((arn) => arn.includes("report-group/pipewright-pr-"))).toBe(false);
+  });
+
+  it("lets the PR pipeline role start only the PR projects, and use the connection read-only for the repository", () => {
+    const policy = resourceAt(build, "aws_iam_role_policy", "pr-pipeline-actions").policy;
+    expect(statement(policy, "RunBuilds").Resource).toEqual([
+      expect.stringMatching(/aws_codebuild_project\.pipeline-orders_pr-build_\w+\.arn/),
+      expect.stringMatching(/aws_codebuild_project\.pipeline-orders_pr-integration-tests_\w+\.arn/),
+      expect.stringMatching(/aws_codebuild_project\.pipeline-payments_pr-build_\w+\.arn/),
+      expect.stringMatching(/aws_codebuild_project\.pipeline-payments_pr-integration-tests_\w+\.arn/),
+    ]);
+    expect(policy).not.toContain("sns:Publish");
+    expect(statement(policy, "UseGitHubConnection").Condition).toEqual({
+      StringEqualsIgnoreCase: { "codeconnections:FullRepositoryId": "example-org/shop" },
+      StringEquals: { "codeconnections:ProviderPermissionsRequired": "read_only" },
+    });
+    expect(statement(policy, "UseGitHubConnectionLegacy").Action).toBe("codestar-connections:UseConnection");
   });
 
   it("leaves out the integration-test stage when a service has no integration buildspec", () => {

@@ -45,6 +45,29 @@ describe("WebhookIntake in the build stack", () => {
     });
   });
 
+  it("lets only the webhook and the reconciler speak for GitHub on the bus", () => {
+    const policy = resourceAt(build, "aws_cloudwatch_event_bus_policy", "webhook/bus-policy").policy;
+    expect(statementsOf(policy)).toEqual([
+      {
+        Sid: "OnlyTheWebhookSpeaksForGitHub",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "events:PutEvents",
+        Resource: expect.stringMatching(/aws_cloudwatch_event_bus\.webhook_bus_\w+\.arn/),
+        Condition: {
+          StringEquals: { "events:source": "pipewright.github" },
+          ArnNotEquals: {
+            "aws:PrincipalArn": [
+              expect.stringMatching(/^\$\{aws_iam_role\.webhook_function_role_\w+\.arn\}$/),
+              "arn:${data.aws_partition.partition.partition}:iam::111111111111:role/pipewright-reconciler",
+            ],
+          },
+        },
+      },
+    ]);
+    expect(resourceAt(build, "aws_iam_role", "reconciler/reconciler/function/role").name).toBe("pipewright-reconciler");
+  });
+
   it("may put events on its bus and read its secret, nothing else", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "webhook/function/policy").policy;
     expect(statementsOf(policy).map((s: any) => s.Sid)).toEqual(["OwnLogs", "Traces", "PutGitHubEvents", "ReadWebhookSecret"]);

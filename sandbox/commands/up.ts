@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import * as path from "node:path";
 import type { PipewrightConfig } from "../../stacks/config";
 import { PlatformNames } from "../../stacks/names";
-import { createAdministrators, createProvisioningRoles, enableIamChecks, functionCredentials, setWebhookSecret } from "../accounts";
+import { createAdministrators, createProvisioningRoles, enableIamChecks, functionCredentials, serviceRoleCredentials, setWebhookSecret } from "../accounts";
 import { applyStacks, initStacks } from "../apply";
 import { loadSandboxConfig } from "../config";
 import { DaemonClient } from "../daemon-client";
@@ -111,10 +111,11 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     const build = TerraformState.read(paths.terraformState("build"));
     const manifest = manifestFromState(build, paths.stackDir("build"), config.region, DELIVERY_TARGET_ID);
     const pipelines = pipelinesOf(config, build.output<string[]>("pipelines"));
-    const [webhookSecret, credentials, functions] = await progress.step("set the webhook secret, create administrators, prepare the functions", () =>
+    const [webhookSecret, credentials, serviceRoles, functions] = await progress.step("set the webhook secret, create administrators, prepare the functions", () =>
       Promise.all([
         setWebhookSecret(config, endpoint, build.output<string>("webhook_secret_arn")),
         createAdministrators(config, endpoint),
+        serviceRoleCredentials(config, endpoint),
         Promise.all(
           manifest.functions.map(
             async (fn): Promise<RunnableFunction> => ({
@@ -150,8 +151,11 @@ export async function up(options: UpOptions): Promise<SandboxState> {
       mainBranch: config.github.mainBranch,
       pipelines,
       credentials,
+      serviceRoleCredentials: serviceRoles,
       resources: {
         artifactBucket: build.output<string>("artifact_bucket"),
+        prArtifactBucket: build.output<string>("pr_artifact_bucket"),
+        githubBus: String(build.one("aws_cloudwatch_event_bus").name),
         prStateTable: String(build.one("aws_dynamodb_table", (table) => table.name === `${config.projectName}-pr-state`).name),
         deadLetterQueues: deadLetterQueues(manifest),
         deliveryQueues: Object.fromEntries(manifest.busTargets.map((t) => [t.functionName, t.deliveryQueueUrl])),

@@ -135,9 +135,10 @@ export class SandboxWorld {
     return keys;
   }
 
-  /** Every version and delete marker in the artifact bucket whose key starts with `prefix`. */
-  async artifactVersions(prefix: string): Promise<string[]> {
-    const page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.state.resources.artifactBucket, Prefix: prefix }));
+  /** Every version and delete marker in an artifact store (the pull requests', or main's) whose key starts with `prefix`. */
+  async artifactVersions(prefix: string, store: "pr" | "main" = "pr"): Promise<string[]> {
+    const bucket = store === "pr" ? this.state.resources.prArtifactBucket : this.state.resources.artifactBucket;
+    const page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
     return [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => `${v.Key}@${v.VersionId}`);
   }
 
