@@ -4,9 +4,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { EventBridgeEvent } from "aws-lambda";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { type PushEvent, pushEventSchema } from "../shared/events";
+import { DEFAULT_GITHUB_API_URL, parseGitHubApiUrl } from "../shared/github/api-url";
 import { createLogger } from "../shared/logger";
 import { CodePipelineStarter, secretsManagerGitHubToken } from "./aws";
-import { parseGitHubApiUrl, parseMainBranch, parseRepository, parseServices, type PushRouterConfig } from "./config";
+import { parseMainBranch, parseRepository, parseServices, type PushRouterConfig } from "./config";
 import { GitHubChangedFiles } from "./github";
 import { type ChangedFiles, decidePush, fileListSource, planStarts } from "./route";
 import { describeError, type PipelineStarter, type StartedPipeline, startPipelines } from "./start";
@@ -114,7 +115,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
     pipelines: new CodePipelineStarter(new CodePipelineClient(retry)),
     changes: new GitHubChangedFiles({
       repository: config.repository,
-      baseUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? "https://api.github.com"),
+      baseUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? DEFAULT_GITHUB_API_URL),
       token: tokenSecretArn ? secretsManagerGitHubToken(tokenSecretArn, new SecretsManagerClient(retry)) : undefined,
     }),
   });

@@ -3,6 +3,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { mockClient } from "aws-sdk-client-mock";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
 import { PushRouterConfigError } from "../../../functions/push-router/config";
+import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
 import { handler, handlerFromEnvironment } from "../../../functions/push-router/handler";
 import { comparison, FakeGitHub } from "./fake-github";
 import { AFTER, API, busEvent, INFRA, push, WEB } from "./fixtures";
@@ -90,7 +91,7 @@ describe("handlerFromEnvironment", () => {
     ["MAIN_BRANCH missing", { MAIN_BRANCH: "" }, MissingEnvironmentError, /MAIN_BRANCH/],
     ["GITHUB_REPOSITORY missing", { GITHUB_REPOSITORY: undefined }, MissingEnvironmentError, /GITHUB_REPOSITORY/],
     ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, PushRouterConfigError, /SERVICES\[0\]\.pipeline/],
-    ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, PushRouterConfigError, /GITHUB_API_URL/],
+    ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, InvalidGitHubApiUrlError, /GITHUB_API_URL/],
   ])("fails loudly with %s", (_name, overrides, type, message) => {
     expect(() => handlerFromEnvironment(environment(overrides))).toThrow(type);
     expect(() => handlerFromEnvironment(environment(overrides))).toThrow(message);
