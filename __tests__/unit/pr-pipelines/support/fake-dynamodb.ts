@@ -135,7 +135,9 @@ class ConditionParser {
   private operand(): AttributeValue | undefined {
     const token = this.take();
     if (token.kind === "value") return this.context.value(token);
-    return this.item?.[this.context.attribute(token)];
+    // Resolved even without an item: DynamoDB counts a name as used wherever it appears.
+    const attribute = this.context.attribute(token);
+    return this.item?.[attribute];
   }
 
   private primary(): boolean {
@@ -210,7 +212,11 @@ export class FakeDynamoTable {
     if (unusedNames.length > 0 || unusedValues.length > 0) {
       throw new Error(`ValidationException: unused in expressions: ${[...unusedNames, ...unusedValues].join(", ")}`);
     }
-    if (!allowed) throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} });
+    if (!allowed) {
+      // As DynamoDB: the refusing item comes back only when asked for, and only if there is one.
+      const returned = input.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && old !== undefined ? { Item: structuredClone(old) } : {};
+      throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {}, ...returned });
+    }
     this.items.set(pk, item);
     return { $metadata: {}, ...(input.ReturnValues === "ALL_OLD" && old !== undefined ? { Attributes: structuredClone(old) } : {}) };
   }
