@@ -68,7 +68,9 @@ const PERMISSIONS =
 
 /** When the function has no GitHub token secret at all: one log line per notice. */
 export function forkApprovalNotShown(logger: PrLogger, forkLabel: string): ForkApprovalNotices {
-  const fix = `deploy the function through the pipewright stacks (they set GITHUB_TOKEN_SECRET_ARN) and store a token with ${PERMISSIONS} in the <project>/github-token secret`;
+  const fix =
+    "deploy the function through the pipewright stacks (they set GITHUB_TOKEN_SECRET_ARN) " +
+    `and store a token with ${PERMISSIONS} in the <project>/github-token secret`;
   const reason = "GITHUB_TOKEN_SECRET_ARN is not set";
   return {
     async awaiting(pr) {
@@ -184,7 +186,7 @@ export class GitHubForkApprovalNotices implements ForkApprovalNotices {
         issue_number: pr.number,
         name: forkLabel,
       });
-      logger.info(`Removed the "${forkLabel}" label: it approved another commit; adding it again approves ${short(pr.headSha)}`, about(pr));
+      logger.info(`Removed the "${forkLabel}" label, which does not approve ${short(pr.headSha)}; adding it again does`, about(pr));
     } catch (error) {
       const status = gitHubStatusOf(error);
       if (status === 404) {

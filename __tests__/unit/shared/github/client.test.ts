@@ -213,7 +213,9 @@ describe("gitHubClientSource", () => {
   });
 
   it("does not keep a client whose installation lookup failed", async () => {
-    github.respond((request, count) => (request.path.endsWith("/installation") && count === 0 ? { status: 404, body: { message: "Not Found" } } : appGitHub(request)));
+    github.respond((request, count) =>
+      request.path.endsWith("/installation") && count === 0 ? { status: 404, body: { message: "Not Found" } } : appGitHub(request),
+    );
     const source = gitHubClientSource(async () => ({ kind: "app", appId: "42", privateKey }), options(token));
     expect(gitHubStatusOf(await source().catch((error: unknown) => error))).toBe(404);
     await expect(source()).resolves.toBeDefined();

@@ -21,7 +21,8 @@ describe("secretsManagerGitHubCredentials", () => {
   });
 
   it("means not configured while the secret has no value, or an empty one", async () => {
-    secrets.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: "can't find the specified secret value for staging label: AWSCURRENT", $metadata: {} }));
+    const noValue = new ResourceNotFoundException({ message: "can't find the specified secret value for staging label: AWSCURRENT", $metadata: {} });
+    secrets.on(GetSecretValueCommand).rejects(noValue);
     await expect(read()()).resolves.toBeUndefined();
     secrets.reset();
     secrets.on(GetSecretValueCommand).resolves({ SecretString: "  " });
