@@ -14,7 +14,7 @@ export const MAX_CHANGED_FILES = 1000;
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/);
 
-/** Longest pull request page URL that travels on the bus (repository names alone take up to 200 characters). */
+/** Longest pull request page URL that travels on the bus: room for GitHub's longest owner and repository names, bounded. */
 export const MAX_HTML_URL_LENGTH = 512;
 
 /** A pull request's page on GitHub (github.com or an Enterprise Server). */

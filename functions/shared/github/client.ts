@@ -16,7 +16,7 @@ import type { GitHubCredentials } from "./credentials";
 const PipewrightOctokit = Octokit.plugin(retry, throttling, paginateRest);
 export type GitHubClient = InstanceType<typeof PipewrightOctokit>;
 
-/** How long and how often the client tries. A Lambda must never sleep through a rate limit's hour. */
+/** How long and how often the client tries. Bounded: a Lambda must never sleep until a rate limit resets. */
 export interface GitHubRequestPolicy {
   /** One HTTP request, reading the answer included. */
   readonly timeoutMs: number;
@@ -53,7 +53,7 @@ export interface GitHubClientOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** GitHub does not retry these, and neither does the client: the answer would not change (429 is the rate limiter's). */
+/** Answers a retry would not change; rate limits (403 with rate-limit headers, 429) are the throttling plugin's. */
 const NOT_RETRIED = [400, 401, 403, 404, 410, 422, 429, 451];
 
 /** GitHub did not answer one request in time; Octokit reports it with status 500 and retries it like a 5xx. */
