@@ -1,3 +1,9 @@
+/**
+ * ESM-only dependencies (Octokit and the packages it imports), compiled to
+ * CommonJS for jest's loader; esbuild bundles them as they are.
+ */
+const esmOnlyPackages = ["@octokit", "before-after-hook", "universal-user-agent", "universal-github-app-jwt", "content-type"].join("|");
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
@@ -6,10 +12,9 @@ module.exports = {
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   transform: {
     "^.+\\.ts$": "ts-jest",
-    // ESM-only dependencies, compiled to CommonJS for jest's loader.
-    "node_modules/@octokit/.+\\.js$": ["ts-jest", { tsconfig: { allowJs: true, isolatedModules: true } }],
+    [`node_modules/(${esmOnlyPackages})/.+\\.js$`]: ["ts-jest", { tsconfig: { allowJs: true, isolatedModules: true } }],
   },
-  transformIgnorePatterns: ["node_modules/(?!@octokit/)"],
+  transformIgnorePatterns: [`node_modules/(?!(${esmOnlyPackages})/)`],
   moduleNameMapper: {
     "^@octokit/webhooks-methods$": "<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js",
   },

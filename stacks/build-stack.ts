@@ -180,6 +180,7 @@ export class BuildStack extends AccountStack {
       prodAccountId: config.accounts.prod.accountId,
       repository: config.github.repository,
       forkLabel: config.github.forkPullRequestLabel,
+      githubToken: this.github.tokenSecret,
       functionName: names.prPipelinesFunction,
       previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
     });

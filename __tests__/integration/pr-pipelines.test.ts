@@ -8,12 +8,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { StartPipelineExecutionCommand, type ActionDeclaration, type PipelineDeclaration } from "@aws-sdk/client-codepipeline";
+import { PutItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../functions/pr-pipelines/aws";
 import { parseConfig, type PrPipelinesConfig } from "../../functions/pr-pipelines/config";
+import type { ForkApprovalNotices } from "../../functions/pr-pipelines/fork-approval";
+import type { PrClaim } from "../../functions/pr-pipelines/gateways";
 import { makeHandler, type PrPipelinesResult } from "../../functions/pr-pipelines/handler";
 import type { PreviewStackCleanupRequest } from "../../functions/pr-pipelines/preview-stacks";
-import { DynamoPrStateStore } from "../../functions/pr-pipelines/state";
+import { DynamoPrStateStore, orderingAllows } from "../../functions/pr-pipelines/state";
 import { DETAIL_TYPES, type PullRequestEvent } from "../../functions/shared/events";
 import { useEmulator } from "../support/emulator";
 import {
@@ -68,8 +71,9 @@ afterAll(() => world?.destroy());
 type Clients = ReturnType<World["clients"]>;
 
 /** The handler as the Lambda builds it, with its own SDK clients pointed at the emulator. */
-function prHandler(clients: Clients = world.clients()) {
+function prHandler(clients: Clients = world.clients(), forkApproval?: ForkApprovalNotices) {
   const handle = makeHandler({
+    ...(forkApproval === undefined ? {} : { forkApproval }),
     config,
     pipelines: new CodePipelineGateway(clients.codepipeline),
     artifacts: new S3ArtifactGateway(clients.s3),
@@ -465,6 +469,106 @@ describe("pull requests from forks", () => {
     const before = await snapshot();
     expect(await deliver(labeled)).toMatchObject({ outcome: "stale" });
     expect(await snapshot()).toEqual(before);
+    expect(await stateItem(world, `PR#${REPOSITORY}#${NUMBER}`)).toMatchObject({ approvedHeadSha: { S: fork.headSha } });
+  });
+
+  const PUSHED = commit("pr-31-head-pushed-after-label");
+  const notices: Array<[string, string]> = [];
+  let deliverFork: ReturnType<typeof prHandler>;
+  beforeAll(() => {
+    deliverFork = prHandler(world.clients(), {
+      async awaiting(pr) {
+        notices.push(["awaiting", pr.headSha]);
+      },
+      async approved(pr) {
+        notices.push(["approved", pr.headSha]);
+      },
+    });
+  });
+
+  test("a push after the labeling runs nothing and leaves the state as it was: the new head awaits approval", async () => {
+    const before = await snapshot();
+    const state = await stateItem(world, `PR#${REPOSITORY}#${NUMBER}`);
+    const pushed = pullRequest(NUMBER, "synchronize", 6, { ...fork, headSha: PUSHED, labels: ["lgtm", FORK_LABEL] });
+    expect(await deliverFork(pushed)).toMatchObject({ outcome: "awaiting-approval" });
+    expect(await snapshot()).toEqual(before);
+    expect(await stateItem(world, `PR#${REPOSITORY}#${NUMBER}`)).toEqual(state);
+    expect(notices).toEqual([["awaiting", PUSHED]]);
+  });
+
+  test("a late delivery of an older push is stale, not awaiting approval, and shows nothing", async () => {
+    const late = pullRequest(NUMBER, "synchronize", 3, { ...fork, headSha: commit("pr-31-head-older-push"), labels: [FORK_LABEL] });
+    expect(await deliverFork(late)).toMatchObject({ outcome: "stale" });
+    expect(notices).toHaveLength(1);
+  });
+
+  test("labeling again approves and runs the new head; a run event at the approved head runs", async () => {
+    const relabeled = pullRequest(NUMBER, "labeled", 8, { ...fork, headSha: PUSHED, labels: [FORK_LABEL], label: FORK_LABEL });
+    expect(await deliverFork(relabeled)).toMatchObject({ outcome: "ran" });
+    const newestRevisions = async () => Promise.all(prPipelinesOf(NUMBER).map(async (name) => sourceRevision((await executionsOf(world, name))[0]!)));
+    expect(await newestRevisions()).toEqual([PUSHED, PUSHED]);
+    expect(await stateItem(world, `PR#${REPOSITORY}#${NUMBER}`)).toMatchObject({ approvedHeadSha: { S: PUSHED }, headSha: { S: PUSHED } });
+
+    const executions = (await executionsOf(world, prPipelinesOf(NUMBER)[0]!)).length;
+    const ready = pullRequest(NUMBER, "ready_for_review", 9, { ...fork, headSha: PUSHED, labels: [FORK_LABEL] });
+    expect(await deliverFork(ready)).toMatchObject({ outcome: "ran" });
+    expect(await executionsOf(world, prPipelinesOf(NUMBER)[0]!)).toHaveLength(executions + 1);
+    expect(await newestRevisions()).toEqual([PUSHED, PUSHED]);
+    expect(notices).toEqual([
+      ["awaiting", PUSHED],
+      ["approved", PUSHED],
+    ]);
+  });
+});
+
+describe("the claim condition on the emulator's DynamoDB", () => {
+  const APPROVED = commit("approved-head");
+  const OTHER = commit("another-head");
+  const stored = [
+    undefined,
+    ...[1, 2, 3].flatMap((updatedAt) =>
+      (["open", "closed"] as const).flatMap((desired) => (["applying", "done"] as const).map((phase) => ({ updatedAt, desired, phase }))),
+    ),
+  ];
+  const changes = [1, 2, 3].flatMap((updatedAt) =>
+    (["open", "closed"] as const).flatMap((desired) => [true, false].map((mayReopen) => ({ updatedAt, desired, mayReopen }))),
+  );
+
+  test("refuses a fork's run event for the approval exactly when the ordering alone would let it in; stale otherwise", async () => {
+    const store = new DynamoPrStateStore(world.dynamodb, STATE_TABLE);
+    let number = 900;
+    const mismatches: string[] = [];
+    for (const item of stored) {
+      for (const change of changes) {
+        number += 1;
+        const key = `PR#${REPOSITORY}#${number}`;
+        let values: Record<string, AttributeValue> | undefined;
+        if (item !== undefined) {
+          values = {
+            pk: { S: key },
+            updatedAt: { N: String(item.updatedAt) },
+            desired: { S: item.desired },
+            phase: { S: item.phase },
+            approvedHeadSha: { S: APPROVED },
+          };
+          await world.dynamodb.send(new PutItemCommand({ TableName: STATE_TABLE, Item: values }));
+        }
+        const claim: PrClaim = {
+          key,
+          repository: REPOSITORY,
+          number,
+          deliveryId: `delivery-${number}`,
+          expiresAt: 2_000_000_000,
+          headSha: OTHER,
+          forkApproval: "require",
+          ...change,
+        };
+        const expected = orderingAllows(values, change) ? "awaiting-approval" : "stale";
+        const result = await store.claim(claim);
+        if (result.claimed || result.refusal !== expected) mismatches.push(`${JSON.stringify(item)} ${JSON.stringify(change)}: ${JSON.stringify(result)}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 });
 

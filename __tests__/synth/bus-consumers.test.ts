@@ -61,6 +61,26 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     });
   });
 
+  it("lets the PR function read exactly the GitHub token secret, decrypting it only through Secrets Manager", () => {
+    const fn = resourceAt(build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function");
+    const secret = /^\$\{aws_secretsmanager_secret\.github_token_\w+\.arn\}$/;
+    expect(fn.environment.variables.GITHUB_TOKEN_SECRET_ARN).toMatch(secret);
+    expect(fn.environment.variables).not.toHaveProperty("GITHUB_API_URL");
+    const policy = resourceAt(build, "aws_iam_role_policy", "pr-pipelines/pr-pipelines/function/policy").policy;
+    expect(statement(policy, "ReadGitHubToken")).toEqual({
+      Sid: "ReadGitHubToken",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: expect.stringMatching(secret),
+    });
+    expect(statement(policy, "ReadGitHubToken").Resource).toBe(fn.environment.variables.GITHUB_TOKEN_SECRET_ARN);
+    const key = resourceAt(build, "aws_kms_key", "artifact-store/key").policy;
+    const role = [expect.stringMatching(/^\$\{aws_iam_role\.pr-pipelines_function_role_\w+\.arn\}$/)];
+    const via = (service: string) => ({ StringEquals: { "kms:ViaService": [`${service}.\${data.aws_region.region.name}.amazonaws.com`] } });
+    expect(statement(key, "PrPipelinesToken")).toMatchObject({ Principal: { AWS: role }, Condition: via("secretsmanager") });
+    expect(statement(key, "PrPipelinesState")).toMatchObject({ Principal: { AWS: role }, Condition: via("dynamodb") });
+  });
+
   it("keeps PR state in a table with TTL, point-in-time recovery and the platform key", () => {
     const table = resourceAt(build, "aws_dynamodb_table", "pr-pipelines/state");
     expect(table).toMatchObject({

@@ -55,6 +55,8 @@ export interface ForeignPipeline {
 
 export type ApplyResult =
   | { readonly outcome: "stale"; readonly reason: string }
+  /** A fork's run event whose head is not the commit the fork label approved: nothing ran, the state is unchanged. */
+  | { readonly outcome: "awaiting-approval"; readonly reason: string }
   | { readonly outcome: "superseded"; readonly reason: string }
   | { readonly outcome: "ran"; readonly runs: readonly PipelineRun[]; readonly leftAlone?: readonly ForeignPipeline[] }
   | { readonly outcome: "deleted"; readonly deletions: readonly PipelineDeletion[]; readonly deletedArtifactVersions: number };
@@ -102,6 +104,7 @@ export function claimFor(pr: PullRequestEvent, plan: ActivePlan, now: Date): PrC
     headSha: pr.headSha,
     deliveryId: pr.deliveryId,
     expiresAt: Math.floor(now.getTime() / 1000) + STATE_RETENTION_DAYS * 24 * 60 * 60,
+    ...(plan.kind !== "delete" && plan.forkApproval !== undefined ? { forkApproval: plan.forkApproval } : {}),
   };
 }
 
@@ -109,6 +112,11 @@ export function claimFor(pr: PullRequestEvent, plan: ActivePlan, now: Date): PrC
 export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: ApplyDeps): Promise<ApplyResult> {
   const claim = claimFor(pr, plan, deps.now());
   const claimed: ClaimResult = await step(contextFor(pr, "claim pull request state"), () => deps.state.claim(claim));
+  if (!claimed.claimed && claimed.refusal === "awaiting-approval") {
+    const reason = `head ${pr.headSha.slice(0, 7)} of the fork's pull request is not the commit the "${deps.config.forkLabel}" label approved`;
+    deps.logger.info("Not running the event", { reason, headSha: pr.headSha });
+    return { outcome: "awaiting-approval", reason };
+  }
   if (!claimed.claimed) {
     const reason = "stale or duplicate delivery: the state table holds a change of this pull request that is as new or newer";
     deps.logger.info("Skipping the event", { reason, updatedAt: pr.updatedAt });

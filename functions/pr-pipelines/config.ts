@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
+import { DEFAULT_GITHUB_API_URL, parseGitHubApiUrl } from "../shared/github/api-url";
 import { InvalidConfigurationError } from "./errors";
 import { prIdentitiesSchema, type PrIdentities } from "./identities";
 
@@ -19,6 +20,8 @@ export interface PrPipelinesConfig {
   readonly forkLabel: string;
   /** owner/name of the repository this installation serves. */
   readonly repository: string;
+  /** Where the fork approval is shown; without a token secret it is only logged. */
+  readonly github: { readonly tokenSecretArn?: string; readonly apiUrl: string };
 }
 
 /** The raw environment variables, by their names. */
@@ -29,6 +32,8 @@ export interface PrPipelinesEnvironment {
   readonly PROD_ACCOUNT_ID: string;
   readonly FORK_LABEL: string;
   readonly GITHUB_REPOSITORY: string;
+  readonly GITHUB_TOKEN_SECRET_ARN?: string | undefined;
+  readonly GITHUB_API_URL?: string | undefined;
 }
 
 const pipelineName = z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/, "a pipeline name is 1-100 of [A-Za-z0-9.@_-]");
@@ -41,7 +46,12 @@ const servicePipelinesSchema = z
 const checks: { [K in keyof PrPipelinesEnvironment]?: z.ZodType<string> } = {
   PROD_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "an AWS account id is 12 digits"),
   GITHUB_REPOSITORY: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "expected owner/name"),
+  GITHUB_TOKEN_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/, "expected the ARN of a Secrets Manager secret"),
 };
+
+function optional(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
 
 function check(variable: keyof PrPipelinesEnvironment, value: string): string {
   const schema = checks[variable];
@@ -84,9 +94,11 @@ export function parsePrIdentities(raw: string): PrIdentities {
   return result.data;
 }
 
-/** Validates the environment; throws InvalidConfigurationError naming the variable. */
+/** Validates the environment; throws InvalidConfigurationError (InvalidGitHubApiUrlError for GITHUB_API_URL) naming the variable. */
 export function parseConfig(environment: PrPipelinesEnvironment): PrPipelinesConfig {
   const identities = parsePrIdentities(environment.PR_IDENTITIES);
+  const secretArn = optional(environment.GITHUB_TOKEN_SECRET_ARN);
+  const tokenSecretArn = secretArn === undefined ? undefined : check("GITHUB_TOKEN_SECRET_ARN", secretArn);
   return {
     servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
     stateTable: check("PR_STATE_TABLE", environment.PR_STATE_TABLE),
@@ -95,5 +107,9 @@ export function parseConfig(environment: PrPipelinesEnvironment): PrPipelinesCon
     prodAccountId: check("PROD_ACCOUNT_ID", environment.PROD_ACCOUNT_ID),
     forkLabel: check("FORK_LABEL", environment.FORK_LABEL),
     repository: check("GITHUB_REPOSITORY", environment.GITHUB_REPOSITORY),
+    github: {
+      ...(tokenSecretArn === undefined ? {} : { tokenSecretArn }),
+      apiUrl: parseGitHubApiUrl(optional(environment.GITHUB_API_URL) ?? DEFAULT_GITHUB_API_URL),
+    },
   };
 }

@@ -59,6 +59,13 @@ export interface ArtifactGateway {
 
 export type DesiredState = "open" | "closed";
 
+/**
+ * How a claim treats the approval of a fork's head commit:
+ * - `record`: the fork label was put on; the head becomes the approved commit.
+ * - `require`: a fork's run event; it claims only if its head is the approved commit.
+ */
+export type ForkApprovalCheck = "record" | "require";
+
 export interface PrClaim {
   readonly key: string;
   readonly repository: string;
@@ -72,6 +79,8 @@ export interface PrClaim {
   readonly deliveryId: string;
   /** Epoch seconds; DynamoDB's TTL removes the item after it. */
   readonly expiresAt: number;
+  /** Only for pull requests from forks. */
+  readonly forkApproval?: ForkApprovalCheck;
 }
 
 export type ClaimResult =
@@ -82,15 +91,24 @@ export type ClaimResult =
       /** Artifact keys a previous close recorded and may not have deleted. */
       readonly pendingArtifactKeys: readonly string[];
     }
-  | { readonly claimed: false };
+  | {
+      readonly claimed: false;
+      /**
+       * `stale`: a stale or duplicate delivery. `awaiting-approval`: the
+       * ordering would let the change in, but its head is not the fork's
+       * approved commit; the state is left as it was.
+       */
+      readonly refusal: "stale" | "awaiting-approval";
+    };
 
 export interface PrStateStore {
   /**
    * Takes the pull request for this change: succeeds when there is no state,
    * when the stored updatedAt is older, or when it is equal and the stored
    * change is the same one, unfinished (a retry). A closed change also wins
-   * over an open one with the same updatedAt. `{claimed: false}` for a stale
-   * or duplicate delivery.
+   * over an open one with the same updatedAt. A claim that requires the
+   * fork approval also needs its head to be the approved commit, in the same
+   * conditional write; one that records it stores its head as approved.
    */
   claim(claim: PrClaim): Promise<ClaimResult>;
   /** Remembers artifact keys before their pipeline is deleted; false when a newer change took over. */

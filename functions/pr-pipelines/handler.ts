@@ -1,14 +1,18 @@
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { EventBridgeEvent } from "aws-lambda";
-import { requireEnv } from "../shared/env";
+import { optionalEnv, requireEnv } from "../shared/env";
 import { DETAIL_TYPES, pullRequestEventSchema, type PullRequestEvent } from "../shared/events";
+import { gitHubClientSource } from "../shared/github/client";
+import { secretsManagerGitHubCredentials } from "../shared/github/secret";
 import { createLogger } from "../shared/logger";
 import { applyPlan, type ApplyResult, type PrLogger } from "./apply";
 import { CodePipelineGateway, S3ArtifactGateway } from "./aws";
 import { parseConfig, type PrPipelinesConfig } from "./config";
 import { InvalidEventError } from "./errors";
+import { forkApprovalNotShown, GitHubForkApprovalNotices, showForkApproval, type ForkApprovalNotices } from "./fork-approval";
 import type { ArtifactGateway, PipelineGateway, PrStateStore } from "./gateways";
 import { planPullRequestEvent } from "./plan";
 import { CloudFormationPreviewStacks } from "./cloudformation";
@@ -27,6 +31,8 @@ export interface HandlerDeps {
   readonly config: PrPipelinesConfig;
   /** Extension point for deleting preview stacks; see preview-stacks.ts. */
   readonly previewStacks?: PreviewStackCleanup;
+  /** Shows on GitHub what a fork's head waits for; without it, that is only logged. */
+  readonly forkApproval?: ForkApprovalNotices;
   readonly logger?: PrLogger;
   readonly now?: () => Date;
 }
@@ -51,6 +57,7 @@ export function makeHandler(deps: HandlerDeps): (event: PullRequestBusEvent) => 
   const logger: PrLogger = deps.logger ?? createLogger("pr-pipelines");
   const now = deps.now ?? (() => new Date());
   const previewStacks = deps.previewStacks ?? previewStacksLeftInPlace((message, details) => logger.warn(message, details));
+  const forkApproval = deps.forkApproval ?? forkApprovalNotShown(logger, deps.config.forkLabel);
 
   return async (event) => {
     let pr: PullRequestEvent;
@@ -65,11 +72,14 @@ export function makeHandler(deps: HandlerDeps): (event: PullRequestBusEvent) => 
     const plan = planPullRequestEvent(pr, deps.config);
     if (plan.kind === "skip") {
       logger.info("Nothing to do for this event", { ...about, reason: plan.reason });
+      await showForkApproval(pr, plan, "skipped", forkApproval);
       return { outcome: "skipped", reason: plan.reason };
     }
     logger.info("Applying", { ...about, plan: plan.kind, reason: plan.reason, pipelines: plan.pipelines.map((p) => p.prPipeline) });
     try {
-      return await applyPlan(pr, plan, { ...deps, previewStacks, logger, now });
+      const result = await applyPlan(pr, plan, { ...deps, previewStacks, logger, now });
+      await showForkApproval(pr, plan, result.outcome, forkApproval);
+      return result;
     } catch (error) {
       logger.error("Failed; the event will be retried", {
         ...about,
@@ -88,8 +98,11 @@ function fromEnvironment(): HandlerDeps {
     PROD_ACCOUNT_ID: requireEnv("PROD_ACCOUNT_ID"),
     FORK_LABEL: requireEnv("FORK_LABEL"),
     GITHUB_REPOSITORY: requireEnv("GITHUB_REPOSITORY"),
+    GITHUB_TOKEN_SECRET_ARN: optionalEnv("GITHUB_TOKEN_SECRET_ARN"),
+    GITHUB_API_URL: optionalEnv("GITHUB_API_URL"),
   });
   const logger = createLogger("pr-pipelines");
+  const secretArn = config.github.tokenSecretArn;
   return {
     config,
     pipelines: new CodePipelineGateway(new CodePipelineClient({})),
@@ -99,6 +112,21 @@ function fromEnvironment(): HandlerDeps {
       roleArn: requireEnv("PREVIEW_CLEANUP_ROLE_ARN"),
       log: (message, details) => logger.info(message, details),
     }),
+    ...(secretArn === undefined
+      ? {}
+      : {
+          forkApproval: new GitHubForkApprovalNotices({
+            client: gitHubClientSource(secretsManagerGitHubCredentials(secretArn, new SecretsManagerClient({})), {
+              repository: config.repository,
+              baseUrl: config.github.apiUrl,
+              userAgent: "pipewright-pr-pipelines",
+              log: logger,
+            }),
+            forkLabel: config.forkLabel,
+            secretArn,
+            logger,
+          }),
+        }),
     logger,
   };
 }

@@ -1,5 +1,6 @@
 import type { PullRequestEvent } from "../shared/events";
 import type { PrPipelinesConfig } from "./config";
+import type { ForkApprovalCheck } from "./gateways";
 import { prPipelineName } from "./names";
 
 /** A main pipeline and the pull request pipeline cloned from it. */
@@ -19,9 +20,20 @@ export interface PlannedPipeline {
  * - `delete`: delete the pull request pipelines, their artifacts and their
  *   preview stacks.
  * - `skip`: nothing to do; `reason` says why.
+ *
+ * A fork's pull request runs only at the head commit a maintainer approved
+ * by adding the fork label: the `labeled` event records its head as approved
+ * (`forkApproval: "record"`), and the fork's later run events claim only when
+ * their head is that commit (`forkApproval: "require"`, checked by the state
+ * store's conditional write).
  */
 export type Plan =
-  | { readonly kind: "skip"; readonly reason: string }
+  | {
+      readonly kind: "skip";
+      readonly reason: string;
+      /** A fork's run event without the label: its head waits for a maintainer. */
+      readonly awaitingApproval?: true;
+    }
   | {
       readonly kind: "create" | "start";
       readonly reason: string;
@@ -34,6 +46,8 @@ export type Plan =
        */
       readonly mayReopen: boolean;
       readonly pipelines: readonly PlannedPipeline[];
+      /** Only on pull requests from forks. */
+      readonly forkApproval?: ForkApprovalCheck;
     }
   | { readonly kind: "delete"; readonly reason: string; readonly desired: "closed"; readonly mayReopen: true; readonly pipelines: readonly PlannedPipeline[] };
 
@@ -50,12 +64,9 @@ function skip(reason: string): Plan {
 }
 
 /** Why a pull request may not run now, or undefined when it may. */
-function runBlocker(pr: PullRequestEvent, config: PlanConfig): string | undefined {
+function runBlocker(pr: PullRequestEvent): string | undefined {
   if (pr.merged) return "the pull request is merged";
   if (pr.draft) return "the pull request is a draft; its pipelines start when it is marked ready for review";
-  if (pr.fromFork && !pr.labels.includes(config.forkLabel)) {
-    return `the pull request comes from fork ${pr.headRepository} and has no "${config.forkLabel}" label; a maintainer adds the label after reviewing the change to let it run`;
-  }
   return undefined;
 }
 
@@ -77,8 +88,17 @@ export function planPullRequestEvent(pr: PullRequestEvent, config: PlanConfig): 
   }
 
   if (OPENING_ACTIONS.has(pr.action) || pr.action === "synchronize") {
-    const blocker = runBlocker(pr, config);
+    const blocker = runBlocker(pr);
     if (blocker !== undefined) return skip(`${target}: ${blocker}`);
+    if (pr.fromFork && !pr.labels.includes(config.forkLabel)) {
+      return {
+        kind: "skip",
+        reason:
+          `${target}: the pull request comes from fork ${pr.headRepository} and has no "${config.forkLabel}" label; ` +
+          `a maintainer adds the label after reviewing head ${pr.headSha.slice(0, 7)} to let exactly that commit run`,
+        awaitingApproval: true,
+      };
+    }
     const synchronize = pr.action === "synchronize";
     return {
       kind: synchronize ? "start" : "create",
@@ -86,20 +106,22 @@ export function planPullRequestEvent(pr: PullRequestEvent, config: PlanConfig): 
       desired: "open",
       mayReopen: pr.action !== "ready_for_review" && !synchronize,
       pipelines: pipelinesFor(pr, config),
+      ...(pr.fromFork ? { forkApproval: "require" as const } : {}),
     };
   }
 
   if (pr.action === "labeled") {
     if (!pr.fromFork) return skip(`${target}: labels only matter on pull requests from forks`);
     if (pr.label !== config.forkLabel) return skip(`${target}: label "${pr.label ?? ""}" is not "${config.forkLabel}"`);
-    const blocker = runBlocker({ ...pr, labels: [...pr.labels, config.forkLabel] }, config);
+    const blocker = runBlocker(pr);
     if (blocker !== undefined) return skip(`${target}: ${blocker}`);
     return {
       kind: "create",
-      reason: `fork pull request ${target} was labeled "${config.forkLabel}"`,
+      reason: `fork pull request ${target} was labeled "${config.forkLabel}", which approves head ${pr.headSha.slice(0, 7)}`,
       desired: "open",
       mayReopen: false,
       pipelines: pipelinesFor(pr, config),
+      forkApproval: "record",
     };
   }
 

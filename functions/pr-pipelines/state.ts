@@ -11,6 +11,7 @@ import type { ClaimResult, PrClaim, PrStateStore } from "./gateways";
  *   headSha, deliveryId, repository (S), number (N)
  *   expiresAt  N  epoch seconds (the table's TTL attribute)
  *   pendingArtifactKeys SS  artifact keys of deleted pipelines not yet removed from S3
+ *   approvedHeadSha S  a fork's head commit that the fork label approved
  *
  * updatedAt is stored as epoch milliseconds because ISO strings only compare
  * correctly as strings when they share one format (offset, fractions).
@@ -29,6 +30,7 @@ const NAMES = {
   "#deliveryId": "deliveryId",
   "#expiresAt": "expiresAt",
   "#pending": "pendingArtifactKeys",
+  "#approvedHeadSha": "approvedHeadSha",
 } as const;
 
 type NameToken = keyof typeof NAMES;
@@ -39,8 +41,11 @@ function namesFor(...expressions: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(NAMES).filter(([token]) => new RegExp(`${token}\\b`).test(text)));
 }
 
-function isConditionalCheckFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+/** The stored item DynamoDB returns with a refused conditional write (ReturnValuesOnConditionCheckFailure). */
+function conditionCheckFailure(error: unknown): { stored?: Values } | undefined {
+  if (!(error instanceof Error) || error.name !== "ConditionalCheckFailedException") return undefined;
+  const item = (error as { Item?: Values }).Item;
+  return item === undefined ? {} : { stored: item };
 }
 
 const s = (value: string): AttributeValue => ({ S: value });
@@ -55,19 +60,46 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * - it has the same updatedAt, the stored change is an open and this one a
  *   close (on a tie, closing wins: a pipeline left running is the worse error);
  * and, for changes that may not reopen (labeled, synchronize,
- * ready_for_review), the stored state is not closed.
+ * ready_for_review), the stored state is not closed;
+ * and, for a fork's run event, its head is the approved commit.
+ * orderingAllows is the same rule without the approval, evaluated in code.
  */
-export function claimCondition(claim: Pick<PrClaim, "desired" | "mayReopen">): { expression: string; values: Values } {
+export function claimCondition(claim: Pick<PrClaim, "desired" | "mayReopen" | "forkApproval" | "headSha">): {
+  expression: string;
+  values: Values;
+} {
   const values: Values = { ":applying": s("applying"), ":desired": s(claim.desired) };
-  let ordering =
+  let expression =
     "attribute_not_exists(#pk) OR #updatedAt < :updatedAt OR (#updatedAt = :updatedAt AND #phase = :applying AND #desired = :desired)";
   if (claim.desired === "closed") {
-    ordering += " OR (#updatedAt = :updatedAt AND #desired = :open)";
+    expression += " OR (#updatedAt = :updatedAt AND #desired = :open)";
     values[":open"] = s("open");
   }
-  if (claim.mayReopen) return { expression: ordering, values };
-  values[":closed"] = s("closed");
-  return { expression: `(attribute_not_exists(#pk) OR #desired <> :closed) AND (${ordering})`, values };
+  if (!claim.mayReopen) {
+    values[":closed"] = s("closed");
+    expression = `(attribute_not_exists(#pk) OR #desired <> :closed) AND (${expression})`;
+  }
+  if (claim.forkApproval === "require") {
+    values[":headSha"] = s(claim.headSha);
+    expression = `(${expression}) AND #approvedHeadSha = :headSha`;
+  }
+  return { expression, values };
+}
+
+/**
+ * Whether the ordering part of claimCondition lets the claim in over the
+ * stored item (undefined: no item). Tells a refusal for the fork approval
+ * from a stale delivery, on the very item that refused the write.
+ */
+export function orderingAllows(stored: Values | undefined, claim: Pick<PrClaim, "desired" | "mayReopen" | "updatedAt">): boolean {
+  if (stored === undefined) return true;
+  const desired = stored.desired?.S;
+  if (!claim.mayReopen && desired === "closed") return false;
+  const updatedAt = Number(stored.updatedAt?.N);
+  if (updatedAt < claim.updatedAt) return true;
+  if (updatedAt !== claim.updatedAt) return false;
+  if (stored.phase?.S === "applying" && desired === claim.desired) return true;
+  return claim.desired === "closed" && desired === "open";
 }
 
 export class DynamoPrStateStore implements PrStateStore {
@@ -76,13 +108,14 @@ export class DynamoPrStateStore implements PrStateStore {
     private readonly tableName: string,
   ) {}
 
+  /** A conditional UpdateItem; with returnOld, the item before the write, or the one that refused it. */
   private async update(
     key: string,
     updateExpression: string,
     conditionExpression: string,
     values: Values,
     returnOld = false,
-  ): Promise<Record<string, AttributeValue> | undefined | false> {
+  ): Promise<{ written: true; old?: Values } | { written: false; stored?: Values }> {
     try {
       const output = await this.client.send(
         new UpdateItemCommand({
@@ -92,12 +125,13 @@ export class DynamoPrStateStore implements PrStateStore {
           ConditionExpression: conditionExpression,
           ExpressionAttributeNames: namesFor(updateExpression, conditionExpression),
           ExpressionAttributeValues: values,
-          ...(returnOld ? { ReturnValues: "ALL_OLD" as const } : {}),
+          ...(returnOld ? { ReturnValues: "ALL_OLD" as const, ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const } : {}),
         }),
       );
-      return output.Attributes;
+      return { written: true, old: output.Attributes };
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
+      const refused = conditionCheckFailure(error);
+      if (refused !== undefined) return { written: false, ...refused };
       throw error;
     }
   }
@@ -114,16 +148,21 @@ export class DynamoPrStateStore implements PrStateStore {
       ["#deliveryId", ":deliveryId", s(claim.deliveryId)],
       ["#expiresAt", ":expiresAt", n(claim.expiresAt)],
     ];
+    if (claim.forkApproval === "record") fields.push(["#approvedHeadSha", ":headSha", s(claim.headSha)]);
     const values: Values = { ...condition.values };
     for (const [, token, value] of fields) values[token] = value;
-    const old = await this.update(
+    const write = await this.update(
       claim.key,
       `SET ${fields.map(([name, token]) => `${name} = ${token}`).join(", ")}`,
       condition.expression,
       values,
       true,
     );
-    if (old === false) return { claimed: false };
+    if (!write.written) {
+      const awaitingApproval = claim.forkApproval === "require" && orderingAllows(write.stored, claim);
+      return { claimed: false, refusal: awaitingApproval ? "awaiting-approval" : "stale" };
+    }
+    const old = write.old;
     const resumed =
       old?.updatedAt?.N === String(claim.updatedAt) && old.phase?.S === "applying" && old.desired?.S === claim.desired;
     return { claimed: true, resumed, pendingArtifactKeys: old?.pendingArtifactKeys?.SS ?? [] };
@@ -134,9 +173,9 @@ export class DynamoPrStateStore implements PrStateStore {
     const condition = "#updatedAt = :updatedAt AND #desired = :desired AND #phase = :applying";
     const values: Values = { ":updatedAt": n(claim.updatedAt), ":desired": s(claim.desired), ":applying": s("applying") };
     if (unique.length === 0) {
-      return (await this.update(claim.key, "SET #phase = :applying", condition, values)) !== false;
+      return (await this.update(claim.key, "SET #phase = :applying", condition, values)).written;
     }
-    return (await this.update(claim.key, "ADD #pending :keys", condition, { ...values, ":keys": { SS: unique } })) !== false;
+    return (await this.update(claim.key, "ADD #pending :keys", condition, { ...values, ":keys": { SS: unique } })).written;
   }
 
   async markDone(claim: PrClaim, options: { clearPendingArtifacts: boolean }): Promise<boolean> {
@@ -146,6 +185,6 @@ export class DynamoPrStateStore implements PrStateStore {
       ":updatedAt": n(claim.updatedAt),
       ":desired": s(claim.desired),
     });
-    return result !== false;
+    return result.written;
   }
 }

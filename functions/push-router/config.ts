@@ -112,22 +112,3 @@ export function parseStateTable(value: string): string {
   return value;
 }
 
-/**
- * The GitHub API base URL. The token travels to it, so it must be https;
- * plain http is accepted only for a loopback host (a local fake in tests).
- */
-export function parseGitHubApiUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch (error) {
-    throw new PushRouterConfigError("GITHUB_API_URL", [`${JSON.stringify(value)} is not a URL`], { cause: error });
-  }
-  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new PushRouterConfigError("GITHUB_API_URL", [
-      `${JSON.stringify(value)} is not https; the GitHub token would travel in clear text`,
-    ]);
-  }
-  return value.replace(/\/+$/, "");
-}

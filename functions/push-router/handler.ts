@@ -5,11 +5,12 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { EventBridgeEvent } from "aws-lambda";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { type PushEvent, pushEventSchema } from "../shared/events";
+import { DEFAULT_GITHUB_API_URL, parseGitHubApiUrl } from "../shared/github/api-url";
 import { createLogger } from "../shared/logger";
 import { countMetrics } from "../shared/metrics";
 import { CodePipelineStarter, secretsManagerGitHubToken } from "./aws";
 import { claimPipelines, type IgnoredPipeline, type PushOrderStore } from "./claim";
-import { parseGitHubApiUrl, parseMainBranch, parseRepository, parseServices, parseStateTable, type PushRouterConfig } from "./config";
+import { parseMainBranch, parseRepository, parseServices, parseStateTable, type PushRouterConfig } from "./config";
 import { GitHubChangedFiles } from "./github";
 import { ignoredMessage, type IgnoreReason } from "./order";
 import { type ChangedFiles, decidePush, fileListSource, planStarts } from "./route";
@@ -161,7 +162,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
     order: new DynamoPushOrderStore(new DynamoDBClient(retry), parseStateTable(requireEnv("PUSH_STATE_TABLE", env))),
     changes: new GitHubChangedFiles({
       repository: config.repository,
-      baseUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? "https://api.github.com"),
+      baseUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? DEFAULT_GITHUB_API_URL),
       token: tokenSecretArn ? secretsManagerGitHubToken(tokenSecretArn, new SecretsManagerClient(retry)) : undefined,
     }),
   });

@@ -14,6 +14,12 @@ export const MAX_CHANGED_FILES = 1000;
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/);
 
+/** Longest pull request page URL that travels on the bus: room for GitHub's longest owner and repository names, bounded. */
+export const MAX_HTML_URL_LENGTH = 512;
+
+/** A pull request's page on GitHub (github.com or an Enterprise Server). */
+export const htmlUrlSchema = z.url({ protocol: /^https?$/ }).max(MAX_HTML_URL_LENGTH);
+
 export const pullRequestEventSchema = z.object({
   /** X-GitHub-Delivery of the webhook delivery. */
   deliveryId: z.string().min(1),
@@ -36,6 +42,8 @@ export const pullRequestEventSchema = z.object({
   labels: z.array(z.string()),
   /** For `labeled`/`unlabeled`: the label added or removed. */
   label: z.string().optional(),
+  /** The pull request's page; absent from events put on the bus before it was added, and from the reconciler's. */
+  htmlUrl: htmlUrlSchema.optional(),
 });
 export type PullRequestEvent = z.infer<typeof pullRequestEventSchema>;
 

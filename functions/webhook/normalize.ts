@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import {
+  htmlUrlSchema,
   MAX_CHANGED_FILES,
   pullRequestEventSchema,
   pushEventSchema,
@@ -27,6 +28,8 @@ export const pullRequestPayloadSchema = z.object({
   repository: repositoryRef,
   label: z.object({ name: z.string() }).nullish(),
   pull_request: z.object({
+    // Not validated here: an unusable page URL is left out of the event, not a reason to refuse the delivery.
+    html_url: z.string().nullish(),
     updated_at: z.iso.datetime({ offset: true }),
     // Older GitHub Enterprise Server versions omit `draft`; `merged` can be null.
     draft: z.boolean().nullish(),
@@ -124,6 +127,8 @@ export function normalizePullRequest(payload: z.infer<typeof pullRequestPayloadS
     labels: (pr.labels ?? []).map((label) => label.name),
   };
   if (payload.label) event.label = payload.label.name;
+  const htmlUrl = htmlUrlSchema.safeParse(pr.html_url);
+  if (htmlUrl.success) event.htmlUrl = htmlUrl.data;
   // The contract is the bus's: check it holds, whatever GitHub sent.
   return validatePayload(pullRequestEventSchema, event, "pull_request");
 }

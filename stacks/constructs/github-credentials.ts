@@ -12,7 +12,9 @@ export interface GitHubCredentialsProps {
 /**
  * The optional GitHub token the functions share: the push router reads
  * compare results, the reconciler reads pull requests, the notifier writes
- * commit statuses. Terraform creates the secret, never its value.
+ * commit statuses, the PR function shows what a fork's pull request waits for
+ * (a commit status) and takes the fork label off a head it did not approve.
+ * Terraform creates the secret, never its value.
  */
 export class GitHubCredentials extends Construct {
   readonly tokenSecret: SecretsmanagerSecret;
@@ -22,7 +24,7 @@ export class GitHubCredentials extends Construct {
     this.tokenSecret = new SecretsmanagerSecret(this, "token", {
       name: `${props.namePrefix}/github-token`,
       description:
-        "Optional GitHub token (fine-grained: contents read, pull requests read, commit statuses write). Without a value, large pushes start every pipeline, the reconciler only removes idle pipelines and no commit statuses are set.",
+        "Optional GitHub token (fine-grained: contents read, commit statuses write, pull requests write to remove the fork label; or GitHub App JSON). Without a value, large pushes start every pipeline, the reconciler only removes idle pipelines, no commit statuses are set and the fork label stays on.",
       kmsKeyId: props.store.key.arn,
       recoveryWindowInDays: 7,
     });

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import type { PrIdentities } from "../../functions/pr-pipelines/identities";
@@ -33,8 +34,10 @@ export interface PrPipelinesProps {
   readonly previewCleanupRoleArn: string;
   /** Name of the function (and of its role, which dev's preview-cleanup role trusts). */
   readonly functionName: string;
-  /** Label that lets a pull request from a fork run. */
+  /** Label that lets the head commit of a pull request from a fork run. */
   readonly forkLabel: string;
+  /** The optional GitHub credentials: the fork approval is shown with them (a commit status, the label removed). */
+  readonly githubToken: SecretsmanagerSecret;
   /** Dead-letter alarms go here. */
   readonly alarmTopic: SnsTopic;
   readonly logRetentionDays: number;
@@ -91,6 +94,7 @@ export class PrPipelines extends Construct {
           FORK_LABEL: props.forkLabel,
           GITHUB_REPOSITORY: props.repository,
           PREVIEW_CLEANUP_ROLE_ARN: props.previewCleanupRoleArn,
+          GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
         },
         statements: [
           { Sid: "ReadServicePipelines", Effect: "Allow", Action: "codepipeline:GetPipeline", Resource: mainPipelines },
@@ -137,9 +141,11 @@ export class PrPipelines extends Construct {
             Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             Resource: this.table.arn,
           },
+          { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: props.githubToken.arn },
         ],
       },
     });
     store.grantKeyUseVia("PrPipelinesState", [this.consumer.lambda.role], ["dynamodb"]);
+    store.grantKeyUseVia("PrPipelinesToken", [this.consumer.lambda.role], ["secretsmanager"]);
   }
 }

@@ -1,6 +1,7 @@
 import { parseConfig, type PrPipelinesEnvironment } from "../../../functions/pr-pipelines/config";
 import { InvalidConfigurationError } from "../../../functions/pr-pipelines/errors";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
+import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
 import { identities } from "./support/fixtures";
 
 const environment: PrPipelinesEnvironment = {
@@ -22,7 +23,24 @@ describe("parseConfig", () => {
       prodAccountId: "333333333333",
       forkLabel: "safe-to-test",
       repository: "example-org/shop",
+      github: { apiUrl: "https://api.github.com" },
     });
+  });
+
+  it("reads the optional GitHub token secret and API URL", () => {
+    const secretArn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pipewright/github-token-AbCdEf";
+    expect(parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: secretArn, GITHUB_API_URL: "https://ghe.example.com/api/v3/" }).github).toEqual({
+      tokenSecretArn: secretArn,
+      apiUrl: "https://ghe.example.com/api/v3",
+    });
+    expect(parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: " ", GITHUB_API_URL: "" }).github).toEqual({ apiUrl: "https://api.github.com" });
+  });
+
+  it("refuses a GitHub API URL that would carry the token in clear text, and a token secret that is not an ARN", () => {
+    expect(() => parseConfig({ ...environment, GITHUB_API_URL: "http://ghe.example.com" })).toThrow(InvalidGitHubApiUrlError);
+    expect(() => parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: "pipewright/github-token" })).toThrow(
+      /GITHUB_TOKEN_SECRET_ARN is invalid: expected the ARN of a Secrets Manager secret/,
+    );
   });
 
   it.each([

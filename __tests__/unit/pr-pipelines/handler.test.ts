@@ -18,6 +18,7 @@ import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client, type DeleteO
 import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
 import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { BasePipelineNotFoundError, InvalidEventError, PullRequestPipelineError } from "../../../functions/pr-pipelines/errors";
+import type { ForkApprovalNotices } from "../../../functions/pr-pipelines/fork-approval";
 import { makeHandler } from "../../../functions/pr-pipelines/handler";
 import { clientRequestToken } from "../../../functions/pr-pipelines/names";
 import type { PreviewStackCleanupRequest } from "../../../functions/pr-pipelines/preview-stacks";
@@ -51,7 +52,7 @@ beforeEach(() => {
 afterEach(() => aws.restore());
 
 /** `onCleanup` runs as each preview-stack cleanup request arrives. */
-function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => {}) {
+function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => {}, forkApproval?: ForkApprovalNotices) {
   const logger = memoryLogger();
   const cleanupRequests: PreviewStackCleanupRequest[] = [];
   const handle = makeHandler({
@@ -66,6 +67,7 @@ function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => 
         onCleanup(request);
       },
     },
+    ...(forkApproval === undefined ? {} : { forkApproval }),
     now: () => NOW,
   });
   return { handle: (detail: PullRequestEvent) => handle(busEvent(detail)), raw: handle, logger, cleanupRequests };
@@ -244,10 +246,31 @@ describe("opened", () => {
 });
 
 describe("forks", () => {
-  const fork = { fromFork: true, headRepository: "stranger/shop" };
+  const fork = { fromFork: true, headRepository: "stranger/shop", htmlUrl: "https://github.com/example-org/shop/pull/7" };
+  const LABEL = "safe-to-test";
+  const at = (minute: number) => `2025-05-01T10:${String(minute).padStart(2, "0")}:00Z`;
+  const labeled = (minute: number, headSha = HEAD_SHA) =>
+    pullRequest({ ...fork, action: "labeled", label: LABEL, labels: [LABEL], headSha, updatedAt: at(minute), deliveryId: `label-${minute}` });
+  const pushed = (minute: number, headSha: string, labels: string[] = [LABEL]) =>
+    pullRequest({ ...fork, action: "synchronize", labels, headSha, updatedAt: at(minute), deliveryId: `push-${minute}` });
 
-  it("never runs a fork's pull request without the label, touches nothing, and logs why", async () => {
-    const { handle, logger } = setup();
+  /** The notices the handler asked for, as [kind, head sha, labels]. */
+  function recordingNotices() {
+    const calls: Array<[string, string, readonly string[]]> = [];
+    const notices: ForkApprovalNotices = {
+      async awaiting(pr) {
+        calls.push(["awaiting", pr.headSha, pr.labels]);
+      },
+      async approved(pr) {
+        calls.push(["approved", pr.headSha, pr.labels]);
+      },
+    };
+    return { calls, notices };
+  }
+
+  it("never runs a fork's pull request without the label, touches nothing, logs why and shows that the head waits", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle, logger } = setup(undefined, notices);
     await expect(handle(pullRequest({ ...fork, action: "opened" }))).resolves.toMatchObject({ outcome: "skipped" });
     await expect(handle(pullRequest({ ...fork, action: "synchronize", headSha: NEXT_SHA }))).resolves.toMatchObject({ outcome: "skipped" });
     expect(aws.codepipeline.calls()).toHaveLength(0);
@@ -255,14 +278,96 @@ describe("forks", () => {
     const reasons = logger.entries.map((entry) => String(entry.attributes.reason));
     expect(reasons).toHaveLength(2);
     for (const reason of reasons) expect(reason).toContain('no "safe-to-test" label');
+    expect(calls).toEqual([
+      ["awaiting", HEAD_SHA, []],
+      ["awaiting", NEXT_SHA, []],
+    ]);
   });
 
-  it("runs a fork's pull request once the label is added", async () => {
-    const { handle } = setup();
+  it("runs the head the label was put on, records it as approved and shows the approval", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle } = setup(undefined, notices);
     await handle(pullRequest({ ...fork, action: "opened" }));
-    const labeled = pullRequest({ ...fork, action: "labeled", label: "safe-to-test", labels: ["safe-to-test"], updatedAt: "2025-05-01T11:00:00Z", deliveryId: "label" });
-    await expect(handle(labeled)).resolves.toMatchObject({ outcome: "ran" });
+    await expect(handle(labeled(10))).resolves.toMatchObject({ outcome: "ran" });
     expect(aws.sent<CreatePipelineInput>(CreatePipelineCommand).map((input) => input.pipeline?.name)).toEqual(PR_PIPELINES);
+    expect(stateItem()).toMatchObject({ approvedHeadSha: { S: HEAD_SHA }, headSha: { S: HEAD_SHA }, phase: { S: "done" } });
+    expect(calls).toEqual([
+      ["awaiting", HEAD_SHA, []],
+      ["approved", HEAD_SHA, [LABEL]],
+    ]);
+  });
+
+  it("does not run a push after the labeling: the new head awaits approval, the state is unchanged and the label is to be removed", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle, logger } = setup(undefined, notices);
+    await handle(labeled(10));
+    const state = structuredClone(stateItem());
+    const writes = codePipelineWrites();
+
+    const result = await handle(pushed(20, NEXT_SHA));
+    expect(result).toEqual({ outcome: "awaiting-approval", reason: expect.stringMatching(/head 89abcde .*not the commit the "safe-to-test" label approved/) });
+    expect(codePipelineWrites()).toBe(writes);
+    expect(stateItem()).toEqual(state);
+    expect(calls.at(-1)).toEqual(["awaiting", NEXT_SHA, [LABEL]]);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ message: "Not running the event" }));
+  });
+
+  it("runs a fork's run event whose head is the approved one", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle } = setup(undefined, notices);
+    await handle(labeled(10));
+    const before = aws.sent(StartPipelineExecutionCommand).length;
+    await expect(handle(pushed(20, HEAD_SHA))).resolves.toMatchObject({ outcome: "ran" });
+    const starts = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).slice(before);
+    expect(starts.map((start) => start.sourceRevisions?.[0]?.revisionValue)).toEqual([HEAD_SHA, HEAD_SHA]);
+    expect(calls).toEqual([["approved", HEAD_SHA, [LABEL]]]);
+  });
+
+  it("lets a maintainer approve the new head by labeling again", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle } = setup(undefined, notices);
+    await handle(labeled(10));
+    await handle(pushed(20, NEXT_SHA));
+    await expect(handle(labeled(30, NEXT_SHA))).resolves.toMatchObject({ outcome: "ran" });
+    expect(stateItem()).toMatchObject({ approvedHeadSha: { S: NEXT_SHA }, headSha: { S: NEXT_SHA } });
+    const starts = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand);
+    expect(starts.at(-1)?.sourceRevisions?.[0]?.revisionValue).toBe(NEXT_SHA);
+    expect(calls.map(([kind, sha]) => `${kind} ${sha.slice(0, 7)}`)).toEqual(["approved 0123456", "awaiting 89abcde", "approved 89abcde"]);
+  });
+
+  it("shows nothing for stale and duplicate deliveries, approved head or not", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle } = setup(undefined, notices);
+    await handle(labeled(10));
+    calls.length = 0;
+    await expect(handle(labeled(10))).resolves.toMatchObject({ outcome: "stale" });
+    await expect(handle(pushed(5, NEXT_SHA))).resolves.toMatchObject({ outcome: "stale" });
+    await expect(handle(pushed(5, HEAD_SHA))).resolves.toMatchObject({ outcome: "stale" });
+    expect(calls).toEqual([]);
+  });
+
+  it("leaves pull requests from the repository itself alone: no approval asked, recorded or shown", async () => {
+    const { calls, notices } = recordingNotices();
+    const { handle } = setup(undefined, notices);
+    await expect(handle(pullRequest({ action: "opened" }))).resolves.toMatchObject({ outcome: "ran" });
+    await expect(handle(pullRequest({ action: "synchronize", headSha: NEXT_SHA, updatedAt: at(10), deliveryId: "push" }))).resolves.toMatchObject({
+      outcome: "ran",
+    });
+    expect(stateItem()).not.toHaveProperty("approvedHeadSha");
+    expect(calls).toEqual([]);
+  });
+
+  it("without GitHub configured, logs once per event what could not be shown and how to configure it", async () => {
+    const { handle, logger } = setup();
+    await handle(pullRequest({ ...fork, action: "opened" }));
+    const notShown = logger.entries.filter((entry) => entry.message.startsWith("Not shown on GitHub"));
+    expect(notShown).toEqual([
+      {
+        level: "warn",
+        message: 'Not shown on GitHub: commit 0123456 of pull request #7 waits for a maintainer to add the "safe-to-test" label',
+        attributes: expect.objectContaining({ reason: "GITHUB_TOKEN_SECRET_ARN is not set", fix: expect.stringContaining("<project>/github-token") }),
+      },
+    ]);
   });
 });
 

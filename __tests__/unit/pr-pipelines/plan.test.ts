@@ -42,17 +42,41 @@ describe("planPullRequestEvent", () => {
 
   it.each(["opened", "synchronize", "reopened"])("does not run a fork's pull request without the label on %s, and says why", (action) => {
     const plan = planPullRequestEvent(pullRequest({ action, ...fork }), config);
-    expect(plan).toEqual({ kind: "skip", reason: expect.stringMatching(/fork stranger\/shop .*"safe-to-test" label/) });
+    expect(plan).toEqual({
+      kind: "skip",
+      reason: expect.stringMatching(/fork stranger\/shop .*"safe-to-test" label; a maintainer adds the label after reviewing head 0123456/),
+      awaitingApproval: true,
+    });
   });
 
-  it("runs a fork's pull request that carries the label", () => {
-    expect(planPullRequestEvent(pullRequest({ action: "synchronize", ...fork, labels: ["safe-to-test"] }), config).kind).toBe("start");
-  });
+  it.each(["opened", "reopened", "ready_for_review", "synchronize"])(
+    "runs a fork's pull request that carries the label on %s only if its head is the approved one",
+    (action) => {
+      const plan = planPullRequestEvent(pullRequest({ action, ...fork, labels: ["safe-to-test"] }), config);
+      expect(plan).toMatchObject({ kind: action === "synchronize" ? "start" : "create", forkApproval: "require" });
+    },
+  );
 
-  it("treats the fork label being added as opened", () => {
+  it("treats the fork label being added as opened, approving the head it was put on", () => {
     const plan = planPullRequestEvent(pullRequest({ action: "labeled", ...fork, labels: ["safe-to-test"], label: "safe-to-test" }), config);
-    expect(plan.kind).toBe("create");
+    expect(plan).toMatchObject({ kind: "create", forkApproval: "record", reason: expect.stringContaining("approves head 0123456") });
     expect(names(plan)).toEqual(prPipelines);
+  });
+
+  it("asks nothing of pull requests from the repository itself, label or not", () => {
+    for (const action of ["opened", "synchronize"]) {
+      const plan = planPullRequestEvent(pullRequest({ action, labels: ["safe-to-test"] }), config);
+      expect(plan.kind).not.toBe("skip");
+      expect(plan).not.toHaveProperty("forkApproval");
+    }
+    expect(planPullRequestEvent(pullRequest({ action: "synchronize" }), config)).not.toHaveProperty("awaitingApproval");
+  });
+
+  it("does not ask for approval of a draft fork, which runs nothing until it is ready", () => {
+    expect(planPullRequestEvent(pullRequest({ action: "opened", ...fork, draft: true }), config)).toEqual({
+      kind: "skip",
+      reason: expect.stringContaining("draft"),
+    });
   });
 
   it("ignores other labels, labels on same-repository pull requests, and the label on a draft fork", () => {

@@ -4,6 +4,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { mockClient } from "aws-sdk-client-mock";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
 import { PushRouterConfigError } from "../../../functions/push-router/config";
+import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
 import { handler, handlerFromEnvironment } from "../../../functions/push-router/handler";
 import { comparison, FakeGitHub } from "./fake-github";
 import { AFTER, API, busEvent, INFRA, push, WEB } from "./fixtures";
@@ -107,7 +108,7 @@ describe("handlerFromEnvironment", () => {
     ["PUSH_STATE_TABLE missing", { PUSH_STATE_TABLE: undefined }, MissingEnvironmentError, /PUSH_STATE_TABLE/],
     ["PUSH_STATE_TABLE not a table name", { PUSH_STATE_TABLE: "pw push state" }, PushRouterConfigError, /PUSH_STATE_TABLE.*not a DynamoDB table name/s],
     ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, PushRouterConfigError, /SERVICES\[0\]\.pipeline/],
-    ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, PushRouterConfigError, /GITHUB_API_URL/],
+    ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, InvalidGitHubApiUrlError, /GITHUB_API_URL/],
   ])("fails loudly with %s", (_name, overrides, type, message) => {
     expect(() => handlerFromEnvironment(environment(overrides))).toThrow(type);
     expect(() => handlerFromEnvironment(environment(overrides))).toThrow(message);

@@ -56,6 +56,7 @@ describe("webhook handler with real GitHub payloads", () => {
         draft: false,
         merged: false,
         labels: [],
+        htmlUrl: "https://github.com/Codertocat/Hello-World/pull/2",
       },
     });
     expect(pullRequestEventSchema.parse(bus.published[0].event.detail)).toEqual(bus.published[0].event.detail);

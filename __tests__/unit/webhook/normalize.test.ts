@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { EVENT_SOURCE, MAX_CHANGED_FILES, pushEventSchema } from "../../../functions/shared/events";
+import { EVENT_SOURCE, MAX_CHANGED_FILES, MAX_HTML_URL_LENGTH, pushEventSchema } from "../../../functions/shared/events";
 import { toBusEntry } from "../../../functions/webhook/bus-event";
 import { MalformedDeliveryError } from "../../../functions/webhook/errors";
 import {
@@ -151,6 +151,21 @@ describe("normalizePullRequest", () => {
   it("does not treat the same repository in another letter case as a fork", () => {
     const event = normalizePullRequest(pullRequest((p) => (p.pull_request.head.repo.full_name = "codertocat/hello-world")), DELIVERY);
     expect(event.fromFork).toBe(false);
+  });
+
+  it("carries the pull request's page, for links back to it", () => {
+    const event = normalizePullRequest(pullRequest(), DELIVERY);
+    expect(event.htmlUrl).toBe("https://github.com/Codertocat/Hello-World/pull/2");
+  });
+
+  it.each([
+    ["absent", undefined],
+    ["not a web URL", "javascript:alert(1)"],
+    ["longer than the bus allows", `https://github.com/${"o".repeat(MAX_HTML_URL_LENGTH)}/pull/2`],
+  ])("leaves the page out when it is %s, and still accepts the delivery", (_case, url) => {
+    const event = normalizePullRequest(pullRequest((p) => (p.pull_request.html_url = url)), DELIVERY);
+    expect(event).not.toHaveProperty("htmlUrl");
+    expect(event.headSha).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it("defaults draft and merged to false when GitHub Enterprise leaves them out", () => {

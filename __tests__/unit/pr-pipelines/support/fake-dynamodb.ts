@@ -136,7 +136,9 @@ class ConditionParser {
   private operand(): AttributeValue | undefined {
     const token = this.take();
     if (token.kind === "value") return this.context.value(token);
-    return this.item?.[this.context.attribute(token)];
+    // Resolved even without an item: DynamoDB counts a name as used wherever it appears.
+    const attribute = this.context.attribute(token);
+    return this.item?.[attribute];
   }
 
   private primary(): boolean {
@@ -216,12 +218,9 @@ export class FakeDynamoTable {
       throw new Error(`ValidationException: unused in expressions: ${[...unusedNames, ...unusedValues].join(", ")}`);
     }
     if (!allowed) {
-      const returnOld = input.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && old !== undefined;
-      throw new ConditionalCheckFailedException({
-        message: "The conditional request failed",
-        $metadata: {},
-        ...(returnOld ? { Item: structuredClone(old) } : {}),
-      });
+      // As DynamoDB: the refusing item comes back only when asked for, and only if there is one.
+      const returned = input.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && old !== undefined ? { Item: structuredClone(old) } : {};
+      throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {}, ...returned });
     }
     this.items.set(pk, item);
     return { $metadata: {}, ...(input.ReturnValues === "ALL_OLD" && old !== undefined ? { Attributes: structuredClone(old) } : {}) };

@@ -38,6 +38,7 @@ export const config: PrPipelinesConfig = {
   prodAccountId: PROD_ACCOUNT,
   forkLabel: "safe-to-test",
   repository: REPOSITORY,
+  github: { apiUrl: "https://api.github.com" },
 };
 
 const cloudFormation = { category: "Deploy", owner: "AWS", provider: "CloudFormation", version: "1" } as const;
