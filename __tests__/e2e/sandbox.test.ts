@@ -27,7 +27,13 @@ beforeAll(() => {
 afterAll(() => world?.destroy());
 
 /** A pull_request delivery; `minutes` orders deliveries of one pull request (its updated_at). */
-function pullRequest(number: number, action: string, headSha: string, minutes: number, extra: { merged?: boolean } = {}): Delivery & { deliveryId: string } {
+function pullRequest(
+  number: number,
+  action: string,
+  headSha: string,
+  minutes: number,
+  extra: { merged?: boolean; fork?: string; labels?: readonly string[]; label?: string } = {},
+): Delivery & { deliveryId: string } {
   const updatedAt = new Date(Date.UTC(2026, 0, 1, 12, minutes));
   const body = JSON.stringify(pullRequestPayload({ repository: world.state.repository, number, action, headSha, updatedAt, ...extra }));
   return { event: "pull_request", body, deliveryId: randomUUID() };
@@ -160,6 +166,40 @@ describe("a push to the main branch", () => {
       sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: after })],
     });
     for (const [index, other] of others.entries()) expect(await world.executions(other.name)).toEqual(before[index + 1]);
+  });
+});
+
+describe("a pull request from a fork", () => {
+  const number = 105;
+  const fork = { fork: "stranger/shop" };
+  const label = loadSandboxConfig().github.forkPullRequestLabel;
+
+  it("runs nothing until a maintainer labels it, then only the labeled commit: a later push waits for a new label", async () => {
+    const reviewed = commit("pr-105 reviewed");
+    const unreviewed = commit("pr-105 pushed after the label");
+    await expectAccepted(pullRequest(number, "opened", reviewed, 0, fork));
+    await world.settled();
+    const names = await world.pipelineNames();
+    for (const name of prPipelinesOf(number)) expect(names).not.toContain(name);
+
+    await expectAccepted(pullRequest(number, "labeled", reviewed, 1, { ...fork, labels: [label], label }));
+    await world.settled();
+    for (const name of prPipelinesOf(number)) {
+      expect((await world.executions(name))[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ revisionId: reviewed })] });
+    }
+    const afterLabel = await snapshot();
+
+    // The label is still on the pull request when the fork pushes again.
+    await expectAccepted(pullRequest(number, "synchronize", unreviewed, 2, { ...fork, labels: [label] }));
+    await world.settled();
+    expect(await snapshot()).toEqual(afterLabel);
+
+    // A maintainer reviews the new head and labels again: now it runs.
+    await expectAccepted(pullRequest(number, "labeled", unreviewed, 3, { ...fork, labels: [label], label }));
+    await world.settled();
+    for (const name of prPipelinesOf(number)) {
+      expect((await world.executions(name))[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ revisionId: unreviewed })] });
+    }
   });
 });
 

@@ -37,6 +37,12 @@ export interface PullRequestOptions {
   /** The pull request's updated_at: orders deliveries of one pull request. */
   readonly updatedAt: Date;
   readonly merged?: boolean;
+  /** The head repository, when the pull request comes from a fork. @default the repository itself */
+  readonly fork?: string;
+  /** The pull request's labels. @default none */
+  readonly labels?: readonly string[];
+  /** For `labeled`: the label added. */
+  readonly label?: string;
 }
 
 export function pullRequestPayload(options: PullRequestOptions): Payload {
@@ -44,7 +50,7 @@ export function pullRequestPayload(options: PullRequestOptions): Payload {
   const pr = payload.pull_request;
   moveToRepository(payload.repository, options.repository);
   moveToRepository(pr.base.repo, options.repository);
-  moveToRepository(pr.head.repo, options.repository);
+  moveToRepository(pr.head.repo, options.fork ?? options.repository);
   payload.action = options.action;
   payload.number = options.number;
   pr.number = options.number;
@@ -53,10 +59,11 @@ export function pullRequestPayload(options: PullRequestOptions): Payload {
   pr.base.ref = "main";
   pr.updated_at = options.updatedAt.toISOString().replace(/\.\d{3}Z$/, "Z");
   pr.draft = false;
-  pr.labels = [];
+  pr.labels = (options.labels ?? []).map((name) => ({ name, color: "0e8a16", default: false }));
   pr.state = options.action === "closed" ? "closed" : "open";
   pr.merged = options.merged ?? false;
   delete payload.label;
+  if (options.label !== undefined) payload.label = { name: options.label, color: "0e8a16", default: false };
   return payload;
 }
 
