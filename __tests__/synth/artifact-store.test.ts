@@ -103,7 +103,11 @@ describe("ArtifactStore", () => {
       Action: ["s3:GetObject", "s3:GetObjectVersion"],
     });
     const keyPolicy = Object.values<any>(resources.aws_kms_key)[0].policy;
-    expect(statement(keyPolicy, "DevDeployRoleRead")).toMatchObject({ Principal: { AWS: DEV.deployRoleArn }, Action: ["kms:Decrypt", "kms:DescribeKey"] });
+    expect(statement(keyPolicy, "DevDeployRoleRead")).toMatchObject({
+      Principal: { AWS: DEV.deployRoleArn },
+      Action: ["kms:Decrypt", "kms:DescribeKey"],
+      Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+    });
     const granted = statementsOf(policy).concat(statementsOf(keyPolicy)).filter((s: any) => s.Effect === "Allow" && JSON.stringify(s.Principal).includes("222222222222"));
     expect(granted.flatMap((s: any) => [s.Action].flat()).filter((a: string) => /Put|Delete|Encrypt|GenerateDataKey/.test(a))).toEqual([]);
     expect(statement(policy, "TargetCloudFormationRead")).toMatchObject({

@@ -66,7 +66,7 @@ describe("DeployRoles", () => {
       expect(statement(policy, "ArtifactKey")).toMatchObject({
         Action: ["kms:Decrypt", "kms:DescribeKey"],
         Resource: "arn:aws:kms:eu-west-1:111111111111:key/*",
-        Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/p-artifacts" } },
+        Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/p-artifacts" }, StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
       });
     }
     expect(statement(policyNamed(resources, "deploy-applications"), "Artifacts")).toMatchObject({

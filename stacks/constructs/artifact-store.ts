@@ -262,6 +262,8 @@ export class ArtifactStore extends Construct {
         Resource: "*",
       },
     ];
+    // Target roles decrypt only through S3, reading artifacts.
+    const viaS3 = { StringEquals: { "kms:ViaService": `s3.${this.arns.region}.amazonaws.com` } };
     for (const target of targets) {
       statements.push(
         {
@@ -270,6 +272,7 @@ export class ArtifactStore extends Construct {
           Principal: { AWS: target.deployRoleArn },
           Action: KEY_READ_ACTIONS,
           Resource: "*",
+          Condition: viaS3,
         },
         {
           Sid: `${capitalize(target.name)}CloudFormationRead`,
@@ -277,6 +280,7 @@ export class ArtifactStore extends Construct {
           Principal: { AWS: target.cloudFormationExecutionRoleArn },
           Action: KEY_READ_ACTIONS,
           Resource: "*",
+          Condition: viaS3,
         },
       );
     }

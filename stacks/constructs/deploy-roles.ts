@@ -61,7 +61,11 @@ export class DeployRoles extends Construct {
       Effect: "Allow",
       Action: KEY_READ_ACTIONS,
       Resource: artifactStore.arns.anyKey(),
-      Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": artifactStore.keyAlias } },
+      Condition: {
+        "ForAnyValue:StringEquals": { "kms:ResourceAliases": artifactStore.keyAlias },
+        // Only to read artifacts out of S3, never to decrypt anything else encrypted with the key.
+        StringEquals: { "kms:ViaService": `s3.${artifactStore.arns.region}.amazonaws.com` },
+      },
     };
     const objects = artifactStore.arns.objects(artifactStore.bucketName);
 
