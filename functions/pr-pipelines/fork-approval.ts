@@ -1,5 +1,7 @@
 import type { PullRequestEvent } from "../shared/events";
-import { gitHubStatusOf, splitRepository, type GitHubClient } from "../shared/github/client";
+import type { GitHubClient } from "../shared/github/client";
+import { gitHubStatusOf } from "../shared/github/errors";
+import { splitRepository } from "../shared/github/repository";
 import type { PrLogger } from "./apply";
 import type { Plan } from "./plan";
 

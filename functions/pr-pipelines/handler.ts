@@ -5,7 +5,6 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { EventBridgeEvent } from "aws-lambda";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { DETAIL_TYPES, pullRequestEventSchema, type PullRequestEvent } from "../shared/events";
-import { gitHubClientSource } from "../shared/github/client";
 import { secretsManagerGitHubCredentials } from "../shared/github/secret";
 import { createLogger } from "../shared/logger";
 import { applyPlan, type ApplyResult, type PrLogger } from "./apply";
@@ -116,18 +115,33 @@ function fromEnvironment(): HandlerDeps {
       ? {}
       : {
           forkApproval: new GitHubForkApprovalNotices({
-            client: gitHubClientSource(secretsManagerGitHubCredentials(secretArn, new SecretsManagerClient({})), {
-              repository: config.repository,
-              baseUrl: config.github.apiUrl,
-              userAgent: "pipewright-pr-pipelines",
-              log: logger,
-            }),
+            client: onFirstUse(() =>
+              loadGitHubClient().gitHubClientSource(secretsManagerGitHubCredentials(secretArn, new SecretsManagerClient({})), {
+                repository: config.repository,
+                baseUrl: config.github.apiUrl,
+                userAgent: "pipewright-pr-pipelines",
+                log: logger,
+              }),
+            ),
             forkLabel: config.forkLabel,
             secretArn,
             logger,
           }),
         }),
     logger,
+  };
+}
+
+// Octokit is bundled, and only pull requests from forks need it: required on their first notice, not
+// on every cold start. A require, not import(), as for the preview-stack clients (cloudformation.ts).
+const loadGitHubClient = (): typeof import("../shared/github/client") => require("../shared/github/client");
+
+/** `make()` run once, on the first call: the source it returns serves every later call. */
+function onFirstUse<T>(make: () => () => Promise<T>): () => Promise<T> {
+  let made: (() => Promise<T>) | undefined;
+  return () => {
+    made ??= make();
+    return made();
   };
 }
 

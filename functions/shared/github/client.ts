@@ -4,6 +4,8 @@ import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { DEFAULT_GITHUB_API_URL } from "./api-url";
+import { GitHubTimeoutError } from "./errors";
+import { splitRepository } from "./repository";
 import type { GitHubCredentials } from "./credentials";
 
 /**
@@ -56,17 +58,6 @@ export interface GitHubClientOptions {
 /** Answers a retry would not change; rate limits (403 with rate-limit headers, 429) are the throttling plugin's. */
 const NOT_RETRIED = [400, 401, 403, 404, 410, 422, 429, 451];
 
-/** GitHub did not answer one request in time; Octokit reports it with status 500 and retries it like a 5xx. */
-export class GitHubTimeoutError extends Error {
-  constructor(
-    readonly url: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`GitHub did not answer ${url} within ${timeoutMs} ms`);
-    this.name = "GitHubTimeoutError";
-  }
-}
-
 /** fetch with a fresh timeout per call, so each retry gets its own. */
 function fetchWithTimeout(fetchImpl: typeof fetch, timeoutMs: number): typeof fetch {
   return async (input, init) => {
@@ -107,12 +98,6 @@ function octokitOptions(options: GitHubClientOptions) {
       error: (message: string) => log?.warn(message, { source: "octokit" }),
     },
   };
-}
-
-/** "owner/name" as Octokit's route parameters. */
-export function splitRepository(repository: string): { owner: string; repo: string } {
-  const [owner = "", repo = ""] = repository.split("/");
-  return { owner, repo };
 }
 
 /**
@@ -164,8 +149,3 @@ export function gitHubClientSource(
   };
 }
 
-/** The HTTP status of a failed GitHub call (500 for a timeout or network error), undefined for other failures. */
-export function gitHubStatusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return typeof status === "number" ? status : undefined;
-}

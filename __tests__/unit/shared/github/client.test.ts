@@ -2,11 +2,11 @@ import { createVerify, generateKeyPairSync } from "node:crypto";
 import {
   createGitHubClient,
   gitHubClientSource,
-  gitHubStatusOf,
   type GitHubClientOptions,
   type GitHubRequestPolicy,
 } from "../../../../functions/shared/github/client";
 import type { GitHubCredentials } from "../../../../functions/shared/github/credentials";
+import { gitHubStatusOf } from "../../../../functions/shared/github/errors";
 import { FakeHttpServer, type ReceivedRequest } from "../../notifier/fake-http";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
