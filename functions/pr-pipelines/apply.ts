@@ -317,9 +317,10 @@ export async function deletePullRequestPipelines(
     const { prPipeline } = item;
     const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
     if (existing === undefined) return { item, existing: false, stacks: await previewStacksFromBase(pr, item, deps), keys: [] };
-    const foreign = await foreignPipelineReason(pr, item, existing, deps);
+    // Both only read, so the listing need not wait for the ownership check; a foreign pipeline's keys are dropped.
+    const [foreign, keys] = await bothSettled(foreignPipelineReason(pr, item, existing, deps), collectArtifactKeys(pr, prPipeline, deps));
     if (foreign !== undefined) return { item, existing: false, foreign, stacks: [], keys: [] };
-    return { item, existing: true, stacks: previewStacksOf(existing.declaration), keys: await collectArtifactKeys(pr, prPipeline, deps) };
+    return { item, existing: true, stacks: previewStacksOf(existing.declaration), keys };
   });
   const ours = targets.filter((target) => target.foreign === undefined);
   const foundKeys = new Set(targets.flatMap((target) => target.keys));
