@@ -92,8 +92,10 @@ function covers(pattern: string, action: string): boolean {
 /** Findings for one synthesized stack (`cdk.tf.json` parsed). */
 export function securityFindings(stack: Json, context: SecurityContext = {}): Finding[] {
   const resources: Resources = stack.resource ?? {};
-  const stackName: string | undefined = block(stack.provider?.aws)?.default_tags?.[0]?.tags?.["pipewright:stack"] ?? block(block(stack.provider?.aws)?.default_tags)?.tags?.["pipewright:stack"];
-  const stackAccount: string | undefined = list<string>(block(stack.provider?.aws)?.allowed_account_ids)[0];
+  // Which account the stack provisions: its provider's default tag and allowed account id.
+  const provider = block(stack.provider?.aws);
+  const stackName: string | undefined = block(provider?.default_tags)?.tags?.["pipewright:stack"];
+  const stackAccount: string | undefined = list<string>(provider?.allowed_account_ids)[0];
   const findings: Finding[] = [];
   const add = (rule: string, type: string, name: string, message: string) =>
     findings.push({ rule, resource: `${type}.${name}`, message });
