@@ -39,10 +39,14 @@ async function statusesOf(deploymentId: string) {
   return (await lifecycleHookStatuses(emulator())).filter((report) => report.deploymentId === deploymentId);
 }
 
-/** A Lambda deployment of FUNCTION from version `current` to `target`, as CloudFormation would create it. */
+/**
+ * A Lambda deployment of FUNCTION from version `current` to `target`, as CloudFormation would create it.
+ * The emulator's GetDeployment returns the AppSpec's content itself, so the hooks read it without the
+ * GetApplicationRevision that AWS needs (tested with mocks in __tests__/unit/pre-traffic).
+ */
 async function createDeployment(current: string, target: string): Promise<string> {
   const content = JSON.stringify({
-    version: 0.0,
+    version: "0.0",
     Resources: [{ AppFunction: { Type: "AWS::Lambda::Function", Properties: { Name: FUNCTION, Alias: "live", CurrentVersion: current, TargetVersion: target } } }],
   });
   const { deploymentId } = await codedeploy.send(

@@ -23,6 +23,17 @@ describe("TrafficHooks in the dev and prod stacks", () => {
     expect(statement(policy, "InvokeNewVersions").Resource[0]).toMatch(/:function:pipewright-orders-\*:\*$/);
   });
 
+  it.each(["pre-traffic", "post-traffic"])("lets %s read the AppSpec only from the applications' CodeDeploy applications", (hook) => {
+    const policy = resourceAt(dev, "aws_iam_role_policy", `traffic-hooks/${hook}/policy`).policy;
+    expect(statement(policy, "ReadAppSpec")).toMatchObject({
+      Action: "codedeploy:GetApplicationRevision",
+      Resource: [
+        "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:application:pipewright-orders-*",
+        "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:application:pipewright-payments-*",
+      ],
+    });
+  });
+
   it("gives post-traffic its limits and just what it needs to find the live endpoint", () => {
     const fn = resourceAt(prod, "aws_lambda_function", "traffic-hooks/post-traffic/function");
     expect(fn.environment.variables).toMatchObject({ HEALTH_PATH: "/health", POST_TRAFFIC_REQUESTS: "10", MAX_LATENCY_MS: "1000" });

@@ -1,14 +1,14 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import { parseYamlSubset, YamlSubsetError } from "./traffic-hook-yaml";
 
 /**
  * The Lambda function a CodeDeploy deployment shifts traffic for, read from
- * the deployment's AppSpec. CloudFormation (SAM's AutoPublishAlias with a
- * DeploymentPreference) writes it as JSON:
- *   {"version":0.0,"Resources":[{"<name>":{"Type":"AWS::Lambda::Function",
+ * the deployment's AppSpec. CloudFormation (the CodeDeployLambdaAliasUpdate
+ * policy behind SAM's AutoPublishAlias with a DeploymentPreference) writes it
+ * as JSON:
+ *   {"version":"0.0","Resources":[{"<name>":{"Type":"AWS::Lambda::Function",
  *    "Properties":{"Name":"...","Alias":"live","CurrentVersion":"3","TargetVersion":"4"}}}]}
- * Hand-made deployments may use YAML of the same shape. Pure.
+ * Pure.
  */
 
 export interface LambdaDeploymentTarget {
@@ -21,7 +21,7 @@ export interface LambdaDeploymentTarget {
   targetVersion: string;
 }
 
-/** The AppSpec is missing, not JSON/YAML, or does not name exactly one Lambda function. */
+/** The AppSpec is missing, not JSON, or does not name exactly one Lambda function. */
 export class AppSpecError extends Error {
   constructor(
     readonly deploymentId: string,
@@ -33,7 +33,7 @@ export class AppSpecError extends Error {
   }
 }
 
-// Versions are strings in the API, but hand-written YAML or JSON may give numbers.
+// Versions are strings in the API, but an AppSpec written by hand may give numbers.
 const version = z.union([z.string().trim().min(1), z.number().int().positive()]).transform(String);
 
 const lambdaResource = z.object({
@@ -50,35 +50,17 @@ const appSpec = z.object({
   Resources: z.array(z.record(z.string(), z.unknown())).min(1, { error: "lists no resource" }),
 });
 
-const KNOWN_KEYS = new Set(["resources", "type", "properties", "name", "alias", "currentversion", "targetversion", "hooks"]);
-
-/** AppSpec keys are documented capitalised; accept any case, as CodeDeploy does for "version". */
-function capitaliseKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(capitaliseKeys);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
-      /^[a-z]/.test(key) && KNOWN_KEYS.has(key.toLowerCase()) ? key.charAt(0).toUpperCase() + key.slice(1) : key,
-      capitaliseKeys(inner),
-    ]),
-  );
-}
-
 function decode(deploymentId: string, content: string): unknown {
-  const text = content.trim();
-  if (text === "") throw new AppSpecError(deploymentId, "its content is empty");
-  if (text.startsWith("{")) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new AppSpecError(deploymentId, `it starts with "{" but is not JSON (${(error as Error).message})`, { cause: error });
-    }
-  }
+  if (content.trim() === "") throw new AppSpecError(deploymentId, "its content is empty");
   try {
-    return parseYamlSubset(text);
+    return JSON.parse(content) as unknown;
   } catch (error) {
-    if (error instanceof YamlSubsetError) throw new AppSpecError(deploymentId, `it is neither JSON nor readable YAML (${error.message})`, { cause: error });
-    throw error;
+    throw new AppSpecError(
+      deploymentId,
+      `it is not JSON (${(error as Error).message}). The traffic hooks read the JSON AppSpec CloudFormation writes; ` +
+        "a deployment made by hand must give its AppSpec as JSON too",
+      { cause: error },
+    );
   }
 }
 
@@ -86,9 +68,9 @@ function issues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join(".") || "AppSpec"}: ${issue.message}`).join("; ");
 }
 
-/** The one Lambda function of an AppSpec (JSON or YAML). Throws AppSpecError. */
+/** The one Lambda function of a JSON AppSpec. Throws AppSpecError. */
 export function parseAppSpec(deploymentId: string, content: string): LambdaDeploymentTarget {
-  const parsed = appSpec.safeParse(capitaliseKeys(decode(deploymentId, content)));
+  const parsed = appSpec.safeParse(decode(deploymentId, content));
   if (!parsed.success) throw new AppSpecError(deploymentId, issues(parsed.error));
   const targets: LambdaDeploymentTarget[] = [];
   parsed.data.Resources.forEach((entry, index) => {
@@ -108,23 +90,49 @@ export function parseAppSpec(deploymentId: string, content: string): LambdaDeplo
   return targets[0] as LambdaDeploymentTarget;
 }
 
-/** The parts of a GetDeployment revision that can carry an AppSpec. */
+/** The parts of a revision (GetDeployment's, GetApplicationRevision's) that can carry an AppSpec. */
 export interface DeploymentRevision {
   revisionType?: string;
-  appSpecContent?: { content?: string };
-  string?: { content?: string };
+  appSpecContent?: { content?: string; sha256?: string };
+  string?: { content?: string; sha256?: string };
 }
 
-/** The AppSpec text of a deployment's revision: AppSpecContent, or the older String revision. */
-export function appSpecText(deploymentId: string, revision: DeploymentRevision | undefined): string {
+/** Where a deployment's AppSpec is: in its revision, or to be looked up with GetApplicationRevision. */
+export type AppSpecSource<R extends DeploymentRevision> = { content: string } | { lookUp: { applicationName: string; revision: R } };
+
+function contentOf(revision: DeploymentRevision | undefined): string | undefined {
+  return revision?.appSpecContent?.content ?? revision?.string?.content;
+}
+
+/**
+ * GetDeployment names a Lambda deployment's AppSpec by its SHA-256 only;
+ * GetApplicationRevision gives the content. A revision that carries its
+ * content (the AWS emulator's does) is read as it is. Throws AppSpecError.
+ */
+export function appSpecSource<R extends DeploymentRevision>(
+  deploymentId: string,
+  deployment: { applicationName?: string; revision?: R } | undefined,
+): AppSpecSource<R> {
+  const revision = deployment?.revision;
   if (!revision) throw new AppSpecError(deploymentId, "the deployment has no revision");
-  const content = revision.appSpecContent?.content ?? revision.string?.content;
-  if (content === undefined) {
+  const content = contentOf(revision);
+  if (content !== undefined) return { content };
+  if (revision.appSpecContent?.sha256 === undefined && revision.string?.sha256 === undefined) {
     throw new AppSpecError(
       deploymentId,
-      `its revision (type ${revision.revisionType ?? "unknown"}) carries no AppSpec content; ` +
+      `its revision (type ${revision.revisionType ?? "unknown"}) names no AppSpec; ` +
         "the traffic hooks read AppSpecContent or String revisions, as CloudFormation creates them",
     );
+  }
+  if (!deployment?.applicationName) throw new AppSpecError(deploymentId, "the deployment names no application to look its AppSpec up in");
+  return { lookUp: { applicationName: deployment.applicationName, revision } };
+}
+
+/** The AppSpec text GetApplicationRevision returned. Throws AppSpecError. */
+export function lookedUpContent(deploymentId: string, revision: DeploymentRevision | undefined): string {
+  const content = contentOf(revision);
+  if (content === undefined) {
+    throw new AppSpecError(deploymentId, `GetApplicationRevision returned no AppSpec content (revision type ${revision?.revisionType ?? "unknown"})`);
   }
   return content;
 }

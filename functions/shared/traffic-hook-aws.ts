@@ -1,15 +1,17 @@
 import {
   CodeDeployClient,
+  GetApplicationRevisionCommand,
   GetDeploymentCommand,
   PutLifecycleEventHookExecutionStatusCommand,
 } from "@aws-sdk/client-codedeploy";
 import { type HookIds, type HookLogger, type HookStatus, type LifecycleStatusReporter, makeTrafficHookHandler } from "./traffic-hook";
-import { appSpecText, type LambdaDeploymentTarget, parseAppSpec } from "./traffic-hook-appspec";
+import { appSpecSource, type LambdaDeploymentTarget, lookedUpContent, parseAppSpec } from "./traffic-hook-appspec";
 
 /**
  * CodeDeploy adapters of the traffic hooks. Clients are injected.
- * IAM: codedeploy:GetDeployment and codedeploy:PutLifecycleEventHookExecutionStatus,
- * both on the deployment group (arn:<p>:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>).
+ * IAM: codedeploy:GetDeployment and codedeploy:PutLifecycleEventHookExecutionStatus on the
+ * deployment group (arn:<p>:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>),
+ * codedeploy:GetApplicationRevision on the application (...:application:<application>).
  */
 
 /** Reports a hook's verdict. The runner (traffic-hook.ts) retries; give this client maxAttempts 1. */
@@ -38,7 +40,10 @@ export class CodeDeployTargets implements DeploymentTargets {
 
   async lambdaTarget(deploymentId: string, signal: AbortSignal): Promise<LambdaDeploymentTarget> {
     const { deploymentInfo } = await this.client.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
-    return parseAppSpec(deploymentId, appSpecText(deploymentId, deploymentInfo?.revision));
+    const source = appSpecSource(deploymentId, deploymentInfo);
+    if ("content" in source) return parseAppSpec(deploymentId, source.content);
+    const { revision } = await this.client.send(new GetApplicationRevisionCommand(source.lookUp), { abortSignal: signal });
+    return parseAppSpec(deploymentId, lookedUpContent(deploymentId, revision));
   }
 }
 

@@ -51,6 +51,13 @@ export class TrafficHooks extends Construct {
       Action: ["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
       Resource: deploymentGroups,
     };
+    // GetDeployment names the AppSpec by its hash only; its content comes from the application.
+    const readAppSpec = {
+      Sid: "ReadAppSpec",
+      Effect: "Allow" as const,
+      Action: "codedeploy:GetApplicationRevision",
+      Resource: each((p) => arns.regional("codedeploy", `application:${p}-*`)),
+    };
 
     this.preTraffic = new LambdaFunction(this, "pre-traffic", {
       arns,
@@ -62,6 +69,7 @@ export class TrafficHooks extends Construct {
       environment: { HEALTH_PATH: healthPath },
       statements: [
         report,
+        readAppSpec,
         {
           Sid: "InvokeNewVersions",
           Effect: "Allow",
@@ -86,6 +94,7 @@ export class TrafficHooks extends Construct {
       },
       statements: [
         report,
+        readAppSpec,
         {
           Sid: "FindApplicationStack",
           Effect: "Allow",

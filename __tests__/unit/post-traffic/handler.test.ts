@@ -6,7 +6,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import {
   CodeDeployClient,
-  GetDeploymentCommand,
   PutLifecycleEventHookExecutionStatusCommand,
   type PutLifecycleEventHookExecutionStatusCommandInput,
 } from "@aws-sdk/client-codedeploy";
@@ -18,7 +17,6 @@ import { handler, makeHandler } from "../../../functions/post-traffic/handler";
 import { CodeDeployStatusReporter, CodeDeployTargets } from "../../../functions/shared/traffic-hook-aws";
 import {
   awsError,
-  deployment,
   DEPLOYMENT_ID,
   FAST,
   FUNCTION_NAME,
@@ -27,6 +25,7 @@ import {
   lambdaContext,
   lastFields,
   logged,
+  mockDeployment,
   recordingLogger,
   STACK_NAME,
 } from "../pre-traffic/support/hooks";
@@ -48,7 +47,7 @@ beforeEach(async () => {
   cloudFormation.reset();
   api = await FakeApi.start();
   logger = recordingLogger();
-  codedeploy.on(GetDeploymentCommand, { deploymentId: DEPLOYMENT_ID }).resolves(deployment());
+  mockDeployment(codedeploy);
   codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({ lifecycleEventHookExecutionId: HOOK_EXECUTION_ID });
   lambda.on(GetFunctionCommand, { FunctionName: FUNCTION_NAME }).resolves({ Tags: { "aws:cloudformation:stack-name": STACK_NAME } });
   cloudFormation.on(DescribeStacksCommand, { StackName: STACK_NAME }).resolves(stackWithApiUrl(api.url));
@@ -156,7 +155,7 @@ describe("injected faults", () => {
   });
 
   it("a malformed AppSpec reports Failed", async () => {
-    codedeploy.on(GetDeploymentCommand).resolves(deployment('{"Resources": [{"x": {"Type": "AWS::ECS::Service"}}]}'));
+    mockDeployment(codedeploy, '{"Resources": [{"x": {"Type": "AWS::ECS::Service"}}]}');
     await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Failed", reason: expect.stringContaining("AppSpecError") });
     expect(api.requests).toEqual([]);
   });

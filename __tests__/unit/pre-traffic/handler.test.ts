@@ -1,10 +1,12 @@
 /**
  * The pre-traffic hook end to end with mocked AWS clients: the real adapters
- * (CodeDeploy GetDeployment and PutLifecycleEventHookExecutionStatus, Lambda
- * Invoke) over aws-sdk-client-mock, with injected faults.
+ * (CodeDeploy GetDeployment, GetApplicationRevision and
+ * PutLifecycleEventHookExecutionStatus, Lambda Invoke) over aws-sdk-client-mock,
+ * with injected faults.
  */
 import {
   CodeDeployClient,
+  GetApplicationRevisionCommand,
   GetDeploymentCommand,
   PutLifecycleEventHookExecutionStatusCommand,
   type PutLifecycleEventHookExecutionStatusCommandInput,
@@ -15,9 +17,9 @@ import { LambdaVersionInvoker } from "../../../functions/pre-traffic/aws";
 import { handler, makeHandler } from "../../../functions/pre-traffic/handler";
 import { CodeDeployStatusReporter, CodeDeployTargets } from "../../../functions/shared/traffic-hook-aws";
 import {
+  APPLICATION_NAME,
   appSpecJson,
   awsError,
-  deployment,
   DEPLOYMENT_ID,
   FAST,
   FUNCTION_NAME,
@@ -26,6 +28,7 @@ import {
   lambdaContext,
   lastFields,
   logged,
+  mockDeployment,
   recordingLogger,
 } from "./support/hooks";
 
@@ -52,7 +55,7 @@ beforeEach(() => {
   codedeploy.reset();
   lambda.reset();
   logger = recordingLogger();
-  codedeploy.on(GetDeploymentCommand, { deploymentId: DEPLOYMENT_ID }).resolves(deployment());
+  mockDeployment(codedeploy);
   codedeploy.on(PutLifecycleEventHookExecutionStatusCommand).resolves({ lifecycleEventHookExecutionId: HOOK_EXECUTION_ID });
   lambda.on(InvokeCommand).resolves(answer(200, { status: "ok", version: "4" }));
 });
@@ -95,11 +98,23 @@ describe("a healthy new version", () => {
     });
   });
 
-  it("also passes when the AppSpec is YAML in an older String revision", async () => {
-    const yaml = `Resources:\n  - AppFunction:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: ${FUNCTION_NAME}\n        Alias: live\n        CurrentVersion: "3"\n        TargetVersion: "4"\n`;
-    codedeploy.on(GetDeploymentCommand).resolves({ deploymentInfo: { revision: { revisionType: "String", string: { content: yaml } } } });
+  it("reads the AppSpec with GetApplicationRevision of the revision GetDeployment names", async () => {
+    await preTraffic()(hookEvent(), lambdaContext(10_000));
+    expect(codedeploy.commandCalls(GetApplicationRevisionCommand).map((call) => call.args[0].input)).toEqual([
+      { applicationName: APPLICATION_NAME, revision: { revisionType: "AppSpecContent", appSpecContent: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } } },
+    ]);
+  });
+
+  it("also passes when GetApplicationRevision answers with an older String revision", async () => {
+    codedeploy.on(GetApplicationRevisionCommand).resolves({ revision: { revisionType: "String", string: { content: appSpecJson() } } });
     await expect(preTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Succeeded" });
     expect(invocations()[0]).toMatchObject({ Qualifier: "4" });
+  });
+
+  it("reads a revision that carries its content (the emulator's) without GetApplicationRevision", async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({ deploymentInfo: { revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpecJson() } } } });
+    await expect(preTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Succeeded" });
+    expect(codedeploy.commandCalls(GetApplicationRevisionCommand)).toEqual([]);
   });
 });
 
@@ -155,11 +170,20 @@ describe("injected faults", () => {
     expect(logged(logger.error)).toMatch(/MALFORMED HOOK EVENT.*LifecycleEventHookExecutionId/);
   });
 
+  it("GetApplicationRevision failing reports Failed without invoking anything", async () => {
+    codedeploy.on(GetApplicationRevisionCommand).rejects(awsError("RevisionDoesNotExistException"));
+    const result = await preTraffic()(hookEvent(), lambdaContext(10_000));
+    expect(result).toMatchObject({ status: "Failed", outcome: "error", reason: expect.stringContaining("RevisionDoesNotExistException") });
+    expect(invocations()).toEqual([]);
+    expect(reports()).toEqual([expect.objectContaining({ status: "Failed" })]);
+  });
+
   it.each<[string, string]>([
-    ["not JSON or YAML", "{ this is not json"],
+    ["not JSON", "{ this is not json"],
+    ["YAML", `version: 0.0\nResources:\n  - AppFunction:\n      Type: AWS::Lambda::Function\n`],
     ["two functions", JSON.stringify({ Resources: [JSON.parse(appSpecJson()).Resources[0], { Other: JSON.parse(appSpecJson()).Resources[0].AppFunction }] })],
   ])("a malformed AppSpec (%s) reports Failed", async (_name, content) => {
-    codedeploy.on(GetDeploymentCommand).resolves(deployment(content));
+    mockDeployment(codedeploy, content);
     const result = await preTraffic()(hookEvent(), lambdaContext(10_000));
     expect(result).toMatchObject({ status: "Failed", outcome: "error", reason: expect.stringContaining("AppSpecError") });
     expect(invocations()).toEqual([]);

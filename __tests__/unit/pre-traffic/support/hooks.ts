@@ -1,11 +1,15 @@
 /** Fixtures shared by the traffic hook tests (pre-traffic, post-traffic and the shared runner). */
-import type { GetDeploymentCommandOutput } from "@aws-sdk/client-codedeploy";
+import { type CodeDeployClient, GetApplicationRevisionCommand, GetDeploymentCommand } from "@aws-sdk/client-codedeploy";
+import type { AwsClientStub } from "aws-sdk-client-mock";
+import { createHash } from "node:crypto";
 import type { HookInvocationContext } from "../../../../functions/shared/traffic-hook";
 
 export const DEPLOYMENT_ID = "d-7Q2X9ABCD";
 export const HOOK_EXECUTION_ID = "eyJlbmNyeXB0ZWREYXRhIjoiZXhhbXBsZSJ9";
 export const FUNCTION_NAME = "pipewright-orders-dev-app";
 export const STACK_NAME = "pipewright-orders-dev";
+/** The CodeDeploy application SAM creates for the stack's functions. */
+export const APPLICATION_NAME = `${STACK_NAME}-ServerlessDeploymentApplication-1A2B3C4D5E6F`;
 
 export function hookEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { DeploymentId: DEPLOYMENT_ID, LifecycleEventHookExecutionId: HOOK_EXECUTION_ID, ...overrides };
@@ -14,7 +18,7 @@ export function hookEvent(overrides: Record<string, unknown> = {}): Record<strin
 /** The AppSpec as CloudFormation writes it for SAM's AutoPublishAlias + DeploymentPreference. */
 export function appSpecJson(target: { name?: string; current?: string; target?: string } = {}): string {
   return JSON.stringify({
-    version: 0.0,
+    version: "0.0",
     Resources: [
       {
         AppFunction: {
@@ -26,15 +30,20 @@ export function appSpecJson(target: { name?: string; current?: string; target?: 
   });
 }
 
-export function deployment(content: string = appSpecJson()): GetDeploymentCommandOutput {
-  return {
-    $metadata: {},
-    deploymentInfo: {
-      deploymentId: DEPLOYMENT_ID,
-      computePlatform: "Lambda",
-      revision: { revisionType: "AppSpecContent", appSpecContent: { content, sha256: "0".repeat(64) } },
-    },
-  };
+/**
+ * The deployment as CodeDeploy describes it: GetDeployment names the AppSpec by its SHA-256,
+ * GetApplicationRevision of that revision gives its content (`content` here).
+ */
+export function mockDeployment(codedeploy: AwsClientStub<CodeDeployClient>, content: string = appSpecJson()): void {
+  const sha256 = createHash("sha256").update(content).digest("hex");
+  const revision = { revisionType: "AppSpecContent" as const, appSpecContent: { sha256 } };
+  codedeploy.on(GetDeploymentCommand, { deploymentId: DEPLOYMENT_ID }).resolves({
+    deploymentInfo: { deploymentId: DEPLOYMENT_ID, applicationName: APPLICATION_NAME, computePlatform: "Lambda", revision },
+  });
+  codedeploy.on(GetApplicationRevisionCommand, { applicationName: APPLICATION_NAME, revision }).resolves({
+    applicationName: APPLICATION_NAME,
+    revision: { revisionType: "AppSpecContent", appSpecContent: { content, sha256 } },
+  });
 }
 
 /** A Lambda context whose remaining time runs down from `remainingMs` in real time. */
