@@ -1,10 +1,11 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import { optionalEnv } from "../shared/env";
 import { createLogger } from "../shared/logger";
 import {
-  type HookInvocationContext,
   type HookLogger,
   type HookResult,
   type LifecycleStatusReporter,
@@ -63,7 +64,7 @@ export function makeHandler(deps: PostTrafficDeps) {
 }
 
 /** Builds the handler from the environment the stacks set and real AWS clients. */
-export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, logger?: HookLogger) {
   const config = parsePostTrafficConfig({
     POST_TRAFFIC_REQUESTS: optionalEnv("POST_TRAFFIC_REQUESTS", env),
     MAX_LATENCY_MS: optionalEnv("MAX_LATENCY_MS", env),
@@ -77,22 +78,26 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
     endpoints: new StackApiEndpoints(new LambdaClient(retry), new CloudFormationClient(retry)),
     // The runner retries reports itself, with a deadline per attempt.
     reporter: new CodeDeployStatusReporter(new CodeDeployClient({ maxAttempts: 1 })),
+    logger,
   });
 }
 
+let productionLogger: Logger | undefined;
 let built: ReturnType<typeof makeHandler> | undefined;
 
-function build(): ReturnType<typeof makeHandler> {
+function build(logger: Logger): ReturnType<typeof makeHandler> {
   try {
-    return handlerFromEnvironment();
+    return handlerFromEnvironment(process.env, logger);
   } catch (error) {
     // Still report (Failed, with the reason) rather than leave the deployment waiting.
-    return misconfiguredHookHandler("post-traffic", error, createLogger("post-traffic"));
+    return misconfiguredHookHandler("post-traffic", error, logger);
   }
 }
 
 /** The Lambda entry point, built on first use so that importing this module reads no environment. */
-export const handler = async (event: unknown, context: HookInvocationContext): Promise<HookResult> => {
-  built ??= build();
+export const handler = async (event: unknown, context: Context): Promise<HookResult> => {
+  productionLogger ??= createLogger("post-traffic");
+  productionLogger.addContext(context);
+  built ??= build(productionLogger);
   return built(event, context);
 };

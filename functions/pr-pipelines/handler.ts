@@ -2,7 +2,8 @@ import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { EventBridgeEvent } from "aws-lambda";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context, EventBridgeEvent } from "aws-lambda";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { DETAIL_TYPES, pullRequestEventSchema, type PullRequestEvent } from "../shared/events";
 import { secretsManagerGitHubCredentials } from "../shared/github/secret";
@@ -89,7 +90,7 @@ export function makeHandler(deps: HandlerDeps): (event: PullRequestBusEvent) => 
   };
 }
 
-function fromEnvironment(): HandlerDeps {
+function fromEnvironment(logger: Logger): HandlerDeps {
   const config = parseConfig({
     SERVICE_PIPELINES: requireEnv("SERVICE_PIPELINES"),
     PR_STATE_TABLE: requireEnv("PR_STATE_TABLE"),
@@ -100,7 +101,6 @@ function fromEnvironment(): HandlerDeps {
     GITHUB_TOKEN_SECRET_ARN: optionalEnv("GITHUB_TOKEN_SECRET_ARN"),
     GITHUB_API_URL: optionalEnv("GITHUB_API_URL"),
   });
-  const logger = createLogger("pr-pipelines");
   const secretArn = config.github.tokenSecretArn;
   return {
     config,
@@ -145,10 +145,13 @@ function onFirstUse<T>(make: () => () => Promise<T>): () => Promise<T> {
   };
 }
 
+let productionLogger: Logger | undefined;
 let realHandler: ((event: PullRequestBusEvent) => Promise<PrPipelinesResult>) | undefined;
 
 /** The Lambda entry point: real clients and the environment, built on the first event. */
-export const handler = async (event: PullRequestBusEvent): Promise<PrPipelinesResult> => {
-  realHandler ??= makeHandler(fromEnvironment());
+export const handler = async (event: PullRequestBusEvent, context: Context): Promise<PrPipelinesResult> => {
+  productionLogger ??= createLogger("pr-pipelines");
+  productionLogger.addContext(context);
+  realHandler ??= makeHandler(fromEnvironment(productionLogger));
   return realHandler(event);
 };

@@ -1,10 +1,11 @@
 import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { randomUUID } from "node:crypto";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import { optionalEnv } from "../shared/env";
 import { createLogger } from "../shared/logger";
 import {
-  type HookInvocationContext,
   type HookLogger,
   type HookResult,
   type LifecycleStatusReporter,
@@ -67,7 +68,7 @@ export function makeHandler(deps: PreTrafficDeps) {
 }
 
 /** Builds the handler from the environment the stacks set and real AWS clients. */
-export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, logger?: HookLogger) {
   const config: PreTrafficConfig = { healthPath: parseHealthPath(optionalEnv("HEALTH_PATH", env)) };
   return makeHandler({
     config,
@@ -75,22 +76,26 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
     invoker: new LambdaVersionInvoker(new LambdaClient({ maxAttempts: 2 })),
     // The runner retries reports itself, with a deadline per attempt.
     reporter: new CodeDeployStatusReporter(new CodeDeployClient({ maxAttempts: 1 })),
+    logger,
   });
 }
 
+let productionLogger: Logger | undefined;
 let built: ReturnType<typeof makeHandler> | undefined;
 
-function build(): ReturnType<typeof makeHandler> {
+function build(logger: Logger): ReturnType<typeof makeHandler> {
   try {
-    return handlerFromEnvironment();
+    return handlerFromEnvironment(process.env, logger);
   } catch (error) {
     // Still report (Failed, with the reason) rather than leave the deployment waiting.
-    return misconfiguredHookHandler("pre-traffic", error, createLogger("pre-traffic"));
+    return misconfiguredHookHandler("pre-traffic", error, logger);
   }
 }
 
 /** The Lambda entry point, built on first use so that importing this module reads no environment. */
-export const handler = async (event: unknown, context: HookInvocationContext): Promise<HookResult> => {
-  built ??= build();
+export const handler = async (event: unknown, context: Context): Promise<HookResult> => {
+  productionLogger ??= createLogger("pre-traffic");
+  productionLogger.addContext(context);
+  built ??= build(productionLogger);
   return built(event, context);
 };

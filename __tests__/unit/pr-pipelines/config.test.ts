@@ -2,6 +2,7 @@ import { parseConfig, type PrPipelinesEnvironment } from "../../../functions/pr-
 import { InvalidConfigurationError } from "../../../functions/pr-pipelines/errors";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
 import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
+import { lambdaContext } from "../../support/lambda";
 import { identities } from "./support/fixtures";
 
 const environment: PrPipelinesEnvironment = {
@@ -66,7 +67,7 @@ describe("handler", () => {
     delete process.env.SERVICE_PIPELINES;
     try {
       const { handler } = await import("../../../functions/pr-pipelines/handler");
-      await expect(handler({} as never)).rejects.toBeInstanceOf(MissingEnvironmentError);
+      await expect(handler({} as never, lambdaContext())).rejects.toBeInstanceOf(MissingEnvironmentError);
     } finally {
       if (saved !== undefined) process.env.SERVICE_PIPELINES = saved;
     }

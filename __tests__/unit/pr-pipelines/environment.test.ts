@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/pr-pipelines/handler";
+import { lambdaContext } from "../../support/lambda";
 import { FakeHttpServer } from "../notifier/fake-http";
 import { busEvent, HEAD_SHA, identities, pullRequest } from "./support/fixtures";
 
@@ -37,7 +38,7 @@ describe("the Lambda entry point", () => {
   it("reads the token from GITHUB_TOKEN_SECRET_ARN and shows a fork's waiting head at GITHUB_API_URL", async () => {
     const page = "https://github.com/example-org/shop/pull/7";
     const opened = pullRequest({ action: "opened", fromFork: true, headRepository: "stranger/shop", htmlUrl: page });
-    await expect(handler(busEvent(opened))).resolves.toMatchObject({ outcome: "skipped" });
+    await expect(handler(busEvent(opened), lambdaContext({ functionName: "pipewright-pr-pipelines" }))).resolves.toMatchObject({ outcome: "skipped" });
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     expect(github.requests.map((request) => `${request.method} ${request.path} ${request.headers.authorization}`)).toEqual([
       `POST /repos/example-org/shop/statuses/${HEAD_SHA} token github_pat_11FROMSECRET`,

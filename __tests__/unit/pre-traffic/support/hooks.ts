@@ -1,8 +1,9 @@
 /** Fixtures shared by the traffic hook tests (pre-traffic, post-traffic and the shared runner). */
 import { type CodeDeployClient, GetApplicationRevisionCommand, GetDeploymentCommand } from "@aws-sdk/client-codedeploy";
+import type { Context } from "aws-lambda";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
-import type { HookInvocationContext } from "../../../../functions/shared/traffic-hook";
+import { lambdaContext as fullLambdaContext } from "../../../support/lambda";
 
 export const DEPLOYMENT_ID = "d-7Q2X9ABCD";
 export const HOOK_EXECUTION_ID = "eyJlbmNyeXB0ZWREYXRhIjoiZXhhbXBsZSJ9";
@@ -47,9 +48,8 @@ export function mockDeployment(codedeploy: AwsClientStub<CodeDeployClient>, cont
 }
 
 /** A Lambda context whose remaining time runs down from `remainingMs` in real time. */
-export function lambdaContext(remainingMs: number): HookInvocationContext {
-  const end = Date.now() + remainingMs;
-  return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()) };
+export function lambdaContext(remainingMs: number): Context {
+  return fullLambdaContext({ functionName: "CodeDeployHook_pipewright-pre-traffic", remainingMs });
 }
 
 /** Short timings for tests: a small reserve and almost no delay between report attempts. */
