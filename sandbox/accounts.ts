@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { STSClient } from "@aws-sdk/client-sts";
 import type { AccountName, PipewrightConfig } from "../stacks/config";
 import { PlatformNames } from "../stacks/names";
-import { inAccount } from "./emulator";
+import { inAccount, type MiddlewareClient } from "./emulator";
+import { type AwsCredentials, sandboxClient, sandboxClientConfig, type SandboxSdkClient } from "./aws/clients";
 import { assumeRole, createAdministratorRole, createAdministratorUser } from "./aws/iam";
-import type { AwsCredentials, AwsTarget } from "./aws/signed-request";
 import { BOOTSTRAP_CREDENTIALS } from "./provider";
 import type { AccountCredentials } from "./state";
 
@@ -19,8 +21,21 @@ const ACCOUNTS: readonly AccountName[] = ["build", "dev", "prod"];
 /** The sandbox's administrator user in every account. */
 export const ADMINISTRATOR_USER = "pipewright-sandbox-admin";
 
-function bootstrapTarget(endpoint: string, region: string, accountId: string): AwsTarget {
-  return { endpoint, region, credentials: BOOTSTRAP_CREDENTIALS, accountId };
+function bootstrapConfig(endpoint: string, region: string) {
+  return sandboxClientConfig({ endpoint, region, credentials: BOOTSTRAP_CREDENTIALS });
+}
+
+/** Runs `use` with `client` acting in `accountId` (the emulator's account header), then closes the client. */
+async function inBootstrapAccount<C extends SandboxSdkClient & MiddlewareClient & { destroy(): void }, T>(
+  client: C,
+  accountId: string,
+  use: (client: C) => Promise<T>,
+): Promise<T> {
+  try {
+    return await use(sandboxClient(inAccount(client, accountId)));
+  } finally {
+    client.destroy();
+  }
 }
 
 /**
@@ -33,7 +48,9 @@ export async function createProvisioningRoles(config: PipewrightConfig, endpoint
     ACCOUNTS.map(async (account) => {
       const { accountId, provisioningRoleArn } = config.accounts[account];
       const roleName = provisioningRoleArn.split("/").pop() as string;
-      await createAdministratorRole(bootstrapTarget(endpoint, config.region, accountId), roleName, `arn:aws:iam::${accountId}:root`);
+      await inBootstrapAccount(new IAMClient(bootstrapConfig(endpoint, config.region)), accountId, (iam) =>
+        createAdministratorRole(iam, roleName, `arn:aws:iam::${accountId}:root`),
+      );
     }),
   );
 }
@@ -41,14 +58,18 @@ export async function createProvisioningRoles(config: PipewrightConfig, endpoint
 /** An administrator user with an access key in each account: how the sandbox, its tests and you sign calls. */
 export async function createAdministrators(config: PipewrightConfig, endpoint: string): Promise<Record<AccountName, AccountCredentials>> {
   const entries = await Promise.all(
-    ACCOUNTS.map(async (account) => [account, await createAdministratorUser(bootstrapTarget(endpoint, config.region, config.accounts[account].accountId), ADMINISTRATOR_USER)] as const),
+    ACCOUNTS.map(async (account) => {
+      const iam = new IAMClient(bootstrapConfig(endpoint, config.region));
+      return [account, await inBootstrapAccount(iam, config.accounts[account].accountId, (client) => createAdministratorUser(client, ADMINISTRATOR_USER))] as const;
+    }),
   );
   return Object.fromEntries(entries) as Record<AccountName, AccountCredentials>;
 }
 
 /** The execution role's credentials, as the Lambda service obtains them for a function. */
 export function functionCredentials(config: PipewrightConfig, endpoint: string, roleArn: string, functionName: string): Promise<AwsCredentials> {
-  return assumeRole(bootstrapTarget(endpoint, config.region, config.accounts.build.accountId), roleArn, functionName);
+  const sts = new STSClient(bootstrapConfig(endpoint, config.region));
+  return inBootstrapAccount(sts, config.accounts.build.accountId, (client) => assumeRole(client, roleArn, functionName));
 }
 
 /**
@@ -71,7 +92,8 @@ export async function serviceRoleCredentials(config: PipewrightConfig, endpoint:
     roles.map(async ([account, roleName]) => {
       const { accountId } = config.accounts[account];
       const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
-      return [roleArn, await assumeRole(bootstrapTarget(endpoint, config.region, accountId), roleArn, "sandbox-service")] as const;
+      const sts = new STSClient(bootstrapConfig(endpoint, config.region));
+      return [roleArn, await inBootstrapAccount(sts, accountId, (client) => assumeRole(client, roleArn, "sandbox-service"))] as const;
     }),
   );
   return Object.fromEntries(entries);

@@ -14,19 +14,28 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from "@aws-sdk/client-eventbridge";
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  GetRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { enableIamChecks } from "../../sandbox/accounts";
+import type { AwsCredentials } from "../../sandbox/aws/clients";
 import { assumeRole, createAdministratorUser } from "../../sandbox/aws/iam";
-import { jsonCall, queryCall, type AwsCredentials, type AwsTarget } from "../../sandbox/aws/signed-request";
-import { EMULATOR_REGION } from "../../sandbox/emulator";
+import { EMULATOR_REGION, inAccount } from "../../sandbox/emulator";
 import { BOOTSTRAP_CREDENTIALS } from "../../sandbox/provider";
 import { runEmulatorPython, useEmulator } from "../support/emulator";
 
 const ACCOUNT_A = "111111111111";
 const ACCOUNT_B = "222222222222";
-const IAM_VERSION = "2010-05-08";
 const PLATFORM_KEY = `arn:aws:kms:${EMULATOR_REGION}:${ACCOUNT_A}:key/0b9a3c1e-5d2f-4e6a-8b7c-1d2e3f4a5b6c`;
 const OTHER_KEY = `arn:aws:kms:${EMULATOR_REGION}:${ACCOUNT_A}:key/7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910`;
 const CONNECTION_ARN = `arn:aws:codeconnections:${EMULATOR_REGION}:${ACCOUNT_A}:connection/0f1e2d3c-aaaa-bbbb-cccc-123456789012`;
@@ -55,10 +64,6 @@ function trusting(...principals: string[]): string {
 const accountRoot = (account: string) => `arn:aws:iam::${account}:root`;
 const roleArn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
 
-function target(credentials: AwsCredentials): AwsTarget {
-  return { endpoint: emulator().endpoint, region: EMULATOR_REGION, credentials };
-}
-
 function sdkConfig(credentials: AwsCredentials) {
   return { endpoint: emulator().endpoint, region: EMULATOR_REGION, credentials, forcePathStyle: true, maxAttempts: 1 };
 }
@@ -68,17 +73,26 @@ function client<C extends { destroy(): void }>(made: C): C {
   return made;
 }
 
-function iam(credentials: AwsCredentials, action: string, params: Record<string, string>) {
-  return queryCall(target(credentials), "iam", action, IAM_VERSION, params);
+const byIdentity = new Map<string, { destroy(): void }>();
+
+/** One client of a kind per identity, signed as `credentials`. */
+function clientOf<C extends { destroy(): void }>(Kind: new (config: ReturnType<typeof sdkConfig>) => C, credentials: AwsCredentials): C {
+  const key = `${Kind.name} ${credentials.accessKeyId}`;
+  let made = byIdentity.get(key) as C | undefined;
+  if (!made) {
+    made = client(new Kind(sdkConfig(credentials)));
+    byIdentity.set(key, made);
+  }
+  return made;
 }
+
+const iam = (credentials: AwsCredentials): IAMClient => clientOf(IAMClient, credentials);
 
 /** A role of `account`, created by its administrator, with an inline policy when given. */
 async function createRole(account: string, name: string, trust: string, permissions?: string): Promise<string> {
-  const { Role } = (await iam(administrators[account], "CreateRole", { RoleName: name, AssumeRolePolicyDocument: trust })) as {
-    Role: { Arn: string };
-  };
-  if (permissions) await iam(administrators[account], "PutRolePolicy", { RoleName: name, PolicyName: "permissions", PolicyDocument: permissions });
-  return Role.Arn;
+  const { Role } = await iam(administrators[account]).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
+  if (permissions) await iam(administrators[account]).send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "permissions", PolicyDocument: permissions }));
+  return Role?.Arn as string;
 }
 
 /** A role of account A that A's administrator may assume: the identities the tests act as. */
@@ -87,13 +101,13 @@ function createWorkerRole(name: string, permissions?: string): Promise<string> {
 }
 
 function session(credentials: AwsCredentials, role: string): Promise<AwsCredentials> {
-  return assumeRole(target(credentials), role, "emulator-iam-test");
+  return assumeRole(client(new STSClient(sdkConfig(credentials))), role, "emulator-iam-test");
 }
 
 beforeAll(async () => {
   // Before IAM checks are on, any credentials act in the account the header names.
   for (const account of [ACCOUNT_A, ACCOUNT_B]) {
-    const bootstrap = { endpoint: emulator().endpoint, region: EMULATOR_REGION, credentials: BOOTSTRAP_CREDENTIALS, accountId: account };
+    const bootstrap = client(inAccount(new IAMClient(sdkConfig(BOOTSTRAP_CREDENTIALS)), account));
     administrators[account] = await createAdministratorUser(bootstrap, "administrator");
   }
   await enableIamChecks(emulator().endpoint);
@@ -204,22 +218,24 @@ describe("AWS emulator IAM checks: AssumeRole across accounts", () => {
 
   it("refuse a role the trust policy does not name, although its identity policy allows sts:AssumeRole", async () => {
     const other = await session(administrators[ACCOUNT_A], otherBuilder);
-    await expect(session(other, deployRole)).rejects.toMatchObject({ code: "AccessDenied" });
+    await expect(session(other, deployRole)).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
   it("refuse a trusted role whose identity policy does not allow sts:AssumeRole on the role", async () => {
     const trustedOnly = await session(administrators[ACCOUNT_A], builderWithoutPermission);
-    await expect(session(trustedOnly, deployRole)).rejects.toMatchObject({ code: "AccessDenied" });
+    await expect(session(trustedOnly, deployRole)).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
   it("refuse a role that does not exist", async () => {
     const builderSession = await session(administrators[ACCOUNT_A], builder);
-    await iam(administrators[ACCOUNT_A], "PutRolePolicy", {
-      RoleName: "builder",
-      PolicyName: "missing",
-      PolicyDocument: policy({ Effect: "Allow", Action: "sts:AssumeRole", Resource: roleArn(ACCOUNT_B, "missing") }),
-    });
-    await expect(session(builderSession, roleArn(ACCOUNT_B, "missing"))).rejects.toMatchObject({ code: "AccessDenied" });
+    await iam(administrators[ACCOUNT_A]).send(
+      new PutRolePolicyCommand({
+        RoleName: "builder",
+        PolicyName: "missing",
+        PolicyDocument: policy({ Effect: "Allow", Action: "sts:AssumeRole", Resource: roleArn(ACCOUNT_B, "missing") }),
+      }),
+    );
+    await expect(session(builderSession, roleArn(ACCOUNT_B, "missing"))).rejects.toMatchObject({ name: "AccessDenied" });
   });
 });
 
@@ -232,10 +248,8 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
 
   async function createPolicy(name: string): Promise<string> {
     const document = policy({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "*" });
-    const { Policy } = (await iam(administrators[ACCOUNT_A], "CreatePolicy", { PolicyName: name, PolicyDocument: document })) as {
-      Policy: { Arn: string };
-    };
-    return Policy.Arn;
+    const { Policy } = await iam(administrators[ACCOUNT_A]).send(new CreatePolicyCommand({ PolicyName: name, PolicyDocument: document }));
+    return Policy?.Arn as string;
   }
 
   beforeAll(async () => {
@@ -263,47 +277,45 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
         { Sid: "KeepProtectedBoundary", Effect: "Deny", Action: "iam:DeleteRolePermissionsBoundary", Resource: roleArn(ACCOUNT_A, "created-protected") },
       ),
     );
-    await iam(administrators[ACCOUNT_A], "CreateRole", { RoleName: "created-unbounded", AssumeRolePolicyDocument: trust });
-    await iam(administrators[ACCOUNT_A], "CreateRole", { RoleName: "created-protected", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary });
+    await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-unbounded", AssumeRolePolicyDocument: trust }));
+    await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-protected", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }));
     delegate = await session(administrators[ACCOUNT_A], role);
   });
 
   it("let CreateRole through with the required boundary, and refuse it without one or with another", async () => {
-    await expect(iam(delegate, "CreateRole", { RoleName: "created-bounded", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary })).resolves.toBeDefined();
-    await expect(iam(delegate, "CreateRole", { RoleName: "created-free", AssumeRolePolicyDocument: trust })).rejects.toMatchObject({
-      code: "AccessDenied",
+    await expect(iam(delegate).send(new CreateRoleCommand({ RoleName: "created-bounded", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }))).resolves.toBeDefined();
+    await expect(iam(delegate).send(new CreateRoleCommand({ RoleName: "created-free", AssumeRolePolicyDocument: trust }))).rejects.toMatchObject({
+      name: "AccessDenied",
     });
     await expect(
-      iam(delegate, "CreateRole", { RoleName: "created-other", AssumeRolePolicyDocument: trust, PermissionsBoundary: otherBoundary }),
-    ).rejects.toMatchObject({ code: "AccessDenied" });
-    const { Role } = (await iam(administrators[ACCOUNT_A], "GetRole", { RoleName: "created-bounded" })) as {
-      Role: { PermissionsBoundary?: { PermissionsBoundaryArn?: string } };
-    };
-    expect(Role.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary);
+      iam(delegate).send(new CreateRoleCommand({ RoleName: "created-other", AssumeRolePolicyDocument: trust, PermissionsBoundary: otherBoundary })),
+    ).rejects.toMatchObject({ name: "AccessDenied" });
+    const { Role } = await iam(administrators[ACCOUNT_A]).send(new GetRoleCommand({ RoleName: "created-bounded" }));
+    expect(Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary);
   });
 
   it("let PutRolePolicy through on a role that has the boundary, and refuse it on one that has none", async () => {
     const document = policy({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "*" });
-    await expect(iam(delegate, "PutRolePolicy", { RoleName: "created-protected", PolicyName: "logs", PolicyDocument: document })).resolves.toBeDefined();
-    await expect(iam(delegate, "PutRolePolicy", { RoleName: "created-unbounded", PolicyName: "logs", PolicyDocument: document })).rejects.toMatchObject({
-      code: "AccessDenied",
+    await expect(iam(delegate).send(new PutRolePolicyCommand({ RoleName: "created-protected", PolicyName: "logs", PolicyDocument: document }))).resolves.toBeDefined();
+    await expect(iam(delegate).send(new PutRolePolicyCommand({ RoleName: "created-unbounded", PolicyName: "logs", PolicyDocument: document }))).rejects.toMatchObject({
+      name: "AccessDenied",
     });
   });
 
   it("check AttachRolePolicy against the boundary and the policy it attaches (iam:PolicyARN)", async () => {
-    await expect(iam(delegate, "AttachRolePolicy", { RoleName: "created-protected", PolicyArn: lambdaBasicExecution })).resolves.toBeDefined();
-    await expect(iam(delegate, "AttachRolePolicy", { RoleName: "created-protected", PolicyArn: otherBoundary })).rejects.toMatchObject({
-      code: "AccessDenied",
+    await expect(iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-protected", PolicyArn: lambdaBasicExecution }))).resolves.toBeDefined();
+    await expect(iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-protected", PolicyArn: otherBoundary }))).rejects.toMatchObject({
+      name: "AccessDenied",
     });
-    await expect(iam(delegate, "AttachRolePolicy", { RoleName: "created-unbounded", PolicyArn: lambdaBasicExecution })).rejects.toMatchObject({
-      code: "AccessDenied",
+    await expect(iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-unbounded", PolicyArn: lambdaBasicExecution }))).rejects.toMatchObject({
+      name: "AccessDenied",
     });
   });
 
   it("refuse DeleteRolePermissionsBoundary on the role an explicit Deny names, and allow it on another", async () => {
-    await iam(administrators[ACCOUNT_A], "CreateRole", { RoleName: "created-expendable", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary });
-    await expect(iam(delegate, "DeleteRolePermissionsBoundary", { RoleName: "created-protected" })).rejects.toMatchObject({ code: "AccessDenied" });
-    await expect(iam(delegate, "DeleteRolePermissionsBoundary", { RoleName: "created-expendable" })).resolves.toBeDefined();
+    await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-expendable", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }));
+    await expect(iam(delegate).send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "created-protected" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(iam(delegate).send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "created-expendable" }))).resolves.toBeDefined();
   });
 });
 
@@ -489,13 +501,12 @@ describe("AWS emulator IAM checks: CloudWatch Logs resources", () => {
   const mainGroup = "/aws/codebuild/pipewright-main";
   let prBuild: AwsCredentials;
 
-  const logs = (credentials: AwsCredentials, operation: string, input: object) =>
-    jsonCall(target(credentials), "logs", `Logs_20140328.${operation}`, input, { jsonVersion: "1.1" });
+  const logs = (credentials: AwsCredentials): CloudWatchLogsClient => clientOf(CloudWatchLogsClient, credentials);
   const logEvents = [{ timestamp: Date.now(), message: "npm test" }];
 
   beforeAll(async () => {
-    for (const group of [prGroup, mainGroup]) await logs(administrators[ACCOUNT_A], "CreateLogGroup", { logGroupName: group });
-    await logs(administrators[ACCOUNT_A], "CreateLogStream", { logGroupName: mainGroup, logStreamName: "build-1" });
+    for (const group of [prGroup, mainGroup]) await logs(administrators[ACCOUNT_A]).send(new CreateLogGroupCommand({ logGroupName: group }));
+    await logs(administrators[ACCOUNT_A]).send(new CreateLogStreamCommand({ logGroupName: mainGroup, logStreamName: "build-1" }));
     // The shape of the CodeBuild roles' BuildLogs statement (stacks/constructs/pipeline-roles.ts).
     const groups = `arn:aws:logs:${EMULATOR_REGION}:${ACCOUNT_A}:log-group:/aws/codebuild/pipewright-pr-*`;
     const role = await createWorkerRole(
@@ -506,16 +517,16 @@ describe("AWS emulator IAM checks: CloudWatch Logs resources", () => {
   });
 
   it("let a role write to the log groups its policy names", async () => {
-    await expect(logs(prBuild, "CreateLogStream", { logGroupName: prGroup, logStreamName: "build-1" })).resolves.toBeDefined();
-    await expect(logs(prBuild, "PutLogEvents", { logGroupName: prGroup, logStreamName: "build-1", logEvents })).resolves.toBeDefined();
-    await expect(logs(prBuild, "CreateLogGroup", { logGroupName: "/aws/codebuild/pipewright-pr-8" })).resolves.toBeDefined();
+    await expect(logs(prBuild).send(new CreateLogStreamCommand({ logGroupName: prGroup, logStreamName: "build-1" }))).resolves.toBeDefined();
+    await expect(logs(prBuild).send(new PutLogEventsCommand({ logGroupName: prGroup, logStreamName: "build-1", logEvents }))).resolves.toBeDefined();
+    await expect(logs(prBuild).send(new CreateLogGroupCommand({ logGroupName: "/aws/codebuild/pipewright-pr-8" }))).resolves.toBeDefined();
   });
 
   it("refuse the same calls on another log group", async () => {
-    const refused = { code: "AccessDeniedException" };
-    await expect(logs(prBuild, "CreateLogStream", { logGroupName: mainGroup, logStreamName: "build-2" })).rejects.toMatchObject(refused);
-    await expect(logs(prBuild, "PutLogEvents", { logGroupName: mainGroup, logStreamName: "build-1", logEvents })).rejects.toMatchObject(refused);
-    await expect(logs(prBuild, "CreateLogGroup", { logGroupName: "/aws/codebuild/pipewright-main-2" })).rejects.toMatchObject(refused);
+    const refused = { name: "AccessDeniedException" };
+    await expect(logs(prBuild).send(new CreateLogStreamCommand({ logGroupName: mainGroup, logStreamName: "build-2" }))).rejects.toMatchObject(refused);
+    await expect(logs(prBuild).send(new PutLogEventsCommand({ logGroupName: mainGroup, logStreamName: "build-1", logEvents }))).rejects.toMatchObject(refused);
+    await expect(logs(prBuild).send(new CreateLogGroupCommand({ logGroupName: "/aws/codebuild/pipewright-main-2" }))).rejects.toMatchObject(refused);
   });
 });
 

@@ -18,9 +18,10 @@ import {
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
 } from "@aws-sdk/client-codepipeline";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { emulatorClientConfig, inAccount, lifecycleHookStatuses } from "../../sandbox/emulator";
-import { callJsonApi, callQueryApi, useEmulator } from "../support/emulator";
+import { callJsonApi, useEmulator } from "../support/emulator";
 
 const ACCOUNT_A = "111111111111";
 const ACCOUNT_B = "222222222222";
@@ -87,14 +88,12 @@ async function createPipelineRole(accountId: string): Promise<void> {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }],
   };
-  const response = await callQueryApi(emulator(), {
-    service: "iam",
-    accountId,
-    action: "CreateRole",
-    version: "2010-05-08",
-    params: { RoleName: "pipewright-codepipeline", AssumeRolePolicyDocument: JSON.stringify(trust) },
-  });
-  expect(response.status).toBe(200);
+  const iam = inAccount(new IAMClient(emulatorClientConfig(emulator())), accountId);
+  try {
+    await iam.send(new CreateRoleCommand({ RoleName: "pipewright-codepipeline", AssumeRolePolicyDocument: JSON.stringify(trust) }));
+  } finally {
+    iam.destroy();
+  }
 }
 
 async function expectAwsError(call: Promise<unknown>, name: string): Promise<void> {

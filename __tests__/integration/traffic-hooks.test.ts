@@ -11,6 +11,7 @@ import {
   CreateDeploymentCommand,
   CreateDeploymentGroupCommand,
 } from "@aws-sdk/client-codedeploy";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, LambdaClient, PublishVersionCommand } from "@aws-sdk/client-lambda";
 import { LambdaVersionInvoker } from "../../functions/pre-traffic/aws";
 import { makeHandler as makePreTraffic } from "../../functions/pre-traffic/handler";
@@ -19,7 +20,7 @@ import { makeHandler as makePostTraffic } from "../../functions/post-traffic/han
 import { makeTrafficHookHandler } from "../../functions/shared/traffic-hook";
 import { CodeDeployStatusReporter, CodeDeployTargets } from "../../functions/shared/traffic-hook-aws";
 import { emulatorClientConfig, EMULATOR_REGION, inAccount, lifecycleHookStatuses } from "../../sandbox/emulator";
-import { callQueryApi, useEmulator } from "../support/emulator";
+import { useEmulator } from "../support/emulator";
 import { FakeApi } from "../unit/post-traffic/support/fake-api";
 import { FAST, lambdaContext, recordingLogger } from "../unit/pre-traffic/support/hooks";
 
@@ -33,6 +34,7 @@ const emulator = useEmulator();
 let codedeploy: CodeDeployClient;
 let lambda: LambdaClient;
 let cloudFormation: CloudFormationClient;
+let iam: IAMClient;
 let api: FakeApi;
 
 async function statusesOf(deploymentId: string) {
@@ -64,6 +66,7 @@ beforeAll(async () => {
   codedeploy = inAccount(new CodeDeployClient(config), DEV_ACCOUNT);
   lambda = inAccount(new LambdaClient(config), DEV_ACCOUNT);
   cloudFormation = inAccount(new CloudFormationClient(config), DEV_ACCOUNT);
+  iam = inAccount(new IAMClient(config), DEV_ACCOUNT);
   api = await FakeApi.start();
 
   // Without Docker, the emulator's Lambda store answers an invocation with its payload.
@@ -81,14 +84,7 @@ beforeAll(async () => {
     }),
   );
   const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] };
-  const role = await callQueryApi(emulator(), {
-    service: "iam",
-    accountId: DEV_ACCOUNT,
-    action: "CreateRole",
-    version: "2010-05-08",
-    params: { RoleName: `${STACK}-AppFunctionRole-JKL012`, AssumeRolePolicyDocument: JSON.stringify(trust) },
-  });
-  expect(role.status).toBe(200);
+  await iam.send(new CreateRoleCommand({ RoleName: `${STACK}-AppFunctionRole-JKL012`, AssumeRolePolicyDocument: JSON.stringify(trust) }));
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: FUNCTION,

@@ -22,7 +22,7 @@ export function useEmulator(options?: EmulatorOptions): () => Emulator {
 }
 
 export interface RawCall {
-  /** Signing name, which moto routes by, e.g. "codedeploy" or "iam". */
+  /** Signing name, which moto routes by, e.g. "codedeploy" or "kms". */
   service: string;
   accountId?: string;
   region?: string;
@@ -34,43 +34,23 @@ export interface RawResponse {
 }
 
 /**
- * Calls an AWS JSON-protocol operation for which no SDK client is installed.
- * moto routes by the credential scope of the Authorization header and checks no
- * signature (unless IAM checks are on), so a well-formed unsigned header is enough.
+ * Calls an AWS JSON-protocol operation as raw HTTP: for tests of the emulator's wire format (the
+ * answer's body as sent) and for services without an SDK client in package.json (KMS). moto routes
+ * by the credential scope of the Authorization header and checks no signature (unless IAM checks
+ * are on), so a well-formed unsigned header is enough.
  */
-export function callJsonApi(
+export async function callJsonApi(
   emulator: Pick<Emulator, "endpoint">,
   call: RawCall & { target: string; input: object },
 ): Promise<RawResponse> {
-  return post(emulator, call, "application/x-amz-json-1.1", JSON.stringify(call.input), {
-    "X-Amz-Target": call.target,
-  });
-}
-
-/** Calls an AWS query-protocol operation (e.g. IAM CreateRole) for which no SDK client is installed. */
-export function callQueryApi(
-  emulator: Pick<Emulator, "endpoint">,
-  call: RawCall & { action: string; version: string; params: Record<string, string> },
-): Promise<RawResponse> {
-  const body = new URLSearchParams({ Action: call.action, Version: call.version, ...call.params });
-  return post(emulator, call, "application/x-www-form-urlencoded", body.toString(), {});
-}
-
-async function post(
-  emulator: Pick<Emulator, "endpoint">,
-  call: RawCall,
-  contentType: string,
-  body: string,
-  extraHeaders: Record<string, string>,
-): Promise<RawResponse> {
   const scope = `testing/20240101/${call.region ?? EMULATOR_REGION}/${call.service}/aws4_request`;
   const headers: Record<string, string> = {
-    "Content-Type": contentType,
+    "Content-Type": "application/x-amz-json-1.1",
     Authorization: `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=host, Signature=0`,
-    ...extraHeaders,
+    "X-Amz-Target": call.target,
   };
   if (call.accountId) headers[MOTO_ACCOUNT_HEADER] = call.accountId;
-  const response = await fetch(`${emulator.endpoint}/`, { method: "POST", headers, body });
+  const response = await fetch(`${emulator.endpoint}/`, { method: "POST", headers, body: JSON.stringify(call.input) });
   return { status: response.status, body: await response.text() };
 }
 

@@ -1,4 +1,4 @@
-import { jsonCall, type AwsTarget } from "./signed-request";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 
 export interface QueueMessage {
   readonly messageId: string;
@@ -8,44 +8,42 @@ export interface QueueMessage {
   readonly receiveCount: number;
 }
 
-interface RawMessage {
-  MessageId: string;
-  ReceiptHandle: string;
-  Body: string;
-  Attributes?: Record<string, string>;
-}
-
-/** The few SQS calls the sandbox runtime makes (JSON protocol), signed as `target`. */
+/**
+ * The few SQS calls the sandbox runtime makes, through `client` (one per
+ * identity, shared by its queues, so the connections to the emulator are reused).
+ */
 export class SqsQueue {
   constructor(
-    private readonly target: AwsTarget,
+    private readonly client: SQSClient,
     readonly url: string,
   ) {}
 
   /** Long-polls for up to 10 messages; hides them for `visibilitySeconds` while they are worked on. */
   async receive(options: { waitSeconds: number; visibilitySeconds: number; max?: number; signal?: AbortSignal }): Promise<QueueMessage[]> {
-    const input = {
-      QueueUrl: this.url,
-      MaxNumberOfMessages: options.max ?? 10,
-      WaitTimeSeconds: options.waitSeconds,
-      VisibilityTimeout: options.visibilitySeconds,
-      MessageSystemAttributeNames: ["ApproximateReceiveCount"],
-    };
-    const result = await jsonCall(this.target, "sqs", "AmazonSQS.ReceiveMessage", input, { signal: options.signal });
-    return ((result.Messages as RawMessage[] | undefined) ?? []).map((m) => ({
-      messageId: m.MessageId,
-      receiptHandle: m.ReceiptHandle,
-      body: m.Body,
+    const { Messages } = await this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.url,
+        MaxNumberOfMessages: options.max ?? 10,
+        WaitTimeSeconds: options.waitSeconds,
+        VisibilityTimeout: options.visibilitySeconds,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
+      { abortSignal: options.signal },
+    );
+    return (Messages ?? []).map((m) => ({
+      messageId: m.MessageId ?? "",
+      receiptHandle: m.ReceiptHandle ?? "",
+      body: m.Body ?? "",
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? "1"),
     }));
   }
 
   async delete(receiptHandle: string): Promise<void> {
-    await jsonCall(this.target, "sqs", "AmazonSQS.DeleteMessage", { QueueUrl: this.url, ReceiptHandle: receiptHandle });
+    await this.client.send(new DeleteMessageCommand({ QueueUrl: this.url, ReceiptHandle: receiptHandle }));
   }
 
   async send(body: string, attributes: Record<string, string> = {}): Promise<void> {
     const messageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]));
-    await jsonCall(this.target, "sqs", "AmazonSQS.SendMessage", { QueueUrl: this.url, MessageBody: body, MessageAttributes: messageAttributes });
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: body, MessageAttributes: messageAttributes }));
   }
 }

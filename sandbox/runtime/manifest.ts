@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { ManifestError } from "../errors";
 import { block, num, str, TerraformState, type Attributes } from "../tfstate";
-import type { AwsCredentials } from "../aws/signed-request";
+import type { AwsCredentials } from "../aws/clients";
 
 /**
  * What the sandbox runtime runs, as Terraform applied it: the functions

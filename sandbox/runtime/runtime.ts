@@ -1,7 +1,8 @@
 import { buildSync } from "esbuild";
 import { createWriteStream, mkdirSync } from "node:fs";
 import * as path from "node:path";
-import type { AwsCredentials, AwsTarget } from "../aws/signed-request";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { type AwsCredentials, sandboxClient, sandboxClientConfig } from "../aws/clients";
 import { SqsQueue } from "../aws/sqs";
 import { BusTargetDelivery } from "./event-delivery";
 import { FunctionPool } from "./function-pool";
@@ -72,7 +73,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return found;
   };
   const queueUrl = (arn: string | undefined) => manifest.queues.find((q) => q.arn === arn)?.url;
-  const target = (credentials: AwsCredentials): AwsTarget => ({ endpoint, region, credentials });
+  // One SQS client per identity, shared by its queues: the long polls and deletes reuse its connections.
+  const sqsClients = new Map<AwsCredentials, SQSClient>();
+  const sqs = (credentials: AwsCredentials): SQSClient => {
+    let client = sqsClients.get(credentials);
+    if (!client) {
+      client = sandboxClient(new SQSClient(sandboxClientConfig({ endpoint, region, credentials })));
+      sqsClients.set(credentials, client);
+    }
+    return client;
+  };
 
   let front: HttpFront | undefined;
   const deliveries: BusTargetDelivery[] = [];
@@ -81,6 +91,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await Promise.all(deliveries.map((d) => d.stop()));
     await front?.close();
     await Promise.all([...pools.values()].map((p) => p.stop()));
+    for (const client of sqsClients.values()) client.destroy();
     await new Promise<void>((resolve) => accessLog.end(resolve));
   };
   try {
@@ -104,9 +115,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         target: busTarget,
         fn: fnPool.fn,
         invoke: (event) => fnPool.invoke(event),
-        deliveryQueue: new SqsQueue(target(options.administrator), busTarget.deliveryQueueUrl),
-        ...(deadLetterUrl ? { ruleDeadLetterQueue: new SqsQueue(target(options.administrator), deadLetterUrl) } : {}),
-        ...(onFailureUrl ? { onFailureQueue: new SqsQueue(target(fnPool.fn.credentials), onFailureUrl) } : {}),
+        deliveryQueue: new SqsQueue(sqs(options.administrator), busTarget.deliveryQueueUrl),
+        ...(deadLetterUrl ? { ruleDeadLetterQueue: new SqsQueue(sqs(options.administrator), deadLetterUrl) } : {}),
+        ...(onFailureUrl ? { onFailureQueue: new SqsQueue(sqs(fnPool.fn.credentials), onFailureUrl) } : {}),
         maxInFlight: fnPool.maxEnvironments * 2,
         log,
       });

@@ -17,7 +17,6 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { ListTopicsCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
-import { jsonCall, type AwsTarget } from "../../../sandbox/aws/signed-request";
 import type { SandboxState } from "../../../sandbox/state";
 import { sendDelivery, type Delivery, type DeliveryAnswer } from "../../../sandbox/webhook-client";
 
@@ -27,7 +26,6 @@ export class SandboxWorld {
   private readonly events: EventBridgeClient;
   private readonly sns: SNSClient;
   private readonly sqs: SQSClient;
-  private readonly admin: AwsTarget;
 
   constructor(readonly state: SandboxState) {
     const credentials = state.credentials.build;
@@ -37,7 +35,6 @@ export class SandboxWorld {
     this.events = new EventBridgeClient(config);
     this.sns = new SNSClient(config);
     this.sqs = new SQSClient(config);
-    this.admin = { endpoint: state.awsEndpoint, region: state.region, credentials };
   }
 
   destroy(): void {
@@ -144,11 +141,9 @@ export class SandboxWorld {
 
   /** Messages in a queue, visible or being worked on. */
   async queueDepth(url: string): Promise<number> {
-    const result = await jsonCall(this.admin, "sqs", "AmazonSQS.GetQueueAttributes", {
-      QueueUrl: url,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    });
-    const attributes = (result.Attributes ?? {}) as Record<string, string>;
+    const { Attributes: attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    );
     return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 

@@ -19,6 +19,7 @@ import {
   type PipelineExecutionSummary,
 } from "@aws-sdk/client-codepipeline";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   CreateBucketCommand,
   ListObjectVersionsCommand,
@@ -30,7 +31,7 @@ import type { EventBridgeEvent } from "aws-lambda";
 import { type Emulator, EMULATOR_REGION, emulatorClientConfig, inAccount } from "../../../sandbox/emulator";
 import { EVENT_SOURCE } from "../../../functions/shared/events";
 import type { PrIdentities } from "../../../functions/pr-pipelines/identities";
-import { callJsonApi, callQueryApi } from "../../support/emulator";
+import { callJsonApi } from "../../support/emulator";
 
 export const BUILD_ACCOUNT = "111111111111";
 export const DEV_ACCOUNT = "222222222222";
@@ -205,17 +206,13 @@ export async function createWorld(emulator: Emulator): Promise<World> {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }],
   };
-  for (const roleName of [`${PROJECT}-pipeline`, `${PROJECT}-pr-pipeline`]) {
-    expectOk(
-      "IAM CreateRole",
-      await callQueryApi(emulator, {
-        service: "iam",
-        accountId: BUILD_ACCOUNT,
-        action: "CreateRole",
-        version: "2010-05-08",
-        params: { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) },
-      }),
-    );
+  const iam = inAccount(new IAMClient(config), BUILD_ACCOUNT);
+  try {
+    for (const roleName of [`${PROJECT}-pipeline`, `${PROJECT}-pr-pipeline`]) {
+      await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    }
+  } finally {
+    iam.destroy();
   }
   /** A versioned bucket encrypted with a key of its own, as an artifact store. */
   const createStore = async (bucket: string): Promise<string> => {
