@@ -25,7 +25,7 @@ import { PR_TAG_KEYS } from "../../functions/notifier/identity";
 import { CODEPIPELINE_DETAIL_TYPES } from "../../functions/shared/codepipeline-events";
 import { emulatorClientConfig, inAccount } from "../../sandbox/emulator";
 import { useEmulator } from "../support/emulator";
-import { FakeHttpServer } from "../unit/notifier/fake-http";
+import { FakeHttpServer } from "../support/fake-http";
 import {
   ARTIFACT_BUCKET,
   BUILD_ACCOUNT,

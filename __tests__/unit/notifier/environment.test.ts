@@ -11,7 +11,7 @@ import { NotifierConfigError } from "../../../functions/notifier/errors";
 import { handler, handlerFromEnvironment } from "../../../functions/notifier/handler";
 import { MissingEnvironmentError } from "../../../functions/shared/env";
 import { sampleFor } from "./events";
-import { FakeHttpServer } from "./fake-http";
+import { FakeHttpServer } from "../../support/fake-http";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:pipewright-notifications";

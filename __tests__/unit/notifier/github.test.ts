@@ -3,7 +3,7 @@ import type { CommitStatus } from "../../../functions/notifier/commit-status";
 import { HttpDeliveryError } from "../../../functions/notifier/errors";
 import { gitHubAppJwt, GitHubCommitStatuses } from "../../../functions/notifier/github";
 import type { GitHubCredentials } from "../../../functions/notifier/secrets";
-import { FakeHttpServer, noSleep } from "./fake-http";
+import { FakeHttpServer, noSleep } from "../../support/fake-http";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 const STATUS: CommitStatus = {

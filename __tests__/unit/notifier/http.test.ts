@@ -1,6 +1,6 @@
 import { HttpDeliveryError } from "../../../functions/notifier/errors";
 import { sendWithRetries } from "../../../functions/notifier/http";
-import { FakeHttpServer } from "./fake-http";
+import { FakeHttpServer } from "../../support/fake-http";
 
 let server: FakeHttpServer;
 beforeEach(async () => {

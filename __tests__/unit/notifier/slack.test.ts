@@ -1,7 +1,7 @@
 import { HttpDeliveryError } from "../../../functions/notifier/errors";
 import { SlackWebhook } from "../../../functions/notifier/slack";
 import { slackMessage } from "../../../functions/notifier/slack-message";
-import { FakeHttpServer, noSleep } from "./fake-http";
+import { FakeHttpServer, noSleep } from "../../support/fake-http";
 import { notification } from "./notifications";
 
 let slack: FakeHttpServer;
