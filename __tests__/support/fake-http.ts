@@ -90,6 +90,3 @@ export class FakeHttpServer {
     await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
   }
 }
-
-/** No waiting between attempts in tests. */
-export const noSleep = async (): Promise<void> => {};
