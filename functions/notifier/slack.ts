@@ -1,4 +1,4 @@
-import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError } from "@slack/webhook";
+import type * as SlackWebhookModule from "@slack/webhook";
 import { DEFAULT_REQUEST_POLICY, type RequestPolicy } from "../shared/retry-policy";
 import type { ChannelOutcome, SlackSender } from "./channels";
 import { HttpDeliveryError } from "./errors";
@@ -9,6 +9,9 @@ import type { SlackMessage } from "./slack-message";
  * retries 5xx answers, timeouts and network errors and never a 4xx (a 429
  * included). The URL (a secret) is read on each send; fetch is injected.
  */
+
+// Only the notifications Slack receives need Slack's client: required on the first, not on every cold start.
+const loadSlackClient = (): typeof SlackWebhookModule => require("@slack/webhook");
 
 function slackHint(status: number): string {
   if (status === 400) return "Slack rejected the message's blocks; this is a notifier bug, please report it with this log line";
@@ -44,7 +47,7 @@ export class SlackWebhook implements SlackSender {
     const fetchImpl = this.options.fetch ?? globalThis.fetch;
     let attempts = 0;
     let lastSignal: AbortSignal | undefined;
-    const webhook = new IncomingWebhook(url, {
+    const webhook = new (loadSlackClient().IncomingWebhook)(url, {
       timeout: this.policy.timeoutMs,
       // Waits of 0.5 s, then 2 s under the default policy, as the GitHub client's.
       retryConfig: { retries: this.policy.retries, minTimeout: this.policy.retryBaseDelayMs, factor: 4, randomize: false },
@@ -63,6 +66,7 @@ export class SlackWebhook implements SlackSender {
   }
 
   private deliveryError(error: unknown, target: string, attempts: number, timedOut: boolean): HttpDeliveryError {
+    const { IncomingWebhookHTTPError, IncomingWebhookRequestError } = loadSlackClient();
     const of = `(attempt ${attempts} of ${this.policy.retries + 1})`;
     if (error instanceof IncomingWebhookHTTPError) {
       const body = error.body.slice(0, 200).trim() || "(empty body)";
