@@ -8,6 +8,13 @@ import { sampleFor } from "./events";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
 // the first call in this file is the cold start.
+
+// Counts loads of Octokit, which only the GitHub calls need.
+let mockOctokitLoads = 0;
+jest.mock("@octokit/core", () => {
+  mockOctokitLoads++;
+  return jest.requireActual("@octokit/core");
+});
 const codepipeline = mockClient(CodePipelineClient);
 const sns = mockClient(SNSClient);
 const saved = { ...process.env };
@@ -18,7 +25,7 @@ afterAll(() => {
   sns.restore();
 });
 
-it("is built from process.env on first use, and logs with the invocation's request id and cold start", async () => {
+it("is built from process.env on first use, logs with the invocation's request id and cold start, and loads no Octokit for an event that needs no GitHub", async () => {
   process.env = {
     ...saved,
     AWS_REGION: "us-east-1",
@@ -30,6 +37,7 @@ it("is built from process.env on first use, and logs with the invocation's reque
     SERVICES: JSON.stringify([{ name: "orders", pipeline: "pipewright-orders" }]),
     MAIN_BRANCH: "main",
     GITHUB_REPOSITORY: "acme-corp/shop",
+    GITHUB_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipewright/github-token-AbCdEf",
   };
   // Another team's pipeline: ignored, one log line, no AWS call.
   const foreign = sampleFor("pipeline-failed", "other-team-app") as EventBridgeEvent<string, unknown>;
@@ -44,4 +52,5 @@ it("is built from process.env on first use, and logs with the invocation's reque
   expect(lines[0]).toMatchObject({ service: "notifier", function_name: "pipewright-notifier" });
   expect(codepipeline.calls()).toHaveLength(0);
   expect(sns.calls()).toHaveLength(0);
+  expect(mockOctokitLoads).toBe(0);
 });

@@ -6,6 +6,13 @@ import { API, busEvent, push } from "./fixtures";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
 // the first call in this file is the cold start.
+
+// Counts loads of Octokit, which only the GitHub calls need.
+let mockOctokitLoads = 0;
+jest.mock("@octokit/core", () => {
+  mockOctokitLoads++;
+  return jest.requireActual("@octokit/core");
+});
 const codepipeline = mockClient(CodePipelineClient);
 const saved = { ...process.env };
 
@@ -14,7 +21,7 @@ afterAll(() => {
   codepipeline.restore();
 });
 
-it("logs with the invocation's request id, and says which invocation was the cold start", async () => {
+it("logs with the invocation's request id, says which invocation was the cold start, and loads no Octokit for an event that needs no GitHub", async () => {
   process.env = {
     ...saved,
     AWS_REGION: "eu-west-1",
@@ -25,6 +32,7 @@ it("logs with the invocation's request id, and says which invocation was the col
     MAIN_BRANCH: "main",
     GITHUB_REPOSITORY: "acme/mono",
     PUSH_STATE_TABLE: "pw-push-state",
+    GITHUB_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pw-github-token-AbCdEf",
   };
   const toDevelop = busEvent(push({ ref: "refs/heads/develop" }));
   const lines = await loggedLines(async () => {
@@ -37,4 +45,5 @@ it("logs with the invocation's request id, and says which invocation was the col
   ]);
   expect(lines[0]).toMatchObject({ service: "push-router", function_name: "pw-push-router" });
   expect(codepipeline.calls()).toHaveLength(0);
+  expect(mockOctokitLoads).toBe(0);
 });
