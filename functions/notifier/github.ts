@@ -11,7 +11,7 @@ import type { CommitStatus } from "./commit-status";
  * App, whose installation tokens the client mints and renews.
  */
 
-/** Time for one status, an App's installation lookup and token included. */
+/** Time for one status's request and its retries; an App's installation lookup and token are bounded by the request policy alone. */
 export const STATUS_BUDGET_MS = 20_000;
 
 const FIXES = {

@@ -2,10 +2,11 @@ import type { GitHubClient } from "./client";
 
 /**
  * The time one job (a push's comparisons, a reconciler run, a commit status)
- * may spend on GitHub, retries and rate-limit waits included. The job's
- * calls go through `request(client)` and `pages(client, ...)`, which carry
- * the budget's signal: once it is spent, the request in flight is cut and
- * later ones fail at once (Octokit retries a timeout, never an abort).
+ * may spend on its GitHub calls, retries and rate-limit waits included. The
+ * job's calls go through `request(client)` and `pages(client, ...)`, which
+ * carry the budget's signal: once it is spent, the request in flight is cut
+ * and later ones fail at once (Octokit retries a timeout, never an abort).
+ * A GitHub App's token requests, made by @octokit/auth-app, do not carry it.
  */
 export class GitHubBudget {
   readonly signal: AbortSignal;
