@@ -49,7 +49,7 @@ export class SlackWebhook implements SlackSender {
     let lastSignal: AbortSignal | undefined;
     const webhook = new (loadSlackClient().IncomingWebhook)(url, {
       timeout: this.policy.timeoutMs,
-      // Waits of 0.5 s, then 2 s under the default policy, as the GitHub client's.
+      // Growing waits like the GitHub client's, which waits n² times the base before retry n.
       retryConfig: { retries: this.policy.retries, minTimeout: this.policy.retryBaseDelayMs, factor: 4, randomize: false },
       fetch: (input, init) => {
         attempts++;

@@ -32,7 +32,7 @@ export interface PullRequestSource {
   repositoryVisible(): Promise<boolean>;
 }
 
-/** Time for all GitHub calls of one run; the run shares its 300 s with the removals. */
+/** Time for all GitHub calls of one run; the run shares its Lambda timeout with the idle removals. */
 export const RUN_BUDGET_MS = 120_000;
 const PER_PAGE = 100;
 /** At most this many pages of open pull requests (10,000): a guard against a server that never ends. */

@@ -2,10 +2,9 @@
 import * as z from "zod";
 
 /**
- * A repository's full name, "owner/name": GitHub's logins are at most 39
- * characters, repository names at most 100, both of letters, digits, "_",
- * "." and "-". The one rule for the configuration, the stacks and the
- * webhook's payloads.
+ * A repository's full name, "owner/name", within GitHub's limits on login
+ * and repository names, both of letters, digits, "_", "." and "-". The one
+ * rule for the configuration, the stacks and the webhook's payloads.
  */
 export const REPOSITORY_PATTERN = /^[\w.-]{1,39}\/[\w.-]{1,100}$/;
 
