@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
+import { REPOSITORY_PATTERN } from "../functions/shared/github/repository";
 import { globProblem } from "../functions/shared/globs";
 import { PlatformNames } from "./names";
 import { FORBIDDEN_APPLICATION_SERVICES } from "./constructs/application-boundary";
@@ -150,7 +151,7 @@ export const configSchema = z
     accounts: z.strictObject({ build: account, dev: account, prod: account }),
     github: z.strictObject({
       /** The monorepo, as owner/name. */
-      repository: z.string({ error: "is missing. Fix: give the repository as \"owner/name\"" }).regex(/^[\w.-]{1,39}\/[\w.-]{1,100}$/, {
+      repository: z.string({ error: "is missing. Fix: give the repository as \"owner/name\"" }).regex(REPOSITORY_PATTERN, {
         error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository. Fix: write it as "owner/name"`,
       }),
       /** The branch whose pushes deploy to prod. @default "main" */

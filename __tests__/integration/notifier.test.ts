@@ -23,9 +23,10 @@ import { GitHubCommitStatuses } from "../../functions/notifier/github";
 import { makeHandler, type NotifierResult } from "../../functions/notifier/handler";
 import { PR_TAG_KEYS } from "../../functions/notifier/identity";
 import { CODEPIPELINE_DETAIL_TYPES } from "../../functions/shared/codepipeline-events";
+import { gitHubClientSource } from "../../functions/shared/github/client";
 import { emulatorClientConfig, inAccount } from "../../sandbox/emulator";
 import { useEmulator } from "../support/emulator";
-import { FakeHttpServer } from "../unit/notifier/fake-http";
+import { FakeHttpServer } from "../support/fake-http";
 import {
   ARTIFACT_BUCKET,
   BUILD_ACCOUNT,
@@ -134,9 +135,12 @@ beforeAll(async () => {
     topic: new SnsTopicPublisher(sns, topicArn),
     commitStatuses: new GitHubCommitStatuses({
       repository: REPOSITORY,
-      baseUrl: github.url,
-      credentials: async () => ({ kind: "token", token: "ghp_test" }),
-      http: { sleep: async () => {} },
+      client: gitHubClientSource(async () => ({ kind: "token", token: "ghp_test" }), {
+        repository: REPOSITORY,
+        baseUrl: github.url,
+        userAgent: "pipewright-notifier",
+        policy: { retryBaseDelayMs: 1 },
+      }),
     }),
     logger,
   });

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-codepipeline";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { secretsManagerSecret } from "../shared/secret-value";
 import type { ChannelOutcome, TopicPublisher } from "./channels";
 import type { EmailMessage } from "./email";
 import { SecretValueError } from "./errors";
@@ -119,31 +119,16 @@ export class SnsTopicPublisher implements TopicPublisher {
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  // Powertools wraps the SDK's error in a GetParameterError whose cause it is.
-  const cause = (error as { cause?: { name?: unknown } } | undefined)?.cause;
-  return cause?.name === "ResourceNotFoundException";
-}
-
 /**
  * Reads a secret's SecretString when needed, cached for a few minutes across
- * invocations so a changed value is picked up. Resolves to undefined while
- * the secret has no value yet (the stacks create the secrets empty).
+ * invocations so a changed value is picked up (the shared reader). Resolves
+ * to undefined while the secret has no value yet (the stacks create the
+ * secrets empty).
  */
-export function secretsManagerValue(
-  secretArn: string,
-  client: SecretsManagerClient,
-  maxAgeSeconds = 300,
-): () => Promise<string | undefined> {
-  const provider = new SecretsProvider({ awsSdkV3Client: client });
+export function secretsManagerValue(secretArn: string, client: SecretsManagerClient): () => Promise<string | undefined> {
+  const read = secretsManagerSecret(secretArn, client);
   return async () => {
-    let value: unknown;
-    try {
-      value = await provider.get(secretArn, { maxAge: maxAgeSeconds });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const value = await read();
     if (value === undefined || typeof value === "string") return value;
     throw new SecretValueError(secretArn, "holds a binary secret", "store the value as the secret's SecretString (text)");
   };

@@ -1,21 +1,5 @@
 /** Named errors of the notifier. Each says what happened, to what, and what to do. */
 
-/** The environment the stacks deployed cannot be used; names the variable and the fix. */
-export class NotifierConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly problems: readonly string[],
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Environment variable ${variable} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}\n` +
-        "Fix: deploy the notifier through the pipewright stacks, which derive it from the validated configuration",
-      options,
-    );
-    this.name = "NotifierConfigError";
-  }
-}
-
 /** The event is not one of CodePipeline's execution state-change events. */
 export class InvalidCodePipelineEventError extends Error {
   constructor(
@@ -43,10 +27,10 @@ export class SecretValueError extends Error {
 }
 
 /**
- * An HTTP delivery (Slack's webhook, GitHub's API) failed after its bounded
- * retries, or at once for an answer a retry cannot change (4xx). `status` is
- * the last HTTP status when the server answered. `target` never contains a
- * secret: the Slack webhook URL is reduced to its host.
+ * A post to Slack's webhook failed after its bounded retries, or at once for
+ * an answer a retry cannot change (4xx). `status` is the last HTTP status
+ * when Slack answered. `target` never contains a secret: the webhook URL is
+ * reduced to its host. (GitHub's failures are GitHubCallErrors.)
  */
 export class HttpDeliveryError extends Error {
   constructor(

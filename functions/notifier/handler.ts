@@ -2,9 +2,13 @@ import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { EventBridgeEvent } from "aws-lambda";
+import type { Context, EventBridgeEvent } from "aws-lambda";
 import { codePipelineEventSchema, CODEPIPELINE_DETAIL_TYPES, type CodePipelineEvent } from "../shared/codepipeline-events";
+import { parseApiUrl, parseMainBranch, parseRepository } from "../shared/config-fields";
 import { optionalEnv, requireEnv } from "../shared/env";
+import { GitHubCredentialsSecretError } from "../shared/github/credentials";
+import { GitHubCallError } from "../shared/github/errors";
+import { gitHubClientFromSecret } from "../shared/github/source";
 import { createLogger } from "../shared/logger";
 import { CodePipelineFacts, secretsManagerValue, SnsTopicPublisher } from "./aws";
 import {
@@ -17,16 +21,7 @@ import {
   type TopicPublisher,
 } from "./channels";
 import { commitStatusFor, statusStillHolds } from "./commit-status";
-import {
-  type NotifierConfig,
-  parseGitHubApiUrl,
-  parseMainBranch,
-  parseNotifyStates,
-  parsePipelinePrefix,
-  parseRepository,
-  parseServices,
-  parseTopicArn,
-} from "./config";
+import { type NotifierConfig, parseNotifyStates, parsePipelinePrefix, parseServices, parseTopicArn } from "./config";
 import { emailMessage } from "./email";
 import { describeError, HttpDeliveryError, InvalidCodePipelineEventError, NotificationDeliveryError } from "./errors";
 import { approvalOf, type CommitFacts, type ExecutionFacts, type FailedActionFacts, type PipelineFacts } from "./facts";
@@ -36,7 +31,7 @@ import { executionUrl, githubWebOrigin } from "./links";
 import { notificationFailureMetric } from "./metrics";
 import { buildNotification } from "./notification";
 import { type CommitStatusIntent, finalNotification, type NotifyState, planEvent } from "./routing";
-import { parseGitHubCredentialsSecret, parseSlackWebhookSecret } from "./secrets";
+import { parseSlackWebhookSecret } from "./secrets";
 import { SlackWebhook } from "./slack";
 import { slackMessage } from "./slack-message";
 
@@ -69,10 +64,11 @@ export type NotifierResult =
   | { outcome: "handled"; notification?: NotifyState; channels: ChannelResult[] };
 
 function statusOf(cause: unknown): number | string {
-  if (cause instanceof HttpDeliveryError) return cause.status ?? "no answer";
+  if (cause instanceof HttpDeliveryError || cause instanceof GitHubCallError) return cause.status ?? "no answer";
   const sdkStatus = (cause as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
   if (typeof sdkStatus === "number") return sdkStatus;
-  return (cause as { name?: unknown } | undefined)?.name === "SecretValueError" ? "bad secret value" : "error";
+  const name = (cause as { name?: unknown } | undefined)?.name;
+  return name === "SecretValueError" || cause instanceof GitHubCredentialsSecretError ? "bad secret value" : "error";
 }
 
 function eventContext(event: CodePipelineEvent): Record<string, unknown> {
@@ -231,50 +227,61 @@ export function makeHandler(deps: NotifierDeps) {
   }
 }
 
-/** Builds the handler from the environment the stacks set and real AWS clients. */
-export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Builds the handler from the environment the stacks set and real AWS clients.
+ * The GitHub client (Octokit) is made on the first commit status, not on
+ * every cold start: approvals and ignored events need none.
+ */
+export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, logger: Logger = createLogger("notifier")) {
   const config: NotifierConfig = {
     pipelinePrefix: parsePipelinePrefix(requireEnv("PIPELINE_PREFIX", env)),
     services: parseServices(requireEnv("SERVICES", env)),
     mainBranch: parseMainBranch(requireEnv("MAIN_BRANCH", env)),
     repository: parseRepository(requireEnv("GITHUB_REPOSITORY", env)),
     notifyStates: parseNotifyStates(optionalEnv("NOTIFY_STATES", env)),
-    githubApiUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? "https://api.github.com"),
+    githubApiUrl: parseApiUrl(optionalEnv("GITHUB_API_URL", env)),
   };
   const topicArn = parseTopicArn(requireEnv("TOPIC_ARN", env));
   const slackSecretArn = optionalEnv("SLACK_WEBHOOK_SECRET_ARN", env);
   const githubSecretArn = optionalEnv("GITHUB_TOKEN_SECRET_ARN", env);
   // The SDK's standard retries (3 attempts) bound the AWS calls, SNS's publish included.
   const retry = { retryMode: "standard", maxAttempts: 3 } as const;
-  const secrets = slackSecretArn || githubSecretArn ? new SecretsManagerClient(retry) : undefined;
+  let secrets: SecretsManagerClient | undefined;
+  const secretsClient = () => (secrets ??= new SecretsManagerClient(retry));
 
   let slack: SlackSender | undefined;
-  if (slackSecretArn && secrets) {
-    const read = secretsManagerValue(slackSecretArn, secrets);
+  if (slackSecretArn) {
+    const read = secretsManagerValue(slackSecretArn, secretsClient());
     slack = new SlackWebhook(async () => parseSlackWebhookSecret(slackSecretArn, await read()));
   }
-  let commitStatuses: CommitStatusSender | undefined;
-  if (githubSecretArn && secrets) {
-    const read = secretsManagerValue(githubSecretArn, secrets);
-    commitStatuses = new GitHubCommitStatuses({
-      repository: config.repository,
-      baseUrl: config.githubApiUrl,
-      credentials: async () => parseGitHubCredentialsSecret(githubSecretArn, await read()),
-    });
-  }
+  const commitStatuses = githubSecretArn
+    ? new GitHubCommitStatuses({
+        repository: config.repository,
+        client: gitHubClientFromSecret(githubSecretArn, secretsClient, {
+          repository: config.repository,
+          baseUrl: config.githubApiUrl,
+          userAgent: "pipewright-notifier",
+          log: logger,
+        }),
+      })
+    : undefined;
   return makeHandler({
     config,
     facts: new CodePipelineFacts(new CodePipelineClient(retry)),
     topic: new SnsTopicPublisher(new SNSClient(retry), topicArn),
     slack,
     commitStatuses,
+    logger,
   });
 }
 
+let productionLogger: Logger | undefined;
 let built: ReturnType<typeof makeHandler> | undefined;
 
-/** The Lambda entry point, built on first use so that importing this module reads no environment. */
-export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<NotifierResult> => {
-  built ??= handlerFromEnvironment();
+/** The Lambda entry point, built on first use so that importing this module reads no environment; its log lines carry the invocation's context. */
+export const handler = async (event: EventBridgeEvent<string, unknown>, context: Context): Promise<NotifierResult> => {
+  productionLogger ??= createLogger("notifier");
+  productionLogger.addContext(context);
+  built ??= handlerFromEnvironment(process.env, productionLogger);
   return built(event);
 };

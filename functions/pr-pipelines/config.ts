@@ -1,6 +1,8 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
+import { uniquePipelines } from "../shared/config-fields";
 import { DEFAULT_GITHUB_API_URL, parseGitHubApiUrl } from "../shared/github/api-url";
+import { repositorySchema } from "../shared/github/repository";
 import { InvalidConfigurationError } from "./errors";
 import { prIdentitiesSchema, type PrIdentities } from "./identities";
 
@@ -41,11 +43,11 @@ const pipelineName = z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/, "a pipeline na
 const servicePipelinesSchema = z
   .array(pipelineName)
   .min(1, "list at least one pipeline")
-  .refine((names) => new Set(names).size === names.length, "pipeline names must be unique");
+  .superRefine(uniquePipelines((name: string) => name));
 
 const checks: { [K in keyof PrPipelinesEnvironment]?: z.ZodType<string> } = {
   PROD_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "an AWS account id is 12 digits"),
-  GITHUB_REPOSITORY: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "expected owner/name"),
+  GITHUB_REPOSITORY: repositorySchema,
   GITHUB_TOKEN_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/, "expected the ARN of a Secrets Manager secret"),
 };
 

@@ -23,20 +23,7 @@ export class InvalidEventError extends Error {
   }
 }
 
-/** An environment variable is present but unusable. */
-export class InvalidConfigurationError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Environment variable ${variable} is invalid: ${problem}. Fix: deploy the function through the pipewright stacks, which set it`,
-      options,
-    );
-    this.name = "InvalidConfigurationError";
-  }
-}
+export { InvalidConfigurationError } from "../shared/env";
 
 /** Where a failure happened: enough for an operator to find the pipeline and the delivery. */
 export interface FailureContext {

@@ -6,7 +6,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { DETAIL_TYPES, pullRequestEventSchema, type PullRequestEvent } from "../shared/events";
-import { secretsManagerGitHubCredentials } from "../shared/github/secret";
+import { gitHubClientFromSecret } from "../shared/github/source";
 import { createLogger } from "../shared/logger";
 import { applyPlan, type ApplyResult, type PrLogger } from "./apply";
 import { CodePipelineGateway, S3ArtifactGateway } from "./aws";
@@ -115,33 +115,18 @@ function fromEnvironment(logger: Logger): HandlerDeps {
       ? {}
       : {
           forkApproval: new GitHubForkApprovalNotices({
-            client: onFirstUse(() =>
-              loadGitHubClient().gitHubClientSource(secretsManagerGitHubCredentials(secretArn, new SecretsManagerClient({})), {
-                repository: config.repository,
-                baseUrl: config.github.apiUrl,
-                userAgent: "pipewright-pr-pipelines",
-                log: logger,
-              }),
-            ),
+            client: gitHubClientFromSecret(secretArn, () => new SecretsManagerClient({}), {
+              repository: config.repository,
+              baseUrl: config.github.apiUrl,
+              userAgent: "pipewright-pr-pipelines",
+              log: logger,
+            }),
             forkLabel: config.forkLabel,
             secretArn,
             logger,
           }),
         }),
     logger,
-  };
-}
-
-// Octokit is bundled, and only pull requests from forks need it: required on their first notice, not
-// on every cold start. A require, not import(), as for the preview-stack clients (cloudformation.ts).
-const loadGitHubClient = (): typeof import("../shared/github/client") => require("../shared/github/client");
-
-/** `make()` run once, on the first call: the source it returns serves every later call. */
-function onFirstUse<T>(make: () => () => Promise<T>): () => Promise<T> {
-  let made: (() => Promise<T>) | undefined;
-  return () => {
-    made ??= make();
-    return made();
   };
 }
 

@@ -2,15 +2,16 @@ import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { EventBridgeEvent } from "aws-lambda";
+import type { Context, EventBridgeEvent } from "aws-lambda";
+import { parseApiUrl, parseMainBranch, parseRepository } from "../shared/config-fields";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { type PushEvent, pushEventSchema } from "../shared/events";
-import { DEFAULT_GITHUB_API_URL, parseGitHubApiUrl } from "../shared/github/api-url";
+import { gitHubClientFromSecret } from "../shared/github/source";
 import { createLogger } from "../shared/logger";
 import { countMetrics } from "../shared/metrics";
-import { CodePipelineStarter, secretsManagerGitHubToken } from "./aws";
+import { CodePipelineStarter } from "./aws";
 import { claimPipelines, type IgnoredPipeline, type PushOrderStore } from "./claim";
-import { parseMainBranch, parseRepository, parseServices, parseStateTable, type PushRouterConfig } from "./config";
+import { parseServices, parseStateTable, type PushRouterConfig } from "./config";
 import { GitHubChangedFiles } from "./github";
 import { ignoredMessage, type IgnoreReason } from "./order";
 import { type ChangedFiles, decidePush, fileListSource, planStarts } from "./route";
@@ -146,14 +147,19 @@ export function makeHandler(deps: PushRouterDeps) {
   };
 }
 
-/** Builds the handler from the environment the stacks set and real AWS clients. */
-export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+/**
+ * Builds the handler from the environment the stacks set and real AWS clients.
+ * The GitHub client (Octokit) and its Secrets Manager client are made on the
+ * first push that needs the compare API, not on every cold start.
+ */
+export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, logger: Logger = createLogger("push-router")) {
   const config: PushRouterConfig = {
     services: parseServices(requireEnv("SERVICES", env)),
     mainBranch: parseMainBranch(requireEnv("MAIN_BRANCH", env)),
     repository: parseRepository(requireEnv("GITHUB_REPOSITORY", env)),
     sourceActionName: optionalEnv("SOURCE_ACTION_NAME", env) ?? "Source",
   };
+  const apiUrl = parseApiUrl(optionalEnv("GITHUB_API_URL", env));
   const tokenSecretArn = optionalEnv("GITHUB_TOKEN_SECRET_ARN", env);
   const retry = { retryMode: "adaptive", maxAttempts: 5 } as const;
   return makeHandler({
@@ -162,16 +168,28 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
     order: new DynamoPushOrderStore(new DynamoDBClient(retry), parseStateTable(requireEnv("PUSH_STATE_TABLE", env))),
     changes: new GitHubChangedFiles({
       repository: config.repository,
-      baseUrl: parseGitHubApiUrl(optionalEnv("GITHUB_API_URL", env) ?? DEFAULT_GITHUB_API_URL),
-      token: tokenSecretArn ? secretsManagerGitHubToken(tokenSecretArn, new SecretsManagerClient(retry)) : undefined,
+      ...(tokenSecretArn === undefined
+        ? {}
+        : {
+            client: gitHubClientFromSecret(tokenSecretArn, () => new SecretsManagerClient(retry), {
+              repository: config.repository,
+              baseUrl: apiUrl,
+              userAgent: "pipewright-push-router",
+              log: logger,
+            }),
+          }),
     }),
+    logger,
   });
 }
 
+let productionLogger: Logger | undefined;
 let built: ReturnType<typeof makeHandler> | undefined;
 
-/** The Lambda entry point, built on first use so that importing this module reads no environment. */
-export const handler = async (event: EventBridgeEvent<"push", unknown>): Promise<PushRouteResult> => {
-  built ??= handlerFromEnvironment();
+/** The Lambda entry point, built on first use so that importing this module reads no environment; its log lines carry the invocation's context. */
+export const handler = async (event: EventBridgeEvent<"push", unknown>, context: Context): Promise<PushRouteResult> => {
+  productionLogger ??= createLogger("push-router");
+  productionLogger.addContext(context);
+  built ??= handlerFromEnvironment(process.env, productionLogger);
   return built(event);
 };

@@ -1,12 +1,15 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import { InvalidConfigurationError } from "../pr-pipelines/errors";
 import { parseServicePipelines } from "../pr-pipelines/config";
+import { parseApiUrl, parseRepository } from "../shared/config-fields";
+import { InvalidConfigurationError, parseVariable } from "../shared/env";
 
 /**
  * The reconciler's configuration, as the Reconciler construct passes it in
- * environment variables. Parsing is pure: handler.ts reads the variables
- * (requireEnv / optionalEnv) and hands the strings here.
+ * environment variables: its own fields here, the ones it shares with other
+ * functions parsed by functions/shared (SERVICE_PIPELINES by pr-pipelines').
+ * Parsing is pure: handler.ts reads the variables (requireEnv / optionalEnv)
+ * and hands the strings here.
  */
 export interface ReconcilerConfig {
   /** Main pipelines whose `<name>-pr-<n>` clones are reconciled. */
@@ -49,18 +52,9 @@ export interface ReconcilerEnvironment {
 }
 
 export const DEFAULT_IDLE_DAYS = 14;
-export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 
-// The webhook's rule for repository names, so events built here pass its contract too.
-const repository = z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/name");
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN");
 const idleDays = z.string().regex(/^\d{1,3}$/, "expected a whole number of days (0 disables)").transform(Number).pipe(z.number().max(365, "at most 365"));
-
-function checked<T>(variable: string, schema: z.ZodType<T>, value: string): T {
-  const result = schema.safeParse(value.trim());
-  if (!result.success) throw new InvalidConfigurationError(variable, result.error.issues.map((issue) => issue.message).join("; "));
-  return result.data;
-}
 
 function nonEmpty(variable: string, value: string): string {
   const trimmed = value.trim();
@@ -77,43 +71,22 @@ export function parseFlag(variable: string, value: string | undefined, fallback:
   throw new InvalidConfigurationError(variable, `${JSON.stringify(value)} is neither "true" nor "false"`);
 }
 
-/**
- * GITHUB_API_URL: https, or http on loopback only (tests, the sandbox), so the
- * token never travels in clear text. (The push router's parser applies the same
- * rule; it is not imported because its module pulls glob matching into the bundle.)
- */
-function apiUrl(value: string | undefined): string {
-  if (value === undefined || value.trim() === "") return DEFAULT_GITHUB_API_URL;
-  const text = value.trim();
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch (error) {
-    throw new InvalidConfigurationError("GITHUB_API_URL", `${JSON.stringify(text)} is not a URL`, { cause: error });
-  }
-  const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new InvalidConfigurationError("GITHUB_API_URL", `${JSON.stringify(text)} is not https; the GitHub token would travel in clear text`);
-  }
-  return text.replace(/\/+$/, "");
-}
-
-/** Validates the environment; throws InvalidConfigurationError naming the variable. */
+/** Validates the environment; throws InvalidConfigurationError (InvalidGitHubApiUrlError for GITHUB_API_URL) naming the variable. */
 export function parseReconcilerConfig(environment: ReconcilerEnvironment): ReconcilerConfig {
   const secret = environment.GITHUB_TOKEN_SECRET_ARN?.trim();
   return {
     servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
-    repository: checked("GITHUB_REPOSITORY", repository, environment.GITHUB_REPOSITORY),
+    repository: parseRepository(environment.GITHUB_REPOSITORY),
     eventBusName: nonEmpty("EVENT_BUS_NAME", environment.EVENT_BUS_NAME),
     artifactBucket: nonEmpty("PR_ARTIFACT_BUCKET", environment.PR_ARTIFACT_BUCKET),
-    previewCleanupRoleArn: checked("PREVIEW_CLEANUP_ROLE_ARN", roleArn, environment.PREVIEW_CLEANUP_ROLE_ARN),
+    previewCleanupRoleArn: parseVariable("PREVIEW_CLEANUP_ROLE_ARN", roleArn, environment.PREVIEW_CLEANUP_ROLE_ARN),
     forkLabel: nonEmpty("FORK_LABEL", environment.FORK_LABEL),
     ...(secret === undefined || secret === "" ? {} : { githubTokenSecretArn: secret }),
-    githubApiUrl: apiUrl(environment.GITHUB_API_URL),
+    githubApiUrl: parseApiUrl(environment.GITHUB_API_URL),
     idleDays:
       environment.IDLE_DAYS === undefined || environment.IDLE_DAYS.trim() === ""
         ? DEFAULT_IDLE_DAYS
-        : checked("IDLE_DAYS", idleDays, environment.IDLE_DAYS),
+        : parseVariable("IDLE_DAYS", idleDays, environment.IDLE_DAYS),
     createMissing: parseFlag("CREATE_MISSING", environment.CREATE_MISSING, false),
     dryRun: parseFlag("DRY_RUN", environment.DRY_RUN, false),
   };

@@ -3,14 +3,17 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import type { PrLogger } from "../pr-pipelines/apply";
 import { mapWithConcurrency } from "../shared/concurrency";
 import { CodePipelineGateway, S3ArtifactGateway } from "../pr-pipelines/aws";
 import { CloudFormationPreviewStacks } from "../pr-pipelines/cloudformation";
 import type { ArtifactGateway, PipelineGateway } from "../pr-pipelines/gateways";
 import type { PreviewStackCleanup } from "../pr-pipelines/preview-stacks";
-import { secretsManagerGitHubToken } from "../push-router/aws";
 import { optionalEnv, requireEnv } from "../shared/env";
+import { gitHubClientFromSecret } from "../shared/github/source";
+import type { RequestPolicy } from "../shared/retry-policy";
 import { createLogger } from "../shared/logger";
 import { EventBridgeBusPublisher } from "../webhook/aws";
 import type { BusPublisher } from "../webhook/bus-event";
@@ -19,7 +22,7 @@ import { CodePipelineInventory, stsPipelineArnPrefix, type Inventory, type PrPip
 import { parseReconcilerConfig, type ReconcilerConfig } from "./config";
 import type { PrPipeline } from "./discover";
 import { PipelineInventoryError, ReconciliationIncompleteError, type ReconcilerFailure } from "./errors";
-import { GitHubPullRequests, type GitHubPullRequest, type GitHubPullRequestsOptions, type PullRequestLookup, type PullRequestSource } from "./github";
+import { GitHubPullRequests, type GitHubPullRequest, type PullRequestLookup, type PullRequestSource } from "./github";
 import { isAction, planReconciliation, type Decision, type GitHubView, type PullRequestStatus } from "./plan";
 import { metricFields, type ReconcilerSummary } from "./report";
 
@@ -29,13 +32,12 @@ import { metricFields, type ReconcilerSummary } from "./report";
  * behind (see plan.ts for the rules). Thin: discover, ask, plan, apply, report.
  */
 
-/** Reading the GitHub token and talking to GitHub with it. */
-export interface GitHubAccess {
-  /** The token; undefined while the secret holds none. Throws when it cannot be read. */
-  token(): Promise<string | undefined>;
-  /** A client for one run (its deadline starts now). */
-  pullRequests(token: string): PullRequestSource;
-}
+/**
+ * GitHub's answers for one run (its time budget starts now); undefined while
+ * the token secret holds no value. Throws when the credentials cannot be
+ * read or used (a GitHub App's installation lookup included).
+ */
+export type GitHubAccess = () => Promise<PullRequestSource | undefined>;
 
 export interface ReconcilerDeps {
   readonly config: ReconcilerConfig;
@@ -197,15 +199,14 @@ async function askGitHub(
     return { view: { asked: false, reason } as const, checked: 0 };
   };
   if (deps.github === undefined) return notAsked("no GitHub token is configured (GITHUB_TOKEN_SECRET_ARN is not set)");
-  let token: string | undefined;
+  let source: PullRequestSource | undefined;
   try {
-    token = await deps.github.token();
+    source = await deps.github();
   } catch (error) {
-    fail({ source: "github", operation: "read the GitHub token", message: describe(error) });
-    return notAsked("the GitHub token could not be read");
+    fail({ source: "github", operation: "connect to GitHub", message: describe(error) });
+    return notAsked("the GitHub credentials could not be read or used");
   }
-  if (token === undefined) return notAsked("the GitHub token secret holds no value");
-  const source = deps.github.pullRequests(token);
+  if (source === undefined) return notAsked("the GitHub token secret holds no value");
 
   const statuses = new Map<number, PullRequestStatus>();
   let openPullRequests: GitHubPullRequest[] | undefined;
@@ -261,7 +262,7 @@ async function askGitHub(
 
 /** Knobs for tests and tools; the Lambda uses the defaults. */
 export interface ReconcilerTuning {
-  readonly github?: Partial<Pick<GitHubPullRequestsOptions, "timeoutMs" | "maxAttempts" | "retryDelayMs" | "deadlineMs" | "fetch">>;
+  readonly github?: { readonly policy?: Partial<RequestPolicy>; readonly budgetMs?: number };
   readonly logger?: PrLogger;
   readonly now?: () => Date;
 }
@@ -295,14 +296,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, tun
       repository: config.repository,
       arnPrefix: stsPipelineArnPrefix(sts, region),
     }),
-    ...(secretArn === undefined
-      ? {}
-      : {
-          github: {
-            token: secretsManagerGitHubToken(secretArn, new SecretsManagerClient(retry)),
-            pullRequests: (token: string) => new GitHubPullRequests({ ...tuning.github, repository: config.repository, baseUrl: config.githubApiUrl, token }),
-          },
-        }),
+    ...(secretArn === undefined ? {} : { github: gitHubAccess(secretArn, config, logger, tuning.github, () => new SecretsManagerClient(retry)) }),
     publisher: new EventBridgeBusPublisher({ client: new EventBridgeClient({ region }), eventBusName: config.eventBusName }),
     pipelines: new CodePipelineGateway(codepipeline),
     artifacts: new S3ArtifactGateway(new S3Client({ region })),
@@ -317,10 +311,35 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, tun
   });
 }
 
+/** GitHub through the shared client, authenticated with the token secret's credentials (a token or a GitHub App). */
+function gitHubAccess(
+  secretArn: string,
+  config: ReconcilerConfig,
+  logger: PrLogger,
+  tuning: ReconcilerTuning["github"],
+  secrets: () => SecretsManagerClient,
+): GitHubAccess {
+  const client = gitHubClientFromSecret(secretArn, secrets, {
+    repository: config.repository,
+    baseUrl: config.githubApiUrl,
+    userAgent: "pipewright-reconciler",
+    log: logger,
+    ...(tuning?.policy === undefined ? {} : { policy: tuning.policy }),
+  });
+  return async () => {
+    const github = await client();
+    if (github === undefined) return undefined;
+    return new GitHubPullRequests({ repository: config.repository, client: github, ...(tuning?.budgetMs === undefined ? {} : { budgetMs: tuning.budgetMs }) });
+  };
+}
+
+let productionLogger: Logger | undefined;
 let built: ((event?: unknown) => Promise<ReconcilerResult>) | undefined;
 
-/** The Lambda entry point, built on first use so that importing this module reads no environment. */
-export const handler = async (event?: unknown): Promise<ReconcilerResult> => {
-  built ??= handlerFromEnvironment();
+/** The Lambda entry point, built on first use so that importing this module reads no environment; its log lines carry the invocation's context. */
+export const handler = async (event: unknown, context: Context): Promise<ReconcilerResult> => {
+  productionLogger ??= createLogger("reconciler");
+  productionLogger.addContext(context);
+  built ??= handlerFromEnvironment(process.env, { logger: productionLogger });
   return built(event);
 };

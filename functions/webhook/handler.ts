@@ -3,6 +3,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { requireEnv } from "../shared/env";
+import { REPOSITORY_PATTERN } from "../shared/github/repository";
 import { createLogger } from "../shared/logger";
 import { EventBridgeBusPublisher, SecretsManagerWebhookSecrets } from "./aws";
 import type { BusPublisher } from "./bus-event";
@@ -96,7 +97,7 @@ async function handleDelivery(request: HttpRequest, deps: WebhookDependencies, r
 
 /** Builds the webhook handler around injected secrets, bus and logger. */
 export function makeHandler(deps: WebhookDependencies): WebhookHandler {
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(deps.repository)) {
+  if (!REPOSITORY_PATTERN.test(deps.repository)) {
     throw new WebhookConfigurationError(
       `The configured repository "${deps.repository}" is not owner/name. Fix: set GITHUB_REPOSITORY to the repository's full name, e.g. octo-org/monorepo`,
     );

@@ -8,6 +8,7 @@ import {
   type PullRequestEvent,
   type PushEvent,
 } from "../shared/events";
+import { repositorySchema } from "../shared/github/repository";
 import { MalformedDeliveryError } from "./errors";
 
 /**
@@ -18,7 +19,7 @@ import { MalformedDeliveryError } from "./errors";
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, "expected a 40-digit lowercase hex commit id");
 const repositoryRef = z.object({
-  full_name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, "expected owner/name"),
+  full_name: repositorySchema,
 });
 
 /** The parts of a `pull_request` payload we read. */

@@ -1,13 +1,5 @@
-import {
-  parseGitHubApiUrl,
-  parseMainBranch,
-  parseNotifyStates,
-  parsePipelinePrefix,
-  parseRepository,
-  parseServices,
-  parseTopicArn,
-} from "../../../functions/notifier/config";
-import { NotifierConfigError } from "../../../functions/notifier/errors";
+import { parseNotifyStates, parsePipelinePrefix, parseServices, parseTopicArn } from "../../../functions/notifier/config";
+import { InvalidConfigurationError } from "../../../functions/shared/env";
 
 describe("parseNotifyStates", () => {
   test("defaults to FAILED, APPROVAL_WAITING and RECOVERED", () => {
@@ -24,7 +16,7 @@ describe("parseNotifyStates", () => {
   });
 
   test("an unknown state is an error naming it and the allowed values", () => {
-    expect(() => parseNotifyStates("FAILED,FAILURE")).toThrow(NotifierConfigError);
+    expect(() => parseNotifyStates("FAILED,FAILURE")).toThrow(InvalidConfigurationError);
     expect(() => parseNotifyStates("FAILED,FAILURE")).toThrow(
       /NOTIFY_STATES[\s\S]*unknown state\(s\) FAILURE[\s\S]*FAILED, APPROVAL_WAITING, RECOVERED, SUCCEEDED, STARTED, STOPPED, SUPERSEDED/,
     );
@@ -43,7 +35,7 @@ describe("parseServices", () => {
     expect(() => parseServices("{")).toThrow(/SERVICES[\s\S]*is not JSON/);
     expect(() => parseServices("[]")).toThrow(/lists no service/);
     const bad = '[{"name":"a","pipeline":"p"},{"name":"b","pipeline":"p"},{"name":"c","pipeline":"no spaces"}]';
-    expect(() => parseServices(bad)).toThrow('SERVICES[1].pipeline: "p" is the pipeline of an earlier service');
+    expect(() => parseServices(bad)).toThrow('SERVICES[1].pipeline: "p" is already listed earlier; each pipeline must be unique');
     expect(() => parseServices(bad)).toThrow("SERVICES[2].pipeline: is not a CodePipeline name");
   });
 });
@@ -52,23 +44,6 @@ describe("the other variables", () => {
   test("PIPELINE_PREFIX is the start of a pipeline name", () => {
     expect(parsePipelinePrefix("pipewright-")).toBe("pipewright-");
     expect(() => parsePipelinePrefix("pipe wright")).toThrow(/PIPELINE_PREFIX/);
-  });
-
-  test("MAIN_BRANCH accepts refs/heads/", () => {
-    expect(parseMainBranch("refs/heads/main")).toBe("main");
-    expect(() => parseMainBranch("refs/tags/v1")).toThrow(/MAIN_BRANCH/);
-  });
-
-  test("GITHUB_REPOSITORY is owner/name", () => {
-    expect(parseRepository("acme-corp/shop")).toBe("acme-corp/shop");
-    expect(() => parseRepository("shop")).toThrow(/GITHUB_REPOSITORY/);
-  });
-
-  test("GITHUB_API_URL is https (http only on loopback), without a trailing slash", () => {
-    expect(parseGitHubApiUrl("https://ghe.example.com/api/v3/")).toBe("https://ghe.example.com/api/v3");
-    expect(parseGitHubApiUrl("http://127.0.0.1:9999")).toBe("http://127.0.0.1:9999");
-    expect(() => parseGitHubApiUrl("http://ghe.example.com")).toThrow(/clear text/);
-    expect(() => parseGitHubApiUrl("nope")).toThrow(/is not a URL/);
   });
 
   test("TOPIC_ARN is an SNS topic ARN in any partition", () => {

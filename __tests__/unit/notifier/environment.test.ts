@@ -7,11 +7,11 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { EventBridgeEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { NotifierConfigError } from "../../../functions/notifier/errors";
-import { handler, handlerFromEnvironment } from "../../../functions/notifier/handler";
-import { MissingEnvironmentError } from "../../../functions/shared/env";
+import { handlerFromEnvironment } from "../../../functions/notifier/handler";
+import { InvalidConfigurationError, MissingEnvironmentError } from "../../../functions/shared/env";
+import { appSecretString, FakeGitHub, fakeApp } from "../../support/fake-github";
+import { FakeHttpServer } from "../../support/fake-http";
 import { sampleFor } from "./events";
-import { FakeHttpServer } from "./fake-http";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:pipewright-notifications";
@@ -21,7 +21,9 @@ const GITHUB_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipewri
 const codepipeline = mockClient(CodePipelineClient);
 const sns = mockClient(SNSClient);
 const secrets = mockClient(SecretsManagerClient);
-let fake: FakeHttpServer;
+const REPOSITORY = "acme-corp/shop";
+let slack: FakeHttpServer;
+let github: FakeGitHub;
 const savedEnv = { ...process.env };
 
 beforeEach(async () => {
@@ -34,13 +36,15 @@ beforeEach(async () => {
     actionExecutionDetails: [{ stageName: "Build", actionName: "Build", status: "Failed", output: { executionResult: { externalExecutionSummary: "boom" } } }],
   });
   sns.on(PublishCommand).resolves({ MessageId: "m-1" });
-  fake = await FakeHttpServer.start((request) => (request.path.startsWith("/repos/") ? { status: 201, body: {} } : { status: 200, body: "ok" }));
-  secrets.on(GetSecretValueCommand, { SecretId: SLACK_ARN }).resolves({ SecretString: JSON.stringify({ url: `${fake.url}/services/T/B/X` }) });
+  slack = await FakeHttpServer.start(() => ({ status: 200, body: "ok" }));
+  github = await FakeGitHub.start(REPOSITORY, { tokens: ["ghp_token"] });
+  secrets.on(GetSecretValueCommand, { SecretId: SLACK_ARN }).resolves({ SecretString: JSON.stringify({ url: `${slack.url}/services/T/B/X` }) });
   secrets.on(GetSecretValueCommand, { SecretId: GITHUB_ARN }).resolves({ SecretString: "ghp_token" });
 });
 
 afterEach(async () => {
-  await fake.stop();
+  await slack.stop();
+  await github.stop();
   process.env = { ...savedEnv };
 });
 
@@ -58,10 +62,10 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
     PIPELINE_PREFIX: "pipewright-",
     SERVICES: JSON.stringify([{ name: "orders", pipeline: "pipewright-orders" }]),
     MAIN_BRANCH: "main",
-    GITHUB_REPOSITORY: "acme-corp/shop",
+    GITHUB_REPOSITORY: REPOSITORY,
     SLACK_WEBHOOK_SECRET_ARN: SLACK_ARN,
     GITHUB_TOKEN_SECRET_ARN: GITHUB_ARN,
-    GITHUB_API_URL: fake.url,
+    GITHUB_API_URL: github.url,
     ...overrides,
   };
 }
@@ -81,8 +85,22 @@ describe("handlerFromEnvironment", () => {
       ],
     });
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toMatchObject({ TopicArn: TOPIC_ARN, Subject: "FAILED: pipewright-orders, main, at Build/Build" });
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(["POST /repos/acme-corp/shop/statuses/" + SHA, "POST /services/T/B/X"]);
-    expect(fake.requests.find((r) => r.path.startsWith("/repos/"))!.headers.authorization).toBe("Bearer ghp_token");
+    expect(slack.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /services/T/B/X"]);
+    expect(github.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual([`POST /repos/${REPOSITORY}/statuses/${SHA} token ghp_token`]);
+  });
+
+  test.each([
+    ["with its installation id", { installationId: true }, ["POST /app/installations/99/access_tokens"]],
+    ["without an installation id, which it looks up", { installationId: false }, [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"]],
+  ])("sets the commit status as a GitHub App %s", async (_name, options, tokenCalls) => {
+    const app = fakeApp();
+    github.installApp(app);
+    secrets.on(GetSecretValueCommand, { SecretId: GITHUB_ARN }).resolves({ SecretString: appSecretString(app, options) });
+    const result = await handlerFromEnvironment(environment({ SLACK_WEBHOOK_SECRET_ARN: undefined }))(failed());
+    expect(result).toMatchObject({ channels: [{ channel: "sns", status: "delivered" }, { channel: "github", status: "delivered" }] });
+    expect(github.calls()).toEqual([...tokenCalls, `POST /repos/${REPOSITORY}/statuses/${SHA}`]);
+    expect(github.requests.at(-1)?.headers.authorization).toBe(`token ${app.token}`);
+    expect(github.statuses()).toEqual([expect.objectContaining({ sha: SHA, state: "failure", context: "pipewright/pipewright-orders" })]);
   });
 
   test("without the optional secrets only SNS is used, and no secret is read", async () => {
@@ -98,13 +116,21 @@ describe("handlerFromEnvironment", () => {
     expect(result).toMatchObject({
       channels: [{ channel: "sns", status: "delivered" }, { channel: "slack", status: "skipped" }, { channel: "github", status: "skipped" }],
     });
-    expect(fake.requests).toEqual([]);
+    expect(slack.requests).toEqual([]);
+    expect(github.requests).toEqual([]);
   });
 
   test("a secret that holds something unusable is a failed channel, not a skipped one", async () => {
     secrets.on(GetSecretValueCommand, { SecretId: SLACK_ARN }).resolves({ SecretString: "not a url" });
+    secrets.on(GetSecretValueCommand, { SecretId: GITHUB_ARN }).resolves({ SecretString: '{"appId": 42}' });
     const result = await handlerFromEnvironment(environment())(failed());
-    expect(result).toMatchObject({ channels: [{ channel: "sns", status: "delivered" }, { channel: "slack", status: "failed" }, { channel: "github", status: "delivered" }] });
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "delivered" },
+        { channel: "slack", status: "failed", cause: expect.objectContaining({ name: "SecretValueError" }) },
+        { channel: "github", status: "failed", cause: expect.objectContaining({ name: "GitHubCredentialsSecretError" }) },
+      ],
+    });
   });
 
   test.each([["TOPIC_ARN"], ["PIPELINE_PREFIX"], ["SERVICES"], ["MAIN_BRANCH"], ["GITHUB_REPOSITORY"]])("%s is required", (variable) => {
@@ -112,14 +138,14 @@ describe("handlerFromEnvironment", () => {
   });
 
   test("a bad NOTIFY_STATES stops the function with the variable and the allowed values", () => {
-    expect(() => handlerFromEnvironment(environment({ NOTIFY_STATES: "FAILED,OOPS" }))).toThrow(NotifierConfigError);
+    expect(() => handlerFromEnvironment(environment({ NOTIFY_STATES: "FAILED,OOPS" }))).toThrow(InvalidConfigurationError);
     expect(() => handlerFromEnvironment(environment({ NOTIFY_STATES: "FAILED,OOPS" }))).toThrow(/NOTIFY_STATES[\s\S]*OOPS/);
   });
 });
 
 describe("the failure report", () => {
   test("is one JSON log line with the channel, the status, the cause and the metric in Embedded Metric Format", async () => {
-    fake.respond((request) => (request.path.startsWith("/services/") ? { status: 500, body: "rollup_error" } : { status: 201, body: {} }));
+    slack.respond(() => ({ status: 500, body: "rollup_error" }));
     const lines: string[] = [];
     const capture = (chunk: string | Uint8Array) => {
       lines.push(String(chunk));
@@ -152,13 +178,5 @@ describe("the failure report", () => {
     });
     expect(typeof errors[0]!._aws.Timestamp).toBe("number");
     expect(JSON.stringify(errors[0])).not.toContain("/services/T/B/X");
-  });
-});
-
-describe("handler", () => {
-  test("is built from process.env on first use", async () => {
-    process.env = { ...process.env, ...environment({ SLACK_WEBHOOK_SECRET_ARN: undefined, GITHUB_TOKEN_SECRET_ARN: undefined }) };
-    await expect(handler(failed())).resolves.toMatchObject({ notification: "FAILED" });
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 import { HttpDeliveryError } from "../../../functions/notifier/errors";
 import { SlackWebhook } from "../../../functions/notifier/slack";
 import { slackMessage } from "../../../functions/notifier/slack-message";
-import { FakeHttpServer, noSleep } from "./fake-http";
+import type { RequestPolicy } from "../../../functions/shared/retry-policy";
+import { FakeHttpServer } from "../../support/fake-http";
 import { notification } from "./notifications";
 
 let slack: FakeHttpServer;
@@ -11,8 +12,8 @@ beforeEach(async () => {
 afterEach(() => slack.stop());
 
 const message = slackMessage(notification(), "FAILED: pipewright-orders");
-const webhook = (options: ConstructorParameters<typeof SlackWebhook>[1] = {}) =>
-  new SlackWebhook(async () => `${slack.url}/services/T000/B000/SECRETPATH`, { sleep: noSleep, ...options });
+const webhook = (policy: Partial<RequestPolicy> = {}) =>
+  new SlackWebhook(async () => `${slack.url}/services/T000/B000/SECRETPATH`, { policy: { retryBaseDelayMs: 1, ...policy } });
 
 describe("SlackWebhook", () => {
   test("posts the Block Kit message as JSON to the webhook", async () => {
@@ -41,9 +42,9 @@ describe("SlackWebhook", () => {
     expect(slack.requests).toHaveLength(2);
   });
 
-  test("gives up after the bounded attempts and reports the last status, never the secret URL", async () => {
+  test("gives up after the policy's retries and reports the last status, never the secret URL", async () => {
     slack.respond(() => ({ status: 500, body: "rollup_error" }));
-    const error = await webhook({ maxAttempts: 3 }).send(message).catch((e: unknown) => e);
+    const error = await webhook({ retries: 2 }).send(message).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpDeliveryError);
     expect(error).toMatchObject({ status: 500, attempts: 3 });
     expect((error as Error).message).toContain("rollup_error");
@@ -59,9 +60,28 @@ describe("SlackWebhook", () => {
     expect(slack.requests).toHaveLength(1);
   });
 
+  test("does not retry a 429 either: Slack's client leaves rate limits to the next notification", async () => {
+    slack.respond(() => ({ status: 429, body: "rate_limited", headers: { "retry-after": "1" } }));
+    const error = await webhook().send(message).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "HttpDeliveryError", status: 429, attempts: 1 });
+    expect(slack.requests).toHaveLength(1);
+  });
+
+  test("retries a refused connection, then reports it without the secret URL", async () => {
+    const url = slack.url;
+    await slack.stop();
+    slack = await FakeHttpServer.start();
+    const error = await new SlackWebhook(async () => `${url}/services/T000/B000/SECRETPATH`, { policy: { retryBaseDelayMs: 1, retries: 1 } })
+      .send(message)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "HttpDeliveryError", status: undefined, attempts: 2 });
+    expect((error as Error).message).toMatch(/POST the Slack webhook on 127\.0\.0\.1:\d+ failed: .*\(attempt 2 of 2\)/);
+    expect(JSON.stringify(error)).not.toContain("SECRETPATH");
+  });
+
   test("times out on every attempt, then reports without a status", async () => {
     slack.respond(() => ({ status: 200, body: "ok", delayMs: 2000 }));
-    const error = await webhook({ timeoutMs: 50, maxAttempts: 2 }).send(message).catch((e: unknown) => e);
+    const error = await webhook({ timeoutMs: 50, retries: 1 }).send(message).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "HttpDeliveryError", status: undefined, attempts: 2 });
     expect((error as Error).message).toMatch(/timed out after 50 ms \(attempt 2 of 2\)/);
   });

@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/pr-pipelines/handler";
 import { lambdaContext } from "../../support/lambda";
-import { FakeHttpServer } from "../notifier/fake-http";
+import { FakeHttpServer } from "../../support/fake-http";
 import { busEvent, HEAD_SHA, identities, pullRequest } from "./support/fixtures";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pipewright/github-token-AbCdEf";

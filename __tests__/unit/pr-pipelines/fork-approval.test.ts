@@ -11,7 +11,7 @@ import { planPullRequestEvent } from "../../../functions/pr-pipelines/plan";
 import type { PullRequestEvent } from "../../../functions/shared/events";
 import { createGitHubClient, type GitHubClient } from "../../../functions/shared/github/client";
 import { GitHubCredentialsSecretError } from "../../../functions/shared/github/credentials";
-import { FakeHttpServer, type FakeReply, type ReceivedRequest } from "../notifier/fake-http";
+import { FakeHttpServer, type FakeReply, type ReceivedRequest } from "../../support/fake-http";
 import { config, HEAD_SHA, memoryLogger, pullRequest } from "./support/fixtures";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pipewright/github-token-AbCdEf";

@@ -1,9 +1,5 @@
-import {
-  parseMainBranch,
-  parseRepository,
-  parseServices,
-  PushRouterConfigError,
-} from "../../../functions/push-router/config";
+import { parseServices, parseStateTable } from "../../../functions/push-router/config";
+import { InvalidConfigurationError } from "../../../functions/shared/env";
 
 const valid = { name: "api", pipeline: "pw-api", include: ["services/api/**"] };
 
@@ -24,22 +20,16 @@ describe("parseServices", () => {
     ["a pipeline name CodePipeline refuses", JSON.stringify([{ ...valid, pipeline: "pw api" }]), /SERVICES\[0\]\.pipeline: is not a CodePipeline name/],
     ["no include glob", JSON.stringify([{ ...valid, include: [] }]), /SERVICES\[0\]\.include/],
     ["an invalid glob", JSON.stringify([{ ...valid, exclude: ["/abs/**"] }]), /SERVICES\[0\]\.exclude\[0\]: "\/abs\/\*\*" is not a valid glob/],
-    ["two services with one pipeline", JSON.stringify([valid, { ...valid, name: "api2" }]), /SERVICES\[1\]\.pipeline: "pw-api" is the pipeline of an earlier service/],
-  ])("rejects %s with a PushRouterConfigError naming the field", (_name, json, message) => {
-    expect(() => parseServices(json)).toThrow(PushRouterConfigError);
+    ["two services with one pipeline", JSON.stringify([valid, { ...valid, name: "api2" }]), /SERVICES\[1\]\.pipeline: "pw-api" is already listed earlier; each pipeline must be unique/],
+  ])("rejects %s with an InvalidConfigurationError naming the field", (_name, json, message) => {
+    expect(() => parseServices(json)).toThrow(InvalidConfigurationError);
     expect(() => parseServices(json)).toThrow(message);
   });
 });
 
-describe("the other variables", () => {
-  it("MAIN_BRANCH accepts a branch name or its full ref", () => {
-    expect(parseMainBranch("main")).toBe("main");
-    expect(parseMainBranch("refs/heads/release/2025")).toBe("release/2025");
-    expect(() => parseMainBranch("refs/tags/v1")).toThrow(/MAIN_BRANCH/);
-  });
-
-  it("GITHUB_REPOSITORY must be owner/name", () => {
-    expect(parseRepository("acme/mono")).toBe("acme/mono");
-    expect(() => parseRepository("https://github.com/acme/mono")).toThrow(/GITHUB_REPOSITORY/);
+describe("PUSH_STATE_TABLE", () => {
+  it("is a DynamoDB table name", () => {
+    expect(parseStateTable("pw-push-state")).toBe("pw-push-state");
+    expect(() => parseStateTable("pw push state")).toThrow(/PUSH_STATE_TABLE is invalid: "pw push state": is not a DynamoDB table name/);
   });
 });

@@ -2,14 +2,14 @@ import { CodePipelineClient, StartPipelineExecutionCommand } from "@aws-sdk/clie
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
-import { MissingEnvironmentError } from "../../../functions/shared/env";
-import { PushRouterConfigError } from "../../../functions/push-router/config";
+import { handlerFromEnvironment } from "../../../functions/push-router/handler";
+import { InvalidConfigurationError, MissingEnvironmentError } from "../../../functions/shared/env";
 import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
-import { handler, handlerFromEnvironment } from "../../../functions/push-router/handler";
-import { comparison, FakeGitHub } from "./fake-github";
-import { AFTER, API, busEvent, INFRA, push, WEB } from "./fixtures";
+import { appSecretString, FakeGitHub, fakeApp } from "../../support/fake-github";
+import { AFTER, API, BEFORE, busEvent, INFRA, push, WEB } from "./fixtures";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pw-github-token-AbCdEf";
+const REPOSITORY = "acme/mono";
 const codepipeline = mockClient(CodePipelineClient);
 const secrets = mockClient(SecretsManagerClient);
 const dynamodb = mockClient(DynamoDBClient);
@@ -17,7 +17,7 @@ let github: FakeGitHub;
 const savedEnv = { ...process.env };
 
 beforeEach(async () => {
-  // The real handler logs through Powertools; keep the test output readable.
+  // The handler's logger reads its level from process.env; keep the test output readable.
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
   codepipeline.reset();
   secrets.reset();
@@ -25,12 +25,19 @@ beforeEach(async () => {
   dynamodb.on(UpdateItemCommand).resolves({});
   codepipeline.on(StartPipelineExecutionCommand).resolves({ pipelineExecutionId: "exec" });
   secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: '{"token":"ghs_from_secret"}' });
-  github = await FakeGitHub.start(() => ({ status: 200, body: comparison("ahead", ["services/web/app.ts"]) }));
+  github = await FakeGitHub.start(REPOSITORY, { tokens: ["ghs_from_secret"] });
+  github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/web/app.ts"] });
 });
 
 afterEach(async () => {
   await github.stop();
   process.env = { ...savedEnv };
+});
+
+afterAll(() => {
+  codepipeline.restore();
+  secrets.restore();
+  dynamodb.restore();
 });
 
 function environment(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -39,7 +46,7 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
     POWERTOOLS_LOG_LEVEL: "SILENT",
     SERVICES: JSON.stringify([API, WEB, INFRA]),
     MAIN_BRANCH: "main",
-    GITHUB_REPOSITORY: "acme/mono",
+    GITHUB_REPOSITORY: REPOSITORY,
     GITHUB_TOKEN_SECRET_ARN: SECRET_ARN,
     GITHUB_API_URL: github.url,
     PUSH_STATE_TABLE: "pw-push-state",
@@ -49,11 +56,12 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
 
 const started = () => codepipeline.commandCalls(StartPipelineExecutionCommand).map((c) => c.args[0].input.name).sort();
 
-describe("the Lambda entry point", () => {
-  it("reads its environment on first use, reads the token from Secrets Manager and asks GITHUB_API_URL", async () => {
-    process.env = { ...process.env, ...environment({ SOURCE_ACTION_NAME: "GitHubSource" }) };
-    await handler(busEvent(push({ truncated: true })));
-    expect(github.requests[0]?.headers.authorization).toBe("Bearer ghs_from_secret");
+describe("handlerFromEnvironment", () => {
+  it("reads the token from Secrets Manager and asks GITHUB_API_URL, with retrying AWS clients", async () => {
+    await handlerFromEnvironment(environment({ SOURCE_ACTION_NAME: "GitHubSource" }))(busEvent(push({ truncated: true })));
+    expect(github.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual([
+      `GET /repos/acme/mono/compare/${BEFORE}...${AFTER} token ghs_from_secret`,
+    ]);
     expect(started()).toEqual(["pw-web"]);
     const input = codepipeline.commandCalls(StartPipelineExecutionCommand)[0]!.args[0].input;
     expect(input.sourceRevisions).toEqual([{ actionName: "GitHubSource", revisionType: "COMMIT_ID", revisionValue: AFTER }]);
@@ -65,6 +73,20 @@ describe("the Lambda entry point", () => {
     expect(await stateClient.config.maxAttempts()).toBe(5);
   });
 
+  it.each([
+    ["with its installation id", { installationId: true }, ["POST /app/installations/99/access_tokens"]],
+    ["without an installation id, which it looks up", { installationId: false }, [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"]],
+  ])("authenticates as a GitHub App %s, and compares with the installation token", async (_name, options, tokenCalls) => {
+    const app = fakeApp();
+    github.installApp(app);
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: appSecretString(app, options) });
+    const result = await handlerFromEnvironment(environment())(busEvent(push({ truncated: true })));
+    expect(github.calls()).toEqual([...tokenCalls, `GET /repos/acme/mono/compare/${BEFORE}...${AFTER}`]);
+    expect(github.requests.at(-1)?.headers.authorization).toBe(`token ${app.token}`);
+    expect(result).toMatchObject({ outcome: "started", everything: false });
+    expect(started()).toEqual(["pw-web"]);
+  });
+
   it("claims each pipeline in PUSH_STATE_TABLE before starting it", async () => {
     await handlerFromEnvironment(environment({ PUSH_STATE_TABLE: "acme-push-state" }))(busEvent(push()));
     expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => [call.args[0].input.TableName, call.args[0].input.Key])).toEqual([
@@ -72,9 +94,7 @@ describe("the Lambda entry point", () => {
     ]);
     expect(started()).toEqual(["pw-api"]);
   });
-});
 
-describe("handlerFromEnvironment", () => {
   it("defaults SOURCE_ACTION_NAME to Source", async () => {
     await handlerFromEnvironment(environment())(busEvent(push()));
     const input = codepipeline.commandCalls(StartPipelineExecutionCommand)[0]!.args[0].input;
@@ -96,6 +116,13 @@ describe("handlerFromEnvironment", () => {
     expect(github.requests).toHaveLength(0);
   });
 
+  it("with credentials GitHub refuses, a truncated push starts every pipeline and says why", async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: "ghs_revoked" });
+    const result = await handlerFromEnvironment(environment())(busEvent(push({ truncated: true })));
+    expect(started()).toEqual(["pw-api", "pw-infra", "pw-web"]);
+    expect(result).toMatchObject({ everything: true, reason: expect.stringMatching(/GitHub answered 401: Bad credentials/) });
+  });
+
   it("an ordinary push reads no secret", async () => {
     await handlerFromEnvironment(environment())(busEvent(push()));
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
@@ -105,9 +132,11 @@ describe("handlerFromEnvironment", () => {
     ["SERVICES missing", { SERVICES: undefined }, MissingEnvironmentError, /SERVICES/],
     ["MAIN_BRANCH missing", { MAIN_BRANCH: "" }, MissingEnvironmentError, /MAIN_BRANCH/],
     ["GITHUB_REPOSITORY missing", { GITHUB_REPOSITORY: undefined }, MissingEnvironmentError, /GITHUB_REPOSITORY/],
+    ["GITHUB_REPOSITORY not owner/name", { GITHUB_REPOSITORY: "https://github.com/acme/mono" }, InvalidConfigurationError, /GITHUB_REPOSITORY is invalid: .*expected owner\/name/],
+    ["MAIN_BRANCH a tag", { MAIN_BRANCH: "refs/tags/v1" }, InvalidConfigurationError, /MAIN_BRANCH is invalid: "refs\/tags\/v1": is not a branch name/],
     ["PUSH_STATE_TABLE missing", { PUSH_STATE_TABLE: undefined }, MissingEnvironmentError, /PUSH_STATE_TABLE/],
-    ["PUSH_STATE_TABLE not a table name", { PUSH_STATE_TABLE: "pw push state" }, PushRouterConfigError, /PUSH_STATE_TABLE.*not a DynamoDB table name/s],
-    ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, PushRouterConfigError, /SERVICES\[0\]\.pipeline/],
+    ["PUSH_STATE_TABLE not a table name", { PUSH_STATE_TABLE: "pw push state" }, InvalidConfigurationError, /PUSH_STATE_TABLE.*not a DynamoDB table name/s],
+    ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, InvalidConfigurationError, /SERVICES\[0\]\.pipeline/],
     ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, InvalidGitHubApiUrlError, /GITHUB_API_URL/],
   ])("fails loudly with %s", (_name, overrides, type, message) => {
     expect(() => handlerFromEnvironment(environment(overrides))).toThrow(type);

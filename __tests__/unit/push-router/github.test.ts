@@ -1,158 +1,123 @@
-import { COMPARE_FILE_LIMIT, GitHubApiError, GitHubChangedFiles } from "../../../functions/push-router/github";
-import { comparison, FakeGitHub, manyFiles } from "./fake-github";
+import { COMPARE_FILE_LIMIT, GitHubChangedFiles } from "../../../functions/push-router/github";
+import { GitHubCallError } from "../../../functions/shared/github/errors";
+import { clientFor, FakeGitHub, FAST_POLICY } from "../../support/fake-github";
 import { AFTER, BEFORE } from "./fixtures";
+
+const REPOSITORY = "acme/mono";
+const TOKEN = "ghs_test";
+
+/** n distinct paths under a folder. */
+const manyFiles = (folder: string, n: number, offset = 0): string[] => Array.from({ length: n }, (_, i) => `${folder}/file-${i + offset}.ts`);
 
 describe("GitHubChangedFiles against a fake GitHub", () => {
   let github: FakeGitHub;
   beforeEach(async () => {
-    github = await FakeGitHub.start();
+    github = await FakeGitHub.start(REPOSITORY, { tokens: [TOKEN] });
   });
   afterEach(async () => {
     await github.stop();
   });
 
-  const client = (options: Partial<ConstructorParameters<typeof GitHubChangedFiles>[0]> = {}) =>
+  const changes = (options: { budgetMs?: number; timeoutMs?: number } = {}) =>
     new GitHubChangedFiles({
-      repository: "acme/mono",
-      baseUrl: github.url,
-      token: async () => "ghs_test",
-      retryDelayMs: 1,
-      ...options,
+      repository: REPOSITORY,
+      client: clientFor(github, { kind: "token", token: TOKEN }, { ...FAST_POLICY, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }),
+      ...(options.budgetMs ? { budgetMs: options.budgetMs } : {}),
     });
+  const compareCalls = () =>
+    github.requests.filter((r) => r.path.includes("/compare/")).map((r) => `${r.path.split("/compare/")[1]} page=${r.query.get("page") ?? "1"}`);
 
-  it("calls GET /repos/{owner}/{repo}/compare/{before}...{after} with the token and GitHub's headers", async () => {
-    github.respond(() => ({ status: 200, body: comparison("ahead", ["services/api/a.ts"]) }));
-    const files = await client().changedFiles(BEFORE, AFTER);
-    expect(files).toEqual({ complete: true, files: ["services/api/a.ts"] });
+  it("calls GET /repos/{owner}/{repo}/compare/{before}...{after} with the token", async () => {
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/api/a.ts"] });
+    await expect(changes().changedFiles(BEFORE, AFTER)).resolves.toEqual({ complete: true, files: ["services/api/a.ts"] });
     expect(github.requests).toHaveLength(1);
     const [request] = github.requests;
-    expect(request!.method).toBe("GET");
-    expect(request!.path).toBe(`/repos/acme/mono/compare/${BEFORE}...${AFTER}`);
+    expect(request).toMatchObject({ method: "GET", path: `/repos/acme/mono/compare/${BEFORE}...${AFTER}` });
     expect(request!.query.get("per_page")).toBe("100");
-    expect(request!.query.get("page")).toBe("1");
-    expect(request!.headers.authorization).toBe("Bearer ghs_test");
-    expect(request!.headers.accept).toBe("application/vnd.github+json");
-    expect(request!.headers["x-github-api-version"]).toBe("2022-11-28");
+    expect(request!.headers.authorization).toBe(`token ${TOKEN}`);
+    expect(request!.headers["user-agent"]).toMatch(/^pipewright-test /);
   });
 
-  it("pages while pages come back full", async () => {
-    github.respond((request) => {
-      const page = Number(request.query.get("page"));
-      const files = page === 1 ? manyFiles("services/api", 100) : page === 2 ? manyFiles("services/web", 100) : ["infra/main.tf"];
-      return { status: 200, body: comparison("ahead", files) };
-    });
-    const files = await client().changedFiles(BEFORE, AFTER);
-    expect(github.compareCalls()).toEqual([1, 2, 3].map((page) => `${BEFORE}...${AFTER} page=${page}`));
-    expect(files.complete && files.files).toHaveLength(201);
-    expect(files.complete && files.files).toContain("infra/main.tf");
-  });
-
-  it("stops when a later page has no files (GitHub lists every file on page 1)", async () => {
-    github.respond((request) => ({
-      status: 200,
-      body: comparison("ahead", request.query.get("page") === "1" ? manyFiles("services/api", 150) : []),
-    }));
-    const files = await client().changedFiles(BEFORE, AFTER);
-    expect(github.compareCalls()).toHaveLength(2);
+  it("follows the Link header to the next page and stops at the first page that brings no new file", async () => {
+    // GitHub pages the commits of a comparison and lists its files on the first page only.
+    github.compare(BEFORE, AFTER, { status: "ahead", files: manyFiles("services/web", 150), commits: 450 });
+    const files = await changes().changedFiles(BEFORE, AFTER);
+    expect(compareCalls()).toEqual([`${BEFORE}...${AFTER} page=1`, `${BEFORE}...${AFTER} page=2`]);
     expect(files.complete && files.files).toHaveLength(150);
   });
 
-  it("stops when a later page repeats files already seen", async () => {
-    github.respond(() => ({ status: 200, body: comparison("ahead", manyFiles("services/api", 100)) }));
-    const files = await client().changedFiles(BEFORE, AFTER);
-    expect(github.compareCalls()).toHaveLength(2);
-    expect(files).toMatchObject({ complete: true });
-  });
-
   it(`reports an incomplete list when the files reach GitHub's limit of ${COMPARE_FILE_LIMIT}`, async () => {
-    github.respond((request) => {
-      const page = Number(request.query.get("page"));
-      return { status: 200, body: comparison("ahead", manyFiles("services/api", 100, (page - 1) * 100)) };
-    });
-    const files = await client().changedFiles(BEFORE, AFTER);
-    expect(github.compareCalls()).toHaveLength(3);
-    expect(files.complete).toBe(false);
-    expect(!files.complete && files.reason).toMatch(/at most 300 changed files/);
+    github.compare(BEFORE, AFTER, { status: "ahead", files: manyFiles("services/api", 400) });
+    const files = await changes().changedFiles(BEFORE, AFTER);
+    expect(files).toEqual({ complete: false, reason: expect.stringMatching(/at most 300 changed files/) });
   });
 
   it("counts a renamed file's previous path, which may belong to another service", async () => {
-    github.respond(() => ({ status: 200, body: comparison("ahead", ["services/api/util.ts->libs/shared/util.ts"]) }));
-    const files = await client().changedFiles(BEFORE, AFTER);
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/api/util.ts->libs/shared/util.ts"] });
+    const files = await changes().changedFiles(BEFORE, AFTER);
     expect(files.complete && [...files.files].sort()).toEqual(["libs/shared/util.ts", "services/api/util.ts"]);
   });
 
   it("adds the files of the replaced commits after a force push (diverged)", async () => {
-    github.respond((request) =>
-      request.path.endsWith(`${BEFORE}...${AFTER}`)
-        ? { status: 200, body: comparison("diverged", ["services/api/a.ts"]) }
-        : { status: 200, body: comparison("diverged", ["services/web/removed-feature.ts"]) },
-    );
-    const files = await client().changedFiles(BEFORE, AFTER);
-    expect(github.compareCalls()).toEqual([`${BEFORE}...${AFTER} page=1`, `${AFTER}...${BEFORE} page=1`]);
+    github.compare(BEFORE, AFTER, { status: "diverged", files: ["services/api/a.ts"] });
+    github.compare(AFTER, BEFORE, { status: "diverged", files: ["services/web/removed-feature.ts"] });
+    const files = await changes().changedFiles(BEFORE, AFTER);
+    expect(compareCalls()).toEqual([`${BEFORE}...${AFTER} page=1`, `${AFTER}...${BEFORE} page=1`]);
     expect(files).toEqual({ complete: true, files: ["services/api/a.ts", "services/web/removed-feature.ts"] });
   });
 
   it("after a force push back to an older commit (behind), the replaced commits' files are the changes", async () => {
-    github.respond((request) =>
-      request.path.endsWith(`${BEFORE}...${AFTER}`)
-        ? { status: 200, body: comparison("behind", []) }
-        : { status: 200, body: comparison("ahead", ["services/web/bad-change.ts"]) },
-    );
-    expect(await client().changedFiles(BEFORE, AFTER)).toEqual({ complete: true, files: ["services/web/bad-change.ts"] });
+    github.compare(BEFORE, AFTER, { status: "behind", files: [] });
+    github.compare(AFTER, BEFORE, { status: "ahead", files: ["services/web/bad-change.ts"] });
+    await expect(changes().changedFiles(BEFORE, AFTER)).resolves.toEqual({ complete: true, files: ["services/web/bad-change.ts"] });
   });
 
-  it("retries a 5xx and then succeeds", async () => {
-    github.respond((_request, count) =>
-      count === 0 ? { status: 502, body: { message: "Bad Gateway" } } : { status: 200, body: comparison("ahead", ["services/api/a.ts"]) },
-    );
-    expect(await client().changedFiles(BEFORE, AFTER)).toEqual({ complete: true, files: ["services/api/a.ts"] });
-    expect(github.requests).toHaveLength(2);
+  it("retries a 5xx and a timeout, then succeeds", async () => {
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/api/a.ts"] });
+    github.intercept((_request, count) => (count === 0 ? { status: 502, body: { message: "Bad Gateway" } } : count === 1 ? { status: 200, body: {}, delayMs: 2_000 } : undefined));
+    await expect(changes({ timeoutMs: 200 }).changedFiles(BEFORE, AFTER)).resolves.toEqual({ complete: true, files: ["services/api/a.ts"] });
+    expect(github.requests).toHaveLength(3);
   });
 
-  it("retries a timeout and then succeeds", async () => {
-    github.respond((_request, count) => ({ status: 200, body: comparison("ahead", ["services/api/a.ts"]), delayMs: count === 0 ? 1000 : 0 }));
-    expect(await client({ timeoutMs: 200 }).changedFiles(BEFORE, AFTER)).toEqual({ complete: true, files: ["services/api/a.ts"] });
-    expect(github.requests).toHaveLength(2);
-  });
-
-  it("gives up on 5xx after a bounded number of attempts, with the status", async () => {
-    github.respond(() => ({ status: 503, body: { message: "Service Unavailable" } }));
-    const error = await client({ maxAttempts: 3 }).changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(GitHubApiError);
-    expect(error).toMatchObject({ name: "GitHubApiError", status: 503 });
+  it("gives up on 5xx after the policy's retries, naming the status", async () => {
+    github.intercept(() => ({ status: 503, body: { message: "Service Unavailable" } }));
+    const error = await changes().changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitHubCallError);
+    expect(error).toMatchObject({ status: 503, message: expect.stringMatching(/^Comparing .* failed: GitHub answered 503: Service Unavailable/) });
     expect(github.requests).toHaveLength(3);
   });
 
   it("does not retry a 401 and says what to fix", async () => {
-    github.respond(() => ({ status: 401, body: { message: "Bad credentials" } }));
-    const error = await client().changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "GitHubApiError", status: 401 });
-    expect((error as Error).message).toMatch(/Bad credentials.*token .* invalid or expired/);
+    const error = await new GitHubChangedFiles({ repository: REPOSITORY, client: clientFor(github, { kind: "token", token: "ghs_revoked" }) })
+      .changedFiles(BEFORE, AFTER)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "GitHubCallError", status: 401 });
+    expect((error as Error).message).toMatch(/Bad credentials.*invalid or expired/);
     expect(github.requests).toHaveLength(1);
   });
 
   it("rejects a body that is not a comparison", async () => {
-    github.respond(() => ({ status: 200, body: { unexpected: true } }));
-    await expect(client().changedFiles(BEFORE, AFTER)).rejects.toMatchObject({ name: "GitHubApiError" });
+    github.intercept(() => ({ status: 200, body: { unexpected: true } }));
+    await expect(changes().changedFiles(BEFORE, AFTER)).rejects.toMatchObject({ name: "UnexpectedComparisonError" });
   });
 
-  it("gives up when the whole lookup exceeds its deadline, however many attempts are left", async () => {
-    github.respond(() => ({ status: 200, body: comparison("ahead", []), delayMs: 2000 }));
+  it("gives up once the push's budget for GitHub is spent, however many retries are left", async () => {
+    github.intercept(() => ({ status: 200, body: {}, delayMs: 5_000 }));
     const started = Date.now();
-    const error = await client({ timeoutMs: 150, deadlineMs: 400, maxAttempts: 50 }).changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "GitHubApiError", message: expect.stringMatching(/Gave up on GitHub after 400 ms/) });
-    expect(Date.now() - started).toBeLessThan(1500);
-    expect(github.requests.length).toBeLessThan(6);
+    const error = await changes({ budgetMs: 300, timeoutMs: 2_000 }).changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "GitHubCallError", status: undefined, message: expect.stringMatching(/the 300 ms allowed for GitHub were spent/) });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(github.requests).toHaveLength(1);
   });
 
   it("a token secret without a value reports an incomplete list and calls nothing", async () => {
-    const files = await client({ token: async () => undefined }).changedFiles(BEFORE, AFTER);
+    const files = await new GitHubChangedFiles({ repository: REPOSITORY, client: async () => undefined }).changedFiles(BEFORE, AFTER);
     expect(files).toEqual({ complete: false, reason: expect.stringMatching(/holds no value/) });
     expect(github.requests).toHaveLength(0);
   });
 
-  it("without a token reports an incomplete list and calls nothing", async () => {
-    const files = await client({ token: undefined }).changedFiles(BEFORE, AFTER);
+  it("without a token secret reports an incomplete list and calls nothing", async () => {
+    const files = await new GitHubChangedFiles({ repository: REPOSITORY }).changedFiles(BEFORE, AFTER);
     expect(files).toEqual({ complete: false, reason: expect.stringMatching(/no GitHub token/) });
     expect(github.requests).toHaveLength(0);
   });

@@ -12,7 +12,7 @@ import { PushClaimFailedError } from "../../../functions/push-router/claim";
 import { InvalidPushEventError, makeHandler, PUSHES_IGNORED } from "../../../functions/push-router/handler";
 import { PipelineStartsFailedError } from "../../../functions/push-router/start";
 import { clientRequestToken } from "../../../functions/push-router/token";
-import { comparison, FakeGitHub, manyFiles } from "./fake-github";
+import { clientFor, FakeGitHub } from "../../support/fake-github";
 import { AFTER, ALL_PIPELINES, BEFORE, busEvent, config, fakePushState, logged, push, PUSHED_AT, recordingLogger, sha, ZERO } from "./fixtures";
 
 const codepipeline = mockClient(CodePipelineClient);
@@ -27,7 +27,7 @@ beforeEach(async () => {
   codepipeline
     .on(StartPipelineExecutionCommand)
     .callsFake((input: StartPipelineExecutionCommandInput) => ({ pipelineExecutionId: `exec-${input.name}` }));
-  github = await FakeGitHub.start();
+  github = await FakeGitHub.start(config.repository, { tokens: ["ghs_test"] });
   logger = recordingLogger();
 });
 
@@ -36,13 +36,17 @@ afterEach(async () => {
   await github.stop();
 });
 
+/** n distinct paths under a folder. */
+const manyFiles = (folder: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${folder}/file-${i}.ts`);
+const compareCalls = () => github.requests.filter((r) => r.path.includes("/compare/")).map((r) => r.path.split("/compare/")[1]);
+
 function route(options: { token?: string | null } = {}) {
-  const token = options.token === null ? undefined : async () => options.token ?? "ghs_test";
+  const client = options.token === null ? undefined : clientFor(github, { kind: "token", token: options.token ?? "ghs_test" });
   return makeHandler({
     config,
     logger,
     pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
-    changes: new GitHubChangedFiles({ repository: config.repository, baseUrl: github.url, token, retryDelayMs: 1 }),
+    changes: new GitHubChangedFiles({ repository: config.repository, ...(client ? { client } : {}) }),
     order: state.store,
     now: () => METRIC_TIME,
   });
@@ -103,7 +107,7 @@ describe("a push to main", () => {
       config: { ...config, sourceActionName: "GitHub" },
       logger,
       pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
-      changes: new GitHubChangedFiles({ repository: config.repository, baseUrl: github.url }),
+      changes: new GitHubChangedFiles({ repository: config.repository }),
       order: state.store,
     });
     await handler(busEvent(push()));
@@ -142,56 +146,38 @@ describe("pushes whose event cannot list every file", () => {
     ["truncated", { truncated: true }],
     ["forced", { forced: true }],
   ])("%s: asks the compare API and starts only what it lists", async (_name, overrides) => {
-    github.respond(() => ({ status: 200, body: comparison("ahead", ["infra/main.tf"]) }));
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["infra/main.tf"] });
     await route()(busEvent(push({ ...overrides, changedFiles: ["services/api/only-in-the-event.ts"] })));
-    expect(github.compareCalls()).toEqual([`${BEFORE}...${AFTER} page=1`]);
+    expect(compareCalls()).toEqual([`${BEFORE}...${AFTER}`]);
     expect(startedPipelines()).toEqual(["pw-infra"]);
     expect(logged(logger.info)).toMatch(/compare API/);
   });
 
-  it("pages through the compare API and routes files of later pages", async () => {
-    github.respond((request) => ({
-      status: 200,
-      body: comparison("ahead", request.query.get("page") === "1" ? manyFiles("docs", 100) : ["services/web/late.ts"]),
-    }));
-    await route()(busEvent(push({ truncated: true })));
-    expect(github.compareCalls()).toEqual([`${BEFORE}...${AFTER} page=1`, `${BEFORE}...${AFTER} page=2`]);
-    expect(startedPipelines()).toEqual(["pw-web"]);
-  });
-
   it("a force push also deploys the services whose commits it replaced", async () => {
-    github.respond((request) =>
-      request.path.endsWith(`${BEFORE}...${AFTER}`)
-        ? { status: 200, body: comparison("diverged", ["services/api/a.ts"]) }
-        : { status: 200, body: comparison("diverged", ["services/web/reverted.ts"]) },
-    );
+    github.compare(BEFORE, AFTER, { status: "diverged", files: ["services/api/a.ts"] });
+    github.compare(AFTER, BEFORE, { status: "diverged", files: ["services/web/reverted.ts"] });
     await route()(busEvent(push({ forced: true })));
     expect(startedPipelines()).toEqual(["pw-api", "pw-web"]);
   });
 
   it("retries GitHub's 5xx and then routes", async () => {
-    github.respond((_request, count) =>
-      count === 0 ? { status: 500, body: { message: "Server Error" } } : { status: 200, body: comparison("ahead", ["services/api/a.ts"]) },
-    );
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/api/a.ts"] });
+    github.intercept((_request, count) => (count === 0 ? { status: 500, body: { message: "Server Error" } } : undefined));
     await route()(busEvent(push({ truncated: true })));
-    expect(github.compareCalls()).toHaveLength(2);
+    expect(compareCalls()).toHaveLength(2);
     expect(startedPipelines()).toEqual(["pw-api"]);
   });
 
   it("401 from GitHub: starts every pipeline and logs why", async () => {
-    github.respond(() => ({ status: 401, body: { message: "Bad credentials" } }));
-    const result = await route()(busEvent(push({ truncated: true })));
+    const result = await route({ token: "ghs_revoked" })(busEvent(push({ truncated: true })));
     expect(startedPipelines()).toEqual([...ALL_PIPELINES].sort());
     expect(result).toMatchObject({ outcome: "started", everything: true });
-    expect(logged(logger.error)).toMatch(/GitHubApiError.*401/);
+    expect(logged(logger.error)).toMatch(/GitHubCallError.*401/);
     expect(logged(logger.warn)).toMatch(/Starting every pipeline: .*401/);
   });
 
   it("GitHub's file limit reached: starts every pipeline and logs why", async () => {
-    github.respond((request) => {
-      const page = Number(request.query.get("page"));
-      return { status: 200, body: comparison("ahead", manyFiles("docs", 100, (page - 1) * 100)) };
-    });
+    github.compare(BEFORE, AFTER, { status: "ahead", files: manyFiles("docs", 300) });
     await route()(busEvent(push({ truncated: true })));
     expect(startedPipelines()).toEqual([...ALL_PIPELINES].sort());
     expect(logged(logger.warn)).toMatch(/at most 300 changed files/);
@@ -211,8 +197,7 @@ describe("pushes whose event cannot list every file", () => {
       pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
       changes: new GitHubChangedFiles({
         repository: config.repository,
-        baseUrl: github.url,
-        token: async () => {
+        client: async () => {
           throw new Error("AccessDeniedException: not allowed to read the secret");
         },
       }),

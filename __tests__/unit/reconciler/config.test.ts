@@ -1,4 +1,5 @@
-import { InvalidConfigurationError } from "../../../functions/pr-pipelines/errors";
+import { InvalidConfigurationError } from "../../../functions/shared/env";
+import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
 import { parseReconcilerConfig, type ReconcilerEnvironment } from "../../../functions/reconciler/config";
 
 const environment = (overrides: Partial<ReconcilerEnvironment> = {}): ReconcilerEnvironment => ({
@@ -68,11 +69,17 @@ describe("parseReconcilerConfig", () => {
     [{ IDLE_DAYS: "400" }, "IDLE_DAYS", /365/],
     [{ CREATE_MISSING: "yes" }, "CREATE_MISSING", /neither "true" nor "false"/],
     [{ DRY_RUN: "1" }, "DRY_RUN", /neither/],
-    [{ GITHUB_API_URL: "http://api.github.com" }, "GITHUB_API_URL", /not https/],
-    [{ GITHUB_API_URL: "not a url" }, "GITHUB_API_URL", /not a URL/],
   ])("rejects %j naming %s", (overrides, variable, message) => {
     const error = problem(overrides);
     expect(error.variable).toBe(variable);
     expect(error.message).toMatch(message);
+  });
+
+  it.each([
+    ["http://api.github.com", /GITHUB_API_URL is invalid: .* is not https/],
+    ["not a url", /GITHUB_API_URL is invalid: .* is not a URL/],
+  ])("rejects GITHUB_API_URL %s with the shared parser's error", (value, message) => {
+    expect(() => parseReconcilerConfig(environment({ GITHUB_API_URL: value }))).toThrow(InvalidGitHubApiUrlError);
+    expect(() => parseReconcilerConfig(environment({ GITHUB_API_URL: value }))).toThrow(message);
   });
 });

@@ -9,7 +9,8 @@ import type { ReconcilerResult } from "../../../functions/reconciler/handler";
 import { EVENT_SOURCE, pullRequestEventSchema } from "../../../functions/shared/events";
 import { ACCOUNT, REGION } from "../pr-pipelines/support/fake-aws";
 import { BUS, CLEANUP_ROLE, config, daysAgo, FORK_LABEL, HEAD_SHA, iso, NOW, REPOSITORY, restPull } from "./support/fixtures";
-import { World } from "./support/world";
+import { appSecretString, fakeApp } from "../../support/fake-github";
+import { SECRET_ARN, TOKEN, World } from "./support/world";
 
 const OTHER_SHA = "fedcba9876543210fedcba9876543210fedcba98";
 const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -135,7 +136,7 @@ describe("the reconciler handler", () => {
 
     // GitHub: the open list, then only the pull requests not in it.
     expect(world.github.requests.map((request) => request.path.replace(`/repos/${REPOSITORY}`, ""))).toEqual(["/pulls", "/pulls/1", "/pulls/2"]);
-    expect(world.github.requests[0]?.headers.authorization).toBe("Bearer ghs_reconciler");
+    expect(world.github.requests[0]?.headers.authorization).toBe(`token ${TOKEN}`);
     expect(world.secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input.SecretId).toBe(
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pipewright/github-token-AbCdEf`,
     );
@@ -224,7 +225,7 @@ describe("the reconciler handler", () => {
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
     expect(error.summary).toMatchObject({ unknown: 1, githubFailures: 1, closedRequested: 1, created: 1, idleRemoved: 2 });
     expect(error.failures).toEqual([
-      { source: "github", operation: "get pull request", pullRequest: 1, message: expect.stringMatching(/timed out after 100 ms \(attempt 3 of 3\)/) },
+      { source: "github", operation: "get pull request", pullRequest: 1, message: expect.stringMatching(/GitHub did not answer .*\/pulls\/1 within 100 ms/) },
     ]);
     expect(error.message).toMatch(/1 GitHub failure/);
     expect(summaryLine()).toMatchObject({ unknown: 1, ReconcilerGitHubFailures: 1 });
@@ -240,7 +241,7 @@ describe("the reconciler handler", () => {
     expect(world.published().map((event) => `${event.action} #${event.number}`)).toEqual(["closed #1", "reopened #5"]);
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
     expect(error.failures).toEqual([
-      { source: "github", operation: "get pull request", pullRequest: 2, message: expect.stringMatching(/answered 401 .*invalid or expired/) },
+      { source: "github", operation: "get pull request", pullRequest: 2, message: expect.stringMatching(/GitHub answered 401: Bad credentials.*invalid or expired/) },
     ]);
     expect(world.logger.entries.filter((entry) => entry.level === "error").map((entry) => entry.message)).toEqual(["Reconciler: get pull request failed"]);
   });
@@ -284,7 +285,7 @@ describe("the reconciler handler", () => {
     seed();
     for (let number = 100; number < 250; number++) world.github.addPull(restPull(number, { draft: true, updatedAt: OPENED_AT }));
     const result = await world.handler()();
-    expect(world.github.requestsTo("/pulls").map((request) => request.query.get("page"))).toEqual(["1", "2"]);
+    expect(world.github.requestsTo("/pulls").map((request) => request.query.get("page") ?? "1")).toEqual(["1", "2"]);
     expect(result.decisions.filter((decision) => decision.kind === "create").map((decision) => decision.number)).toEqual([5]);
     expect(result.decisions.filter((decision) => decision.kind === "keep" && decision.number >= 100)).toHaveLength(150);
   });
@@ -301,6 +302,33 @@ describe("the reconciler handler", () => {
       { level: "warn", message: "Reconciler: GitHub is not asked, so only idle pull request pipelines are removed", attributes: { reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) } },
     ]);
     expect(result.summary).toMatchObject({ prsChecked: 0, idleRemoved: 2, closedRequested: 0, githubFailures: 0 });
+  });
+
+  it.each([
+    ["with its installation id", { installationId: true }, ["POST /app/installations/99/access_tokens"]],
+    ["without an installation id, which it looks up", { installationId: false }, [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"]],
+  ])("works with GitHub App credentials in the token secret %s", async (_name, options, tokenCalls) => {
+    seed();
+    const app = fakeApp();
+    world.github.installApp(app);
+    world.secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: appSecretString(app, options) });
+    const result = await world.handler()();
+    expect(world.github.calls()).toEqual([...tokenCalls, ...["/pulls", "/pulls/1", "/pulls/2"].map((path) => `GET /repos/${REPOSITORY}${path}`)]);
+    expect(world.github.requests.slice(tokenCalls.length).map((request) => request.headers.authorization)).toEqual(Array(3).fill(`token ${app.token}`));
+    expect(result.summary).toMatchObject({ prsChecked: 8, closedRequested: 2, created: 1, idleRemoved: 2, githubFailures: 0 });
+  });
+
+  it("fails the run, after the idle removals, when the App's credentials cannot be used", async () => {
+    seed();
+    const app = fakeApp();
+    world.github.installApp(app);
+    const stranger = fakeApp();
+    world.secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: appSecretString(stranger) });
+    const error = await incomplete(world.handler()());
+    expect(world.deletedPipelines().sort()).toEqual(IDLE);
+    expect(error.failures).toEqual([
+      { source: "github", operation: "connect to GitHub", message: expect.stringMatching(/GitHub App's installation on example-org\/shop failed: GitHub answered 401/) },
+    ]);
   });
 
   it("treats a token secret without a value like no token", async () => {

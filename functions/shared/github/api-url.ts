@@ -1,3 +1,5 @@
+import { isLoopbackHost } from "../loopback";
+
 /** GitHub's REST API on github.com; GitHub Enterprise Server serves it at https://<host>/api/v3. */
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 
@@ -16,8 +18,6 @@ export class InvalidGitHubApiUrlError extends Error {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 /**
  * The GitHub API base URL, without a trailing slash. The token travels to
  * it, so it must be https; plain http is accepted only for a loopback host
@@ -30,7 +30,7 @@ export function parseGitHubApiUrl(value: string): string {
   } catch (error) {
     throw new InvalidGitHubApiUrlError(`${JSON.stringify(value)} is not a URL`, { cause: error });
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw new InvalidGitHubApiUrlError(`${JSON.stringify(value)} is not https; the GitHub token would travel in clear text`);
   }
   return value.replace(/\/+$/, "");

@@ -3,8 +3,9 @@ import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { DEFAULT_REQUEST_POLICY, NOT_RETRIED_STATUSES, type RequestPolicy } from "../retry-policy";
 import { DEFAULT_GITHUB_API_URL } from "./api-url";
-import { GitHubTimeoutError } from "./errors";
+import { GitHubCallError, GitHubTimeoutError } from "./errors";
 import { splitRepository } from "./repository";
 import type { GitHubCredentials } from "./credentials";
 
@@ -17,25 +18,6 @@ import type { GitHubCredentials } from "./credentials";
 
 const PipewrightOctokit = Octokit.plugin(retry, throttling, paginateRest);
 export type GitHubClient = InstanceType<typeof PipewrightOctokit>;
-
-/** How long and how often the client tries. Bounded: a Lambda must never sleep until a rate limit resets. */
-export interface GitHubRequestPolicy {
-  /** One HTTP request, reading the answer included. */
-  readonly timeoutMs: number;
-  /** Further attempts after a 5xx, a timeout or a network error (never after another 4xx). */
-  readonly retries: number;
-  /** Retry n waits n² times this. */
-  readonly retryBaseDelayMs: number;
-  /** A rate limit is waited out once, and only when GitHub asks for at most this long. */
-  readonly maxRateLimitWaitSeconds: number;
-}
-
-export const DEFAULT_REQUEST_POLICY: GitHubRequestPolicy = {
-  timeoutMs: 5_000,
-  retries: 2,
-  retryBaseDelayMs: 500,
-  maxRateLimitWaitSeconds: 10,
-};
 
 /** Where the client's own warnings go (rate limits, deprecations); Powertools' Logger fits it. */
 export interface GitHubLog {
@@ -50,15 +32,17 @@ export interface GitHubClientOptions {
   readonly baseUrl?: string;
   /** Names the calling function in GitHub's logs, e.g. "pipewright-pr-pipelines". */
   readonly userAgent: string;
-  readonly policy?: Partial<GitHubRequestPolicy>;
+  /** @default DEFAULT_REQUEST_POLICY */
+  readonly policy?: Partial<RequestPolicy>;
   readonly log?: GitHubLog;
   readonly fetch?: typeof fetch;
 }
 
-/** Answers a retry would not change; rate limits (403 with rate-limit headers, 429) are the throttling plugin's. */
-const NOT_RETRIED = [400, 401, 403, 404, 410, 422, 429, 451];
-
-/** fetch with a fresh timeout per call, so each retry gets its own. */
+/**
+ * fetch with a fresh timeout per call, so each retry gets its own. A call
+ * aborted by the caller's signal (a GitHubBudget) fails with an AbortError,
+ * which Octokit does not retry.
+ */
 function fetchWithTimeout(fetchImpl: typeof fetch, timeoutMs: number): typeof fetch {
   return async (input, init) => {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -66,6 +50,7 @@ function fetchWithTimeout(fetchImpl: typeof fetch, timeoutMs: number): typeof fe
     try {
       return await fetchImpl(input, { ...init, signal });
     } catch (error) {
+      if (init?.signal?.aborted) throw Object.assign(new Error("The request was cut: the time allowed for GitHub is spent"), { name: "AbortError" });
       if (timeout.aborted) throw new GitHubTimeoutError(String(input instanceof Request ? input.url : input), timeoutMs);
       throw error;
     }
@@ -89,7 +74,7 @@ function octokitOptions(options: GitHubClientOptions) {
     baseUrl: options.baseUrl ?? DEFAULT_GITHUB_API_URL,
     userAgent: options.userAgent,
     request: { fetch: fetchWithTimeout(options.fetch ?? globalThis.fetch, policy.timeoutMs) },
-    retry: { retries: policy.retries, retryAfterBaseValue: policy.retryBaseDelayMs, doNotRetry: NOT_RETRIED },
+    retry: { retries: policy.retries, retryAfterBaseValue: policy.retryBaseDelayMs, doNotRetry: [...NOT_RETRIED_STATUSES] },
     throttle: { onRateLimit: onLimit("primary"), onSecondaryRateLimit: onLimit("secondary") },
     log: {
       debug: () => undefined,
@@ -113,8 +98,15 @@ export async function createGitHubClient(options: GitHubClientOptions): Promise<
   let installationId = credentials.installationId;
   if (installationId === undefined) {
     const asApp = new PipewrightOctokit({ ...base, authStrategy: createAppAuth, auth: app });
-    const { data } = await asApp.request("GET /repos/{owner}/{repo}/installation", splitRepository(options.repository));
-    installationId = String(data.id);
+    try {
+      const { data } = await asApp.request("GET /repos/{owner}/{repo}/installation", splitRepository(options.repository));
+      installationId = String(data.id);
+    } catch (error) {
+      throw new GitHubCallError(`Looking up the GitHub App's installation on ${options.repository}`, error, {
+        permission: "access to the repository",
+        notFound: `install the GitHub App on ${options.repository}, or name its installation in the secret's "installationId"`,
+      });
+    }
   }
   return new PipewrightOctokit({ ...base, authStrategy: createAppAuth, auth: { ...app, installationId } });
 }

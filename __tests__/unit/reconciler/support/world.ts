@@ -16,10 +16,12 @@ import { handlerFromEnvironment, type ReconcilerResult } from "../../../../funct
 import type { PullRequestEvent } from "../../../../functions/shared/events";
 import { ACCOUNT, FakeAws, REGION } from "../../pr-pipelines/support/fake-aws";
 import { mainPipelineV2, memoryLogger, PROD_ACCOUNT, pullRequest } from "../../pr-pipelines/support/fixtures";
-import { FakeGitHub } from "./fake-github";
+import { FakeGitHub } from "../../../support/fake-github";
 import { ARTIFACT_BUCKET, BASES, BUS, CLEANUP_ROLE, daysAgo, FORK_LABEL, HEAD_SHA, identities, NOW, REPOSITORY } from "./fixtures";
 
 export const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pipewright/github-token-AbCdEf`;
+/** The token the GitHub token secret holds, and the fake GitHub accepts. */
+export const TOKEN = "ghs_reconciler";
 
 function named(name: string, message: string): Error {
   const error = new Error(message);
@@ -62,7 +64,7 @@ export class World {
   }
 
   static async start(): Promise<World> {
-    return new World(await FakeGitHub.start(REPOSITORY));
+    return new World(await FakeGitHub.start(REPOSITORY, { tokens: [TOKEN] }));
   }
 
   async stop(): Promise<void> {
@@ -93,12 +95,12 @@ export class World {
     return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   }
 
-  /** The handler as the Lambda builds it, with short GitHub timeouts. */
-  handler(overrides: Record<string, string | undefined> = {}, github: { timeoutMs?: number } = {}): (event?: unknown) => Promise<ReconcilerResult> {
+  /** The handler as the Lambda builds it, with short GitHub timeouts and retries without waiting. */
+  handler(overrides: Record<string, string | undefined> = {}, github: { timeoutMs?: number; budgetMs?: number } = {}): (event?: unknown) => Promise<ReconcilerResult> {
     return handlerFromEnvironment(this.env(overrides), {
       logger: this.logger,
       now: () => NOW,
-      github: { retryDelayMs: 1, timeoutMs: github.timeoutMs ?? 1000 },
+      github: { policy: { retryBaseDelayMs: 1, timeoutMs: github.timeoutMs ?? 1000 }, ...(github.budgetMs === undefined ? {} : { budgetMs: github.budgetMs }) },
     });
   }
 
@@ -187,6 +189,6 @@ export class World {
       Credentials: { AccessKeyId: "ASIA", SecretAccessKey: "secret", SessionToken: "token", Expiration: new Date(NOW.getTime() + 900_000) },
     });
     this.cloudFormation.on(DeleteStackCommand).resolves({});
-    this.secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, Name: "pipewright/github-token", SecretString: "ghs_reconciler" });
+    this.secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, Name: "pipewright/github-token", SecretString: TOKEN });
   }
 }

@@ -3,15 +3,15 @@ import {
   createGitHubClient,
   gitHubClientSource,
   type GitHubClientOptions,
-  type GitHubRequestPolicy,
 } from "../../../../functions/shared/github/client";
 import type { GitHubCredentials } from "../../../../functions/shared/github/credentials";
 import { gitHubStatusOf } from "../../../../functions/shared/github/errors";
-import { FakeHttpServer, type ReceivedRequest } from "../../notifier/fake-http";
+import type { RequestPolicy } from "../../../../functions/shared/retry-policy";
+import { FakeHttpServer, type ReceivedRequest } from "../../../support/fake-http";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const REPOSITORY = "example-org/shop";
-const FAST: Partial<GitHubRequestPolicy> = { timeoutMs: 200, retries: 2, retryBaseDelayMs: 1 };
+const FAST: Partial<RequestPolicy> = { timeoutMs: 200, retries: 2, retryBaseDelayMs: 1 };
 const { privateKey, publicKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,
   publicKeyEncoding: { type: "spki", format: "pem" },

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 export interface ReceivedRequest {
   method: string;
   path: string;
+  query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: string;
   json(): any;
@@ -18,10 +19,10 @@ export interface FakeReply {
   delayMs?: number;
 }
 
-/** Answers a request; `count` is how many requests to the same method and path came before it. */
+/** Answers a request; `count` is how many requests with the same method, path and query came before it. */
 export type Responder = (request: ReceivedRequest, count: number) => FakeReply;
 
-/** A Slack webhook or GitHub API stand-in on 127.0.0.1, started and stopped by each test. */
+/** An HTTP stand-in (a Slack webhook, GitHub's API) on 127.0.0.1, started and stopped by each test. */
 export class FakeHttpServer {
   readonly requests: ReceivedRequest[] = [];
   private readonly seen = new Map<string, number>();
@@ -43,12 +44,13 @@ export class FakeHttpServer {
         const request: ReceivedRequest = {
           method: req.method ?? "GET",
           path: url.pathname,
+          query: url.searchParams,
           headers: req.headers,
           body,
           json: () => JSON.parse(body),
         };
         fake!.requests.push(request);
-        const key = `${request.method} ${url.pathname}`;
+        const key = `${request.method} ${url.pathname}?${url.searchParams.toString()}`;
         const count = fake!.seen.get(key) ?? 0;
         fake!.seen.set(key, count + 1);
         const reply = fake!.responder(request, count);
@@ -88,6 +90,3 @@ export class FakeHttpServer {
     await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
   }
 }
-
-/** No waiting between attempts in tests. */
-export const noSleep = async (): Promise<void> => {};
