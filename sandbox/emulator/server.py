@@ -3,28 +3,56 @@
 Usage: python3 sandbox/emulator/server.py [--port N] [--log-requests] [--request-history FILE] [--exit-on-stdin-eof]
 
 Serves on 127.0.0.1 and prints one line, `EMULATOR_READY port=<n>`, once it
-answers HTTP. `--port 0` (the default) lets the OS pick a free port.
+answers HTTP. `--port 0` (the default) lets the OS pick a free port. Needs the
+moto release requirements.txt names, exactly: it refuses to start on another.
 """
 
 import argparse
 import faulthandler
 import json
 import logging
+import re
 import signal
 import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 # Keep the source tree clean: no __pycache__ next to these modules.
 sys.dont_write_bytecode = True
 
+REQUIREMENTS_FILE = Path(__file__).with_name("requirements.txt")
+
+
+def required_moto_version() -> str:
+    """The exact release requirements.txt pins (`moto[server]==X.Y.Z`)."""
+    for line in REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"moto\[server\]==(\S+)", line.strip())
+        if match:
+            return match.group(1)
+    sys.exit(f"{REQUIREMENTS_FILE} pins no moto release (a line moto[server]==X.Y.Z). Fix: restore the file from git")
+
+
+def check_moto_version(installed: str, required: str) -> None:
+    """Exits, naming the fix, unless `installed` is the release the patches were written against."""
+    if installed != required:
+        sys.exit(
+            f"moto {installed} is installed, but pipewright's AWS emulator needs moto {required}: its patches replace "
+            f"internals of that exact release. Fix: python3 -m pip install 'moto[server]=={required}'"
+        )
+
+
 try:
+    import moto
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import BaseWSGIServer, make_server
 except ImportError as error:
-    sys.exit(f"moto's server is not installed ({error}). Fix: pip install 'moto[server]'")
+    sys.exit(f"moto's server is not installed ({error}). Fix: python3 -m pip install 'moto[server]=={required_moto_version()}'")
+
+# Before the patches are imported: they import moto internals that another release may not have.
+check_moto_version(moto.__version__, required_moto_version())
 
 import codebuild_sources
 import dispatch_cache
