@@ -55,16 +55,11 @@ except ImportError as error:
 check_moto_version(moto.__version__, required_moto_version())
 
 import codebuild_sources
-import dispatch_cache
-import dynamodb_updates
 import epoch_timestamps
 import event_bus_policies
 import event_targets
-import gil_switching
 import iam_checks
 import iam_conditions
-import iam_policy_cache
-import idle_gc
 import jsonpath_cache
 import keep_alive
 import lifecycle_hooks
@@ -72,9 +67,6 @@ import pipeline_api
 import request_history
 import s3_bucket_policies
 import s3_delete_objects
-import s3_listing
-import service_models
-import sqs_attributes
 import thread_safety
 
 READY_LINE = "EMULATOR_READY port={port}"
@@ -106,18 +98,12 @@ def install_patches() -> None:
     # After pipeline_api, whose CreatePipeline/UpdatePipeline it wraps; s3_delete_objects builds on it.
     iam_checks.install()
     iam_conditions.install()
-    iam_policy_cache.install()
     event_targets.install()
     event_bus_policies.install()
     s3_bucket_policies.install()
     s3_delete_objects.install()
     jsonpath_cache.install()
-    dynamodb_updates.install()
-    dispatch_cache.install()
-    s3_listing.install()
-    sqs_attributes.install()
     thread_safety.install()
-    gil_switching.install()
     keep_alive.install()
 
 
@@ -147,7 +133,6 @@ def announce_when_answering(port: int) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=10) as response:
         response.read()
     print(READY_LINE.format(port=port), flush=True)
-    service_models.warm()
 
 
 def exit_when_stdin_closes(server: BaseWSGIServer) -> None:
@@ -163,8 +148,6 @@ def main(argv: list[str]) -> None:
     install_patches()
 
     app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
-    collector = idle_gc.IdleCollector()
-    app = collector.wrap(app)
     if args.request_history:
         app = request_history.record(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive.KeepAliveRequestHandler)
@@ -174,7 +157,6 @@ def main(argv: list[str]) -> None:
     faulthandler.register(signal.SIGUSR2, all_threads=True)
 
     threading.Thread(target=announce_when_answering, args=(server.server_port,), daemon=True).start()
-    collector.start()
     if args.exit_on_stdin_eof:
         threading.Thread(target=exit_when_stdin_closes, args=(server,), daemon=True).start()
     try:
