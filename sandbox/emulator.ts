@@ -160,6 +160,15 @@ export async function lifecycleHookStatuses(
   return body.lifecycleHookStatuses;
 }
 
+/**
+ * Holds every later answer back `milliseconds` (0: none), as the network and AWS would
+ * (sandbox/emulator/latency.py): calls a client sent side by side then overlap in the request history.
+ */
+export async function setLatency(emulator: Pick<Emulator, "endpoint">, milliseconds: number): Promise<void> {
+  const response = await fetch(`${emulator.endpoint}/pipewright/latency`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ milliseconds }) });
+  if (!response.ok) throw new Error(`Emulator answered ${response.status} to a latency of ${milliseconds} ms: ${await response.text()}`);
+}
+
 function emulatorEnv(iamChecks: boolean): NodeJS.ProcessEnv {
   const env = { ...process.env };
   // A fixed MOTO_ACCOUNT_ID would override the per-request account header.

@@ -10,7 +10,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { EMULATOR_DEFAULT_ACCOUNT, emulatorClientConfig, startEmulator } from "../../sandbox/emulator";
+import { EMULATOR_DEFAULT_ACCOUNT, emulatorClientConfig, setLatency, startEmulator } from "../../sandbox/emulator";
 
 const HEADER = "# start (UTC)\tms\tclient port\tmethod\toperation\tservice\tcaller\tSDK invocation\tattempt\tstatus\tnote";
 
@@ -80,5 +80,36 @@ describe("AWS emulator: request history", () => {
       sdkCall("DynamoDB_20120810.ListTables", "dynamodb", `${EMULATOR_DEFAULT_ACCOUNT}:assumed-role/worker/pipewright-worker`),
     ]);
     expect(new Set(calls.map((call) => call.invocation)).size).toBe(calls.length);
+  });
+
+  it("shows calls sent side by side overlapping, and a call that waited after them, once a latency is asked for", async () => {
+    const file = path.join(dir, "with-latency.log");
+    const emulator = await startEmulator({ requestHistoryFile: file });
+    try {
+      const dynamodb = new DynamoDBClient(emulatorClientConfig(emulator));
+      await setLatency(emulator, 200);
+      await Promise.all([dynamodb.send(new ListTablesCommand({})), dynamodb.send(new ListTablesCommand({ Limit: 5 }))]);
+      await dynamodb.send(new ListTablesCommand({ Limit: 1 }));
+      await fetch(`${emulator.endpoint}/pipewright/health`);
+      await setLatency(emulator, 0);
+      await dynamodb.send(new ListTablesCommand({}));
+      const refused = await fetch(`${emulator.endpoint}/pipewright/latency`, { method: "POST", body: JSON.stringify({ milliseconds: "fast" }) });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toEqual({ message: `milliseconds must be a whole number from 0 to 10000, not 'fast'. Fix: POST /pipewright/latency with a body like {"milliseconds": 200}` });
+    } finally {
+      await emulator.stop();
+    }
+
+    const rows = readFileSync(file, "utf8").trim().split("\n").slice(1).map((line) => line.split("\t"));
+    // Microseconds matter here: Date.parse keeps milliseconds only.
+    const timed = rows.map(([start = "", ms, , , operation]) => ({ operation, startMs: Date.parse(start) + Number(start.slice(23, 26)) / 1000, ms: Number(ms) }));
+    const [a, b, waited, undelayed] = timed.filter((row) => row.operation === "DynamoDB_20120810.ListTables");
+    if (!a || !b || !waited || !undelayed) throw new Error(`expected four ListTables in the history, got ${JSON.stringify(timed)}`);
+    expect([a.ms, b.ms, waited.ms].every((ms) => ms >= 200)).toBe(true);
+    expect(b.startMs).toBeLessThan(a.startMs + a.ms);
+    expect(waited.startMs).toBeGreaterThanOrEqual(Math.max(a.startMs + a.ms, b.startMs + b.ms));
+    expect(undelayed.ms).toBeLessThan(200);
+    // The emulator's own routes are never held back.
+    expect(timed.filter((row) => row.operation?.startsWith("/pipewright/")).every((row) => row.ms < 200)).toBe(true);
   });
 });

@@ -52,8 +52,9 @@ def _operation(environ: dict[str, Any]) -> str:
         match = _ACTION.search(body.getvalue()[:300])
         if match:
             return match.group(1).decode()
-    query = environ.get("QUERY_STRING", "")
-    return f"{environ.get('PATH_INFO', '')[:80]}{'?' + query[:40] if query else ''}"
+    # REST services (S3, Lambda): the path and the query's keys (`?versions&prefix`), which name the operation; no values.
+    keys = [pair.split("=", 1)[0] for pair in environ.get("QUERY_STRING", "").split("&") if pair]
+    return f"{environ.get('PATH_INFO', '')[:80]}{'?' + '&'.join(keys) if keys else ''}"
 
 
 def record(app: WsgiApp) -> WsgiApp:

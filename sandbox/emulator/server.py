@@ -62,6 +62,7 @@ import iam_checks
 import iam_conditions
 import jsonpath_cache
 import keep_alive
+import latency
 import lifecycle_hooks
 import pipeline_api
 import request_history
@@ -72,6 +73,7 @@ import thread_safety
 READY_LINE = "EMULATOR_READY port={port}"
 HEALTH_PATH = "/pipewright/health"
 LIFECYCLE_HOOK_STATUSES_PATH = "/pipewright/lifecycle-hook-statuses"
+LATENCY_PATH = "/pipewright/latency"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -107,23 +109,36 @@ def install_patches() -> None:
     keep_alive.install()
 
 
-def json_response(start_response: Callable[..., Any], payload: Any) -> list[bytes]:
+def json_response(start_response: Callable[..., Any], payload: Any, status: str = "200 OK") -> list[bytes]:
     body = json.dumps(payload).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
 
+def set_latency(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """POST {"milliseconds": n}: see latency.py."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        latency.set_milliseconds(json.loads(environ["wsgi.input"].read(length) or b"null").get("milliseconds"))
+    except (ValueError, AttributeError) as error:
+        message = f"{error}. Fix: POST {LATENCY_PATH} with a body like {{\"milliseconds\": 200}}"
+        return json_response(start_response, {"message": message}, "400 Bad Request")
+    return json_response(start_response, {"milliseconds": latency.milliseconds()})
+
+
 def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
-    """Serve the emulator's own GET endpoints; pass everything else to moto."""
+    """Serve the emulator's own endpoints; pass everything else to moto (after the latency asked for)."""
+    delayed_moto_app = latency.delayed(moto_app)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "GET":
-            path = environ.get("PATH_INFO", "")
-            if path == HEALTH_PATH:
-                return json_response(start_response, {"status": "ok"})
-            if path == LIFECYCLE_HOOK_STATUSES_PATH:
-                return json_response(start_response, {"lifecycleHookStatuses": lifecycle_hooks.recorded_statuses()})
-        return moto_app(environ, start_response)
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if method == "GET" and path == HEALTH_PATH:
+            return json_response(start_response, {"status": "ok"})
+        if method == "GET" and path == LIFECYCLE_HOOK_STATUSES_PATH:
+            return json_response(start_response, {"lifecycleHookStatuses": lifecycle_hooks.recorded_statuses()})
+        if method == "POST" and path == LATENCY_PATH:
+            return set_latency(environ, start_response)
+        return delayed_moto_app(environ, start_response)
 
     return app
 
