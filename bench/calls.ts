@@ -118,28 +118,28 @@ export function callsByFunction(history: readonly RecordedCall[], functions: rea
 }
 
 /**
- * The longest chain of calls that wait on each other, as steps: calls whose
- * time in the emulator overlaps are one step (they were in flight together),
- * and a call that starts after every call of the current step has its answer
- * starts the next. Read from a history taken with the emulator's latency on
- * (bench/sandbox.ts asks for 200 ms): a function prepares its side-by-side
- * calls one after the other, in a few milliseconds each, and without the
- * latency the emulator answers each before the next arrives, so they would
- * count as steps of their own.
+ * The longest chain of calls that wait on each other: the longest sequence
+ * of calls in which each started after the emulator had answered the one
+ * before. Read from a history taken with the emulator's latency on
+ * (bench/sandbox.ts asks for 200 ms): a function prepares the calls it sends
+ * side by side one after the other, in a few milliseconds each, so without
+ * the latency the emulator would answer each before the next arrived and
+ * they would look sequential; with it, they overlap and no chain holds two
+ * of them. Side-by-side branches that drift apart do not lengthen the chain
+ * as long as the drift stays under the latency.
  */
-export function sequentialSteps(calls: readonly RecordedCall[]): number {
-  let steps = 0;
-  let stepEndMs = Number.NEGATIVE_INFINITY;
-  for (const call of [...calls].sort((a, b) => a.startMs - b.startMs)) {
-    const endMs = call.startMs + call.durationMs;
-    if (call.startMs >= stepEndMs) {
-      steps += 1;
-      stepEndMs = endMs;
-    } else {
-      stepEndMs = Math.max(stepEndMs, endMs);
+export function longestChain(calls: readonly RecordedCall[]): number {
+  const byEnd = [...calls].sort((a, b) => a.startMs + a.durationMs - (b.startMs + b.durationMs));
+  const chainEndingAt: number[] = [];
+  for (const [j, call] of byEnd.entries()) {
+    let longest = 0;
+    for (let i = 0; i < j; i++) {
+      const before = byEnd[i] as RecordedCall;
+      if (before.startMs + before.durationMs <= call.startMs) longest = Math.max(longest, chainEndingAt[i] as number);
     }
+    chainEndingAt.push(longest + 1);
   }
-  return steps;
+  return Math.max(0, ...chainEndingAt);
 }
 
 export type OperationCounts = Readonly<Record<string, number>>;

@@ -24,7 +24,7 @@ import { REPO_ROOT, SandboxPaths } from "../sandbox/paths";
 import { runSandboxCli } from "../sandbox/run-cli";
 import { readState, type SandboxState } from "../sandbox/state";
 import { sendDelivery } from "../sandbox/webhook-client";
-import { callsByFunction, compareCalls, countOperations, formatCounts, parseRequestHistory, type CallDifference, type OperationCounts, type RecordedCall, sequentialSteps } from "./calls";
+import { callsByFunction, compareCalls, countOperations, formatCounts, parseRequestHistory, type CallDifference, type OperationCounts, type RecordedCall, longestChain } from "./calls";
 import { FIRST_INVOCATION_CLIENTS } from "./cold-load-clients";
 import { SAMPLE_EVENTS, type SampleEvent } from "./expected-calls";
 import { functionNames } from "./functions";
@@ -42,7 +42,7 @@ const ROUNDS = 2;
 /**
  * The emulator's answer delay while the samples run: longer than a function
  * takes to prepare the calls it sends side by side, so they overlap in the
- * request history (bench/calls.ts, sequentialSteps). Off for the bursts.
+ * request history (bench/calls.ts, longestChain). Off for the bursts.
  */
 const SAMPLE_LATENCY_MS = 200;
 
@@ -60,7 +60,8 @@ export interface FunctionCalls {
   /** Function folder, e.g. pr-pipelines. */
   readonly fn: string;
   readonly counts: OperationCounts;
-  readonly steps: number;
+  /** The longest chain of its calls that waited on each other. */
+  readonly chain: number;
   readonly more: readonly CallDifference[];
   readonly fewer: readonly CallDifference[];
 }
@@ -148,7 +149,7 @@ function sampleFigures(history: readonly RecordedCall[], windows: readonly Sampl
       functions: folders.map((fn) => {
         const made = calls.get(functionName(fn)) ?? [];
         const counts = countOperations(made);
-        return { fn, counts, steps: sequentialSteps(made), ...compareCalls(sample.expected[fn] ?? {}, counts) };
+        return { fn, counts, chain: longestChain(made), ...compareCalls(sample.expected[fn] ?? {}, counts) };
       }),
     };
   });
@@ -279,14 +280,14 @@ export function reportSandbox(figures: SandboxFigures, burstSize: number): Array
   const lines = [{ line: `sandbox up: ${figures.upSeconds.toFixed(1)} s (${steps}); no budget`, ok: true }];
   for (const { sample, functions } of figures.samples) {
     const calls = functions.reduce((sum, f) => sum + total(f.counts), 0);
-    const chain = functions.map((f) => f.steps);
+    const chain = functions.map((f) => f.chain);
     lines.push({
-      line: `${sample.name}: ${calls} AWS calls, longest chain ${chain.join(" + ")} = ${chain.reduce((a, b) => a + b, 0)} steps; budget: the expected calls, none more`,
+      line: `${sample.name}: ${calls} AWS calls, longest chain ${chain.join(" + ")} = ${chain.reduce((a, b) => a + b, 0)} (${functions.map((f) => f.fn).join(", then ")}); budget: the expected calls, none more`,
       ok: functions.every((f) => f.more.length === 0),
     });
     for (const f of functions) {
       const notes = [f.more.length > 0 ? `MORE than expected: ${describeDifferences(f.more)}` : "", f.fewer.length > 0 ? `fewer than expected (update bench/expected-calls.ts): ${describeDifferences(f.fewer)}` : ""].filter(Boolean);
-      lines.push({ line: `  ${f.fn}: ${plural(total(f.counts), "call")} in ${plural(f.steps, "step")}: ${formatCounts(f.counts)}${notes.length ? `; ${notes.join("; ")}` : ""}`, ok: f.more.length === 0 });
+      lines.push({ line: `  ${f.fn}: ${plural(total(f.counts), "call")}, longest chain ${f.chain}: ${formatCounts(f.counts)}${notes.length ? `; ${notes.join("; ")}` : ""}`, ok: f.more.length === 0 });
     }
   }
   for (const { fn, services } of figures.unlistedFirstInvocationServices) {

@@ -10,7 +10,7 @@ import {
   operationName,
   parseRequestHistory,
   RequestHistoryFormatError,
-  sequentialSteps,
+  longestChain,
   type RecordedCall,
 } from "../../../bench/calls";
 
@@ -91,11 +91,20 @@ describe("the emulator's request history, read by the benchmark", () => {
     expect(callsByFunction(calls, ["pipewright-pr-pipelines"], Date.UTC(2026, 11, 2, 17, 0, 0, 25), Date.UTC(2026, 11, 2, 17, 0, 1)).get("pipewright-pr-pipelines")?.map((call) => call.operation)).toEqual(["DeleteObjects"]);
   });
 
-  it("counts calls in flight together as one step, and a call after every answer of a step as the next", () => {
+  it("finds the longest chain of calls each started after the previous one's answer", () => {
     const pr = callsByFunction(calls, ["pipewright-webhook", "pipewright-pr-pipelines"], 0, Number.MAX_SAFE_INTEGER).get("pipewright-pr-pipelines") ?? [];
-    // UpdateItem; the two DeletePipelines side by side; AssumeRole with the listing; DeleteObjects with DeleteStack.
-    expect(sequentialSteps(pr)).toBe(4);
-    expect(sequentialSteps([])).toBe(0);
+    // UpdateItem; a DeletePipeline (the two side by side); AssumeRole or the listing; DeleteObjects or DeleteStack.
+    expect(longestChain(pr)).toBe(4);
+    expect(longestChain([])).toBe(0);
+  });
+
+  it("does not merge two side-by-side branches that drift apart, nor chain calls that overlap", () => {
+    const call = (startMs: number): RecordedCall => ({ startMs, durationMs: 200, method: "POST", operation: "X", service: "s", caller: PR, attempt: "-", status: "200" });
+    // Branch b runs 150 ms behind branch a: each of its calls overlaps two of a's.
+    const a = [call(0), call(205), call(410)];
+    const b = [call(150), call(355), call(560)];
+    expect(longestChain([...a, ...b])).toBe(3);
+    expect(longestChain([call(0), call(100), call(199)])).toBe(1);
   });
 
   it("finds calls made more often than expected, unexpected ones included, and those made less often", () => {
