@@ -1,3 +1,4 @@
+import { benchColdLoad } from "./cold-load";
 import { benchBundle, functionNames } from "./functions";
 import { benchSandbox, reportSandbox } from "./sandbox";
 import { benchSynth } from "./synth";
@@ -8,7 +9,8 @@ import { benchWebhook } from "./webhook";
 const BUDGETS = {
   synthMs: 10_000,
   bundleBytes: 500 * 1024,
-  coldLoadMedianMs: 100,
+  /** Median cold load (bundle plus the SDK clients its first invocation builds), for the function GitHub waits on. */
+  coldLoadMedianMs: { webhook: 100 } as Readonly<Record<string, number>>,
   webhookP99Ms: 50,
 };
 
@@ -25,12 +27,15 @@ async function main(): Promise<void> {
   report(`synth of build, dev, prod (fresh process): p50 ${ms(synth.p50)}, max ${ms(synth.max)}, ${synth.runs} runs; budget ${ms(BUDGETS.synthMs)}`, synth.max <= BUDGETS.synthMs);
 
   for (const name of functionNames()) {
-    const figures = benchBundle(name);
-    const kb = (figures.bytes / 1024).toFixed(1);
-    report(`${name}: bundle ${kb} KB (budget 500 KB)`, figures.bytes <= BUDGETS.bundleBytes);
+    const bundle = benchBundle(name);
+    report(`${name}: bundle ${(bundle.bytes / 1024).toFixed(1)} KB; budget 500 KB`, bundle.bytes <= BUDGETS.bundleBytes);
+    const cold = benchColdLoad(name, bundle.file);
+    const budget = BUDGETS.coldLoadMedianMs[name];
     report(
-      `${name}: cold module load p50 ${ms(figures.coldLoad.p50)}, max ${ms(figures.coldLoad.max)}, ${figures.coldLoad.runs} runs; budget p50 ${ms(BUDGETS.coldLoadMedianMs)}`,
-      figures.coldLoad.p50 <= BUDGETS.coldLoadMedianMs,
+      `${name}: cold load (bundle + first invocation's SDK clients) p50 ${ms(cold.load.p50)}, max ${ms(cold.load.max)}, ${cold.load.runs} runs ` +
+        `(bundle alone p50 ${ms(cold.module.p50)}; then the SDK's first call on each client p50 ${ms(cold.firstCalls.p50)}); ` +
+        (budget === undefined ? "no budget" : `budget p50 ${ms(budget)}`),
+      budget === undefined || cold.load.p50 <= budget,
     );
   }
 

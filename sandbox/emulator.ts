@@ -5,7 +5,7 @@
  * Sandbox:  npx ts-node --transpile-only sandbox/emulator.ts [port]
  */
 import { ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, WriteStream } from "node:fs";
+import { createWriteStream, readFileSync, WriteStream } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
@@ -62,7 +62,19 @@ const SERVER_SCRIPT = path.join(__dirname, "emulator", "server.py");
 const READY_LINE = /^EMULATOR_READY port=(\d+)$/;
 const STDERR_TAIL_LINES = 25;
 const STOP_GRACE_MS = 5_000;
-const INSTALL_HINT = "Fix: pip install 'moto[server]'";
+const REQUIREMENTS_FILE = path.join(__dirname, "emulator", "requirements.txt");
+
+/** The moto release the emulator's patches are written against, as pinned in sandbox/emulator/requirements.txt. */
+export function motoRequirement(): { requirement: string; version: string } {
+  const requirement = readFileSync(REQUIREMENTS_FILE, "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .find((line) => /^moto\[server\]==\S+$/.test(line));
+  if (!requirement) throw new Error(`${REQUIREMENTS_FILE} pins no moto release (a line moto[server]==X.Y.Z). Fix: restore the file from git`);
+  return { requirement, version: requirement.slice(requirement.indexOf("==") + 2) };
+}
+
+const installHint = () => `Fix: python3 -m pip install '${motoRequirement().requirement}'`;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const args = [SERVER_SCRIPT, "--port", String(options.port ?? 0), "--exit-on-stdin-eof"];
@@ -148,6 +160,15 @@ export async function lifecycleHookStatuses(
   return body.lifecycleHookStatuses;
 }
 
+/**
+ * Holds every later answer back `milliseconds` (0: none), as the network and AWS would
+ * (sandbox/emulator/latency.py): calls a client sent side by side then overlap in the request history.
+ */
+export async function setLatency(emulator: Pick<Emulator, "endpoint">, milliseconds: number): Promise<void> {
+  const response = await fetch(`${emulator.endpoint}/pipewright/latency`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ milliseconds }) });
+  if (!response.ok) throw new Error(`Emulator answered ${response.status} to a latency of ${milliseconds} ms: ${await response.text()}`);
+}
+
 function emulatorEnv(iamChecks: boolean): NodeJS.ProcessEnv {
   const env = { ...process.env };
   // A fixed MOTO_ACCOUNT_ID would override the per-request account header.
@@ -195,12 +216,12 @@ function waitForReadyLine(
 function startupError(what: string, stderr: string[]): Error {
   const output = stderr.join("\n");
   // server.py prints the fix itself when it can import moto's server; add it otherwise.
-  const missingMoto = /No module named/.test(output) && !output.includes(INSTALL_HINT);
+  const missingMoto = /No module named/.test(output) && !output.includes("Fix:");
   return new Error(
     [
       `AWS emulator (${SERVER_SCRIPT}) ${what}.`,
       output ? `Last stderr lines:\n${output}` : "It wrote nothing to stderr.",
-      missingMoto ? INSTALL_HINT : "",
+      missingMoto ? installHint() : "",
     ]
       .filter(Boolean)
       .join("\n"),

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { motoRequirement } from "./emulator";
 import { PrerequisiteMissingError } from "./errors";
 
 const run = promisify(execFile);
@@ -26,14 +27,22 @@ export async function requireTerraform(): Promise<string> {
   return version;
 }
 
-/** Fails with the fix when python3 cannot import moto's server. */
+/** Fails with the fix when python3 cannot import moto's server, or it is another release than the emulator's patches need. */
 export async function requireMoto(): Promise<void> {
+  const { requirement, version } = motoRequirement();
+  let installed: string;
   try {
-    await run("python3", ["-c", "import moto.server"]);
+    const { stdout } = await run("python3", ["-c", "import moto.server, moto; print(moto.__version__)"]);
+    installed = stdout.trim();
   } catch (error) {
     throw new PrerequisiteMissingError(
-      `The AWS emulator needs python3 with moto (${(error as Error).message.split("\n")[0]}). Fix: pip install 'moto[server]'`,
+      `The AWS emulator needs python3 with moto ${version} (${(error as Error).message.split("\n")[0]}). Fix: python3 -m pip install '${requirement}'`,
       { cause: error },
+    );
+  }
+  if (installed !== version) {
+    throw new PrerequisiteMissingError(
+      `moto ${installed} is installed, but the AWS emulator's patches need moto ${version} exactly. Fix: python3 -m pip install '${requirement}'`,
     );
   }
 }

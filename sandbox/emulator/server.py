@@ -3,55 +3,77 @@
 Usage: python3 sandbox/emulator/server.py [--port N] [--log-requests] [--request-history FILE] [--exit-on-stdin-eof]
 
 Serves on 127.0.0.1 and prints one line, `EMULATOR_READY port=<n>`, once it
-answers HTTP. `--port 0` (the default) lets the OS pick a free port.
+answers HTTP. `--port 0` (the default) lets the OS pick a free port. Needs the
+moto release requirements.txt names, exactly: it refuses to start on another.
 """
 
 import argparse
 import faulthandler
 import json
 import logging
+import re
 import signal
 import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 # Keep the source tree clean: no __pycache__ next to these modules.
 sys.dont_write_bytecode = True
 
+REQUIREMENTS_FILE = Path(__file__).with_name("requirements.txt")
+
+
+def required_moto_version() -> str:
+    """The exact release requirements.txt pins (`moto[server]==X.Y.Z`)."""
+    for line in REQUIREMENTS_FILE.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"moto\[server\]==(\S+)", line.strip())
+        if match:
+            return match.group(1)
+    sys.exit(f"{REQUIREMENTS_FILE} pins no moto release (a line moto[server]==X.Y.Z). Fix: restore the file from git")
+
+
+def check_moto_version(installed: str, required: str) -> None:
+    """Exits, naming the fix, unless `installed` is the release the patches were written against."""
+    if installed != required:
+        sys.exit(
+            f"moto {installed} is installed, but pipewright's AWS emulator needs moto {required}: its patches replace "
+            f"internals of that exact release. Fix: python3 -m pip install 'moto[server]=={required}'"
+        )
+
+
 try:
+    import moto
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import BaseWSGIServer, make_server
 except ImportError as error:
-    sys.exit(f"moto's server is not installed ({error}). Fix: pip install 'moto[server]'")
+    sys.exit(f"moto's server is not installed ({error}). Fix: python3 -m pip install 'moto[server]=={required_moto_version()}'")
+
+# Before the patches are imported: they import moto internals that another release may not have.
+check_moto_version(moto.__version__, required_moto_version())
 
 import codebuild_sources
-import dispatch_cache
-import dynamodb_updates
 import epoch_timestamps
 import event_bus_policies
 import event_targets
-import gil_switching
 import iam_checks
 import iam_conditions
-import iam_policy_cache
-import idle_gc
 import jsonpath_cache
 import keep_alive
+import latency
 import lifecycle_hooks
 import pipeline_api
 import request_history
 import s3_bucket_policies
 import s3_delete_objects
-import s3_listing
-import service_models
-import sqs_attributes
 import thread_safety
 
 READY_LINE = "EMULATOR_READY port={port}"
 HEALTH_PATH = "/pipewright/health"
 LIFECYCLE_HOOK_STATUSES_PATH = "/pipewright/lifecycle-hook-statuses"
+LATENCY_PATH = "/pipewright/latency"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -78,38 +100,45 @@ def install_patches() -> None:
     # After pipeline_api, whose CreatePipeline/UpdatePipeline it wraps; s3_delete_objects builds on it.
     iam_checks.install()
     iam_conditions.install()
-    iam_policy_cache.install()
     event_targets.install()
     event_bus_policies.install()
     s3_bucket_policies.install()
     s3_delete_objects.install()
     jsonpath_cache.install()
-    dynamodb_updates.install()
-    dispatch_cache.install()
-    s3_listing.install()
-    sqs_attributes.install()
     thread_safety.install()
-    gil_switching.install()
     keep_alive.install()
 
 
-def json_response(start_response: Callable[..., Any], payload: Any) -> list[bytes]:
+def json_response(start_response: Callable[..., Any], payload: Any, status: str = "200 OK") -> list[bytes]:
     body = json.dumps(payload).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
 
+def set_latency(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """POST {"milliseconds": n}: see latency.py."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        latency.set_milliseconds(json.loads(environ["wsgi.input"].read(length) or b"null").get("milliseconds"))
+    except (ValueError, AttributeError) as error:
+        message = f"{error}. Fix: POST {LATENCY_PATH} with a body like {{\"milliseconds\": 200}}"
+        return json_response(start_response, {"message": message}, "400 Bad Request")
+    return json_response(start_response, {"milliseconds": latency.milliseconds()})
+
+
 def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
-    """Serve the emulator's own GET endpoints; pass everything else to moto."""
+    """Serve the emulator's own endpoints; pass everything else to moto (after the latency asked for)."""
+    delayed_moto_app = latency.delayed(moto_app)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "GET":
-            path = environ.get("PATH_INFO", "")
-            if path == HEALTH_PATH:
-                return json_response(start_response, {"status": "ok"})
-            if path == LIFECYCLE_HOOK_STATUSES_PATH:
-                return json_response(start_response, {"lifecycleHookStatuses": lifecycle_hooks.recorded_statuses()})
-        return moto_app(environ, start_response)
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if method == "GET" and path == HEALTH_PATH:
+            return json_response(start_response, {"status": "ok"})
+        if method == "GET" and path == LIFECYCLE_HOOK_STATUSES_PATH:
+            return json_response(start_response, {"lifecycleHookStatuses": lifecycle_hooks.recorded_statuses()})
+        if method == "POST" and path == LATENCY_PATH:
+            return set_latency(environ, start_response)
+        return delayed_moto_app(environ, start_response)
 
     return app
 
@@ -119,7 +148,6 @@ def announce_when_answering(port: int) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=10) as response:
         response.read()
     print(READY_LINE.format(port=port), flush=True)
-    service_models.warm()
 
 
 def exit_when_stdin_closes(server: BaseWSGIServer) -> None:
@@ -135,8 +163,6 @@ def main(argv: list[str]) -> None:
     install_patches()
 
     app = with_pipewright_routes(DomainDispatcherApplication(create_backend_app))
-    collector = idle_gc.IdleCollector()
-    app = collector.wrap(app)
     if args.request_history:
         app = request_history.record(app)
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=keep_alive.KeepAliveRequestHandler)
@@ -146,7 +172,6 @@ def main(argv: list[str]) -> None:
     faulthandler.register(signal.SIGUSR2, all_threads=True)
 
     threading.Thread(target=announce_when_answering, args=(server.server_port,), daemon=True).start()
-    collector.start()
     if args.exit_on_stdin_eof:
         threading.Thread(target=exit_when_stdin_closes, args=(server,), daemon=True).start()
     try:
