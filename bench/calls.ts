@@ -99,7 +99,12 @@ export function sessionOf(caller: string): string | undefined {
  * the runtime's queue polling, the benchmark's own reads) and requests without
  * credentials (health checks) are nobody's.
  */
-export function callsByFunction(history: readonly RecordedCall[], functions: readonly string[], fromMs: number, toMs: number): Map<string, RecordedCall[]> {
+export function callsByFunction(
+  history: readonly RecordedCall[],
+  functions: readonly string[],
+  fromMs: number,
+  toMs: number,
+): Map<string, RecordedCall[]> {
   const byFunction = new Map<string, RecordedCall[]>(functions.map((name) => [name, []]));
   let lastToAssumeRole: string | undefined;
   const inWindow = history.filter((call) => call.startMs >= fromMs && call.startMs <= toMs).sort((a, b) => a.startMs - b.startMs);

@@ -17,7 +17,13 @@ export const firstInvocationClientSchema = z.object({
 export const firstInvocationClientsSchema = z.array(firstInvocationClientSchema);
 export type FirstInvocationClient = z.infer<typeof firstInvocationClientSchema>;
 
-const client = (service: string, module: string, clientName: string, operation: string, input: Record<string, unknown> = {}): FirstInvocationClient => ({
+const client = (
+  service: string,
+  module: string,
+  clientName: string,
+  operation: string,
+  input: Record<string, unknown> = {},
+): FirstInvocationClient => ({
   module: `@aws-sdk/client-${module}`,
   client: `${clientName}Client`,
   operation,
@@ -51,19 +57,24 @@ export const FIRST_INVOCATION_CLIENTS: Readonly<Record<string, readonly FirstInv
     client("codepipeline", "codepipeline", "CodePipeline", "GetPipelineExecution", { pipelineName: "pipeline", pipelineExecutionId: "id" }),
     client("sns", "sns", "SNS", "Publish", { TopicArn: "arn:aws:sns:eu-west-1:123456789012:topic", Message: "m" }),
   ],
-  reconciler: [
-    client("codepipeline", "codepipeline", "CodePipeline", "ListPipelines"),
-    client("sts", "sts", "STS", "GetCallerIdentity"),
-  ],
+  reconciler: [client("codepipeline", "codepipeline", "CodePipeline", "ListPipelines"), client("sts", "sts", "STS", "GetCallerIdentity")],
   "pre-traffic": [
     client("codedeploy", "codedeploy", "CodeDeploy", "GetDeployment", { deploymentId: "d" }),
     client("lambda", "lambda", "Lambda", "Invoke", { FunctionName: "function", Qualifier: "1" }),
-    client("codedeploy", "codedeploy", "CodeDeploy", "PutLifecycleEventHookExecutionStatus", { deploymentId: "d", lifecycleEventHookExecutionId: "h", status: "Succeeded" }),
+    client("codedeploy", "codedeploy", "CodeDeploy", "PutLifecycleEventHookExecutionStatus", {
+      deploymentId: "d",
+      lifecycleEventHookExecutionId: "h",
+      status: "Succeeded",
+    }),
   ],
   "post-traffic": [
     client("codedeploy", "codedeploy", "CodeDeploy", "GetDeployment", { deploymentId: "d" }),
     client("lambda", "lambda", "Lambda", "GetFunction", { FunctionName: "function" }),
     client("cloudformation", "cloudformation", "CloudFormation", "DescribeStacks", { StackName: "stack" }),
-    client("codedeploy", "codedeploy", "CodeDeploy", "PutLifecycleEventHookExecutionStatus", { deploymentId: "d", lifecycleEventHookExecutionId: "h", status: "Succeeded" }),
+    client("codedeploy", "codedeploy", "CodeDeploy", "PutLifecycleEventHookExecutionStatus", {
+      deploymentId: "d",
+      lifecycleEventHookExecutionId: "h",
+      status: "Succeeded",
+    }),
   ],
 };

@@ -32,7 +32,10 @@ async function probe(bundle: string, clients: readonly FirstInvocationClient[]):
     const sdk = require(spec.module) as Record<string, Constructor<unknown>>;
     const ClientClass = sdk[spec.client] as Constructor<SdkClient> | undefined;
     const CommandClass = sdk[`${spec.operation}Command`] as Constructor<SdkCommand> | undefined;
-    if (!ClientClass || !CommandClass) throw new Error(`${spec.module} has no ${spec.client} or ${spec.operation}Command. Fix: correct FIRST_INVOCATION_CLIENTS in bench/cold-load-clients.ts`);
+    if (!ClientClass || !CommandClass)
+      throw new Error(
+        `${spec.module} has no ${spec.client} or ${spec.operation}Command. Fix: correct FIRST_INVOCATION_CLIENTS in bench/cold-load-clients.ts`,
+      );
     // The answer is an empty JSON object: what a JSON-protocol call needs; others fail to parse it, after the SDK did its work.
     const requestHandler = {
       handle: async () => {
@@ -47,7 +50,10 @@ async function probe(bundle: string, clients: readonly FirstInvocationClient[]):
   for (const { client, command } of built) await client.send(command).catch(() => undefined);
   const firstCallsMs = elapsedMs(started) - moduleMs - clientsMs;
   const unanswered = built.filter(({ spec }) => !answered.has(spec.operation)).map(({ spec }) => spec.operation);
-  if (unanswered.length > 0) throw new Error(`The SDK never sent ${unanswered.join(", ")} (failed before the request). Fix: give them a valid input in FIRST_INVOCATION_CLIENTS (bench/cold-load-clients.ts)`);
+  if (unanswered.length > 0)
+    throw new Error(
+      `The SDK never sent ${unanswered.join(", ")} (failed before the request). Fix: give them a valid input in FIRST_INVOCATION_CLIENTS (bench/cold-load-clients.ts)`,
+    );
   for (const { client } of built) client.destroy();
   process.stdout.write(JSON.stringify({ moduleMs, clientsMs, firstCallsMs }));
 }

@@ -48,7 +48,11 @@ export class ColdLoadProbeError extends Error {
  */
 export function benchColdLoad(functionName: string, bundleFile: string, runs = 15): ColdLoadFigures {
   const clients = FIRST_INVOCATION_CLIENTS[functionName];
-  if (!clients) throw new ColdLoadProbeError(functionName, `no entry in FIRST_INVOCATION_CLIENTS. Fix: list its first invocation's SDK clients in bench/cold-load-clients.ts`);
+  if (!clients)
+    throw new ColdLoadProbeError(
+      functionName,
+      `no entry in FIRST_INVOCATION_CLIENTS. Fix: list its first invocation's SDK clients in bench/cold-load-clients.ts`,
+    );
   const probe = buildProbe();
   const samples = Array.from({ length: runs }, () => {
     const result = spawnSync(process.execPath, [probe, bundleFile, JSON.stringify(clients)], {

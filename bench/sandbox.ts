@@ -24,7 +24,17 @@ import { REPO_ROOT, SandboxPaths } from "../sandbox/paths";
 import { runSandboxCli } from "../sandbox/run-cli";
 import { readState, type SandboxState } from "../sandbox/state";
 import { sendDelivery } from "../sandbox/webhook-client";
-import { callsByFunction, compareCalls, countOperations, formatCounts, parseRequestHistory, type CallDifference, type OperationCounts, type RecordedCall, longestChain } from "./calls";
+import {
+  callsByFunction,
+  compareCalls,
+  countOperations,
+  formatCounts,
+  parseRequestHistory,
+  type CallDifference,
+  type OperationCounts,
+  type RecordedCall,
+  longestChain,
+} from "./calls";
 import { FIRST_INVOCATION_CLIENTS } from "./cold-load-clients";
 import { SAMPLE_EVENTS, type SampleEvent } from "./expected-calls";
 import { functionNames } from "./functions";
@@ -83,7 +93,9 @@ export interface SandboxFigures {
 
 export class SampleDeliveryError extends Error {
   constructor(sample: string, problem: string) {
-    super(`The sample "${sample}" ${problem}. Fix: look at the sandbox's function logs (the benchmark keeps none: run npm run sandbox -- up and send it yourself)`);
+    super(
+      `The sample "${sample}" ${problem}. Fix: look at the sandbox's function logs (the benchmark keeps none: run npm run sandbox -- up and send it yourself)`,
+    );
     this.name = "SampleDeliveryError";
   }
 }
@@ -100,7 +112,9 @@ function stepTimings(output: string): Record<string, number> {
 /** Invocations of a function that have ended, from the END lines of its log in the sandbox. */
 function endedInvocations(logDir: string, functionName: string): number {
   try {
-    return readFileSync(path.join(logDir, `function-${functionName}.log`), "utf8").split("\n").filter((line) => line.startsWith("END RequestId:")).length;
+    return readFileSync(path.join(logDir, `function-${functionName}.log`), "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("END RequestId:")).length;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw error;
@@ -129,8 +143,12 @@ async function sendSamples(state: SandboxState, functionName: (fn: string) => st
     const consumer = functionName(sample.consumer);
     const ended = endedInvocations(state.logDir, consumer);
     const fromMs = Date.now();
-    const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, { event: sample.event, body: readFileSync(path.join(REPO_ROOT, sample.payloadFile)) });
-    if (answer.status !== 202 || !answer.body.includes('"accepted"')) throw new SampleDeliveryError(sample.name, `was answered HTTP ${answer.status} ${answer.body}, not 202 accepted`);
+    const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, {
+      event: sample.event,
+      body: readFileSync(path.join(REPO_ROOT, sample.payloadFile)),
+    });
+    if (answer.status !== 202 || !answer.body.includes('"accepted"'))
+      throw new SampleDeliveryError(sample.name, `was answered HTTP ${answer.status} ${answer.body}, not 202 accepted`);
     if (!(await until(() => endedInvocations(state.logDir, consumer) > ended, INVOCATION_TIMEOUT_MS))) {
       throw new SampleDeliveryError(sample.name, `did not end an invocation of ${consumer} within ${INVOCATION_TIMEOUT_MS / 1000} s`);
     }
@@ -156,14 +174,20 @@ function sampleFigures(history: readonly RecordedCall[], windows: readonly Sampl
 }
 
 /** Each function's first invocation here must need only the clients the cold-load figure builds. */
-function unlistedFirstInvocationServices(history: readonly RecordedCall[], windows: readonly SampleWindow[], functionName: (fn: string) => string): SandboxFigures["unlistedFirstInvocationServices"] {
+function unlistedFirstInvocationServices(
+  history: readonly RecordedCall[],
+  windows: readonly SampleWindow[],
+  functionName: (fn: string) => string,
+): SandboxFigures["unlistedFirstInvocationServices"] {
   const seen = new Set<string>();
   const unlisted: Array<{ fn: string; services: string[] }> = [];
   for (const { sample, fromMs, toMs } of windows) {
     for (const fn of Object.keys(sample.expected)) {
       if (seen.has(fn)) continue;
       seen.add(fn);
-      const called = new Set((callsByFunction(history, functionNames().map(functionName), fromMs, toMs).get(functionName(fn)) ?? []).map((call) => call.service));
+      const called = new Set(
+        (callsByFunction(history, functionNames().map(functionName), fromMs, toMs).get(functionName(fn)) ?? []).map((call) => call.service),
+      );
       const listed = new Set((FIRST_INVOCATION_CLIENTS[fn] ?? []).map((client) => client.service));
       const missing = [...called].filter((service) => !listed.has(service)).sort();
       if (missing.length > 0) unlisted.push({ fn, services: missing });
@@ -188,7 +212,13 @@ async function pipelineNames(pipelines: CodePipelineClient): Promise<Set<string>
  * the time until `reached(names)` holds for its pipelines, polling
  * ListPipelines (one call sees every pipeline).
  */
-async function burst(state: SandboxState, pipelines: CodePipelineClient, numbers: readonly number[], action: "opened" | "closed", minute: number): Promise<BurstFigures> {
+async function burst(
+  state: SandboxState,
+  pipelines: CodePipelineClient,
+  numbers: readonly number[],
+  action: "opened" | "closed",
+  minute: number,
+): Promise<BurstFigures> {
   const prPipelines = (n: number) => state.pipelines.map((p) => `${p.name}-pr-${n}`);
   const reached = (n: number, existing: Set<string>) =>
     action === "opened" ? prPipelines(n).every((name) => existing.has(name)) : prPipelines(n).every((name) => !existing.has(name));
@@ -200,7 +230,13 @@ async function burst(state: SandboxState, pipelines: CodePipelineClient, numbers
   const sending = Promise.all(
     numbers.map(async (n) => {
       const body = JSON.stringify(
-        pullRequestPayload({ repository: state.repository, number: n, action, headSha: commit(`bench ${n}`), updatedAt: new Date(Date.UTC(2026, 0, 1, 12, minute)) }),
+        pullRequestPayload({
+          repository: state.repository,
+          number: n,
+          action,
+          headSha: commit(`bench ${n}`),
+          updatedAt: new Date(Date.UTC(2026, 0, 1, 12, minute)),
+        }),
       );
       posted.set(n, Date.now());
       const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, { event: "pull_request", body, deliveryId: randomUUID() });
@@ -221,7 +257,12 @@ async function burst(state: SandboxState, pipelines: CodePipelineClient, numbers
 }
 
 async function bursts(state: SandboxState, burstSize: number): Promise<SandboxFigures["rounds"]> {
-  const pipelines = new CodePipelineClient({ endpoint: state.awsEndpoint, region: state.region, credentials: state.credentials.build, maxAttempts: 1 });
+  const pipelines = new CodePipelineClient({
+    endpoint: state.awsEndpoint,
+    region: state.region,
+    credentials: state.credentials.build,
+    maxAttempts: 1,
+  });
   try {
     const rounds: Array<{ opened: BurstFigures; closed: BurstFigures }> = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -272,11 +313,14 @@ export async function benchSandbox(burstSize = 50): Promise<SandboxFigures> {
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 const total = (counts: OperationCounts) => Object.values(counts).reduce((sum, count) => sum + count, 0);
-const describeDifferences = (differences: readonly CallDifference[]) => differences.map((d) => `${d.operation} ${d.actual} (expected ${d.expected})`).join(", ");
+const describeDifferences = (differences: readonly CallDifference[]) =>
+  differences.map((d) => `${d.operation} ${d.actual} (expected ${d.expected})`).join(", ");
 
 /** One line per figure and whether it is within its budget (run.ts prints them with OK/OVER). */
 export function reportSandbox(figures: SandboxFigures, burstSize: number): Array<{ line: string; ok: boolean }> {
-  const steps = Object.entries(figures.steps).map(([step, s]) => `${step} ${s.toFixed(1)} s`).join("; ");
+  const steps = Object.entries(figures.steps)
+    .map(([step, s]) => `${step} ${s.toFixed(1)} s`)
+    .join("; ");
   const lines = [{ line: `sandbox up: ${figures.upSeconds.toFixed(1)} s (${steps}); no budget`, ok: true }];
   for (const { sample, functions } of figures.samples) {
     const calls = functions.reduce((sum, f) => sum + total(f.counts), 0);
@@ -286,16 +330,28 @@ export function reportSandbox(figures: SandboxFigures, burstSize: number): Array
       ok: functions.every((f) => f.more.length === 0),
     });
     for (const f of functions) {
-      const notes = [f.more.length > 0 ? `MORE than expected: ${describeDifferences(f.more)}` : "", f.fewer.length > 0 ? `fewer than expected (update bench/expected-calls.ts): ${describeDifferences(f.fewer)}` : ""].filter(Boolean);
-      lines.push({ line: `  ${f.fn}: ${plural(total(f.counts), "call")}, longest chain ${f.chain}: ${formatCounts(f.counts)}${notes.length ? `; ${notes.join("; ")}` : ""}`, ok: f.more.length === 0 });
+      const notes = [
+        f.more.length > 0 ? `MORE than expected: ${describeDifferences(f.more)}` : "",
+        f.fewer.length > 0 ? `fewer than expected (update bench/expected-calls.ts): ${describeDifferences(f.fewer)}` : "",
+      ].filter(Boolean);
+      lines.push({
+        line: `  ${f.fn}: ${plural(total(f.counts), "call")}, longest chain ${f.chain}: ${formatCounts(f.counts)}${notes.length ? `; ${notes.join("; ")}` : ""}`,
+        ok: f.more.length === 0,
+      });
     }
   }
   for (const { fn, services } of figures.unlistedFirstInvocationServices) {
-    lines.push({ line: `${fn}: its first invocation called ${services.join(", ")}, which its cold-load figure does not build. Fix: add them to bench/cold-load-clients.ts`, ok: false });
+    lines.push({
+      line: `${fn}: its first invocation called ${services.join(", ")}, which its cold-load figure does not build. Fix: add them to bench/cold-load-clients.ts`,
+      ok: false,
+    });
   }
   for (const [index, round] of figures.rounds.entries()) {
     const when = index === 0 ? "first" : "again";
-    for (const [what, b] of [["opened", round.opened], ["closed", round.closed]] as const) {
+    for (const [what, b] of [
+      ["opened", round.opened],
+      ["closed", round.closed],
+    ] as const) {
       lines.push({
         line:
           `sandbox burst of ${burstSize} PRs ${what}, ${when}: POST to pipelines ${what === "opened" ? "existing" : "gone"} ` +

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { summarize, Summary } from "./stats";
+import { summarize, type Summary } from "./stats";
 
 const ROOT = path.resolve(__dirname, "..");
 

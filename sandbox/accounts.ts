@@ -60,7 +60,10 @@ export async function createAdministrators(config: PipewrightConfig, endpoint: s
   const entries = await Promise.all(
     ACCOUNTS.map(async (account) => {
       const iam = new IAMClient(bootstrapConfig(endpoint, config.region));
-      return [account, await inBootstrapAccount(iam, config.accounts[account].accountId, (client) => createAdministratorUser(client, ADMINISTRATOR_USER))] as const;
+      return [
+        account,
+        await inBootstrapAccount(iam, config.accounts[account].accountId, (client) => createAdministratorUser(client, ADMINISTRATOR_USER)),
+      ] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<AccountName, AccountCredentials>;

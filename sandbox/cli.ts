@@ -62,7 +62,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         maxEnvironments: maxEnvironmentsFrom(process.env.PIPEWRIGHT_SANDBOX_ENVIRONMENTS),
         logEmulatorRequests: process.env.PIPEWRIGHT_SANDBOX_EMULATOR_LOG === "1",
       });
-      console.log(`\nSandbox ready.\n  webhook  ${state.webhookUrl}\n  AWS      ${state.awsEndpoint} (region ${state.region})\n  state    ${paths.stateFile}\n  logs     ${state.logDir}`);
+      console.log(
+        `\nSandbox ready.\n  webhook  ${state.webhookUrl}\n  AWS      ${state.awsEndpoint} (region ${state.region})\n  state    ${paths.stateFile}\n  logs     ${state.logDir}`,
+      );
       return 0;
     }
     case "down":

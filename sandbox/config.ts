@@ -24,7 +24,9 @@ export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): Pipewrigh
   }
   const problems: string[] = [];
   if (!("arn" in config.github.connection)) {
-    problems.push('github.connection: the emulator cannot create CodeConnections connections. Fix: use {"arn": "arn:aws:codeconnections:<region>:<build account>:connection/<id>"}');
+    problems.push(
+      'github.connection: the emulator cannot create CodeConnections connections. Fix: use {"arn": "arn:aws:codeconnections:<region>:<build account>:connection/<id>"}',
+    );
   }
   if (config.services.length < 2) {
     problems.push("services: the sandbox needs at least two services, so routing a push to one of them can be seen. Fix: add a second service");

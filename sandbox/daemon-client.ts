@@ -29,12 +29,16 @@ export class DaemonClient {
   static launch(logFile: string): DaemonClient {
     const log = openSync(logFile, "a");
     try {
-      const child = spawn(process.execPath, [...SANDBOX_NODE_FLAGS, "-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO_ROOT, "sandbox", "daemon.ts")], {
-        cwd: REPO_ROOT,
-        detached: true,
-        stdio: ["ignore", log, log, "ipc"],
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      });
+      const child = spawn(
+        process.execPath,
+        [...SANDBOX_NODE_FLAGS, "-r", require.resolve("ts-node/register/transpile-only"), path.join(REPO_ROOT, "sandbox", "daemon.ts")],
+        {
+          cwd: REPO_ROOT,
+          detached: true,
+          stdio: ["ignore", log, log, "ipc"],
+          env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+        },
+      );
       return new DaemonClient(child, logFile);
     } finally {
       closeSync(log);

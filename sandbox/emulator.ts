@@ -4,11 +4,11 @@
  * Tests:    const emulator = await startEmulator(); ...; await emulator.stop();
  * Sandbox:  npx ts-node --transpile-only sandbox/emulator.ts [port]
  */
-import { ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, readFileSync, WriteStream } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) lets the OS pick a free one. */
@@ -107,10 +107,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 }
 
 /** SDK v3 client configuration for the emulator: `new S3Client(emulatorClientConfig(emulator))`. */
-export function emulatorClientConfig(
-  emulator: Pick<Emulator, "endpoint">,
-  region: string = EMULATOR_REGION,
-): EmulatorClientConfig {
+export function emulatorClientConfig(emulator: Pick<Emulator, "endpoint">, region: string = EMULATOR_REGION): EmulatorClientConfig {
   return {
     endpoint: emulator.endpoint,
     region,
@@ -129,10 +126,7 @@ type BuildHandler<Output> = (args: BuildArgs) => Promise<Output>;
 /** The part of an SDK v3 client that inAccount() needs. */
 export interface MiddlewareClient {
   middlewareStack: {
-    add(
-      middleware: <Output>(next: BuildHandler<Output>) => BuildHandler<Output>,
-      options: { step: "build"; name: string; override: boolean },
-    ): void;
+    add(middleware: <Output>(next: BuildHandler<Output>) => BuildHandler<Output>, options: { step: "build"; name: string; override: boolean }): void;
   };
 }
 
@@ -151,9 +145,7 @@ export function inAccount<C extends MiddlewareClient>(client: C, accountId: stri
 }
 
 /** What CodeDeploy hooks reported through PutLifecycleEventHookExecutionStatus, oldest first. */
-export async function lifecycleHookStatuses(
-  emulator: Pick<Emulator, "endpoint">,
-): Promise<LifecycleHookStatusReport[]> {
+export async function lifecycleHookStatuses(emulator: Pick<Emulator, "endpoint">): Promise<LifecycleHookStatusReport[]> {
   const response = await fetch(`${emulator.endpoint}/pipewright/lifecycle-hook-statuses`);
   if (!response.ok) throw new Error(`Emulator answered ${response.status} for lifecycle hook statuses`);
   const body = (await response.json()) as { lifecycleHookStatuses: LifecycleHookStatusReport[] };
@@ -165,7 +157,11 @@ export async function lifecycleHookStatuses(
  * (sandbox/emulator/latency.py): calls a client sent side by side then overlap in the request history.
  */
 export async function setLatency(emulator: Pick<Emulator, "endpoint">, milliseconds: number): Promise<void> {
-  const response = await fetch(`${emulator.endpoint}/pipewright/latency`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ milliseconds }) });
+  const response = await fetch(`${emulator.endpoint}/pipewright/latency`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ milliseconds }),
+  });
   if (!response.ok) throw new Error(`Emulator answered ${response.status} to a latency of ${milliseconds} ms: ${await response.text()}`);
 }
 
@@ -178,12 +174,7 @@ function emulatorEnv(iamChecks: boolean): NodeJS.ProcessEnv {
   return env;
 }
 
-function waitForReadyLine(
-  child: ChildProcess,
-  stdout: Readable,
-  stderrTail: () => string[],
-  timeoutMs: number,
-): Promise<number> {
+function waitForReadyLine(child: ChildProcess, stdout: Readable, stderrTail: () => string[], timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: stdout });
     const finish = (outcome: () => void): void => {
@@ -200,13 +191,8 @@ function waitForReadyLine(
     const onExit = (code: number | null, signal: string | null): void =>
       finish(() => reject(startupError(`exited (${signal ?? `code ${code}`}) before it was ready`, stderrTail())));
     const onError = (error: Error): void =>
-      finish(() =>
-        reject(startupError(`could not be started: is "${PYTHON}" on the PATH? (${error.message})`, stderrTail())),
-      );
-    const timer = setTimeout(
-      () => finish(() => reject(startupError(`did not answer within ${timeoutMs} ms`, stderrTail()))),
-      timeoutMs,
-    );
+      finish(() => reject(startupError(`could not be started: is "${PYTHON}" on the PATH? (${error.message})`, stderrTail())));
+    const timer = setTimeout(() => finish(() => reject(startupError(`did not answer within ${timeoutMs} ms`, stderrTail()))), timeoutMs);
     lines.on("line", onLine);
     child.once("exit", onExit);
     child.once("error", onError);

@@ -11,7 +11,10 @@ export class SandboxError extends Error {
 
 /** `up` while another sandbox of the same folder is still running. */
 export class SandboxAlreadyRunningError extends SandboxError {
-  constructor(readonly stateFile: string, pids: readonly number[]) {
+  constructor(
+    readonly stateFile: string,
+    pids: readonly number[],
+  ) {
     super(`A sandbox is already running (pids ${pids.join(", ")}, state in ${stateFile}). Fix: npm run sandbox -- down, then up again`);
   }
 }

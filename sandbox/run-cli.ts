@@ -12,11 +12,15 @@ const REPO_ROOT = path.resolve(__dirname, "..");
  */
 export function runSandboxCli(args: readonly string[], dir: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(REPO_ROOT, "sandbox", "cli.ts"), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, [SANDBOX_DIR_ENV]: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(REPO_ROOT, "sandbox", "cli.ts"), ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, [SANDBOX_DIR_ENV]: dir },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

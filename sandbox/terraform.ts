@@ -65,7 +65,7 @@ export function terraform(run: TerraformRun, args: readonly string[], signal?: A
   };
   log.write(`$ terraform ${args.join(" ")}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn("terraform", ["-chdir=" + run.cwd, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("terraform", [`-chdir=${run.cwd}`, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     const interrupt = () => child.kill("SIGINT");
     signal?.addEventListener("abort", interrupt, { once: true });
     child.once("close", () => signal?.removeEventListener("abort", interrupt));

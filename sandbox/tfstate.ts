@@ -28,9 +28,7 @@ export class TerraformState {
 
   /** Attributes of every managed resource of `type`. */
   resources(type: string): Attributes[] {
-    return (this.state.resources ?? [])
-      .filter((r) => r.mode === "managed" && r.type === type)
-      .flatMap((r) => r.instances.map((i) => i.attributes));
+    return (this.state.resources ?? []).filter((r) => r.mode === "managed" && r.type === type).flatMap((r) => r.instances.map((i) => i.attributes));
   }
 
   /** The only resource of `type` whose attributes match `where`; fails when there is none or several. */

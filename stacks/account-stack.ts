@@ -1,6 +1,6 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
-import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
+import { AwsProvider, type AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import type { AccountName, PipewrightConfig } from "./config";
@@ -29,7 +29,11 @@ export abstract class AccountStack extends TerraformStack {
   /** ARNs in this stack's account, partition and Region. */
   readonly arns: Arns;
 
-  protected constructor(scope: Construct, readonly account: AccountName, props: AccountStackProps) {
+  protected constructor(
+    scope: Construct,
+    readonly account: AccountName,
+    props: AccountStackProps,
+  ) {
     super(scope, account);
     const { config } = props;
     this.config = config;

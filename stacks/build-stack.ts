@@ -1,12 +1,12 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { TerraformOutput } from "cdktf";
-import { AccountStack, AccountStackProps } from "./account-stack";
+import { AccountStack, type AccountStackProps } from "./account-stack";
 import { TARGET_ACCOUNTS } from "./target-stack";
-import { ArtifactStore, TargetAccountAccess } from "./constructs/artifact-store";
+import { ArtifactStore, type TargetAccountAccess } from "./constructs/artifact-store";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
-import { PolicyStatement, policyDocument } from "./iam";
+import type { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
+import { type PolicyStatement, policyDocument } from "./iam";
 import { Approvals } from "./constructs/approvals";
 import { DeliveryPipeline } from "./constructs/delivery-pipeline";
 import { GitHubCredentials } from "./constructs/github-credentials";
@@ -135,8 +135,12 @@ export class BuildStack extends AccountStack {
       groupName: config.approvers.groupName,
     });
     const target = (name: "dev" | "prod") => {
-      const t = targets.find((x) => x.name === name)!;
-      return { accountId: config.accounts[name].accountId, deployRoleArn: t.deployRoleArn, cloudFormationExecutionRoleArn: t.cloudFormationExecutionRoleArn };
+      const t = targets[TARGET_ACCOUNTS.indexOf(name)] as TargetAccountAccess;
+      return {
+        accountId: config.accounts[name].accountId,
+        deployRoleArn: t.deployRoleArn,
+        cloudFormationExecutionRoleArn: t.cloudFormationExecutionRoleArn,
+      };
     };
     this.pipelines = new Map(
       config.services.map((service) => [
@@ -169,7 +173,13 @@ export class BuildStack extends AccountStack {
     this.grantPipelinesTheirActions(pipelines, connectionArn);
 
     this.github = new GitHubCredentials(this, "github", { namePrefix: names.project, store });
-    const common = { namePrefix: names.project, bus: this.webhook.bus, store, alarmTopic: this.alerts.topic, logRetentionDays: config.logRetentionDays };
+    const common = {
+      namePrefix: names.project,
+      bus: this.webhook.bus,
+      store,
+      alarmTopic: this.alerts.topic,
+      logRetentionDays: config.logRetentionDays,
+    };
     this.prPipelines = new PrPipelines(this, "pr-pipelines", {
       ...common,
       prArtifactStore: this.prArtifactStore,
@@ -289,7 +299,10 @@ export class BuildStack extends AccountStack {
       policy: policyDocument([...useConnection, runBuilds(prProjects)]),
     });
     // Full clones (CODEBUILD_CLONE_REF) are fetched by CodeBuild through the connection.
-    for (const [id, role] of [["codebuild-clone", this.roles.codeBuildRole], ["pr-codebuild-clone", this.prRoles.codeBuildRole]] as const) {
+    for (const [id, role] of [
+      ["codebuild-clone", this.roles.codeBuildRole],
+      ["pr-codebuild-clone", this.prRoles.codeBuildRole],
+    ] as const) {
       new IamRolePolicy(this, id, { role: role.name, name: "clone-repository", policy: policyDocument(useConnection) });
     }
   }

@@ -14,9 +14,7 @@ export const DEFAULT_CONFIG_FILE = "config/example.json";
 export const CONFIG_FILE_ENV = "PIPEWRIGHT_CONFIG";
 
 /** CloudWatch Logs accepts only these retention periods. */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /**
  * Words a service name may not contain: stack names end in an environment
@@ -25,18 +23,15 @@ const LOG_RETENTION_DAYS = [
  */
 export const RESERVED_SERVICE_WORDS: readonly string[] = ["dev", "prod", "pr"];
 
-const accountId = z
-  .string({ error: "is missing. Fix: give the 12-digit AWS account id as a string" })
-  .regex(/^\d{12}$/, {
-    error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a 12-digit AWS account id. Fix: copy the 12 digits from the AWS console, as a quoted string so leading zeros survive`,
-  });
+const accountId = z.string({ error: "is missing. Fix: give the 12-digit AWS account id as a string" }).regex(/^\d{12}$/, {
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} is not a 12-digit AWS account id. Fix: copy the 12 digits from the AWS console, as a quoted string so leading zeros survive`,
+});
 
 const roleArn = z
   .string({ error: "is missing. Fix: give the ARN of the IAM role Terraform assumes in this account" })
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
-    error: (issue) =>
-      `${JSON.stringify(issue.input)} is not an IAM role ARN. Fix: use the form arn:<partition>:iam::<account id>:role/<name>`,
+    error: (issue) => `${JSON.stringify(issue.input)} is not an IAM role ARN. Fix: use the form arn:<partition>:iam::<account id>:role/<name>`,
   });
 
 const account = z.strictObject({
@@ -46,20 +41,16 @@ const account = z.strictObject({
   provisioningRoleArn: roleArn,
 });
 
-const glob = z
-  .string({ error: "must be a path glob such as \"services/api/**\"" })
-  .superRefine((value, ctx) => {
-    const problem = globProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a valid glob: ${problem}` });
-  });
+const glob = z.string({ error: 'must be a path glob such as "services/api/**"' }).superRefine((value, ctx) => {
+  const problem = globProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a valid glob: ${problem}` });
+});
 
 const repoPath = (what: string) =>
-  z
-    .string({ error: `is missing. Fix: give the repository-relative path of the ${what}` })
-    .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w.@/ -]+$/, {
-      error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a repository-relative path to the ${what}. Fix: a path like "services/api/buildspec.yml", without a leading "/" or ".." segments`,
-    });
+  z.string({ error: `is missing. Fix: give the repository-relative path of the ${what}` }).regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w.@/ -]+$/, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a repository-relative path to the ${what}. Fix: a path like "services/api/buildspec.yml", without a leading "/" or ".." segments`,
+  });
 
 const service = z.strictObject({
   /**
@@ -68,7 +59,7 @@ const service = z.strictObject({
    * since stack names end in them.
    */
   name: z
-    .string({ error: "is missing. Fix: name the service, e.g. \"api\"" })
+    .string({ error: 'is missing. Fix: name the service, e.g. "api"' })
     .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
       error: (issue) =>
         `${JSON.stringify(issue.input)} is not a valid service name. Fix: 1-30 characters of lowercase letters and digits in words joined by single "-", starting with a letter`,
@@ -84,7 +75,7 @@ const service = z.strictObject({
       }
     }),
   /** Globs of repository paths that belong to this service. */
-  include: z.array(glob).min(1, { error: "needs at least one glob. Fix: list the paths of this service, e.g. [\"services/api/**\"]" }),
+  include: z.array(glob).min(1, { error: 'needs at least one glob. Fix: list the paths of this service, e.g. ["services/api/**"]' }),
   /** Globs of paths that never start this service's pipeline, even when included. */
   exclude: z.array(glob).default([]),
   /** The CodeBuild buildspec that builds, tests and packages the service. */
@@ -111,7 +102,7 @@ const connection = z.union(
       create: z.strictObject({ name: z.string().regex(/^[\w-]{1,32}$/) }),
     }),
   ],
-  { error: "must be either {\"arn\": \"arn:...:connection/...\"} or {\"create\": {\"name\": \"...\"}}" },
+  { error: 'must be either {"arn": "arn:...:connection/..."} or {"create": {"name": "..."}}' },
 );
 
 const backend = z.discriminatedUnion(
@@ -125,33 +116,32 @@ const backend = z.discriminatedUnion(
       /** Region of the state bucket. @default the platform's region */
       region: z.string().optional(),
       /** Key prefix; each stack's state is `<prefix>/<stack>.tfstate`. @default the project name */
-      keyPrefix: z.string().regex(/^[\w./-]+$/).optional(),
+      keyPrefix: z
+        .string()
+        .regex(/^[\w./-]+$/)
+        .optional(),
       /** Role to assume for state access. @default the ambient credentials */
       roleArn: roleArn.optional(),
     }),
   ],
-  { error: "must be {\"type\": \"local\"} or {\"type\": \"s3\", \"bucket\": \"...\"}" },
+  { error: 'must be {"type": "local"} or {"type": "s3", "bucket": "..."}' },
 );
 
 export const configSchema = z
   .strictObject({
     /** Prefix of every resource name. Short, because AWS name limits are. */
-    projectName: z
-      .string({ error: "is missing. Fix: choose a short lowercase name, e.g. \"pipewright\"" })
-      .regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
-        error: (issue) =>
-          `${JSON.stringify(issue.input)} is not a valid project name. Fix: 3-20 characters of lowercase letters, digits and "-", starting with a letter`,
-      }),
+    projectName: z.string({ error: 'is missing. Fix: choose a short lowercase name, e.g. "pipewright"' }).regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a valid project name. Fix: 3-20 characters of lowercase letters, digits and "-", starting with a letter`,
+    }),
     /** The AWS Region of all three accounts' resources. */
-    region: z
-      .string({ error: "is missing. Fix: give an AWS Region such as \"eu-west-1\"" })
-      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, {
-        error: (issue) => `${JSON.stringify(issue.input)} is not an AWS Region. Fix: use a code such as "eu-west-1"`,
-      }),
+    region: z.string({ error: 'is missing. Fix: give an AWS Region such as "eu-west-1"' }).regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, {
+      error: (issue) => `${JSON.stringify(issue.input)} is not an AWS Region. Fix: use a code such as "eu-west-1"`,
+    }),
     accounts: z.strictObject({ build: account, dev: account, prod: account }),
     github: z.strictObject({
       /** The monorepo, as owner/name. */
-      repository: z.string({ error: "is missing. Fix: give the repository as \"owner/name\"" }).regex(REPOSITORY_PATTERN, {
+      repository: z.string({ error: 'is missing. Fix: give the repository as "owner/name"' }).regex(REPOSITORY_PATTERN, {
         error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository. Fix: write it as "owner/name"`,
       }),
       /** The branch whose pushes deploy to prod. @default "main" */
@@ -160,17 +150,22 @@ export const configSchema = z
       /** Label a maintainer adds to let a fork's pull request run. @default "safe-to-test" */
       forkPullRequestLabel: z.string().min(1).default("safe-to-test"),
     }),
-    services: z
-      .array(service)
-      .min(1, { error: "needs at least one service. Fix: add {\"name\", \"include\", \"buildspec\", \"template\"}" }),
+    services: z.array(service).min(1, { error: 'needs at least one service. Fix: add {"name", "include", "buildspec", "template"}' }),
     approvers: z
       .strictObject({
         /** IAM users or roles allowed to approve prod deployments. */
-        principalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/, {
-          error: (issue) => `${JSON.stringify(issue.input)} is not an IAM user or role ARN`,
-        })).default([]),
+        principalArns: z
+          .array(
+            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/, {
+              error: (issue) => `${JSON.stringify(issue.input)} is not an IAM user or role ARN`,
+            }),
+          )
+          .default([]),
         /** IAM group pipewright creates for approvers. */
-        groupName: z.string().regex(/^[\w+=,.@-]{1,128}$/).optional(),
+        groupName: z
+          .string()
+          .regex(/^[\w+=,.@-]{1,128}$/)
+          .optional(),
       })
       .refine((a) => a.principalArns.length > 0 || a.groupName !== undefined, {
         error: "names nobody. Fix: list principalArns or set groupName, or prod deployments can never be approved",
@@ -194,7 +189,8 @@ export const configSchema = z
         schedule: z
           .string()
           .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
-            error: (issue) => `${JSON.stringify(issue.input)} is not a schedule expression. Fix: use e.g. "rate(15 minutes)" or "cron(0/15 * * * ? *)"`,
+            error: (issue) =>
+              `${JSON.stringify(issue.input)} is not a schedule expression. Fix: use e.g. "rate(15 minutes)" or "cron(0/15 * * * ? *)"`,
           })
           .default("rate(15 minutes)"),
         /** Remove PR pipelines without a run for this many days (0 = never). @default 14 */
@@ -214,12 +210,16 @@ export const configSchema = z
          */
         additionalActions: z
           .array(
-            z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, {
-              error: (issue) => `${JSON.stringify(issue.input)} is not an IAM action. Fix: write it as "<service>:<Action>", e.g. "bedrock:InvokeModel"`,
-            }).refine((action) => !FORBIDDEN_APPLICATION_SERVICES.includes(action.split(":")[0] ?? ""), {
-              error: (issue) =>
-                `${JSON.stringify(issue.input)} would let application roles change identities or the account, and so lift their own boundary. Fix: remove it; ${FORBIDDEN_APPLICATION_SERVICES.map((s) => `"${s}:"`).join(", ")} actions are never allowed`,
-            }),
+            z
+              .string()
+              .regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, {
+                error: (issue) =>
+                  `${JSON.stringify(issue.input)} is not an IAM action. Fix: write it as "<service>:<Action>", e.g. "bedrock:InvokeModel"`,
+              })
+              .refine((action) => !FORBIDDEN_APPLICATION_SERVICES.includes(action.split(":")[0] ?? ""), {
+                error: (issue) =>
+                  `${JSON.stringify(issue.input)} would let application roles change identities or the account, and so lift their own boundary. Fix: remove it; ${FORBIDDEN_APPLICATION_SERVICES.map((s) => `"${s}:"`).join(", ")} actions are never allowed`,
+              }),
           )
           .default([]),
       })

@@ -1,9 +1,7 @@
 /** The subset of the IAM policy language pipewright writes. */
 export type ConditionBlock = Record<string, Record<string, string | readonly string[] | boolean>>;
 
-export type Principal =
-  | { readonly AWS: string | readonly string[] }
-  | { readonly Service: string | readonly string[] };
+export type Principal = { readonly AWS: string | readonly string[] } | { readonly Service: string | readonly string[] };
 
 interface StatementBase {
   readonly Sid?: string;

@@ -1,4 +1,4 @@
-import { App } from "cdktf";
+import type { App } from "cdktf";
 import type { PipewrightConfig } from "./config";
 import { BuildStack } from "./build-stack";
 import { TargetStack, TARGET_ACCOUNTS } from "./target-stack";

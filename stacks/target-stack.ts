@@ -1,6 +1,6 @@
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import { AccountStack, AccountStackProps } from "./account-stack";
+import { AccountStack, type AccountStackProps } from "./account-stack";
 import type { TargetAccountName } from "./config";
 import { ApplicationBoundary } from "./constructs/application-boundary";
 import { DeployRoles } from "./constructs/deploy-roles";

@@ -46,7 +46,9 @@ function prPipelinesOf(number: number): string[] {
 /** Every pipeline and the ids of its executions: what a refused or repeated delivery must leave alone. */
 async function snapshot(): Promise<Record<string, string[]>> {
   const names = await world.pipelineNames();
-  const entries = await Promise.all(names.map(async (name) => [name, (await world.executions(name)).map((e) => e.pipelineExecutionId as string)] as const));
+  const entries = await Promise.all(
+    names.map(async (name) => [name, (await world.executions(name)).map((e) => e.pipelineExecutionId as string)] as const),
+  );
   return Object.fromEntries(entries);
 }
 
@@ -86,7 +88,10 @@ describe("a pull request's life", () => {
       expect(actions.filter((a) => a.actionTypeId?.category === "Approval")).toEqual([]);
       expect(actions.filter((a) => a.roleArn?.includes(`::${world.state.accounts.prod}:`))).toEqual([]);
       const [newest] = await world.executions(name);
-      expect(newest).toMatchObject({ trigger: { triggerType: "StartPipelineExecution" }, sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: first })] });
+      expect(newest).toMatchObject({
+        trigger: { triggerType: "StartPipelineExecution" },
+        sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: first })],
+      });
     }
   });
 
@@ -153,7 +158,13 @@ describe("a push to the main branch", () => {
     const before = await Promise.all([target, ...others].map((p) => world.executions(p.name)));
     const after = commit("push one service");
     const body = JSON.stringify(
-      pushPayload({ repository: world.state.repository, ref: `refs/heads/${world.state.mainBranch}`, before: commit("main before"), after, modified: [file] }),
+      pushPayload({
+        repository: world.state.repository,
+        ref: `refs/heads/${world.state.mainBranch}`,
+        before: commit("main before"),
+        after,
+        modified: [file],
+      }),
     );
 
     await expectAccepted({ event: "push", body });
@@ -209,7 +220,14 @@ describe("pushes never go backwards", () => {
     const file = (target.include[0] as string).replace("**", "src/order.ts");
     const push = (label: string, pushedAt: number, before: string) =>
       JSON.stringify(
-        pushPayload({ repository: world.state.repository, ref: `refs/heads/${world.state.mainBranch}`, before, after: commit(label), modified: [file], pushedAt }),
+        pushPayload({
+          repository: world.state.repository,
+          ref: `refs/heads/${world.state.mainBranch}`,
+          before,
+          after: commit(label),
+          modified: [file],
+          pushedAt,
+        }),
       );
     // An hour ahead of every other push of this file, whose pushed_at is the current second.
     const newerAt = Math.floor(Date.now() / 1000) + 3600;
@@ -271,7 +289,10 @@ describe("who can reach what: each identity acts with its own credentials, and t
     for (const account of ["dev", "prod"] as const) {
       const deploy = await mainPipeline.assume(role(account, names.deployRole));
       if (deploy === "refused") throw new Error(`main's pipeline role could not assume ${account}'s deploy role`);
-      expect({ account, put: await deploy.putArtifact(buckets.main, keys.main, `packages/e2e-from-${account}`) }).toEqual({ account, put: "refused" });
+      expect({ account, put: await deploy.putArtifact(buckets.main, keys.main, `packages/e2e-from-${account}`) }).toEqual({
+        account,
+        put: "refused",
+      });
     }
     // Trust is exact: an administrator of the build account is not the pipeline role.
     expect(await admin.assume(role("prod", names.deployRole))).toBe("refused");
@@ -282,7 +303,9 @@ describe("who can reach what: each identity acts with its own credentials, and t
     const boundary = `arn:aws:iam::${world.state.accounts.dev}:policy/${names.applicationBoundaryPolicy}`;
     const preview = `${names.applicationStackPrefix(service())}-pr-901`;
     expect(await previewExec.createRole(`${preview}-NoBoundary`)).toBe("refused");
-    expect(await previewExec.createRole(`${preview}-OtherBoundary`, `arn:aws:iam::${world.state.accounts.dev}:policy/${names.project}-wide-open`)).toBe("refused");
+    expect(
+      await previewExec.createRole(`${preview}-OtherBoundary`, `arn:aws:iam::${world.state.accounts.dev}:policy/${names.project}-wide-open`),
+    ).toBe("refused");
     expect(await previewExec.createRole(`${names.applicationStacks(service(), "dev")}-FromAPullRequest`, boundary)).toBe("refused");
     expect(await previewExec.createRole(`${preview}-AppFunctionRole`, boundary)).toBe("allowed");
     expect(await previewExec.removeBoundary(`${preview}-AppFunctionRole`)).toBe("refused");
@@ -303,13 +326,28 @@ describe("who can reach what: each identity acts with its own credentials, and t
 });
 
 describe("refused deliveries", () => {
-  const body = () => JSON.stringify(pullRequestPayload({ repository: world.state.repository, number: 104, action: "opened", headSha: commit("pr-104"), updatedAt: new Date() }));
+  const body = () =>
+    JSON.stringify(
+      pullRequestPayload({ repository: world.state.repository, number: 104, action: "opened", headSha: commit("pr-104"), updatedAt: new Date() }),
+    );
 
   it.each([
-    { what: "a bad signature", status: 401, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-hub-signature-256": `sha256=${"0".repeat(64)}` } }) },
+    {
+      what: "a bad signature",
+      status: 401,
+      delivery: () => ({ event: "pull_request", body: body(), headers: { "x-hub-signature-256": `sha256=${"0".repeat(64)}` } }),
+    },
     { what: "no signature", status: 401, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-hub-signature-256": undefined } }) },
-    { what: "no X-GitHub-Event header", status: 400, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-github-event": undefined } }) },
-    { what: "no X-GitHub-Delivery header", status: 400, delivery: () => ({ event: "pull_request", body: body(), headers: { "x-github-delivery": undefined } }) },
+    {
+      what: "no X-GitHub-Event header",
+      status: 400,
+      delivery: () => ({ event: "pull_request", body: body(), headers: { "x-github-event": undefined } }),
+    },
+    {
+      what: "no X-GitHub-Delivery header",
+      status: 400,
+      delivery: () => ({ event: "pull_request", body: body(), headers: { "x-github-delivery": undefined } }),
+    },
     { what: "a body that is not JSON (correctly signed)", status: 400, delivery: () => ({ event: "pull_request", body: '{"action": "opened", ' }) },
   ])("$what: $status, and nothing changes", async ({ delivery, status }) => {
     const before = await snapshot();

@@ -91,7 +91,8 @@ const iam = (credentials: AwsCredentials): IAMClient => clientOf(IAMClient, cred
 /** A role of `account`, created by its administrator, with an inline policy when given. */
 async function createRole(account: string, name: string, trust: string, permissions?: string): Promise<string> {
   const { Role } = await iam(administrators[account]).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
-  if (permissions) await iam(administrators[account]).send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "permissions", PolicyDocument: permissions }));
+  if (permissions)
+    await iam(administrators[account]).send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "permissions", PolicyDocument: permissions }));
   return Role?.Arn as string;
 }
 
@@ -253,9 +254,7 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
   }
 
   beforeAll(async () => {
-    [boundary, otherBoundary, lambdaBasicExecution] = await Promise.all(
-      ["deploy-boundary", "other-boundary", "function-logs"].map(createPolicy),
-    );
+    [boundary, otherBoundary, lambdaBasicExecution] = await Promise.all(["deploy-boundary", "other-boundary", "function-logs"].map(createPolicy));
     const createdRoles = roleArn(ACCOUNT_A, "created-*");
     const role = await createWorkerRole(
       "delegate",
@@ -274,16 +273,25 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
           Resource: createdRoles,
           Condition: { ArnNotEquals: { "iam:PolicyARN": lambdaBasicExecution } },
         },
-        { Sid: "KeepProtectedBoundary", Effect: "Deny", Action: "iam:DeleteRolePermissionsBoundary", Resource: roleArn(ACCOUNT_A, "created-protected") },
+        {
+          Sid: "KeepProtectedBoundary",
+          Effect: "Deny",
+          Action: "iam:DeleteRolePermissionsBoundary",
+          Resource: roleArn(ACCOUNT_A, "created-protected"),
+        },
       ),
     );
     await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-unbounded", AssumeRolePolicyDocument: trust }));
-    await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-protected", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }));
+    await iam(administrators[ACCOUNT_A]).send(
+      new CreateRoleCommand({ RoleName: "created-protected", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }),
+    );
     delegate = await session(administrators[ACCOUNT_A], role);
   });
 
   it("let CreateRole through with the required boundary, and refuse it without one or with another", async () => {
-    await expect(iam(delegate).send(new CreateRoleCommand({ RoleName: "created-bounded", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }))).resolves.toBeDefined();
+    await expect(
+      iam(delegate).send(new CreateRoleCommand({ RoleName: "created-bounded", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary })),
+    ).resolves.toBeDefined();
     await expect(iam(delegate).send(new CreateRoleCommand({ RoleName: "created-free", AssumeRolePolicyDocument: trust }))).rejects.toMatchObject({
       name: "AccessDenied",
     });
@@ -296,25 +304,37 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
 
   it("let PutRolePolicy through on a role that has the boundary, and refuse it on one that has none", async () => {
     const document = policy({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "*" });
-    await expect(iam(delegate).send(new PutRolePolicyCommand({ RoleName: "created-protected", PolicyName: "logs", PolicyDocument: document }))).resolves.toBeDefined();
-    await expect(iam(delegate).send(new PutRolePolicyCommand({ RoleName: "created-unbounded", PolicyName: "logs", PolicyDocument: document }))).rejects.toMatchObject({
+    await expect(
+      iam(delegate).send(new PutRolePolicyCommand({ RoleName: "created-protected", PolicyName: "logs", PolicyDocument: document })),
+    ).resolves.toBeDefined();
+    await expect(
+      iam(delegate).send(new PutRolePolicyCommand({ RoleName: "created-unbounded", PolicyName: "logs", PolicyDocument: document })),
+    ).rejects.toMatchObject({
       name: "AccessDenied",
     });
   });
 
   it("check AttachRolePolicy against the boundary and the policy it attaches (iam:PolicyARN)", async () => {
-    await expect(iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-protected", PolicyArn: lambdaBasicExecution }))).resolves.toBeDefined();
+    await expect(
+      iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-protected", PolicyArn: lambdaBasicExecution })),
+    ).resolves.toBeDefined();
     await expect(iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-protected", PolicyArn: otherBoundary }))).rejects.toMatchObject({
       name: "AccessDenied",
     });
-    await expect(iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-unbounded", PolicyArn: lambdaBasicExecution }))).rejects.toMatchObject({
+    await expect(
+      iam(delegate).send(new AttachRolePolicyCommand({ RoleName: "created-unbounded", PolicyArn: lambdaBasicExecution })),
+    ).rejects.toMatchObject({
       name: "AccessDenied",
     });
   });
 
   it("refuse DeleteRolePermissionsBoundary on the role an explicit Deny names, and allow it on another", async () => {
-    await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-expendable", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }));
-    await expect(iam(delegate).send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "created-protected" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await iam(administrators[ACCOUNT_A]).send(
+      new CreateRoleCommand({ RoleName: "created-expendable", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }),
+    );
+    await expect(iam(delegate).send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "created-protected" }))).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
     await expect(iam(delegate).send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "created-expendable" }))).resolves.toBeDefined();
   });
 });
@@ -393,7 +413,9 @@ describe("AWS emulator IAM checks: the artifact bucket's encryption statements",
   });
 
   it("refuse a put into a bucket the identity policy does not name", async () => {
-    await expect(put(writer, scratch, { ServerSideEncryption: "aws:kms", SSEKMSKeyId: PLATFORM_KEY })).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(put(writer, scratch, { ServerSideEncryption: "aws:kms", SSEKMSKeyId: PLATFORM_KEY })).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
   });
 
   it("evaluate the encryption headers in identity policies too", async () => {
@@ -427,7 +449,12 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
     );
   }
 
-  const entry = (entrySource: string, bus = "github") => ({ Source: entrySource, DetailType: "pull_request", Detail: '{"number":7}', EventBusName: bus });
+  const entry = (entrySource: string, bus = "github") => ({
+    Source: entrySource,
+    DetailType: "pull_request",
+    Detail: '{"number":7}',
+    EventBusName: bus,
+  });
 
   async function deliveredSources(): Promise<string[]> {
     const sources: string[] = [];
@@ -446,10 +473,16 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
     // What Terraform's aws_cloudwatch_event_bus_policy sends.
     await administrator.send(new PutPermissionCommand({ EventBusName: "github", Policy: onlyTheWebhook() }));
     // Received messages stay hidden for the rest of the run, so each test sees only its own deliveries.
-    ({ QueueUrl: queueUrl = "" } = await sqs.send(new CreateQueueCommand({ QueueName: "github-events", Attributes: { VisibilityTimeout: "43200" } })));
+    ({ QueueUrl: queueUrl = "" } = await sqs.send(
+      new CreateQueueCommand({ QueueName: "github-events", Attributes: { VisibilityTimeout: "43200" } }),
+    ));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
-    await administrator.send(new PutRuleCommand({ Name: "everything", EventBusName: "github", EventPattern: JSON.stringify({ "detail-type": ["pull_request"] }) }));
-    await administrator.send(new PutTargetsCommand({ Rule: "everything", EventBusName: "github", Targets: [{ Id: "queue", Arn: Attributes?.QueueArn }] }));
+    await administrator.send(
+      new PutRuleCommand({ Name: "everything", EventBusName: "github", EventPattern: JSON.stringify({ "detail-type": ["pull_request"] }) }),
+    );
+    await administrator.send(
+      new PutTargetsCommand({ Rule: "everything", EventBusName: "github", Targets: [{ Id: "queue", Arn: Attributes?.QueueArn }] }),
+    );
   });
 
   it("keeps the policy as written", async () => {
@@ -462,7 +495,9 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
       name: "AccessDeniedException",
       message: expect.stringContaining("explicit deny in a resource-based policy"),
     });
-    await expect(administrator.send(new PutEventsCommand({ Entries: [entry("pipewright.reconciler")] }))).resolves.toMatchObject({ FailedEntryCount: 0 });
+    await expect(administrator.send(new PutEventsCommand({ Entries: [entry("pipewright.reconciler")] }))).resolves.toMatchObject({
+      FailedEntryCount: 0,
+    });
     expect(await deliveredSources()).toEqual(["pipewright.reconciler"]);
   });
 
@@ -486,12 +521,20 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
       name: "AccessDeniedException",
       message: expect.stringContaining("no resource-based policy allows"),
     });
-    const allowAccountB: Statement = { Sid: "AccountB", Effect: "Allow", Principal: { AWS: accountRoot(ACCOUNT_B) }, Action: "events:PutEvents", Resource: busArn };
+    const allowAccountB: Statement = {
+      Sid: "AccountB",
+      Effect: "Allow",
+      Principal: { AWS: accountRoot(ACCOUNT_B) },
+      Action: "events:PutEvents",
+      Resource: busArn,
+    };
     await administrator.send(new PutPermissionCommand({ EventBusName: "github", Policy: onlyTheWebhook(allowAccountB) }));
     await expect(otherAccount.send(new PutEventsCommand({ Entries: [entry("pipewright.reconciler", busArn)] }))).resolves.toMatchObject({
       FailedEntryCount: 0,
     });
-    await expect(otherAccount.send(new PutEventsCommand({ Entries: [entry(source, busArn)] }))).rejects.toMatchObject({ name: "AccessDeniedException" });
+    await expect(otherAccount.send(new PutEventsCommand({ Entries: [entry(source, busArn)] }))).rejects.toMatchObject({
+      name: "AccessDeniedException",
+    });
     expect(await deliveredSources()).toEqual(["pipewright.reconciler"]);
   });
 });
@@ -511,7 +554,11 @@ describe("AWS emulator IAM checks: CloudWatch Logs resources", () => {
     const groups = `arn:aws:logs:${EMULATOR_REGION}:${ACCOUNT_A}:log-group:/aws/codebuild/pipewright-pr-*`;
     const role = await createWorkerRole(
       "pr-build",
-      policy({ Effect: "Allow", Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], Resource: [groups, `${groups}:log-stream:*`] }),
+      policy({
+        Effect: "Allow",
+        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [groups, `${groups}:log-stream:*`],
+      }),
     );
     prBuild = await session(administrators[ACCOUNT_A], role);
   });
@@ -524,8 +571,12 @@ describe("AWS emulator IAM checks: CloudWatch Logs resources", () => {
 
   it("refuse the same calls on another log group", async () => {
     const refused = { name: "AccessDeniedException" };
-    await expect(logs(prBuild).send(new CreateLogStreamCommand({ logGroupName: mainGroup, logStreamName: "build-2" }))).rejects.toMatchObject(refused);
-    await expect(logs(prBuild).send(new PutLogEventsCommand({ logGroupName: mainGroup, logStreamName: "build-1", logEvents }))).rejects.toMatchObject(refused);
+    await expect(logs(prBuild).send(new CreateLogStreamCommand({ logGroupName: mainGroup, logStreamName: "build-2" }))).rejects.toMatchObject(
+      refused,
+    );
+    await expect(logs(prBuild).send(new PutLogEventsCommand({ logGroupName: mainGroup, logStreamName: "build-1", logEvents }))).rejects.toMatchObject(
+      refused,
+    );
     await expect(logs(prBuild).send(new CreateLogGroupCommand({ logGroupName: "/aws/codebuild/pipewright-main-2" }))).rejects.toMatchObject(refused);
   });
 });
@@ -571,7 +622,11 @@ describe("AWS emulator IAM checks: iam:PassedToService on CreatePipeline", () =>
   }
 
   beforeAll(async () => {
-    await createRole(ACCOUNT_A, "pipeline", policy({ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }));
+    await createRole(
+      ACCOUNT_A,
+      "pipeline",
+      policy({ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }),
+    );
   });
 
   it("let a role pass the pipeline role to CodePipeline, and refuse a role allowed to pass it only to CloudFormation", async () => {

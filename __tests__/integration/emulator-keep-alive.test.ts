@@ -40,7 +40,12 @@ function post(agent: http.Agent, target: string, body: string, headers: Record<s
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString(), connection: response.headers.connection, socket: request.socket as Socket }),
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+            connection: response.headers.connection,
+            socket: request.socket as Socket,
+          }),
         );
       },
     );
@@ -65,7 +70,13 @@ describe("AWS emulator: HTTP keep-alive", () => {
     });
     const answers = [];
     answers.push(await post(agent, "DynamoDB_20120810.CreateTable", create));
-    answers.push(await post(agent, "DynamoDB_20120810.PutItem", JSON.stringify({ TableName: "keep-alive", Item: { pk: { S: "a" }, data: { S: "x".repeat(20_000) } } })));
+    answers.push(
+      await post(
+        agent,
+        "DynamoDB_20120810.PutItem",
+        JSON.stringify({ TableName: "keep-alive", Item: { pk: { S: "a" }, data: { S: "x".repeat(20_000) } } }),
+      ),
+    );
     answers.push(await post(agent, "DynamoDB_20120810.DescribeTable", JSON.stringify({ TableName: "keep-alive" })));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
     expect(JSON.parse(answers[2]?.body ?? "{}")).toMatchObject({ Table: { TableName: "keep-alive", ItemCount: 1 } });

@@ -36,13 +36,25 @@ describe("AWS emulator: request history", () => {
 
       await iam.send(new CreateUserCommand({ UserName: "operator" }));
       const { AccessKey: key } = await iam.send(new CreateAccessKeyCommand({ UserName: "operator" }));
-      const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${EMULATOR_DEFAULT_ACCOUNT}:root` }, Action: "sts:AssumeRole" }] };
+      const trust = {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${EMULATOR_DEFAULT_ACCOUNT}:root` }, Action: "sts:AssumeRole" }],
+      };
       await iam.send(new CreateRoleCommand({ RoleName: "worker", AssumeRolePolicyDocument: JSON.stringify(trust) }));
-      const { Credentials: session } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${EMULATOR_DEFAULT_ACCOUNT}:role/worker`, RoleSessionName: "pipewright-worker" }));
-      await new DynamoDBClient({ ...config, credentials: { accessKeyId: key?.AccessKeyId as string, secretAccessKey: key?.SecretAccessKey as string } }).send(new ListTablesCommand({}));
+      const { Credentials: session } = await sts.send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${EMULATOR_DEFAULT_ACCOUNT}:role/worker`, RoleSessionName: "pipewright-worker" }),
+      );
       await new DynamoDBClient({
         ...config,
-        credentials: { accessKeyId: session?.AccessKeyId as string, secretAccessKey: session?.SecretAccessKey as string, sessionToken: session?.SessionToken as string },
+        credentials: { accessKeyId: key?.AccessKeyId as string, secretAccessKey: key?.SecretAccessKey as string },
+      }).send(new ListTablesCommand({}));
+      await new DynamoDBClient({
+        ...config,
+        credentials: {
+          accessKeyId: session?.AccessKeyId as string,
+          secretAccessKey: session?.SecretAccessKey as string,
+          sessionToken: session?.SessionToken as string,
+        },
       }).send(new ListTablesCommand({}));
     } finally {
       await emulator.stop();
@@ -55,7 +67,15 @@ describe("AWS emulator: request history", () => {
       expect(start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       expect(Date.parse(start as string)).toBeGreaterThanOrEqual(before - 1);
     }
-    const calls = rows.map(([, , , method, operation, service, caller, invocation, attempt, status]) => ({ method, operation, service, caller, invocation, attempt, status }));
+    const calls = rows.map(([, , , method, operation, service, caller, invocation, attempt, status]) => ({
+      method,
+      operation,
+      service,
+      caller,
+      invocation,
+      attempt,
+      status,
+    }));
     const sdkCall = (operation: string, service: string, caller: string, status = "200") => ({
       method: "POST",
       operation,
@@ -95,14 +115,24 @@ describe("AWS emulator: request history", () => {
       await dynamodb.send(new ListTablesCommand({}));
       const refused = await fetch(`${emulator.endpoint}/pipewright/latency`, { method: "POST", body: JSON.stringify({ milliseconds: "fast" }) });
       expect(refused.status).toBe(400);
-      expect(await refused.json()).toEqual({ message: `milliseconds must be a whole number from 0 to 10000, not 'fast'. Fix: POST /pipewright/latency with a body like {"milliseconds": 200}` });
+      expect(await refused.json()).toEqual({
+        message: `milliseconds must be a whole number from 0 to 10000, not 'fast'. Fix: POST /pipewright/latency with a body like {"milliseconds": 200}`,
+      });
     } finally {
       await emulator.stop();
     }
 
-    const rows = readFileSync(file, "utf8").trim().split("\n").slice(1).map((line) => line.split("\t"));
+    const rows = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split("\t"));
     // Microseconds matter here: Date.parse keeps milliseconds only.
-    const timed = rows.map(([start = "", ms, , , operation]) => ({ operation, startMs: Date.parse(start) + Number(start.slice(23, 26)) / 1000, ms: Number(ms) }));
+    const timed = rows.map(([start = "", ms, , , operation]) => ({
+      operation,
+      startMs: Date.parse(start) + Number(start.slice(23, 26)) / 1000,
+      ms: Number(ms),
+    }));
     const [a, b, waited, undelayed] = timed.filter((row) => row.operation === "DynamoDB_20120810.ListTables");
     if (!a || !b || !waited || !undelayed) throw new Error(`expected four ListTables in the history, got ${JSON.stringify(timed)}`);
     expect([a.ms, b.ms, waited.ms].every((ms) => ms >= 200)).toBe(true);

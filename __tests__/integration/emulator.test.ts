@@ -13,7 +13,7 @@ import {
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   ListPipelinesCommand,
-  PipelineDeclaration,
+  type PipelineDeclaration,
   PutApprovalResultCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
@@ -77,9 +77,7 @@ function declaration(name: string, account = ACCOUNT_A): PipelineDeclaration {
 
 async function createPipeline(name: string): Promise<string> {
   await pipelinesA.send(new CreatePipelineCommand({ pipeline: declaration(name) }));
-  const { pipelineExecutionSummaries } = await pipelinesA.send(
-    new ListPipelineExecutionsCommand({ pipelineName: name }),
-  );
+  const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
   return pipelineExecutionSummaries?.[0]?.pipelineExecutionId as string;
 }
 
@@ -101,16 +99,12 @@ async function expectAwsError(call: Promise<unknown>, name: string): Promise<voi
 }
 
 async function sourceArtifactKeys(pipelineName: string): Promise<string[]> {
-  const listing = await s3A.send(
-    new ListObjectsV2Command({ Bucket: ARTIFACT_BUCKET, Prefix: `${pipelineName.slice(0, 20)}/` }),
-  );
+  const listing = await s3A.send(new ListObjectsV2Command({ Bucket: ARTIFACT_BUCKET, Prefix: `${pipelineName.slice(0, 20)}/` }));
   return (listing.Contents ?? []).map((object) => object.Key as string);
 }
 
 async function executionStatus(pipelineName: string, pipelineExecutionId: string): Promise<string | undefined> {
-  const { pipelineExecution } = await pipelinesA.send(
-    new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }),
-  );
+  const { pipelineExecution } = await pipelinesA.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }));
   return pipelineExecution?.status;
 }
 
@@ -137,11 +131,9 @@ describe("AWS emulator: CodePipeline", () => {
     // Stock moto sends ISO strings here, which the SDK refuses to deserialize.
     const { metadata } = await pipelinesA.send(new GetPipelineCommand({ name }));
     expect(metadata?.created).toBeInstanceOf(Date);
-    expect(Math.abs((metadata?.created as Date).getTime() - before)).toBeLessThan(60_000);
+    expect(Math.abs((metadata?.created?.getTime() ?? 0) - before)).toBeLessThan(60_000);
 
-    const { pipelineExecutionSummaries } = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
+    const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
     expect(pipelineExecutionSummaries).toHaveLength(1);
     expect(pipelineExecutionSummaries?.[0]).toMatchObject({
       status: "InProgress",
@@ -203,13 +195,8 @@ describe("AWS emulator: CodePipeline", () => {
     const again = await pipelinesA.send(start);
     expect(again.pipelineExecutionId).toBe(first.pipelineExecutionId);
 
-    const { pipelineExecutionSummaries } = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
-    expect(pipelineExecutionSummaries?.map((summary) => summary.pipelineExecutionId)).toEqual([
-      first.pipelineExecutionId,
-      createdId,
-    ]);
+    const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
+    expect(pipelineExecutionSummaries?.map((summary) => summary.pipelineExecutionId)).toEqual([first.pipelineExecutionId, createdId]);
     expect(pipelineExecutionSummaries?.[0]?.sourceRevisions).toEqual([{ actionName: "GitHub", revisionId: COMMIT }]);
     expect(await sourceArtifactKeys(name)).toHaveLength(2);
 
@@ -231,13 +218,8 @@ describe("AWS emulator: CodePipeline", () => {
   test("CreatePipeline of a name in use answers PipelineNameInUseException and starts nothing", async () => {
     const name = "pw-create-name-in-use-pipeline";
     const createdId = await createPipeline(name);
-    await expectAwsError(
-      pipelinesA.send(new CreatePipelineCommand({ pipeline: declaration(name) })),
-      "PipelineNameInUseException",
-    );
-    const { pipelineExecutionSummaries } = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
+    await expectAwsError(pipelinesA.send(new CreatePipelineCommand({ pipeline: declaration(name) })), "PipelineNameInUseException");
+    const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
     expect(pipelineExecutionSummaries?.map((summary) => summary.pipelineExecutionId)).toEqual([createdId]);
   });
 
@@ -249,9 +231,7 @@ describe("AWS emulator: CodePipeline", () => {
     const page1 = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name, maxResults: 1 }));
     expect(page1.pipelineExecutionSummaries?.map((s) => s.pipelineExecutionId)).toEqual([startedId]);
     expect(page1.nextToken).toBeDefined();
-    const page2 = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name, maxResults: 1, nextToken: page1.nextToken }),
-    );
+    const page2 = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name, maxResults: 1, nextToken: page1.nextToken }));
     expect(page2.pipelineExecutionSummaries?.map((s) => s.pipelineExecutionId)).toEqual([createdId]);
     expect(page2.nextToken).toBeUndefined();
   });
@@ -259,10 +239,7 @@ describe("AWS emulator: CodePipeline", () => {
   test("StartPipelineExecution rejects what AWS rejects", async () => {
     const name = "pw-start-validation-pipeline";
     await createPipeline(name);
-    await expectAwsError(
-      pipelinesA.send(new StartPipelineExecutionCommand({ name, clientRequestToken: "not_valid!" })),
-      "ValidationException",
-    );
+    await expectAwsError(pipelinesA.send(new StartPipelineExecutionCommand({ name, clientRequestToken: "not_valid!" })), "ValidationException");
     await expectAwsError(
       pipelinesA.send(
         new StartPipelineExecutionCommand({
@@ -276,13 +253,8 @@ describe("AWS emulator: CodePipeline", () => {
       pipelinesA.send(new StartPipelineExecutionCommand({ name, variables: [{ name: "UNDECLARED", value: "1" }] })),
       "ValidationException",
     );
-    await expectAwsError(
-      pipelinesA.send(new StartPipelineExecutionCommand({ name: "pw-no-such-pipeline" })),
-      "PipelineNotFoundException",
-    );
-    const { pipelineExecutionSummaries } = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
+    await expectAwsError(pipelinesA.send(new StartPipelineExecutionCommand({ name: "pw-no-such-pipeline" })), "PipelineNotFoundException");
+    const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
     expect(pipelineExecutionSummaries).toHaveLength(1);
   });
 
@@ -369,9 +341,7 @@ describe("AWS emulator: CodePipeline", () => {
 
     await stop(true);
     expect(await executionStatus(name, executionId)).toBe("Stopped");
-    const { pipelineExecutionSummaries } = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
+    const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
     expect(pipelineExecutionSummaries?.[0]?.stopTrigger).toEqual({ reason: "Superseded by a newer commit" });
     const { actionExecutionDetails } = await pipelinesA.send(
       new ListActionExecutionsCommand({ pipelineName: name, filter: { pipelineExecutionId: executionId } }),
@@ -385,15 +355,10 @@ describe("AWS emulator: CodePipeline", () => {
     const name = "pw-delete-pipeline-drops-executions";
     const executionId = await createPipeline(name);
     await pipelinesA.send(new DeletePipelineCommand({ name }));
-    await expectAwsError(
-      pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name })),
-      "PipelineNotFoundException",
-    );
+    await expectAwsError(pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name })), "PipelineNotFoundException");
 
     const recreatedId = await createPipeline(name);
-    const { pipelineExecutionSummaries } = await pipelinesA.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
+    const { pipelineExecutionSummaries } = await pipelinesA.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
     expect(pipelineExecutionSummaries?.map((summary) => summary.pipelineExecutionId)).toEqual([recreatedId]);
     await expectAwsError(
       pipelinesA.send(new GetPipelineExecutionCommand({ pipelineName: name, pipelineExecutionId: executionId })),
@@ -414,9 +379,7 @@ describe("AWS emulator: CodePipeline", () => {
     // The same name in account B is another pipeline, with runs of its own. B has no
     // artifact bucket of that name, so the source artifact is simply not stored.
     await pipelinesB.send(new CreatePipelineCommand({ pipeline: declaration(name, ACCOUNT_B) }));
-    const { pipelineExecutionSummaries } = await pipelinesB.send(
-      new ListPipelineExecutionsCommand({ pipelineName: name }),
-    );
+    const { pipelineExecutionSummaries } = await pipelinesB.send(new ListPipelineExecutionsCommand({ pipelineName: name }));
     expect(pipelineExecutionSummaries).toHaveLength(1);
     expect(pipelineExecutionSummaries?.[0]?.pipelineExecutionId).not.toBe(executionIdA);
     await expectAwsError(
@@ -428,8 +391,7 @@ describe("AWS emulator: CodePipeline", () => {
 
 describe("AWS emulator: CodeDeploy and CodeBuild timestamps", () => {
   test("are epoch-second JSON numbers, as the SDKs and the Terraform provider expect", async () => {
-    const call = (service: string, target: string, input: object) =>
-      callJsonApi(emulator(), { service, target, input, accountId: ACCOUNT_A });
+    const call = (service: string, target: string, input: object) => callJsonApi(emulator(), { service, target, input, accountId: ACCOUNT_A });
     await call("codedeploy", "CodeDeploy_20141006.CreateApplication", {
       applicationName: "pw-timestamps",
       computePlatform: "Lambda",

@@ -255,9 +255,7 @@ describe("notifier against the emulator", () => {
     expect(message!.TopicArn).toBe(topicArn);
     expect(message!.Subject).toBe("APPROVAL WAITING: pipewright-billing, main, at Prod");
     expect(message!.Message).toContain(APPROVAL_NOTE);
-    expect(message!.Message).toContain(
-      `https://${REGION}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${MAIN}/view?region=${REGION}`,
-    );
+    expect(message!.Message).toContain(`https://${REGION}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${MAIN}/view?region=${REGION}`);
     expect(message!.Message).toContain(`Commit:        ${broken.slice(0, 7)}`);
   });
 
@@ -315,7 +313,9 @@ describe("notifier against the emulator", () => {
   test("a pull request pipeline is named by its tags (read from the emulator), with the pull request's number and link", async () => {
     const head = commit("pr-7-head");
     const execution = await start(PR, head);
-    await expect(notify(pipelineChanged(PR, execution, "STARTED"))).resolves.toMatchObject({ channels: [{ channel: "github", status: "delivered" }] });
+    await expect(notify(pipelineChanged(PR, execution, "STARTED"))).resolves.toMatchObject({
+      channels: [{ channel: "github", status: "delivered" }],
+    });
     await answerApproval(PR, execution, "Rejected", "Preview broken");
 
     await notify(pipelineChanged(PR, execution, "FAILED"));

@@ -565,7 +565,8 @@ describe("the claim condition on the emulator's DynamoDB", () => {
         };
         const expected = orderingAllows(values, change) ? "awaiting-approval" : "stale";
         const result = await store.claim(claim);
-        if (result.claimed || result.refusal !== expected) mismatches.push(`${JSON.stringify(item)} ${JSON.stringify(change)}: ${JSON.stringify(result)}`);
+        if (result.claimed || result.refusal !== expected)
+          mismatches.push(`${JSON.stringify(item)} ${JSON.stringify(change)}: ${JSON.stringify(result)}`);
       }
     }
     expect(mismatches).toEqual([]);
@@ -585,7 +586,9 @@ describe("retries after a failure part-way", () => {
 
     // Half done. The pipelines are handled side by side, so both exist; the one whose
     // StopPipelineExecution failed runs twice (automatic and pinned).
-    const statuses = await Promise.all([ORDERS, PAYMENTS].map(async (name) => (await executionsOf(world, name)).map((execution) => execution.status)));
+    const statuses = await Promise.all(
+      [ORDERS, PAYMENTS].map(async (name) => (await executionsOf(world, name)).map((execution) => execution.status)),
+    );
     const failed = statuses.findIndex((list) => list.join() === "InProgress,InProgress");
     expect(failed).toBeGreaterThanOrEqual(0);
     const failedPipeline = [ORDERS, PAYMENTS][failed] as string;

@@ -130,7 +130,12 @@ describe("push router against the emulator", () => {
     const result = await route(event);
 
     const started = await expectStarted(before, [ORDERS], event.after);
-    expect(result).toMatchObject({ outcome: "started", everything: false, started: [{ pipeline: ORDERS, executionId: started[ORDERS] }], ignored: [] });
+    expect(result).toMatchObject({
+      outcome: "started",
+      everything: false,
+      started: [{ pipeline: ORDERS, executionId: started[ORDERS] }],
+      ignored: [],
+    });
     expect(await pushStateItem(world, ORDERS)).toMatchObject({
       pushedAt: { N: String(event.pushedAt) },
       after: { S: event.after },

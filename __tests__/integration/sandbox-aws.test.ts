@@ -90,6 +90,8 @@ describe("the runtime's queue calls", () => {
 
   it("an identity without SQS permissions is refused, and the error names the operation", async () => {
     const queue = new SqsQueue(track(sandboxClient(new SQSClient(config(nobody)))), queueUrl);
-    await expect(queue.receive({ waitSeconds: 0, visibilitySeconds: 0 })).rejects.toThrow(/^ReceiveMessage failed \(HTTP 400 AccessDeniedException\): .*not authorized to perform: sqs:ReceiveMessage/);
+    await expect(queue.receive({ waitSeconds: 0, visibilitySeconds: 0 })).rejects.toThrow(
+      /^ReceiveMessage failed \(HTTP 400 AccessDeniedException\): .*not authorized to perform: sqs:ReceiveMessage/,
+    );
   });
 });

@@ -5,12 +5,7 @@
  * both hooks run end to end on a deployment, function and stack the emulator holds.
  */
 import { CloudFormationClient, CreateStackCommand } from "@aws-sdk/client-cloudformation";
-import {
-  CodeDeployClient,
-  CreateApplicationCommand,
-  CreateDeploymentCommand,
-  CreateDeploymentGroupCommand,
-} from "@aws-sdk/client-codedeploy";
+import { CodeDeployClient, CreateApplicationCommand, CreateDeploymentCommand, CreateDeploymentGroupCommand } from "@aws-sdk/client-codedeploy";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateFunctionCommand, LambdaClient, PublishVersionCommand } from "@aws-sdk/client-lambda";
 import { LambdaVersionInvoker } from "../../functions/pre-traffic/aws";
@@ -49,7 +44,11 @@ async function statusesOf(deploymentId: string) {
 async function createDeployment(current: string, target: string): Promise<string> {
   const content = JSON.stringify({
     version: "0.0",
-    Resources: [{ AppFunction: { Type: "AWS::Lambda::Function", Properties: { Name: FUNCTION, Alias: "live", CurrentVersion: current, TargetVersion: target } } }],
+    Resources: [
+      {
+        AppFunction: { Type: "AWS::Lambda::Function", Properties: { Name: FUNCTION, Alias: "live", CurrentVersion: current, TargetVersion: target } },
+      },
+    ],
   });
   const { deploymentId } = await codedeploy.send(
     new CreateDeploymentCommand({
@@ -70,7 +69,10 @@ beforeAll(async () => {
   api = await FakeApi.start();
 
   // Without Docker, the emulator's Lambda store answers an invocation with its payload.
-  const configured = await fetch(`${emulator().endpoint}/moto-api/config`, { method: "POST", body: JSON.stringify({ lambda: { use_docker: false } }) });
+  const configured = await fetch(`${emulator().endpoint}/moto-api/config`, {
+    method: "POST",
+    body: JSON.stringify({ lambda: { use_docker: false } }),
+  });
   expect(configured.ok).toBe(true);
 
   const application = `${STACK}-ServerlessDeploymentApplication-ABC123`;
@@ -127,7 +129,9 @@ describe("the CodeDeploy reporter", () => {
     const reporter = new CodeDeployStatusReporter(codedeploy);
     const ids = { deploymentId: "d-REPORTER2", lifecycleEventHookExecutionId: "hook-pre" };
     await reporter.report(ids, "Succeeded", new AbortController().signal);
-    await expect(reporter.report(ids, "Failed", new AbortController().signal)).rejects.toMatchObject({ name: "LifecycleEventAlreadyCompletedException" });
+    await expect(reporter.report(ids, "Failed", new AbortController().signal)).rejects.toMatchObject({
+      name: "LifecycleEventAlreadyCompletedException",
+    });
   });
 
   it("through the runner, a repeated invocation counts as reported: no error, and the first verdict stands", async () => {
@@ -160,7 +164,11 @@ describe("the hooks on a deployment the emulator holds", () => {
       logger: recordingLogger(),
       hookOptions: FAST,
     })({ DeploymentId: deploymentId, LifecycleEventHookExecutionId: "pre-1" }, lambdaContext(10_000));
-    expect(result).toMatchObject({ status: "Failed", outcome: "failed-check", reason: expect.stringContaining(`GET /health on ${FUNCTION} version 1 answered 200 but its body's status is undefined`) });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "failed-check",
+      reason: expect.stringContaining(`GET /health on ${FUNCTION} version 1 answered 200 but its body's status is undefined`),
+    });
     expect(await statusesOf(deploymentId)).toEqual([expect.objectContaining({ lifecycleEventHookExecutionId: "pre-1", status: "Failed" })]);
   });
 

@@ -1,7 +1,7 @@
 /** Jest helpers for tests that run against the AWS emulator (sandbox/emulator.ts). */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { Emulator, EMULATOR_REGION, EmulatorOptions, MOTO_ACCOUNT_HEADER, startEmulator } from "../../sandbox/emulator";
+import { type Emulator, EMULATOR_REGION, type EmulatorOptions, MOTO_ACCOUNT_HEADER, startEmulator } from "../../sandbox/emulator";
 
 /**
  * Starts one emulator for the enclosing describe block and stops it afterwards, even when
@@ -39,10 +39,7 @@ export interface RawResponse {
  * by the credential scope of the Authorization header and checks no signature (unless IAM checks
  * are on), so a well-formed unsigned header is enough.
  */
-export async function callJsonApi(
-  emulator: Pick<Emulator, "endpoint">,
-  call: RawCall & { target: string; input: object },
-): Promise<RawResponse> {
+export async function callJsonApi(emulator: Pick<Emulator, "endpoint">, call: RawCall & { target: string; input: object }): Promise<RawResponse> {
   const scope = `testing/20240101/${call.region ?? EMULATOR_REGION}/${call.service}/aws4_request`;
   const headers: Record<string, string> = {
     "Content-Type": "application/x-amz-json-1.1",

@@ -213,7 +213,9 @@ export class FakeGitHub {
     const perPage = Number(request.query.get("per_page") ?? "30");
     const page = Number(request.query.get("page") ?? "1");
     const state = request.query.get("state") ?? "open";
-    const all = [...this.pulls.values()].filter((pull) => state === "all" || pull.state === state).sort((a, b) => (b.number as number) - (a.number as number));
+    const all = [...this.pulls.values()]
+      .filter((pull) => state === "all" || pull.state === state)
+      .sort((a, b) => (b.number as number) - (a.number as number));
     const last = Math.max(1, Math.ceil(all.length / perPage));
     return { status: 200, body: all.slice((page - 1) * perPage, page * perPage), headers: this.links(request, page, last) };
   }

@@ -49,6 +49,8 @@ export function capturePowertoolsLogs(): { lines: () => Record<string, unknown>[
         .split("\n")
         .filter((line) => line.startsWith("{"))
         .map((line) => logLine.parse(JSON.parse(line))),
-    restore: () => spies.forEach((spy) => spy.mockRestore()),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
   };
 }

@@ -85,7 +85,13 @@ const TRUST_ZONE = "pipewright:trust-zone";
 
 /** Whether an IAM action pattern (`iam:*`, `s3:Put*`, `*`) covers `action`. */
 function covers(pattern: string, action: string): boolean {
-  const regex = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+  const regex = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+    "i",
+  );
   return regex.test(action);
 }
 
@@ -97,10 +103,11 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
   const stackName: string | undefined = block(provider?.default_tags)?.tags?.["pipewright:stack"];
   const stackAccount: string | undefined = list<string>(provider?.allowed_account_ids)[0];
   const findings: Finding[] = [];
-  const add = (rule: string, type: string, name: string, message: string) =>
-    findings.push({ rule, resource: `${type}.${name}`, message });
+  const add = (rule: string, type: string, name: string, message: string) => findings.push({ rule, resource: `${type}.${name}`, message });
   const each = (type: string, fn: (name: string, r: Json) => void) =>
-    Object.entries(resources[type] ?? {}).forEach(([name, r]) => fn(name, r));
+    Object.entries(resources[type] ?? {}).forEach(([name, r]) => {
+      fn(name, r);
+    });
   const policyOf = (type: string, name: string, text: unknown): Statement[] | undefined => {
     if (typeof text !== "string") {
       add("policy-unreadable", type, name, "policy is not a JSON string; write it with policyDocument() so it can be checked");
@@ -175,10 +182,16 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     if (!boundaries.has(name)) return;
     const statements = policyOf("aws_iam_policy", name, r.policy) ?? [];
     for (const s of statements) {
-      if (s.Effect === "Allow" && list(s.Action).includes("*")) add("boundary-allows-everything", "aws_iam_policy", name, `statement ${s.Sid ?? "?"} allows "*"`);
+      if (s.Effect === "Allow" && list(s.Action).includes("*"))
+        add("boundary-allows-everything", "aws_iam_policy", name, `statement ${s.Sid ?? "?"} allows "*"`);
     }
     for (const service of ["iam", "organizations"]) {
-      const denied = statements.some((s) => s.Effect === "Deny" && list(s.Resource).includes("*") && list(s.Action).some((a) => covers(a, `${service}:CreateRole`) || a === `${service}:*`));
+      const denied = statements.some(
+        (s) =>
+          s.Effect === "Deny" &&
+          list(s.Resource).includes("*") &&
+          list(s.Action).some((a) => covers(a, `${service}:CreateRole`) || a === `${service}:*`),
+      );
       if (!denied) add("boundary-without-deny", "aws_iam_policy", name, `the boundary does not deny ${service}:* on "*"`);
     }
   });
@@ -202,15 +215,19 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     const foreignWriters = (s: Statement, actions: readonly string[]) =>
       s.Effect === "Allow" &&
       list(s.Action).some((pattern) => actions.some((action) => covers(pattern, action))) &&
-      list((s.Principal as Json | undefined)?.AWS).some((p) => typeof p === "string" && /:iam::\d{12}:/.test(p) && !p.includes(`:iam::${stackAccount}:`));
+      list((s.Principal as Json | undefined)?.AWS).some(
+        (p) => typeof p === "string" && /:iam::\d{12}:/.test(p) && !p.includes(`:iam::${stackAccount}:`),
+      );
     each("aws_s3_bucket_policy", (name, r) => {
       for (const s of policyOf("aws_s3_bucket_policy", name, r.policy) ?? []) {
-        if (foreignWriters(s, S3_WRITE_ACTIONS)) add("artifacts-writable-by-target", "aws_s3_bucket_policy", name, `statement ${s.Sid ?? "?"} lets another account's role write objects`);
+        if (foreignWriters(s, S3_WRITE_ACTIONS))
+          add("artifacts-writable-by-target", "aws_s3_bucket_policy", name, `statement ${s.Sid ?? "?"} lets another account's role write objects`);
       }
     });
     each("aws_kms_key", (name, r) => {
       for (const s of policyOf("aws_kms_key", name, r.policy) ?? []) {
-        if (foreignWriters(s, KEY_WRITE_ACTIONS)) add("artifacts-writable-by-target", "aws_kms_key", name, `statement ${s.Sid ?? "?"} lets another account's role encrypt with the key`);
+        if (foreignWriters(s, KEY_WRITE_ACTIONS))
+          add("artifacts-writable-by-target", "aws_kms_key", name, `statement ${s.Sid ?? "?"} lets another account's role encrypt with the key`);
       }
     });
   }
@@ -219,8 +236,12 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
   const zoneOf = (type: string, name: string): string | undefined => resources[type]?.[name]?.tags?.[TRUST_ZONE];
   const zoned = (type: string) => Object.keys(resources[type] ?? {}).filter((name) => zoneOf(type, name) !== undefined);
   const storeReferences = (zone: string) => [
-    ...zoned("aws_s3_bucket").filter((n) => zoneOf("aws_s3_bucket", n) === zone).flatMap((n) => [`aws_s3_bucket.${n}.`, String(resources.aws_s3_bucket?.[n]?.bucket)]),
-    ...zoned("aws_kms_key").filter((n) => zoneOf("aws_kms_key", n) === zone).map((n) => `aws_kms_key.${n}.`),
+    ...zoned("aws_s3_bucket")
+      .filter((n) => zoneOf("aws_s3_bucket", n) === zone)
+      .flatMap((n) => [`aws_s3_bucket.${n}.`, String(resources.aws_s3_bucket?.[n]?.bucket)]),
+    ...zoned("aws_kms_key")
+      .filter((n) => zoneOf("aws_kms_key", n) === zone)
+      .map((n) => `aws_kms_key.${n}.`),
   ];
   const roleZones = new Map<string, string>();
   for (const role of zoned("aws_iam_role")) {
@@ -235,10 +256,19 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     for (const s of policyOf("aws_iam_role_policy", name, r.policy) ?? []) {
       if (s.Effect !== "Allow") continue;
       const reached = list(s.Resource).find((resource) => forbidden.some((reference) => resource.includes(reference)));
-      if (reached !== undefined) add("trust-zone-crossed", "aws_iam_role_policy", name, `a ${zone} role's statement ${s.Sid ?? "?"} reaches ${otherZone(zone)}'s store (${reached})`);
+      if (reached !== undefined)
+        add(
+          "trust-zone-crossed",
+          "aws_iam_role_policy",
+          name,
+          `a ${zone} role's statement ${s.Sid ?? "?"} reaches ${otherZone(zone)}'s store (${reached})`,
+        );
     }
   });
-  for (const [type, attribute] of [["aws_s3_bucket_policy", "policy"], ["aws_kms_key", "policy"]] as const) {
+  for (const [type, attribute] of [
+    ["aws_s3_bucket_policy", "policy"],
+    ["aws_kms_key", "policy"],
+  ] as const) {
     each(type, (name, r) => {
       const bucketRef = type === "aws_s3_bucket_policy" ? /aws_s3_bucket\.([\w-]+)\./.exec(String(r.bucket))?.[1] : name;
       const zone = bucketRef === undefined ? undefined : zoneOf(type === "aws_s3_bucket_policy" ? "aws_s3_bucket" : "aws_kms_key", bucketRef);
@@ -246,8 +276,13 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
       for (const s of policyOf(type, name, r[attribute]) ?? []) {
         if (s.Effect !== "Allow") continue;
         const principals = list((s.Principal as Json | undefined)?.AWS).map(String);
-        const crossing = principals.find((p) => [...roleZones].some(([reference, roleZone]) => roleZone !== zone && reference.startsWith("${") && p === reference.replace(".name}", ".arn}")));
-        if (crossing !== undefined) add("trust-zone-crossed", type, name, `${zone}'s store grants statement ${s.Sid ?? "?"} to a ${otherZone(zone)} role (${crossing})`);
+        const crossing = principals.find((p) =>
+          [...roleZones].some(
+            ([reference, roleZone]) => roleZone !== zone && reference.startsWith("${") && p === reference.replace(".name}", ".arn}"),
+          ),
+        );
+        if (crossing !== undefined)
+          add("trust-zone-crossed", type, name, `${zone}'s store grants statement ${s.Sid ?? "?"} to a ${otherZone(zone)} role (${crossing})`);
       }
     });
   }
@@ -269,7 +304,12 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     }
     if (role.inline_policy) add("policy-unreadable", "aws_iam_role", name, "use aws_iam_role_policy, not inline_policy blocks");
   });
-  for (const type of ["aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"]) {
+  for (const type of [
+    "aws_iam_role_policy_attachment",
+    "aws_iam_policy_attachment",
+    "aws_iam_user_policy_attachment",
+    "aws_iam_group_policy_attachment",
+  ]) {
     each(type, (name, r) => {
       if (BROAD_MANAGED_POLICIES.test(String(r.policy_arn))) add("broad-managed-policy", type, name, `attaches ${r.policy_arn}`);
     });
@@ -311,7 +351,10 @@ function checkRoleShaping(s: Statement, add: (rule: string, message: string) => 
   if (shaping.length === 0) return;
   const boundary = (s.Condition?.StringEquals as Json | undefined)?.["iam:PermissionsBoundary"];
   if (typeof boundary !== "string" || boundary === "") {
-    add("iam-role-without-boundary", `statement ${s.Sid ?? "(no Sid)"} allows ${shaping.join(", ")} without a StringEquals iam:PermissionsBoundary condition`);
+    add(
+      "iam-role-without-boundary",
+      `statement ${s.Sid ?? "(no Sid)"} allows ${shaping.join(", ")} without a StringEquals iam:PermissionsBoundary condition`,
+    );
   }
 }
 
@@ -319,8 +362,11 @@ function checkRoleShaping(s: Statement, add: (rule: string, message: string) => 
 function checkArtifactWrites(s: Statement, buckets: readonly string[], add: (rule: string, message: string) => void): void {
   if (s.Effect !== "Allow" || buckets.length === 0) return;
   if (!list(s.Action).some((pattern) => S3_WRITE_ACTIONS.some((action) => covers(pattern, action)))) return;
-  const written = list(s.Resource).filter((resource) => buckets.some((bucket) => covers(resource, `arn:aws:s3:::${bucket}/x`) || resource.includes(`:::${bucket}/`)));
-  if (written.length > 0) add("artifacts-writable-by-target", `statement ${s.Sid ?? "(no Sid)"} lets a target-account role write ${written.join(", ")}`);
+  const written = list(s.Resource).filter((resource) =>
+    buckets.some((bucket) => covers(resource, `arn:aws:s3:::${bucket}/x`) || resource.includes(`:::${bucket}/`)),
+  );
+  if (written.length > 0)
+    add("artifacts-writable-by-target", `statement ${s.Sid ?? "(no Sid)"} lets a target-account role write ${written.join(", ")}`);
 }
 
 function checkIdentityStatement(s: Statement, add: (rule: string, message: string) => void): void {

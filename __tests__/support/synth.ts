@@ -1,7 +1,7 @@
-import { App, Testing, TerraformStack } from "cdktf";
+import { type App, Testing, type TerraformStack } from "cdktf";
 import * as path from "node:path";
-import { loadConfig, parseConfig, PipewrightConfig } from "../../stacks/config";
-import { addPlatformStacks, PlatformOptions } from "../../stacks/platform";
+import { loadConfig, parseConfig, type PipewrightConfig } from "../../stacks/config";
+import { addPlatformStacks, type PlatformOptions } from "../../stacks/platform";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const EXAMPLE_CONFIG_FILE = path.join(ROOT, "config", "example.json");

@@ -7,12 +7,16 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { ArtifactStore, ArtifactStoreProps } from "../../stacks/constructs/artifact-store";
+import { ArtifactStore, type ArtifactStoreProps } from "../../stacks/constructs/artifact-store";
 import { Arns } from "../../stacks/iam";
 import { configWith, resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
 
 const arns = new Arns("aws", "eu-west-1", "111111111111");
-const DEV = { name: "dev", deployRoleArn: "arn:aws:iam::222222222222:role/p-deploy", cloudFormationExecutionRoleArn: "arn:aws:iam::222222222222:role/p-cfn-exec" };
+const DEV = {
+  name: "dev",
+  deployRoleArn: "arn:aws:iam::222222222222:role/p-deploy",
+  cloudFormationExecutionRoleArn: "arn:aws:iam::222222222222:role/p-cfn-exec",
+};
 
 function synthStore(overrides: Partial<ArtifactStoreProps> = {}): string {
   return Testing.synthScope((scope) => {
@@ -37,7 +41,10 @@ describe("ArtifactStore", () => {
     expect(synth).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
       rule: [
         {
-          apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: expect.stringMatching(/^\$\{aws_kms_key\.store_key_\w+\.arn\}$/) },
+          apply_server_side_encryption_by_default: {
+            sse_algorithm: "aws:kms",
+            kms_master_key_id: expect.stringMatching(/^\$\{aws_kms_key\.store_key_\w+\.arn\}$/),
+          },
           bucket_key_enabled: true,
         },
       ],
@@ -85,7 +92,11 @@ describe("ArtifactStore", () => {
 
   it("denies non-TLS requests and puts not encrypted with its key", () => {
     const policy = Object.values<any>(JSON.parse(synthStore()).resource.aws_s3_bucket_policy)[0].policy;
-    expect(statement(policy, "DenyInsecureTransport")).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(statement(policy, "DenyInsecureTransport")).toMatchObject({
+      Effect: "Deny",
+      Action: "s3:*",
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
     expect(statement(policy, "DenyUnencryptedPuts")).toMatchObject({
       Effect: "Deny",
       Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
@@ -108,7 +119,9 @@ describe("ArtifactStore", () => {
       Action: ["kms:Decrypt", "kms:DescribeKey"],
       Condition: { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
     });
-    const granted = statementsOf(policy).concat(statementsOf(keyPolicy)).filter((s: any) => s.Effect === "Allow" && JSON.stringify(s.Principal).includes("222222222222"));
+    const granted = statementsOf(policy)
+      .concat(statementsOf(keyPolicy))
+      .filter((s: any) => s.Effect === "Allow" && JSON.stringify(s.Principal).includes("222222222222"));
     expect(granted.flatMap((s: any) => [s.Action].flat()).filter((a: string) => /Put|Delete|Encrypt|GenerateDataKey/.test(a))).toEqual([]);
     expect(statement(policy, "TargetCloudFormationRead")).toMatchObject({
       Principal: { AWS: [DEV.cloudFormationExecutionRoleArn] },
@@ -143,8 +156,17 @@ describe("ArtifactStore", () => {
     const { build } = synthPlatform(configWith(() => undefined));
     const key = resourceAt(build, "aws_kms_key", "artifact-store/key");
     const sids = statementsOf(key.policy).map((s: any) => s.Sid);
-    expect(sids.slice(0, 6)).toEqual(["KeyAdministration", "BuildAccountUse", "DevDeployRoleRead", "DevCloudFormationRead", "ProdDeployRoleRead", "ProdCloudFormationRead"]);
-    expect(statement(key.policy, "ProdDeployRoleRead").Principal.AWS).toBe("arn:${data.aws_partition.partition.partition}:iam::333333333333:role/pipewright-deploy");
+    expect(sids.slice(0, 6)).toEqual([
+      "KeyAdministration",
+      "BuildAccountUse",
+      "DevDeployRoleRead",
+      "DevCloudFormationRead",
+      "ProdDeployRoleRead",
+      "ProdCloudFormationRead",
+    ]);
+    expect(statement(key.policy, "ProdDeployRoleRead").Principal.AWS).toBe(
+      "arn:${data.aws_partition.partition.partition}:iam::333333333333:role/pipewright-deploy",
+    );
   });
 
   it("gives the pull requests a store of their own: its own key, written only by the PR roles, read only by dev's preview roles", () => {
@@ -156,7 +178,9 @@ describe("ArtifactStore", () => {
       expect.stringMatching(/^\$\{aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn\}$/),
       expect.stringMatching(/^\$\{aws_iam_role\.pr-pipeline-roles_codebuild_\w+\.arn\}$/),
     ]);
-    expect(statement(key.policy, "PreviewDeployRoleRead").Principal.AWS).toBe("arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-deploy");
+    expect(statement(key.policy, "PreviewDeployRoleRead").Principal.AWS).toBe(
+      "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-deploy",
+    );
     const bucket = resourceAt(build, "aws_s3_bucket", "pr-artifact-store/bucket");
     expect(bucket.bucket).toBe("pipewright-pr-artifacts-111111111111-eu-west-1");
     const bucketPolicy = resourceAt(build, "aws_s3_bucket_policy", "pr-artifact-store/policy").policy;

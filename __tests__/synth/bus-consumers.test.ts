@@ -50,14 +50,29 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     const fn = resourceAt(build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function");
     const identities = JSON.parse(fn.environment.variables.PR_IDENTITIES);
     expect(identities).toEqual({
-      pipelineRole: { main: expect.stringMatching(/aws_iam_role\.pipeline-roles_pipeline_\w+\.arn/), pr: expect.stringMatching(/aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn/) },
+      pipelineRole: {
+        main: expect.stringMatching(/aws_iam_role\.pipeline-roles_pipeline_\w+\.arn/),
+        pr: expect.stringMatching(/aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn/),
+      },
       artifactStore: {
-        main: { bucket: expect.stringMatching(/aws_s3_bucket\.artifact-store_bucket_/), keyArn: expect.stringMatching(/aws_kms_key\.artifact-store_key_/) },
-        pr: { bucket: expect.stringMatching(/aws_s3_bucket\.pr-artifact-store_bucket_/), keyArn: expect.stringMatching(/aws_kms_key\.pr-artifact-store_key_/) },
+        main: {
+          bucket: expect.stringMatching(/aws_s3_bucket\.artifact-store_bucket_/),
+          keyArn: expect.stringMatching(/aws_kms_key\.artifact-store_key_/),
+        },
+        pr: {
+          bucket: expect.stringMatching(/aws_s3_bucket\.pr-artifact-store_bucket_/),
+          keyArn: expect.stringMatching(/aws_kms_key\.pr-artifact-store_key_/),
+        },
       },
       project: "pipewright",
-      deployRoles: { "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-deploy": "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-deploy" },
-      cloudFormationRoles: { "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-cfn-exec": "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-cfn-exec" },
+      deployRoles: {
+        "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-deploy":
+          "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-deploy",
+      },
+      cloudFormationRoles: {
+        "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-cfn-exec":
+          "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/pipewright-preview-cfn-exec",
+      },
     });
   });
 

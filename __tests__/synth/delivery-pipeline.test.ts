@@ -45,7 +45,11 @@ describe("DeliveryPipeline in the build stack", () => {
         TemplateConfiguration: "BuildOutput::dev.json",
       },
     });
-    expect(action("Dev", "ExecuteChangeSet")).toMatchObject({ run_order: 2, namespace: "DevStack", configuration: { ActionMode: "CHANGE_SET_EXECUTE" } });
+    expect(action("Dev", "ExecuteChangeSet")).toMatchObject({
+      run_order: 2,
+      namespace: "DevStack",
+      configuration: { ActionMode: "CHANGE_SET_EXECUTE" },
+    });
   });
 
   it("hands the dev API URL to the integration tests through pipeline variables", () => {
@@ -125,9 +129,21 @@ describe("DeliveryPipeline in the build stack", () => {
 
   it("lets each CodeBuild role be assumed only by its own projects and write only their logs and reports", () => {
     const trust = (path: string) => statementsOf(resourceAt(build, "aws_iam_role", path).assume_role_policy)[0].Condition.ArnLike["aws:SourceArn"];
-    const project = (name: string) => `arn:\${data.aws_partition.partition.partition}:codebuild:\${data.aws_region.region.name}:111111111111:project/${name}`;
-    expect(trust("pr-pipeline-roles/codebuild")).toEqual(["pipewright-pr-orders-build", "pipewright-pr-orders-integration-tests", "pipewright-pr-payments-build", "pipewright-pr-payments-integration-tests"].map(project));
-    expect(trust("pipeline-roles/codebuild")).toEqual(["pipewright-orders-build", "pipewright-orders-integration-tests", "pipewright-payments-build", "pipewright-payments-integration-tests"].map(project));
+    const project = (name: string) =>
+      `arn:\${data.aws_partition.partition.partition}:codebuild:\${data.aws_region.region.name}:111111111111:project/${name}`;
+    expect(trust("pr-pipeline-roles/codebuild")).toEqual(
+      [
+        "pipewright-pr-orders-build",
+        "pipewright-pr-orders-integration-tests",
+        "pipewright-pr-payments-build",
+        "pipewright-pr-payments-integration-tests",
+      ].map(project),
+    );
+    expect(trust("pipeline-roles/codebuild")).toEqual(
+      ["pipewright-orders-build", "pipewright-orders-integration-tests", "pipewright-payments-build", "pipewright-payments-integration-tests"].map(
+        project,
+      ),
+    );
     const logs = statement(resourceAt(build, "aws_iam_role_policy", "pr-pipeline-roles/codebuild-logs").policy, "BuildLogs").Resource as string[];
     expect(logs.every((arn) => arn.includes(":log-group:/aws/codebuild/pipewright-pr-"))).toBe(true);
     const reports = statement(resourceAt(build, "aws_iam_role_policy", "pipeline-roles/codebuild-logs").policy, "TestReports").Resource as string[];

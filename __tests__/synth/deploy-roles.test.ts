@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
-import { DeployRoles, DeployRolesProps } from "../../stacks/constructs/deploy-roles";
+import { DeployRoles, type DeployRolesProps } from "../../stacks/constructs/deploy-roles";
 import { Arns } from "../../stacks/iam";
 import { resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
 
@@ -61,12 +61,17 @@ describe("DeployRoles", () => {
     const resources = synthRoles();
     for (const name of ["deploy-applications", "application-resources"]) {
       const policy = policyNamed(resources, name);
-      const s3Writes = statementsOf(policy).flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.startsWith("s3:") && !/^s3:(Get|List)/.test(a));
+      const s3Writes = statementsOf(policy)
+        .flatMap((s: any) => [s.Action].flat())
+        .filter((a: string) => a.startsWith("s3:") && !/^s3:(Get|List)/.test(a));
       expect({ name, s3Writes }).toEqual({ name, s3Writes: [] });
       expect(statement(policy, "ArtifactKey")).toMatchObject({
         Action: ["kms:Decrypt", "kms:DescribeKey"],
         Resource: "arn:aws:kms:eu-west-1:111111111111:key/*",
-        Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/p-artifacts" }, StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } },
+        Condition: {
+          "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/p-artifacts" },
+          StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" },
+        },
       });
     }
     expect(statement(policyNamed(resources, "deploy-applications"), "Artifacts")).toMatchObject({
@@ -96,11 +101,19 @@ describe("DeployRoles", () => {
       },
     });
     // Every other role action is one that creates nothing and grants nothing.
-    const unconditioned = statementsOf(policy).filter((s: any) => s.Effect === "Allow" && !s.Condition).flatMap((s: any) => [s.Action].flat()).filter((a: string) => a.startsWith("iam:"));
+    const unconditioned = statementsOf(policy)
+      .filter((s: any) => s.Effect === "Allow" && !s.Condition)
+      .flatMap((s: any) => [s.Action].flat())
+      .filter((a: string) => a.startsWith("iam:"));
     expect(unconditioned.filter((a: string) => /^iam:(Create|Put|Attach)/.test(a))).toEqual([]);
     expect(statement(policy, "KeepTheBoundary")).toMatchObject({
       Effect: "Deny",
-      Action: expect.arrayContaining(["iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"]),
+      Action: expect.arrayContaining([
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicy",
+      ]),
       Resource: "*",
     });
     expect(statement(policy, "PassApplicationRoles")).toMatchObject({
@@ -119,9 +132,14 @@ describe("DeployRoles", () => {
       Resource: "arn:aws:apigateway:eu-west-1::/apis",
       Condition: { StringLike: { "aws:RequestTag/pipewright:stack": ["p-orders-dev", "p-payments-dev"] } },
     });
-    expect(statement(policy, "OwnHttpApis").Condition).toEqual({ StringLike: { "aws:ResourceTag/pipewright:stack": ["p-orders-dev", "p-payments-dev"] } });
-    const apiWrites = statementsOf(policy).filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith("apigateway:") && a !== "apigateway:GET"));
-    for (const s of apiWrites.filter((s: any) => s.Sid !== "HttpApiParts")) expect({ sid: s.Sid, condition: s.Condition }).toEqual({ sid: s.Sid, condition: expect.any(Object) });
+    expect(statement(policy, "OwnHttpApis").Condition).toEqual({
+      StringLike: { "aws:ResourceTag/pipewright:stack": ["p-orders-dev", "p-payments-dev"] },
+    });
+    const apiWrites = statementsOf(policy).filter((s: any) =>
+      [s.Action].flat().some((a: string) => a.startsWith("apigateway:") && a !== "apigateway:GET"),
+    );
+    for (const s of apiWrites.filter((s: any) => s.Sid !== "HttpApiParts"))
+      expect({ sid: s.Sid, condition: s.Condition }).toEqual({ sid: s.Sid, condition: expect.any(Object) });
   });
 
   it("scopes a preview door to the pull requests' stacks by pattern", () => {
@@ -146,9 +164,16 @@ describe("the doors of the dev and prod stacks", () => {
   it("main's door in dev and prod: trusted by main's pipeline role only, scoped to that environment's stacks", () => {
     expect(trust(devStack, "pipewright-deploy")).toBe(`arn:${partition}:iam::111111111111:role/pipewright-pipeline`);
     expect(trust(prod, "pipewright-deploy")).toBe(trust(devStack, "pipewright-deploy"));
-    const stacks = (stack: any) => statement(resourceAt(stack, "aws_iam_role_policy", "deploy-roles/deploy-permissions").policy, "ApplicationStacks").Resource;
-    expect(stacks(devStack)).toEqual([expect.stringMatching(/stack\/pipewright-orders-dev\/\*$/), expect.stringMatching(/stack\/pipewright-payments-dev\/\*$/)]);
-    expect(stacks(prod)).toEqual([expect.stringMatching(/stack\/pipewright-orders-prod\/\*$/), expect.stringMatching(/stack\/pipewright-payments-prod\/\*$/)]);
+    const stacks = (stack: any) =>
+      statement(resourceAt(stack, "aws_iam_role_policy", "deploy-roles/deploy-permissions").policy, "ApplicationStacks").Resource;
+    expect(stacks(devStack)).toEqual([
+      expect.stringMatching(/stack\/pipewright-orders-dev\/\*$/),
+      expect.stringMatching(/stack\/pipewright-payments-dev\/\*$/),
+    ]);
+    expect(stacks(prod)).toEqual([
+      expect.stringMatching(/stack\/pipewright-orders-prod\/\*$/),
+      expect.stringMatching(/stack\/pipewright-payments-prod\/\*$/),
+    ]);
   });
 
   it("the previews' door, in dev only: trusted by the pull requests' pipeline role only, reading their store", () => {
@@ -158,8 +183,11 @@ describe("the doors of the dev and prod stacks", () => {
       expect.stringMatching(/stack\/pipewright-orders-pr-\*\/\*$/),
       expect.stringMatching(/stack\/pipewright-payments-pr-\*\/\*$/),
     ]);
-    expect(statement(permissions, "Artifacts").Resource).toBe("arn:${data.aws_partition.partition.partition}:s3:::pipewright-pr-artifacts-111111111111-eu-west-1/*");
-    for (const name of ["pipewright-preview-deploy", "pipewright-preview-cfn-exec", "pipewright-preview-cleanup"]) expect(roleNamed(prod, name)).toBeUndefined();
+    expect(statement(permissions, "Artifacts").Resource).toBe(
+      "arn:${data.aws_partition.partition.partition}:s3:::pipewright-pr-artifacts-111111111111-eu-west-1/*",
+    );
+    for (const name of ["pipewright-preview-deploy", "pipewright-preview-cfn-exec", "pipewright-preview-cleanup"])
+      expect(roleNamed(prod, name)).toBeUndefined();
   });
 
   it("the preview cleanup role: assumed by the PR function and the reconciler only, deletes preview stacks with their execution role", () => {
@@ -182,7 +210,9 @@ describe("the doors of the dev and prod stacks", () => {
       const doors = Object.values<any>(stack.resource.aws_iam_role_policy).filter((p) => p.name === "application-resources");
       expect(doors.length).toBe(stack === devStack ? 2 : 1);
       for (const door of doors) {
-        expect(statement(door.policy, "ApplicationRolesUnderBoundary").Condition.StringEquals["iam:PermissionsBoundary"]).toMatch(/^\$\{aws_iam_policy\.application-boundary_policy_\w+\.arn\}$/);
+        expect(statement(door.policy, "ApplicationRolesUnderBoundary").Condition.StringEquals["iam:PermissionsBoundary"]).toMatch(
+          /^\$\{aws_iam_policy\.application-boundary_policy_\w+\.arn\}$/,
+        );
       }
     }
   });

@@ -16,7 +16,10 @@ describe("notifications and the reconciler in the build stack", () => {
     const topic = resourceAt(build, "aws_sns_topic", "notifications/topic");
     expect(topic).toMatchObject({ name: "pipewright-notifications" });
     expect(topic.kms_master_key_id).toMatch(/aws_kms_key\.artifact-store_key_\w+\.arn/);
-    expect(resourceAt(build, "aws_sns_topic_subscription", "notifications/email-0")).toMatchObject({ protocol: "email", endpoint: "platform-team@example.com" });
+    expect(resourceAt(build, "aws_sns_topic_subscription", "notifications/email-0")).toMatchObject({
+      protocol: "email",
+      endpoint: "platform-team@example.com",
+    });
     const fn = resourceAt(build, "aws_lambda_function", "notifications/notifier/function");
     expect(fn.environment.variables).toMatchObject({ NOTIFY_STATES: "FAILED,APPROVAL_WAITING,RECOVERED", PIPELINE_PREFIX: "pipewright-" });
     expect(fn.environment.variables.SLACK_WEBHOOK_SECRET_ARN).toMatch(/aws_secretsmanager_secret\.notifications_slack-webhook_\w+\.arn/);

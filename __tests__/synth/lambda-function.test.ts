@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction as LambdaFunctionResource } from "@cdktf/provider-aws/lib/lambda-function";
 import { bundleFunction } from "../../stacks/bundle";
-import { LambdaFunction, LambdaFunctionProps } from "../../stacks/constructs/lambda-function";
+import { LambdaFunction, type LambdaFunctionProps } from "../../stacks/constructs/lambda-function";
 import { Arns } from "../../stacks/iam";
 import { statement, statementsOf } from "../support/synth";
 
@@ -43,7 +43,9 @@ describe("LambdaFunction", () => {
 
   it("builds its role from the caller's statements plus its own logs and traces only", () => {
     const resources = JSON.parse(
-      synth({ statements: [{ Sid: "ReadTable", Effect: "Allow", Action: "dynamodb:GetItem", Resource: "arn:aws:dynamodb:eu-west-1:111111111111:table/t" }] }),
+      synth({
+        statements: [{ Sid: "ReadTable", Effect: "Allow", Action: "dynamodb:GetItem", Resource: "arn:aws:dynamodb:eu-west-1:111111111111:table/t" }],
+      }),
     ).resource;
     const role = Object.values<any>(resources.aws_iam_role)[0];
     expect(statementsOf(role.assume_role_policy)[0]).toMatchObject({

@@ -1,6 +1,6 @@
 import { PlatformNames } from "../../stacks/names";
 import { securityFindings as findingsOf, type SecurityContext } from "../support/security-rules";
-import { SynthesizedStack, configWith, exampleConfig, resourceAt, synthPlatform } from "../support/synth";
+import { type SynthesizedStack, configWith, exampleConfig, resourceAt, synthPlatform } from "../support/synth";
 
 const names = new PlatformNames(exampleConfig());
 const context: SecurityContext = { artifactBuckets: [names.artifactBucket, names.prArtifactBucket] };
@@ -39,143 +39,262 @@ describe("security rules", () => {
 
   const violations: Array<[string, string, Mutation]> = [
     ["s3-encryption", "default encryption removed", (s) => (delete s.build.resource.aws_s3_bucket_server_side_encryption_configuration, s.build)],
-    ["s3-versioning", "versioning suspended", (s) => {
-      only(s.build, "aws_s3_bucket_versioning")[1].versioning_configuration.status = "Suspended";
-      return s.build;
-    }],
-    ["s3-public-access-block", "one public-access flag off", (s) => {
-      only(s.build, "aws_s3_bucket_public_access_block")[1].restrict_public_buckets = false;
-      return s.build;
-    }],
-    ["s3-tls-only", "TLS deny statement removed", (s) => {
-      editPolicy(only(s.build, "aws_s3_bucket_policy")[1], "policy", (d) => {
-        d.Statement = d.Statement.filter((st: any) => st.Sid !== "DenyInsecureTransport");
-      });
-      return s.build;
-    }],
-    ["s3-lifecycle", "lifecycle removed", (s) => (delete s.build.resource.aws_s3_bucket_lifecycle_configuration, s.build)],
-    ["kms-rotation", "key rotation off", (s) => {
-      only(s.build, "aws_kms_key")[1].enable_key_rotation = false;
-      return s.build;
-    }],
-    ["wildcard-principal", "key policy open to everyone", (s) => {
-      editPolicy(only(s.build, "aws_kms_key")[1], "policy", (d) => {
-        d.Statement[1].Principal = { AWS: "*" };
-      });
-      return s.build;
-    }],
-    ["iam-wildcard-action", "a service-wide action", (s) => {
-      editPolicy(s.dev.resource.aws_iam_role_policy[Object.keys(s.dev.resource.aws_iam_role_policy)[0]], "policy", (d) => {
-        d.Statement[0].Action = "cloudformation:*";
-      });
-      return s.dev;
-    }],
-    ["iam-wildcard-resource", "an action with resource-level permissions on *", (s) => {
-      editPolicy(s.dev.resource.aws_iam_role_policy[Object.keys(s.dev.resource.aws_iam_role_policy)[0]], "policy", (d) => {
-        d.Statement[0].Resource = "*";
-      });
-      return s.dev;
-    }],
-    ["iam-passrole-condition", "PassRole without iam:PassedToService", (s) => {
-      for (const policy of Object.values<any>(s.dev.resource.aws_iam_role_policy)) {
-        editPolicy(policy, "policy", (d) => d.Statement.forEach((st: any) => st.Action === "iam:PassRole" && delete st.Condition));
-      }
-      return s.dev;
-    }],
-    ["iam-passrole-resource", "PassRole on every role", (s) => withResource(s.dev, "aws_iam_role_policy", {
-      role: "x",
-      policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "iam:PassRole", Resource: "*", Condition: { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } } }] }),
-    })],
-    ["trust-account-root", "deploy role trusting the build account root", (s) => {
-      for (const role of Object.values<any>(s.dev.resource.aws_iam_role)) {
-        editPolicy(role, "assume_role_policy", (d) => {
-          if (d.Statement[0].Principal.AWS) d.Statement[0].Principal.AWS = "arn:aws:iam::111111111111:root";
+    [
+      "s3-versioning",
+      "versioning suspended",
+      (s) => {
+        only(s.build, "aws_s3_bucket_versioning")[1].versioning_configuration.status = "Suspended";
+        return s.build;
+      },
+    ],
+    [
+      "s3-public-access-block",
+      "one public-access flag off",
+      (s) => {
+        only(s.build, "aws_s3_bucket_public_access_block")[1].restrict_public_buckets = false;
+        return s.build;
+      },
+    ],
+    [
+      "s3-tls-only",
+      "TLS deny statement removed",
+      (s) => {
+        editPolicy(only(s.build, "aws_s3_bucket_policy")[1], "policy", (d) => {
+          d.Statement = d.Statement.filter((st: any) => st.Sid !== "DenyInsecureTransport");
         });
-      }
-      return s.dev;
-    }],
-    ["broad-managed-policy", "AdministratorAccess attached", (s) => withResource(s.dev, "aws_iam_role_policy_attachment", {
-      role: "x",
-      policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess",
-    })],
+        return s.build;
+      },
+    ],
+    ["s3-lifecycle", "lifecycle removed", (s) => (delete s.build.resource.aws_s3_bucket_lifecycle_configuration, s.build)],
+    [
+      "kms-rotation",
+      "key rotation off",
+      (s) => {
+        only(s.build, "aws_kms_key")[1].enable_key_rotation = false;
+        return s.build;
+      },
+    ],
+    [
+      "wildcard-principal",
+      "key policy open to everyone",
+      (s) => {
+        editPolicy(only(s.build, "aws_kms_key")[1], "policy", (d) => {
+          d.Statement[1].Principal = { AWS: "*" };
+        });
+        return s.build;
+      },
+    ],
+    [
+      "iam-wildcard-action",
+      "a service-wide action",
+      (s) => {
+        editPolicy(s.dev.resource.aws_iam_role_policy[Object.keys(s.dev.resource.aws_iam_role_policy)[0]], "policy", (d) => {
+          d.Statement[0].Action = "cloudformation:*";
+        });
+        return s.dev;
+      },
+    ],
+    [
+      "iam-wildcard-resource",
+      "an action with resource-level permissions on *",
+      (s) => {
+        editPolicy(s.dev.resource.aws_iam_role_policy[Object.keys(s.dev.resource.aws_iam_role_policy)[0]], "policy", (d) => {
+          d.Statement[0].Resource = "*";
+        });
+        return s.dev;
+      },
+    ],
+    [
+      "iam-passrole-condition",
+      "PassRole without iam:PassedToService",
+      (s) => {
+        for (const policy of Object.values<any>(s.dev.resource.aws_iam_role_policy)) {
+          editPolicy(policy, "policy", (d) => {
+            for (const st of d.Statement) if (st.Action === "iam:PassRole") delete st.Condition;
+          });
+        }
+        return s.dev;
+      },
+    ],
+    [
+      "iam-passrole-resource",
+      "PassRole on every role",
+      (s) =>
+        withResource(s.dev, "aws_iam_role_policy", {
+          role: "x",
+          policy: JSON.stringify({
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: "iam:PassRole",
+                Resource: "*",
+                Condition: { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } },
+              },
+            ],
+          }),
+        }),
+    ],
+    [
+      "trust-account-root",
+      "deploy role trusting the build account root",
+      (s) => {
+        for (const role of Object.values<any>(s.dev.resource.aws_iam_role)) {
+          editPolicy(role, "assume_role_policy", (d) => {
+            if (d.Statement[0].Principal.AWS) d.Statement[0].Principal.AWS = "arn:aws:iam::111111111111:root";
+          });
+        }
+        return s.dev;
+      },
+    ],
+    [
+      "broad-managed-policy",
+      "AdministratorAccess attached",
+      (s) =>
+        withResource(s.dev, "aws_iam_role_policy_attachment", {
+          role: "x",
+          policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess",
+        }),
+    ],
     ["log-retention", "log group without retention", (s) => withResource(s.build, "aws_cloudwatch_log_group", { name: "/x" })],
     ["sns-encryption", "unencrypted topic", (s) => withResource(s.build, "aws_sns_topic", { name: "x" })],
-    ["sqs-encryption", "queue with only SQS-managed encryption", (s) => withResource(s.build, "aws_sqs_queue", { name: "x", sqs_managed_sse_enabled: true })],
+    [
+      "sqs-encryption",
+      "queue with only SQS-managed encryption",
+      (s) => withResource(s.build, "aws_sqs_queue", { name: "x", sqs_managed_sse_enabled: true }),
+    ],
     ["codebuild-encryption", "CodeBuild project without the key", (s) => withResource(s.build, "aws_codebuild_project", { name: "x" })],
-    ["codepipeline-encryption", "pipeline artifact store without the key", (s) => withResource(s.build, "aws_codepipeline", {
-      name: "x",
-      artifact_store: [{ location: "b", type: "S3" }],
-    })],
+    [
+      "codepipeline-encryption",
+      "pipeline artifact store without the key",
+      (s) =>
+        withResource(s.build, "aws_codepipeline", {
+          name: "x",
+          artifact_store: [{ location: "b", type: "S3" }],
+        }),
+    ],
     ["lambda-tracing", "function without tracing", (s) => withResource(s.build, "aws_lambda_function", { function_name: "x" })],
-    ["lambda-permission-source", "a service may invoke without source_arn", (s) => withResource(s.build, "aws_lambda_permission", {
-      action: "lambda:InvokeFunction",
-      function_name: "x",
-      principal: "events.amazonaws.com",
-    })],
-    ["policy-unreadable", "a policy the rules cannot read", (s) => withResource(s.build, "aws_iam_role_policy", {
-      role: "x",
-      policy: "${data.aws_iam_policy_document.x.json}",
-    })],
-    ["iam-role-without-boundary", "the execution role may create roles without the boundary", (s) => {
-      editPolicy(resourceAt(s.dev, "aws_iam_role_policy", "preview-deploy-roles/cfn-exec-application"), "policy", (d) => {
-        d.Statement.find((st: any) => st.Sid === "ApplicationRolesUnderBoundary").Condition = {};
-      });
-      return s.dev;
-    }],
-    ["iam-role-without-boundary", "a role with iam:* on its own roles", (s) => withResource(s.prod, "aws_iam_role_policy", {
-      role: "x",
-      policy: JSON.stringify({ Statement: [{ Sid: "Sneaky", Effect: "Allow", Action: "iam:Put*", Resource: "arn:aws:iam::333333333333:role/pipewright-orders-prod-*" }] }),
-    })],
-    ["boundary-without-deny", "a boundary that no longer denies IAM", (s) => {
-      editPolicy(resourceAt(s.prod, "aws_iam_policy", "application-boundary/policy"), "policy", (d) => {
-        d.Statement = d.Statement.filter((st: any) => st.Sid !== "NoIdentityOrAccountChanges");
-      });
-      return s.prod;
-    }],
-    ["boundary-allows-everything", "a boundary that allows every action", (s) => {
-      editPolicy(resourceAt(s.dev, "aws_iam_policy", "application-boundary/policy"), "policy", (d) => {
-        d.Statement[0].Action = "*";
-      });
-      return s.dev;
-    }],
-    ["artifacts-writable-by-target", "the bucket policy lets the dev and prod deploy roles write", (s) => {
-      editPolicy(resourceAt(s.build, "aws_s3_bucket_policy", "artifact-store/policy"), "policy", (d) => {
-        d.Statement.find((st: any) => st.Sid === "TargetDeployRolesObjects").Action.push("s3:PutObject");
-      });
-      return s.build;
-    }],
-    ["artifacts-writable-by-target", "the key policy lets the prod deploy role encrypt", (s) => {
-      editPolicy(resourceAt(s.build, "aws_kms_key", "artifact-store/key"), "policy", (d) => {
-        d.Statement.find((st: any) => st.Sid === "ProdDeployRoleRead").Action = "kms:*";
-      });
-      return s.build;
-    }],
-    ["artifacts-writable-by-target", "the dev deploy role's own policy writes artifacts", (s) => {
-      editPolicy(resourceAt(s.dev, "aws_iam_role_policy", "deploy-roles/deploy-permissions"), "policy", (d) => {
-        d.Statement.find((st: any) => st.Sid === "Artifacts").Action.push("s3:PutObject");
-      });
-      return s.dev;
-    }],
-    ["trust-zone-crossed", "the PR CodeBuild role may write main's store", (s) => {
-      editPolicy(resourceAt(s.build, "aws_iam_role_policy", "pr-artifact-store/role-1-read-write"), "policy", (d) => {
-        d.Statement[0].Resource = `arn:aws:s3:::${names.artifactBucket}/*`;
-      });
-      return s.build;
-    }],
-    ["trust-zone-crossed", "main's key is shared with the PR pipeline role", (s) => {
-      const prRole = Object.keys(s.build.resource.aws_iam_role).find((name) => name.startsWith("pr-pipeline-roles_pipeline_"));
-      editPolicy(resourceAt(s.build, "aws_kms_key", "artifact-store/key"), "policy", (d) => {
-        d.Statement.find((st: any) => st.Sid === "BuildAccountUse").Principal.AWS.push(`\${aws_iam_role.${prRole}.arn}`);
-      });
-      return s.build;
-    }],
-    ["trust-zone-crossed", "main's CodeBuild role may read the PR store", (s) => {
-      editPolicy(resourceAt(s.build, "aws_iam_role_policy", "artifact-store/role-1-read-write"), "policy", (d) => {
-        const prBucket = Object.keys(s.build.resource.aws_s3_bucket).find((name) => name.startsWith("pr-artifact-store_bucket_"));
-        d.Statement[0].Resource = `arn:aws:s3:::\${aws_s3_bucket.${prBucket}.bucket}/*`;
-      });
-      return s.build;
-    }],
+    [
+      "lambda-permission-source",
+      "a service may invoke without source_arn",
+      (s) =>
+        withResource(s.build, "aws_lambda_permission", {
+          action: "lambda:InvokeFunction",
+          function_name: "x",
+          principal: "events.amazonaws.com",
+        }),
+    ],
+    [
+      "policy-unreadable",
+      "a policy the rules cannot read",
+      (s) =>
+        withResource(s.build, "aws_iam_role_policy", {
+          role: "x",
+          policy: "${data.aws_iam_policy_document.x.json}",
+        }),
+    ],
+    [
+      "iam-role-without-boundary",
+      "the execution role may create roles without the boundary",
+      (s) => {
+        editPolicy(resourceAt(s.dev, "aws_iam_role_policy", "preview-deploy-roles/cfn-exec-application"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "ApplicationRolesUnderBoundary").Condition = {};
+        });
+        return s.dev;
+      },
+    ],
+    [
+      "iam-role-without-boundary",
+      "a role with iam:* on its own roles",
+      (s) =>
+        withResource(s.prod, "aws_iam_role_policy", {
+          role: "x",
+          policy: JSON.stringify({
+            Statement: [{ Sid: "Sneaky", Effect: "Allow", Action: "iam:Put*", Resource: "arn:aws:iam::333333333333:role/pipewright-orders-prod-*" }],
+          }),
+        }),
+    ],
+    [
+      "boundary-without-deny",
+      "a boundary that no longer denies IAM",
+      (s) => {
+        editPolicy(resourceAt(s.prod, "aws_iam_policy", "application-boundary/policy"), "policy", (d) => {
+          d.Statement = d.Statement.filter((st: any) => st.Sid !== "NoIdentityOrAccountChanges");
+        });
+        return s.prod;
+      },
+    ],
+    [
+      "boundary-allows-everything",
+      "a boundary that allows every action",
+      (s) => {
+        editPolicy(resourceAt(s.dev, "aws_iam_policy", "application-boundary/policy"), "policy", (d) => {
+          d.Statement[0].Action = "*";
+        });
+        return s.dev;
+      },
+    ],
+    [
+      "artifacts-writable-by-target",
+      "the bucket policy lets the dev and prod deploy roles write",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_s3_bucket_policy", "artifact-store/policy"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "TargetDeployRolesObjects").Action.push("s3:PutObject");
+        });
+        return s.build;
+      },
+    ],
+    [
+      "artifacts-writable-by-target",
+      "the key policy lets the prod deploy role encrypt",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_kms_key", "artifact-store/key"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "ProdDeployRoleRead").Action = "kms:*";
+        });
+        return s.build;
+      },
+    ],
+    [
+      "artifacts-writable-by-target",
+      "the dev deploy role's own policy writes artifacts",
+      (s) => {
+        editPolicy(resourceAt(s.dev, "aws_iam_role_policy", "deploy-roles/deploy-permissions"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "Artifacts").Action.push("s3:PutObject");
+        });
+        return s.dev;
+      },
+    ],
+    [
+      "trust-zone-crossed",
+      "the PR CodeBuild role may write main's store",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_iam_role_policy", "pr-artifact-store/role-1-read-write"), "policy", (d) => {
+          d.Statement[0].Resource = `arn:aws:s3:::${names.artifactBucket}/*`;
+        });
+        return s.build;
+      },
+    ],
+    [
+      "trust-zone-crossed",
+      "main's key is shared with the PR pipeline role",
+      (s) => {
+        const prRole = Object.keys(s.build.resource.aws_iam_role).find((name) => name.startsWith("pr-pipeline-roles_pipeline_"));
+        editPolicy(resourceAt(s.build, "aws_kms_key", "artifact-store/key"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "BuildAccountUse").Principal.AWS.push(`\${aws_iam_role.${prRole}.arn}`);
+        });
+        return s.build;
+      },
+    ],
+    [
+      "trust-zone-crossed",
+      "main's CodeBuild role may read the PR store",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_iam_role_policy", "artifact-store/role-1-read-write"), "policy", (d) => {
+          const prBucket = Object.keys(s.build.resource.aws_s3_bucket).find((name) => name.startsWith("pr-artifact-store_bucket_"));
+          d.Statement[0].Resource = `arn:aws:s3:::\${aws_s3_bucket.${prBucket}.bucket}/*`;
+        });
+        return s.build;
+      },
+    ],
   ];
 
   it.each(violations)("report %s for a deliberate violation: %s", (rule, _what, mutate) => {

@@ -7,8 +7,12 @@ describe("TrafficHooks in the dev and prod stacks", () => {
     ["dev", dev],
     ["prod", prod],
   ])("names both hooks CodeDeployHook_<project>-* in %s, so CodeDeploy's managed role may invoke them", (_name, stack) => {
-    expect(resourceAt(stack, "aws_lambda_function", "traffic-hooks/pre-traffic/function").function_name).toBe("CodeDeployHook_pipewright-pre-traffic");
-    expect(resourceAt(stack, "aws_lambda_function", "traffic-hooks/post-traffic/function").function_name).toBe("CodeDeployHook_pipewright-post-traffic");
+    expect(resourceAt(stack, "aws_lambda_function", "traffic-hooks/pre-traffic/function").function_name).toBe(
+      "CodeDeployHook_pipewright-pre-traffic",
+    );
+    expect(resourceAt(stack, "aws_lambda_function", "traffic-hooks/post-traffic/function").function_name).toBe(
+      "CodeDeployHook_pipewright-post-traffic",
+    );
   });
 
   it("lets the hooks report only for the applications' deployment groups", () => {

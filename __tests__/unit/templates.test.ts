@@ -82,9 +82,7 @@ function cfnLint(file: string): { status: number | null; findings: Json[] } {
 }
 
 function describeFindings(findings: Json[]): string {
-  return findings
-    .map((f) => `${f.Rule?.Id} ${f.Location?.Path?.join("/") ?? ""} (line ${f.Location?.Start?.LineNumber}): ${f.Message}`)
-    .join("\n");
+  return findings.map((f) => `${f.Rule?.Id} ${f.Location?.Path?.join("/") ?? ""} (line ${f.Location?.Start?.LineNumber}): ${f.Message}`).join("\n");
 }
 
 function node(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
@@ -121,7 +119,13 @@ describe("templates/app/template.yaml", () => {
     expect(template.Transform).toBe("AWS::Serverless-2016-10-31");
     const fn = template.Resources.AppFunction;
     expect(fn.Type).toBe("AWS::Serverless::Function");
-    expect(fn.Properties).toMatchObject({ AutoPublishAlias: "live", Architectures: ["arm64"], Tracing: "Active", Handler: "index.handler", CodeUri: "src/" });
+    expect(fn.Properties).toMatchObject({
+      AutoPublishAlias: "live",
+      Architectures: ["arm64"],
+      Tracing: "Active",
+      Handler: "index.handler",
+      CodeUri: "src/",
+    });
     expect(fn.Properties.Runtime).toMatch(/^nodejs\d+\.x$/);
     expect(existsSync(path.join(ROOT, "templates/app/src/index.mjs"))).toBe(true);
   });
@@ -129,7 +133,9 @@ describe("templates/app/template.yaml", () => {
   it("takes the deployment type from a parameter: AllAtOnce and Linear10PercentEvery1Minute among its values", () => {
     const preference = template.Resources.AppFunction.Properties.DeploymentPreference;
     expect(preference.Type).toEqual({ Ref: "DeploymentType" });
-    expect(template.Parameters.DeploymentType.AllowedValues).toEqual(expect.arrayContaining(["AllAtOnce", "Linear10PercentEvery1Minute", "Canary10Percent5Minutes"]));
+    expect(template.Parameters.DeploymentType.AllowedValues).toEqual(
+      expect.arrayContaining(["AllAtOnce", "Linear10PercentEvery1Minute", "Canary10Percent5Minutes"]),
+    );
     expect(template.Parameters.Environment.AllowedValues).toEqual(["dev", "prod", "pr"]);
   });
 
@@ -149,7 +155,13 @@ describe("templates/app/template.yaml", () => {
     const preference = template.Resources.AppFunction.Properties.DeploymentPreference;
     expect(preference.Alarms).toEqual([{ Ref: "ApiServerErrorsAlarm" }, { Ref: "FunctionErrorsAlarm" }]);
     const api5xx = template.Resources.ApiServerErrorsAlarm.Properties;
-    expect(api5xx).toMatchObject({ Namespace: "AWS/ApiGateway", MetricName: "5xx", Dimensions: [{ Name: "ApiId", Value: { Ref: "HttpApi" } }], ComparisonOperator: "GreaterThanThreshold", Threshold: 0 });
+    expect(api5xx).toMatchObject({
+      Namespace: "AWS/ApiGateway",
+      MetricName: "5xx",
+      Dimensions: [{ Name: "ApiId", Value: { Ref: "HttpApi" } }],
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+    });
     const errors = template.Resources.FunctionErrorsAlarm.Properties;
     expect(errors).toMatchObject({ Namespace: "AWS/Lambda", MetricName: "Errors", ComparisonOperator: "GreaterThanThreshold", Threshold: 0 });
     expect(errors.Dimensions).toEqual(
@@ -164,18 +176,31 @@ describe("templates/app/template.yaml", () => {
   it("serves GET /health and GET /hello through the live alias of an HTTP API, throttled", () => {
     const { Resources } = template;
     expect(Resources.HttpApi).toMatchObject({ Type: "AWS::ApiGatewayV2::Api", Properties: { ProtocolType: "HTTP" } });
-    expect(Resources.AppIntegration.Properties).toMatchObject({ IntegrationType: "AWS_PROXY", IntegrationUri: { Ref: "AppFunction.Alias" }, PayloadFormatVersion: "2.0" });
+    expect(Resources.AppIntegration.Properties).toMatchObject({
+      IntegrationType: "AWS_PROXY",
+      IntegrationUri: { Ref: "AppFunction.Alias" },
+      PayloadFormatVersion: "2.0",
+    });
     const routes = Object.values(Resources as Json)
       .filter((r) => r.Type === "AWS::ApiGatewayV2::Route")
       .map((r) => r.Properties.RouteKey)
       .sort();
     expect(routes).toEqual(["GET /health", "GET /hello"]);
-    expect(Resources.ApiInvokePermission.Properties).toMatchObject({ FunctionName: { Ref: "AppFunction.Alias" }, Principal: "apigateway.amazonaws.com" });
-    expect(Resources.HttpApiStage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: expect.any(Number), ThrottlingRateLimit: expect.any(Number) });
+    expect(Resources.ApiInvokePermission.Properties).toMatchObject({
+      FunctionName: { Ref: "AppFunction.Alias" },
+      Principal: "apigateway.amazonaws.com",
+    });
+    expect(Resources.HttpApiStage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: expect.any(Number),
+      ThrottlingRateLimit: expect.any(Number),
+    });
   });
 
   it("keeps the function's logs in a log group with retention", () => {
-    expect(template.Resources.AppLogGroup.Properties).toEqual({ LogGroupName: { "Fn::Sub": "/aws/lambda/${AWS::StackName}-app" }, RetentionInDays: { Ref: "LogRetentionDays" } });
+    expect(template.Resources.AppLogGroup.Properties).toEqual({
+      LogGroupName: { "Fn::Sub": "/aws/lambda/${AWS::StackName}-app" },
+      RetentionInDays: { Ref: "LogRetentionDays" },
+    });
     expect(template.Resources.AppFunction.Properties.LoggingConfig.LogGroup).toEqual({ Ref: "AppLogGroup" });
   });
 
@@ -210,8 +235,13 @@ describe("the template as SAM transforms it with the build's template configurat
   ])("%s deploys with %s, both hooks and both alarms", (environment, configName) => {
     const { Resources } = transformed(environment);
     const group = Resources.AppFunctionDeploymentGroup.Properties;
-    expect(group.DeploymentConfigName).toEqual({ "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", { ConfigName: configName.replace("CodeDeployDefault.Lambda", "") }] });
-    expect(group.AlarmConfiguration).toEqual({ Enabled: true, Alarms: [{ Name: { Ref: "ApiServerErrorsAlarm" } }, { Name: { Ref: "FunctionErrorsAlarm" } }] });
+    expect(group.DeploymentConfigName).toEqual({
+      "Fn::Sub": ["CodeDeployDefault.Lambda${ConfigName}", { ConfigName: configName.replace("CodeDeployDefault.Lambda", "") }],
+    });
+    expect(group.AlarmConfiguration).toEqual({
+      Enabled: true,
+      Alarms: [{ Name: { Ref: "ApiServerErrorsAlarm" } }, { Name: { Ref: "FunctionErrorsAlarm" } }],
+    });
     expect(group.AutoRollbackConfiguration.Events).toEqual(expect.arrayContaining(["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]));
     expect(Resources.AppFunctionAliaslive.UpdatePolicy.CodeDeployLambdaAliasUpdate).toMatchObject({
       BeforeAllowTrafficHook: { Ref: "PreTrafficHookName" },
@@ -262,7 +292,11 @@ describe("the template as SAM transforms it with the build's template configurat
     // The execution role creates and changes only HTTP APIs tagged with its stacks' names (deploy-roles.ts CreateOwnHttpApis).
     expect(Resources.HttpApi.Properties.Tags).toEqual({ "pipewright:stack": { Ref: "AWS::StackName" } });
     // Roles, the CodeDeploy application and its group get CloudFormation's <stack>-<logical id>-<suffix> names.
-    const nameOf: Record<string, string> = { "AWS::IAM::Role": "RoleName", "AWS::CodeDeploy::Application": "ApplicationName", "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName" };
+    const nameOf: Record<string, string> = {
+      "AWS::IAM::Role": "RoleName",
+      "AWS::CodeDeploy::Application": "ApplicationName",
+      "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
+    };
     for (const resource of Object.values(Resources as Json)) {
       const key = nameOf[resource.Type as string];
       if (key) expect(resource.Properties[key]).toBeUndefined();
@@ -303,7 +337,10 @@ describe("template configurations (templates/scripts/template-configs.mjs)", () 
 describe("buildspecs", () => {
   const buildspec = () => python(["yaml", BUILDSPEC]);
   const integration = () => python(["yaml", INTEGRATION_BUILDSPEC]);
-  const commands = (spec: Json) => Object.values(spec.phases as Json).flatMap((phase) => (phase.commands ?? []) as string[]).join("\n");
+  const commands = (spec: Json) =>
+    Object.values(spec.phases as Json)
+      .flatMap((phase) => (phase.commands ?? []) as string[])
+      .join("\n");
 
   it("the build runs the app's unit tests, packages with the artifact bucket and key, and outputs packaged.yaml and the configurations", () => {
     const spec = buildspec();
@@ -311,7 +348,9 @@ describe("buildspecs", () => {
     const all = commands(spec);
     expect(all).toContain("node --test");
     expect(all).toContain('"$APP_DIR/test/index.test.mjs"');
-    expect(all).toMatch(/aws cloudformation package[\s\S]*--s3-bucket "\$ARTIFACT_BUCKET"[\s\S]*--kms-key-id "\$ARTIFACT_KEY_ARN"[\s\S]*--output-template-file packaged\.yaml/);
+    expect(all).toMatch(
+      /aws cloudformation package[\s\S]*--s3-bucket "\$ARTIFACT_BUCKET"[\s\S]*--kms-key-id "\$ARTIFACT_KEY_ARN"[\s\S]*--output-template-file packaged\.yaml/,
+    );
     expect(all).toContain("node templates/scripts/template-configs.mjs .");
     expect(spec.artifacts.files).toEqual(["packaged.yaml", "dev.json", "prod.json", "pr.json"]);
     expect(path.join(ROOT, spec.env.variables.APP_DIR, "template.yaml")).toBe(TEMPLATE);

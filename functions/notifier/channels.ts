@@ -31,12 +31,17 @@ export type ChannelResult =
 
 /** Runs every channel independently and in parallel: one failing never stops the others. */
 export async function deliverAll(attempts: ReadonlyArray<{ channel: ChannelName; send: () => Promise<ChannelOutcome> }>): Promise<ChannelResult[]> {
-  const settled = await Promise.allSettled(attempts.map((attempt) => attempt.send()));
-  return settled.map((result, index): ChannelResult => {
-    const channel = attempts[index]!.channel;
-    if (result.status === "rejected") return { channel, status: "failed", cause: result.reason };
-    return result.value.status === "delivered"
-      ? { channel, status: "delivered", detail: result.value.detail }
-      : { channel, status: "skipped", reason: result.value.reason };
-  });
+  return Promise.all(
+    attempts.map(async ({ channel, send }): Promise<ChannelResult> => {
+      let outcome: ChannelOutcome;
+      try {
+        outcome = await send();
+      } catch (cause) {
+        return { channel, status: "failed", cause };
+      }
+      return outcome.status === "delivered"
+        ? { channel, status: "delivered", detail: outcome.detail }
+        : { channel, status: "skipped", reason: outcome.reason };
+    }),
+  );
 }

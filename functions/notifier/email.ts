@@ -1,11 +1,4 @@
-import {
-  AUTHOR_UNAVAILABLE,
-  cut,
-  firstLine,
-  stateWords,
-  whereBuilt,
-  type Notification,
-} from "./notification";
+import { AUTHOR_UNAVAILABLE, cut, firstLine, stateWords, whereBuilt, type Notification } from "./notification";
 
 /**
  * The SNS message: a subject for e-mail and a plain-text body that reads
@@ -61,9 +54,7 @@ function headline(n: Notification): string {
   switch (n.state) {
     case "FAILED": {
       const failure = n.failures[0];
-      return failure
-        ? `The execution of ${of} failed at stage ${failure.stage}, action ${failure.action}.`
-        : `The execution of ${of} failed.`;
+      return failure ? `The execution of ${of} failed at stage ${failure.stage}, action ${failure.action}.` : `The execution of ${of} failed.`;
     }
     case "APPROVAL_WAITING":
       return `${of} is waiting for a manual approval at stage ${n.approval?.stage}, action ${n.approval?.action}.`;
@@ -87,7 +78,9 @@ export function emailBody(n: Notification): string {
     const shown = n.failures.slice(0, MAX_LISTED_FAILURES);
     for (const failure of shown) {
       lines.push(`Failed action: ${failure.stage} / ${failure.action}${failure.provider ? ` (${failure.provider})` : ""}`);
-      lines.push(`Error:         ${failure.summary ? cut(failure.summary, MAX_SUMMARY_LENGTH) : "no summary reported"}${failure.errorCode ? ` [${failure.errorCode}]` : ""}`);
+      lines.push(
+        `Error:         ${failure.summary ? cut(failure.summary, MAX_SUMMARY_LENGTH) : "no summary reported"}${failure.errorCode ? ` [${failure.errorCode}]` : ""}`,
+      );
       lines.push("");
     }
     if (n.failures.length > shown.length) lines.push(`... and ${n.failures.length - shown.length} more failed action(s).`, "");

@@ -66,10 +66,14 @@ export async function enrich(
   const wantsActions = plan.notification !== undefined || plan.commitStatus?.state === "failure";
   const [tags, execution, actions] = await Promise.all([
     needsTags(pipeline, services)
-      ? read("the pipeline's tags (ListTagsForResource)", () => facts.tags(pipelineArn(event.resources, partition, event.region, event.account, pipeline)))
+      ? read("the pipeline's tags (ListTagsForResource)", () =>
+          facts.tags(pipelineArn(event.resources, partition, event.region, event.account, pipeline)),
+        )
       : Promise.resolve(undefined),
     read("the execution (GetPipelineExecution)", () => facts.execution(pipeline, executionId)),
-    wantsActions ? read("the action executions (ListActionExecutions)", () => facts.actionExecutions(pipeline, executionId)) : Promise.resolve(undefined),
+    wantsActions
+      ? read("the action executions (ListActionExecutions)", () => facts.actionExecutions(pipeline, executionId))
+      : Promise.resolve(undefined),
   ]);
   const identity = identifyPipeline(pipeline, services, tags);
   const actionList = actions ?? [];

@@ -67,7 +67,12 @@ export class NotificationDeliveryError extends Error {
         failures.map((f) => `${f.channel} (${describeError(f.cause)})`).join("; ") +
         ". Lambda retries the event, then it lands in the notifier's dead-letter queue. " +
         "Fix the channels named above (the error lines of this invocation say why), then redrive the queue",
-      { cause: new AggregateError(failures.map((f) => f.cause), "Notification channel failures") },
+      {
+        cause: new AggregateError(
+          failures.map((f) => f.cause),
+          "Notification channel failures",
+        ),
+      },
     );
     this.name = "NotificationDeliveryError";
   }

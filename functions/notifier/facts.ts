@@ -147,9 +147,7 @@ export function hadRetriedFailure(actions: readonly ActionExecutionFacts[]): boo
 }
 
 function errorSummary(action: ActionExecutionFacts): string | undefined {
-  const parts = [action.externalExecutionSummary, action.errorMessage]
-    .map((part) => part?.trim())
-    .filter((part): part is string => Boolean(part));
+  const parts = [action.externalExecutionSummary, action.errorMessage].map((part) => part?.trim()).filter((part): part is string => Boolean(part));
   // CodeBuild repeats the same text in both places.
   const unique = [...new Set(parts)];
   return unique.length > 0 ? unique.join(" | ") : undefined;

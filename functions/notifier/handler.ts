@@ -59,9 +59,7 @@ export interface NotifierDeps {
   now?: () => number;
 }
 
-export type NotifierResult =
-  | { outcome: "ignored"; reason: string }
-  | { outcome: "handled"; notification?: NotifyState; channels: ChannelResult[] };
+export type NotifierResult = { outcome: "ignored"; reason: string } | { outcome: "handled"; notification?: NotifyState; channels: ChannelResult[] };
 
 function statusOf(cause: unknown): number | string {
   if (cause instanceof HttpDeliveryError || cause instanceof GitHubCallError) return cause.status ?? "no answer";
@@ -166,7 +164,11 @@ export function makeHandler(deps: NotifierDeps) {
     const attempted = results.filter((result) => result.status !== "skipped");
     const failed = results.filter((result): result is Extract<ChannelResult, { status: "failed" }> => result.status === "failed");
     if (attempted.length > 0 && failed.length === attempted.length) {
-      throw new NotificationDeliveryError(codePipelineEvent.id, pipeline, failed.map((f) => ({ channel: f.channel, cause: f.cause })));
+      throw new NotificationDeliveryError(
+        codePipelineEvent.id,
+        pipeline,
+        failed.map((f) => ({ channel: f.channel, cause: f.cause })),
+      );
     }
     return { outcome: "handled", notification: state, channels: results };
   };

@@ -1,8 +1,4 @@
-import {
-  CODEPIPELINE_DETAIL_TYPES,
-  isApprovalWaiting,
-  type CodePipelineEvent,
-} from "../shared/codepipeline-events";
+import { CODEPIPELINE_DETAIL_TYPES, isApprovalWaiting, type CodePipelineEvent } from "../shared/codepipeline-events";
 
 /**
  * Pure decisions: what an event can notify, which commit status it sets, and
@@ -135,9 +131,7 @@ export interface ExecutionSummaryFacts {
   startTime?: Date;
 }
 
-export type PreviousOutcome =
-  | { known: true; failed: boolean; executionId?: string; status?: string }
-  | { known: false; reason: string };
+export type PreviousOutcome = { known: true; failed: boolean; executionId?: string; status?: string } | { known: false; reason: string };
 
 /**
  * The outcome of the last execution that finished (Succeeded or Failed)

@@ -28,7 +28,8 @@ function parseJsonObject(secretArn: string, text: string, fix: string): Record<s
   return parsed as Record<string, unknown>;
 }
 
-const SLACK_FIX = 'store the incoming-webhook URL (https://hooks.slack.com/services/...) itself, or JSON {"url": "..."}, as the SecretString; or empty it to turn Slack off';
+const SLACK_FIX =
+  'store the incoming-webhook URL (https://hooks.slack.com/services/...) itself, or JSON {"url": "..."}, as the SecretString; or empty it to turn Slack off';
 
 /** The Slack incoming-webhook URL in a SecretString that is the URL or JSON {"url": "..."}. */
 export function parseSlackWebhookSecret(secretArn: string, value: string | undefined): string | undefined {

@@ -1,10 +1,4 @@
-import {
-  AUTHOR_UNAVAILABLE,
-  cut,
-  firstLine,
-  stateWords,
-  type Notification,
-} from "./notification";
+import { AUTHOR_UNAVAILABLE, cut, firstLine, stateWords, type Notification } from "./notification";
 import type { NotifyState } from "./routing";
 
 /**
@@ -83,12 +77,7 @@ function fields(n: Notification): TextObject[] {
     n.pullRequest !== undefined
       ? field("Pull request", link(n.links.pullRequest, `#${n.pullRequest}`) + (n.branch ? ` (${escapeMrkdwn(n.branch)})` : ""))
       : field("Branch", escapeMrkdwn(n.branch ?? "not reported")),
-    field(
-      "Commit",
-      n.commit
-        ? `${link(n.links.commit, n.commit.shortSha)}${message ? ` ${escapeMrkdwn(cut(message, 150))}` : ""}`
-        : "unknown",
-    ),
+    field("Commit", n.commit ? `${link(n.links.commit, n.commit.shortSha)}${message ? ` ${escapeMrkdwn(cut(message, 150))}` : ""}` : "unknown"),
     field("Author", `_${AUTHOR_UNAVAILABLE}_`),
   ];
   const failure = n.failures[0];
@@ -109,7 +98,10 @@ function detailSection(n: Notification): SlackBlock | undefined {
     if (failures.length === 0) return undefined;
     const perFailure = Math.floor((SECTION_MAX - 100) / failures.length) - 60;
     const text = failures
-      .map((f) => `*${escapeMrkdwn(`${f.stage} / ${f.action}`)}*${f.errorCode ? ` (${escapeMrkdwn(f.errorCode)})` : ""}\n${codeBlock(f.summary ?? "no summary reported", perFailure)}`)
+      .map(
+        (f) =>
+          `*${escapeMrkdwn(`${f.stage} / ${f.action}`)}*${f.errorCode ? ` (${escapeMrkdwn(f.errorCode)})` : ""}\n${codeBlock(f.summary ?? "no summary reported", perFailure)}`,
+      )
       .join("\n");
     const more = n.failures.length > failures.length ? `\n_and ${n.failures.length - failures.length} more failed action(s)_` : "";
     return { type: "section", text: { type: "mrkdwn", text: cut(`${text}${more}`, SECTION_MAX) } };
@@ -125,7 +117,13 @@ function detailSection(n: Notification): SlackBlock | undefined {
 
 function button(text: string, url: string | undefined, actionId: string, style?: "primary" | "danger"): ButtonElement | undefined {
   if (!url) return undefined;
-  return { type: "button", text: { type: "plain_text", text: cut(text, BUTTON_TEXT_MAX), emoji: false }, url, action_id: actionId, ...(style ? { style } : {}) };
+  return {
+    type: "button",
+    text: { type: "plain_text", text: cut(text, BUTTON_TEXT_MAX), emoji: false },
+    url,
+    action_id: actionId,
+    ...(style ? { style } : {}),
+  };
 }
 
 function buttons(n: Notification): ButtonElement[] {

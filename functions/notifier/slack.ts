@@ -70,14 +70,26 @@ export class SlackWebhook implements SlackSender {
     const of = `(attempt ${attempts} of ${this.policy.retries + 1})`;
     if (error instanceof IncomingWebhookHTTPError) {
       const body = error.body.slice(0, 200).trim() || "(empty body)";
-      return new HttpDeliveryError(target, error.statusCode, attempts, `POST ${target} answered ${error.statusCode} ${of}: ${body}. ${slackHint(error.statusCode)}`);
+      return new HttpDeliveryError(
+        target,
+        error.statusCode,
+        attempts,
+        `POST ${target} answered ${error.statusCode} ${of}: ${body}. ${slackHint(error.statusCode)}`,
+      );
     }
     if (error instanceof IncomingWebhookRequestError) {
       const { original } = error;
       const reason = (original.cause as { message?: unknown } | undefined)?.message;
-      const failure = timedOut ? `timed out after ${this.policy.timeoutMs} ms` : `failed: ${original.message}${typeof reason === "string" ? ` (${reason})` : ""}`;
+      const failure = timedOut
+        ? `timed out after ${this.policy.timeoutMs} ms`
+        : `failed: ${original.message}${typeof reason === "string" ? ` (${reason})` : ""}`;
       return new HttpDeliveryError(target, undefined, attempts, `POST ${target} ${failure} ${of}`, { cause: original });
     }
-    return new HttpDeliveryError(target, undefined, attempts, `POST ${target} failed: ${error instanceof Error ? error.message : String(error)} ${of}`);
+    return new HttpDeliveryError(
+      target,
+      undefined,
+      attempts,
+      `POST ${target} failed: ${error instanceof Error ? error.message : String(error)} ${of}`,
+    );
   }
 }

@@ -13,12 +13,7 @@ import {
   type TrafficCheck,
   type TrafficHookOptions,
 } from "../shared/traffic-hook";
-import {
-  CodeDeployStatusReporter,
-  CodeDeployTargets,
-  type DeploymentTargets,
-  misconfiguredHookHandler,
-} from "../shared/traffic-hook-aws";
+import { CodeDeployStatusReporter, CodeDeployTargets, type DeploymentTargets, misconfiguredHookHandler } from "../shared/traffic-hook-aws";
 import { type ApiEndpoints, StackApiEndpoints } from "./aws";
 import { parsePostTrafficConfig, type PostTrafficConfig } from "./config";
 import { healthUrl } from "./endpoint";

@@ -58,5 +58,9 @@ export function judgeProbes(url: string, samples: readonly ProbeSample[], limits
   };
   if (samples.length === 0 && problems.length === 0) problems.push("no request was made");
   if (problems.length > 0) return { passed: false, reason: `GET ${url}: ${problems.join("; ")}`, details };
-  return { passed: true, summary: `GET ${url}: ${samples.length} of ${samples.length} requests answered 200, p95 latency ${p95} ms (limit ${limits.maxLatencyMs} ms)`, details };
+  return {
+    passed: true,
+    summary: `GET ${url}: ${samples.length} of ${samples.length} requests answered 200, p95 latency ${p95} ms (limit ${limits.maxLatencyMs} ms)`,
+    details,
+  };
 }

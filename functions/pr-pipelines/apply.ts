@@ -148,7 +148,12 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
  * Why an existing pipeline of the pull request pipeline's name is not ours to
  * run or delete, or undefined when it is. Costs one ListTagsForResource.
  */
-async function foreignPipelineReason(pr: PullRequestEvent, planned: PlannedPipeline, existing: ExistingPipeline, deps: ApplyDeps): Promise<string | undefined> {
+async function foreignPipelineReason(
+  pr: PullRequestEvent,
+  planned: PlannedPipeline,
+  existing: ExistingPipeline,
+  deps: ApplyDeps,
+): Promise<string | undefined> {
   const { arn } = existing;
   if (arn === undefined) return "GetPipeline returned no ARN, so its tags cannot be checked";
   const tags = await step(contextFor(pr, "ListTagsForResource", planned.prPipeline), () => deps.pipelines.listTags(arn));
@@ -156,7 +161,8 @@ async function foreignPipelineReason(pr: PullRequestEvent, planned: PlannedPipel
     { ...(existing.declaration.roleArn === undefined ? {} : { roleArn: existing.declaration.roleArn }), tags },
     { repository: pr.repository, number: pr.number, basePipeline: planned.basePipeline, prPipelineRoleArn: deps.config.identities.pipelineRole.pr },
   );
-  if (problem !== undefined) deps.logger.warn("Leaving a pipeline alone: it is not this pull request's pipeline", { prPipeline: planned.prPipeline, reason: problem });
+  if (problem !== undefined)
+    deps.logger.warn("Leaving a pipeline alone: it is not this pull request's pipeline", { prPipeline: planned.prPipeline, reason: problem });
   return problem;
 }
 
@@ -288,8 +294,7 @@ async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipel
   const base = await step(contextFor(pr, "GetPipeline", planned.basePipeline), () => deps.pipelines.getPipeline(planned.basePipeline));
   if (base === undefined) return [];
   try {
-    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config))
-      .previewStacks;
+    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config)).previewStacks;
   } catch (error) {
     if (!(error instanceof PipelineCloneError)) throw error;
     deps.logger.warn("Cannot derive the preview stacks from the main pipeline", { basePipeline: planned.basePipeline, problem: error.message });
@@ -343,7 +348,13 @@ export async function deletePullRequestPipelines(
   );
   const previewStacksDeleted = mapWithConcurrency(ours, PIPELINE_CONCURRENCY, ({ item, stacks }) =>
     step(contextFor(pr, "delete preview stacks", item.prPipeline), () =>
-      deps.previewStacks.deletePreviewStacks({ repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, prPipeline: item.prPipeline, stacks }),
+      deps.previewStacks.deletePreviewStacks({
+        repository: pr.repository,
+        pullRequest: pr.number,
+        deliveryId: pr.deliveryId,
+        prPipeline: item.prPipeline,
+        stacks,
+      }),
     ),
   );
   const artifactsDeleted =

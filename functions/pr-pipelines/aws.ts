@@ -115,9 +115,7 @@ export class CodePipelineGateway implements PipelineGateway {
     let nextToken: string | undefined;
     try {
       do {
-        const page = await this.client.send(
-          new ListActionExecutionsCommand({ pipelineName, maxResults: 100, nextToken }),
-        );
+        const page = await this.client.send(new ListActionExecutionsCommand({ pipelineName, maxResults: 100, nextToken }));
         for (const detail of page.actionExecutionDetails ?? []) {
           for (const artifact of detail.output?.outputArtifacts ?? []) {
             const { bucket, key } = artifact.s3location ?? {};

@@ -124,10 +124,7 @@ function namespacesIn(text: string): string[] {
   return [...text.matchAll(/#\{([A-Za-z0-9@\-_]+)\./g)].map((match) => match[1] as string);
 }
 
-function removeStagesThatCouldTouchProd(
-  stages: StageDeclaration[],
-  prodAccountId: string,
-): { kept: StageDeclaration[]; removed: RemovedStage[] } {
+function removeStagesThatCouldTouchProd(stages: StageDeclaration[], prodAccountId: string): { kept: StageDeclaration[]; removed: RemovedStage[] } {
   const kept: StageDeclaration[] = [];
   const removed: RemovedStage[] = [];
   const lostArtifacts = new Set<string>();
@@ -201,7 +198,10 @@ export function previewStacksOf(declaration: PipelineDeclaration): PreviewStack[
 function prArtifactStore(store: ArtifactStore, baseName: string, identities: PrIdentities): ArtifactStore {
   const { main, pr } = identities.artifactStore;
   if (store.location !== main.bucket) {
-    throw new PipelineCloneError(baseName, `its artifact store is bucket "${store.location ?? ""}", not main's store "${main.bucket}", so it has no pull request counterpart`);
+    throw new PipelineCloneError(
+      baseName,
+      `its artifact store is bucket "${store.location ?? ""}", not main's store "${main.bucket}", so it has no pull request counterpart`,
+    );
   }
   if (store.encryptionKey?.id !== undefined && store.encryptionKey.id !== main.keyArn) {
     throw new PipelineCloneError(baseName, `its artifact store is encrypted with key ${store.encryptionKey.id}, not main's key ${main.keyArn}`);
@@ -212,7 +212,11 @@ function prArtifactStore(store: ArtifactStore, baseName: string, identities: PrI
 /** The PR counterpart of `arn` in `map`, or a clone error naming the action. */
 function counterpart(map: Readonly<Record<string, string>>, arn: string, baseName: string, what: string): string {
   const mapped = map[arn];
-  if (mapped === undefined) throw new PipelineCloneError(baseName, `${what} ${arn}, which has no pull request counterpart; pipewright never runs a pull request as main's identities`);
+  if (mapped === undefined)
+    throw new PipelineCloneError(
+      baseName,
+      `${what} ${arn}, which has no pull request counterpart; pipewright never runs a pull request as main's identities`,
+    );
   return mapped;
 }
 
@@ -229,7 +233,10 @@ function actingAsPullRequest(action: ActionDeclaration, baseName: string, identi
     try {
       configuration.ProjectName = prCodeBuildProjectName(identities.project, project);
     } catch {
-      throw new PipelineCloneError(baseName, `${name} runs CodeBuild project "${project}", which is not a pipewright project of "${identities.project}"`);
+      throw new PipelineCloneError(
+        baseName,
+        `${name} runs CodeBuild project "${project}", which is not a pipewright project of "${identities.project}"`,
+      );
     }
   } else if (provider === CLOUDFORMATION_PROVIDER) {
     const role = configuration.RoleArn;
@@ -253,11 +260,7 @@ function actingAsPullRequest(action: ActionDeclaration, baseName: string, identi
  * The pull request pipeline for `declaration` (a V1 or V2 main pipeline).
  * Pure: `declaration` is not modified.
  */
-export function clonePipelineForPullRequest(
-  declaration: PipelineDeclaration,
-  pr: PullRequestRef,
-  options: CloneOptions,
-): PullRequestPipeline {
+export function clonePipelineForPullRequest(declaration: PipelineDeclaration, pr: PullRequestRef, options: CloneOptions): PullRequestPipeline {
   const baseName = required(declaration.name, "(unnamed)", "the pipeline name");
   const repository = options.repository ?? pr.repository;
   const copy = structuredClone(declaration);
@@ -274,7 +277,10 @@ export function clonePipelineForPullRequest(
 
   const { identities } = options;
   if (copy.roleArn !== identities.pipelineRole.main) {
-    throw new PipelineCloneError(baseName, `it runs as ${copy.roleArn ?? "(no role)"}, not as main's pipeline role ${identities.pipelineRole.main}, so it has no pull request counterpart`);
+    throw new PipelineCloneError(
+      baseName,
+      `it runs as ${copy.roleArn ?? "(no role)"}, not as main's pipeline role ${identities.pipelineRole.main}, so it has no pull request counterpart`,
+    );
   }
   for (const stage of kept) stage.actions = actionsOf(stage).map((action) => actingAsPullRequest(action, baseName, identities));
 
@@ -311,7 +317,11 @@ export function clonePipelineForPullRequest(
     ...(copy.artifactStore === undefined ? {} : { artifactStore: prArtifactStore(copy.artifactStore, baseName, identities) }),
     ...(copy.artifactStores === undefined
       ? {}
-      : { artifactStores: Object.fromEntries(Object.entries(copy.artifactStores).map(([region, store]) => [region, prArtifactStore(store, baseName, identities)])) }),
+      : {
+          artifactStores: Object.fromEntries(
+            Object.entries(copy.artifactStores).map(([region, store]) => [region, prArtifactStore(store, baseName, identities)]),
+          ),
+        }),
     name: prPipelineName(baseName, pr.number),
     pipelineType: "V2",
     executionMode: "SUPERSEDED",

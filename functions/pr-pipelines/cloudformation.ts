@@ -59,7 +59,7 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
   /** The first default client's connection pool, shared by the later ones: no new connection per session. */
   private sharedRequestHandler?: CloudFormationClient["config"]["requestHandler"];
 
-  private defaultSts?: Pick<STSClient, "send">;
+  private stsClient?: Pick<STSClient, "send">;
 
   constructor(private readonly options: CloudFormationPreviewStacksOptions) {}
 
@@ -80,7 +80,10 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
     for (const stack of reachable) {
       const cloudFormation = this.clientFor(session, stack.region);
       await cloudFormation.send(new DeleteStackCommand({ StackName: stack.stackName })).catch((cause: unknown) => {
-        throw new PreviewStackCleanupError(`Deleting preview stack ${stack.stackName} of PR #${request.pullRequest} failed (delivery ${request.deliveryId})`, { cause });
+        throw new PreviewStackCleanupError(
+          `Deleting preview stack ${stack.stackName} of PR #${request.pullRequest} failed (delivery ${request.deliveryId})`,
+          { cause },
+        );
       });
       this.options.log("Deleting preview stack", { prPipeline: request.prPipeline, stack: stack.stackName });
     }
@@ -110,7 +113,11 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
 
   private sessionFor(request: PreviewStackCleanupRequest): Promise<Session> {
     const { session, assuming } = this;
-    if (session?.repository === request.repository && session.pullRequest === request.pullRequest && session.expiresAt - REUSE_MARGIN_MS > Date.now()) {
+    if (
+      session?.repository === request.repository &&
+      session.pullRequest === request.pullRequest &&
+      session.expiresAt - REUSE_MARGIN_MS > Date.now()
+    ) {
       return Promise.resolve(session);
     }
     // The pull request's other pipelines, cleaned up at the same time, wait for the same AssumeRole.
@@ -124,18 +131,28 @@ export class CloudFormationPreviewStacks implements PreviewStackCleanup {
 
   private async assume(request: PreviewStackCleanupRequest): Promise<Session> {
     const { AssumeRoleCommand, STSClient } = loadSts();
-    const sts = this.options.sts ?? (this.defaultSts ??= new STSClient(this.options.region ? { region: this.options.region } : {}));
+    this.stsClient ??= this.options.sts ?? new STSClient(this.options.region ? { region: this.options.region } : {});
+    const sts = this.stsClient;
     const assumed = await sts
       .send(new AssumeRoleCommand({ RoleArn: this.options.roleArn, RoleSessionName: `pr-${request.pullRequest}-cleanup`, DurationSeconds: 900 }))
       .catch((cause: unknown) => {
-        throw new PreviewStackCleanupError(`Cannot assume ${this.options.roleArn} to delete the preview stacks of PR #${request.pullRequest} (delivery ${request.deliveryId})`, { cause });
+        throw new PreviewStackCleanupError(
+          `Cannot assume ${this.options.roleArn} to delete the preview stacks of PR #${request.pullRequest} (delivery ${request.deliveryId})`,
+          { cause },
+        );
       });
     const c = assumed.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
       throw new PreviewStackCleanupError(`AssumeRole of ${this.options.roleArn} returned no credentials`);
     }
     const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-    this.session = { repository: request.repository, pullRequest: request.pullRequest, credentials, expiresAt: c.Expiration?.getTime() ?? 0, clients: new Map() };
+    this.session = {
+      repository: request.repository,
+      pullRequest: request.pullRequest,
+      credentials,
+      expiresAt: c.Expiration?.getTime() ?? 0,
+      clients: new Map(),
+    };
     return this.session;
   }
 }

@@ -48,7 +48,9 @@ const servicePipelinesSchema = z
 const checks: { [K in keyof PrPipelinesEnvironment]?: z.ZodType<string> } = {
   PROD_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "an AWS account id is 12 digits"),
   GITHUB_REPOSITORY: repositorySchema,
-  GITHUB_TOKEN_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/, "expected the ARN of a Secrets Manager secret"),
+  GITHUB_TOKEN_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+$/, "expected the ARN of a Secrets Manager secret"),
 };
 
 function optional(value: string | undefined): string | undefined {
@@ -70,7 +72,9 @@ export function parseServicePipelines(raw: string): string[] {
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    throw new InvalidConfigurationError("SERVICE_PIPELINES", 'not JSON; expected an array of pipeline names such as ["shop-orders"]', { cause: error });
+    throw new InvalidConfigurationError("SERVICE_PIPELINES", 'not JSON; expected an array of pipeline names such as ["shop-orders"]', {
+      cause: error,
+    });
   }
   const result = servicePipelinesSchema.safeParse(parsed);
   if (!result.success) {

@@ -114,4 +114,3 @@ export function prCodeBuildProjectName(project: string, mainProject: string): st
 export function prStateKey(repository: string, prNumber: number): string {
   return `PR#${repository}#${prNumber}`;
 }
-

@@ -49,7 +49,13 @@ export type Plan =
       /** Only on pull requests from forks. */
       readonly forkApproval?: ForkApprovalCheck;
     }
-  | { readonly kind: "delete"; readonly reason: string; readonly desired: "closed"; readonly mayReopen: true; readonly pipelines: readonly PlannedPipeline[] };
+  | {
+      readonly kind: "delete";
+      readonly reason: string;
+      readonly desired: "closed";
+      readonly mayReopen: true;
+      readonly pipelines: readonly PlannedPipeline[];
+    };
 
 export type PlanConfig = Pick<PrPipelinesConfig, "servicePipelines" | "forkLabel" | "repository">;
 

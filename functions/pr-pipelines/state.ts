@@ -69,8 +69,7 @@ export function claimCondition(claim: Pick<PrClaim, "desired" | "mayReopen" | "f
   values: Values;
 } {
   const values: Values = { ":applying": s("applying"), ":desired": s(claim.desired) };
-  let expression =
-    "attribute_not_exists(#pk) OR #updatedAt < :updatedAt OR (#updatedAt = :updatedAt AND #phase = :applying AND #desired = :desired)";
+  let expression = "attribute_not_exists(#pk) OR #updatedAt < :updatedAt OR (#updatedAt = :updatedAt AND #phase = :applying AND #desired = :desired)";
   if (claim.desired === "closed") {
     expression += " OR (#updatedAt = :updatedAt AND #desired = :open)";
     values[":open"] = s("open");
@@ -163,8 +162,7 @@ export class DynamoPrStateStore implements PrStateStore {
       return { claimed: false, refusal: awaitingApproval ? "awaiting-approval" : "stale" };
     }
     const old = write.old;
-    const resumed =
-      old?.updatedAt?.N === String(claim.updatedAt) && old.phase?.S === "applying" && old.desired?.S === claim.desired;
+    const resumed = old?.updatedAt?.N === String(claim.updatedAt) && old.phase?.S === "applying" && old.desired?.S === claim.desired;
     return { claimed: true, resumed, pendingArtifactKeys: old?.pendingArtifactKeys?.SS ?? [] };
   }
 

@@ -13,12 +13,7 @@ import {
   type TrafficCheck,
   type TrafficHookOptions,
 } from "../shared/traffic-hook";
-import {
-  CodeDeployStatusReporter,
-  CodeDeployTargets,
-  type DeploymentTargets,
-  misconfiguredHookHandler,
-} from "../shared/traffic-hook-aws";
+import { CodeDeployStatusReporter, CodeDeployTargets, type DeploymentTargets, misconfiguredHookHandler } from "../shared/traffic-hook-aws";
 import { parseHealthPath } from "../shared/traffic-hook-config";
 import { LambdaVersionInvoker, type VersionInvoker } from "./aws";
 import { evaluateSmokeAnswer, smokeEvent } from "./smoke";

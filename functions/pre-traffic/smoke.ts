@@ -101,7 +101,11 @@ export function evaluateSmokeAnswer(answer: InvokeAnswer, target: LambdaDeployme
     return { passed: false, reason: `${request} answered 200 with a body that is not a JSON object: ${clip(response.body)}`, details };
   }
   if (body.value.status !== wanted) {
-    return { passed: false, reason: `${request} answered 200 but its body's status is ${JSON.stringify(body.value.status)}, expected "${wanted}"`, details };
+    return {
+      passed: false,
+      reason: `${request} answered 200 but its body's status is ${JSON.stringify(body.value.status)}, expected "${wanted}"`,
+      details,
+    };
   }
   return { passed: true, summary: `${request} answered 200 with status "${wanted}"`, details: { ...details, body: body.value } };
 }

@@ -10,9 +10,7 @@ export class CodePipelineStarter implements PipelineStarter {
       new StartPipelineExecutionCommand({
         name: request.pipeline,
         clientRequestToken: request.clientRequestToken,
-        sourceRevisions: [
-          { actionName: request.sourceActionName, revisionType: "COMMIT_ID", revisionValue: request.commitId },
-        ],
+        sourceRevisions: [{ actionName: request.sourceActionName, revisionType: "COMMIT_ID", revisionValue: request.commitId }],
       }),
     );
     return { executionId: output.pipelineExecutionId };

@@ -3,9 +3,7 @@ import type { IgnoreReason, OrderedPush } from "./order";
 import { describeError } from "./start";
 
 /** What claiming a pipeline for a push decided. */
-export type ClaimOutcome =
-  | { readonly admitted: true }
-  | { readonly admitted: false; readonly reason: IgnoreReason; readonly newest: OrderedPush };
+export type ClaimOutcome = { readonly admitted: true } | { readonly admitted: false; readonly reason: IgnoreReason; readonly newest: OrderedPush };
 
 /** Records, per pipeline, the newest push that started it; state.ts holds the DynamoDB implementation. */
 export interface PushOrderStore {
@@ -57,16 +55,16 @@ export class PushClaimFailedError extends Error {
 
 /** Claims every pipeline for the push, side by side; throws PushClaimFailedError on the first failure, once the claims in progress settled. */
 export async function claimPipelines(store: PushOrderStore, pipelines: readonly string[], push: OrderedPush): Promise<Claims> {
-  const outcomes = await mapWithConcurrency(pipelines, CLAIM_CONCURRENCY, (pipeline) =>
-    store.claim(pipeline, push).catch((cause: unknown) => {
+  const outcomes = await mapWithConcurrency(pipelines, CLAIM_CONCURRENCY, async (pipeline) => ({
+    pipeline,
+    outcome: await store.claim(pipeline, push).catch((cause: unknown) => {
       throw new PushClaimFailedError(pipeline, push, { cause });
     }),
-  );
+  }));
   const claims: Claims = { admitted: [], ignored: [] };
-  outcomes.forEach((outcome, index) => {
-    const pipeline = pipelines[index]!;
+  for (const { pipeline, outcome } of outcomes) {
     if (outcome.admitted) claims.admitted.push(pipeline);
     else claims.ignored.push({ pipeline, reason: outcome.reason, newest: outcome.newest });
-  });
+  }
   return claims;
 }

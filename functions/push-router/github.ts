@@ -41,7 +41,9 @@ export class UnexpectedComparisonError extends Error {
     readonly basehead: string,
     problem: string,
   ) {
-    super(`GitHub answered the comparison ${basehead} with an unexpected body (${problem}). Fix: check that GITHUB_API_URL points at GitHub's REST API`);
+    super(
+      `GitHub answered the comparison ${basehead} with an unexpected body (${problem}). Fix: check that GITHUB_API_URL points at GitHub's REST API`,
+    );
     this.name = "UnexpectedComparisonError";
   }
 }

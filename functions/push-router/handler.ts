@@ -131,7 +131,7 @@ export function makeHandler(deps: PushRouterDeps) {
       logger.error("Could not record the push; no pipeline was started", { ...context, error: error as Error });
       throw error;
     });
-    claims.ignored.forEach((ignored) => logIgnored(ignored, push, context));
+    for (const ignored of claims.ignored) logIgnored(ignored, push, context);
 
     const started = await startPipelines(pipelines, claims.admitted, {
       deliveryId: push.deliveryId,

@@ -50,7 +50,12 @@ export class PipelineStartsFailedError extends Error {
         (started.length > 0 ? `. Started: ${started.map((s) => s.pipeline).join(", ")}` : "") +
         ". Fix the cause (a missing pipeline, a permission, a throttle); a retry or a redrive of this event starts " +
         `only what is missing, or start the pipeline by hand at commit ${commitId}`,
-      { cause: new AggregateError(failures.map((f) => f.cause), "StartPipelineExecution failures") },
+      {
+        cause: new AggregateError(
+          failures.map((f) => f.cause),
+          "StartPipelineExecution failures",
+        ),
+      },
     );
     this.name = "PipelineStartsFailedError";
   }
@@ -62,23 +67,27 @@ export async function startPipelines(
   pipelines: readonly string[],
   push: { deliveryId: string; commitId: string; sourceActionName: string },
 ): Promise<StartedPipeline[]> {
-  const results = await Promise.allSettled(
-    pipelines.map((pipeline) =>
-      starter.start({
-        pipeline,
-        sourceActionName: push.sourceActionName,
-        commitId: push.commitId,
-        clientRequestToken: clientRequestToken(push.deliveryId, pipeline),
-      }),
-    ),
+  const results = await Promise.all(
+    pipelines.map(async (pipeline): Promise<StartedPipeline | FailedStart> => {
+      try {
+        const { executionId } = await starter.start({
+          pipeline,
+          sourceActionName: push.sourceActionName,
+          commitId: push.commitId,
+          clientRequestToken: clientRequestToken(push.deliveryId, pipeline),
+        });
+        return { pipeline, executionId };
+      } catch (cause) {
+        return { pipeline, cause };
+      }
+    }),
   );
   const started: StartedPipeline[] = [];
   const failures: FailedStart[] = [];
-  results.forEach((result, index) => {
-    const pipeline = pipelines[index]!;
-    if (result.status === "fulfilled") started.push({ pipeline, executionId: result.value.executionId });
-    else failures.push({ pipeline, cause: result.reason });
-  });
+  for (const result of results) {
+    if ("cause" in result) failures.push(result);
+    else started.push(result);
+  }
   if (failures.length > 0) throw new PipelineStartsFailedError(push.deliveryId, push.commitId, failures, started);
   return started;
 }

@@ -8,5 +8,7 @@ import { createHash } from "node:crypto";
  */
 export function clientRequestToken(deliveryId: string, pipeline: string): string {
   // JSON keeps the two parts apart: ("a:b", "c") and ("a", "b:c") differ.
-  return createHash("sha256").update(JSON.stringify([deliveryId, pipeline])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([deliveryId, pipeline]))
+    .digest("hex");
 }

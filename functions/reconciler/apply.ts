@@ -93,11 +93,14 @@ export async function applyDecision(decision: ActionDecision, deps: ApplyDeps): 
     return decision.kind === "remove-idle" ? await removeIdle(decision, deps) : await publish(decision, deps);
   } catch (error) {
     const message = describe(error);
-    deps.logger.error(`Could not ${decision.kind === "remove-idle" ? "remove an idle pull request pipeline" : `ask for the ${decision.kind} of a pull request`}`, {
-      pullRequest: decision.number,
-      ...(decision.kind === "remove-idle" ? { prPipeline: decision.pipeline } : { deliveryId: decision.event.deliveryId }),
-      error: message,
-    });
+    deps.logger.error(
+      `Could not ${decision.kind === "remove-idle" ? "remove an idle pull request pipeline" : `ask for the ${decision.kind} of a pull request`}`,
+      {
+        pullRequest: decision.number,
+        ...(decision.kind === "remove-idle" ? { prPipeline: decision.pipeline } : { deliveryId: decision.event.deliveryId }),
+        error: message,
+      },
+    );
     return { decision, result: "failed", error: message };
   }
 }

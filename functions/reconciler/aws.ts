@@ -101,7 +101,12 @@ export class CodePipelineInventory implements PrPipelineInventory {
       const { candidate, arn } = result;
       if ("error" in result) {
         if (isNamed(result.error, "ResourceNotFoundException", "PipelineNotFoundException")) continue; // deleted meanwhile
-        inventory.failures.push({ pipeline: candidate.name, pullRequest: candidate.number, operation: "ListTagsForResource", message: describe(result.error) });
+        inventory.failures.push({
+          pipeline: candidate.name,
+          pullRequest: candidate.number,
+          operation: "ListTagsForResource",
+          message: describe(result.error),
+        });
         continue;
       }
       const check = checkPrPipelineTags({ ...candidate, arn }, result.tags, this.options.repository);

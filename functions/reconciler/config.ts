@@ -54,7 +54,11 @@ export interface ReconcilerEnvironment {
 export const DEFAULT_IDLE_DAYS = 14;
 
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN");
-const idleDays = z.string().regex(/^\d{1,3}$/, "expected a whole number of days (0 disables)").transform(Number).pipe(z.number().max(365, "at most 365"));
+const idleDays = z
+  .string()
+  .regex(/^\d{1,3}$/, "expected a whole number of days (0 disables)")
+  .transform(Number)
+  .pipe(z.number().max(365, "at most 365"));
 
 function nonEmpty(variable: string, value: string): string {
   const trimmed = value.trim();

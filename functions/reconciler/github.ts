@@ -80,7 +80,10 @@ export class GitHubPullRequests implements PullRequestSource {
     const operation = `Getting pull request #${number} of ${this.options.repository}`;
     let data: unknown;
     try {
-      ({ data } = await this.budget.request(this.options.client)("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...this.repo, pull_number: number }));
+      ({ data } = await this.budget.request(this.options.client)("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+        ...this.repo,
+        pull_number: number,
+      }));
     } catch (error) {
       if (gitHubStatusOf(error) === 404 && !this.budget.signal.aborted) return { kind: "not-found" };
       throw new GitHubCallError(operation, error, FIXES, this.budget);
@@ -92,7 +95,11 @@ export class GitHubPullRequests implements PullRequestSource {
     const found = new Map<number, GitHubPullRequest>();
     let pages = 0;
     try {
-      for await (const page of this.budget.pages(this.options.client, "GET /repos/{owner}/{repo}/pulls", { ...this.repo, state: "open", per_page: PER_PAGE })) {
+      for await (const page of this.budget.pages(this.options.client, "GET /repos/{owner}/{repo}/pulls", {
+        ...this.repo,
+        state: "open",
+        per_page: PER_PAGE,
+      })) {
         if (++pages > MAX_OPEN_PAGES) {
           throw new InvalidPullRequestError("the list of open pull requests", `more than ${MAX_OPEN_PAGES} pages; the list was not used`);
         }
@@ -135,7 +142,10 @@ export class GitHubPullRequests implements PullRequestSource {
     // is the configured one: GitHub follows renames, pr-pipelines serves this name.
     let event: PullRequestEvent;
     try {
-      event = normalizePullRequest({ action: "reconcile", number: pr.number, repository: { full_name: this.options.repository }, pull_request: pr }, "reconciler");
+      event = normalizePullRequest(
+        { action: "reconcile", number: pr.number, repository: { full_name: this.options.repository }, pull_request: pr },
+        "reconciler",
+      );
     } catch (error) {
       throw new InvalidPullRequestError(what, `a pull request outside the bus contract: ${(error as Error).message}`, { cause: error });
     }

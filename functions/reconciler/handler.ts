@@ -112,7 +112,8 @@ export function makeHandler(deps: ReconcilerDeps): (event?: unknown) => Promise<
       throw wrapped;
     }
     for (const failure of inventory.failures) fail({ source: "aws", ...failure });
-    if (inventory.ignored.length > 0) logger.info("Pipelines named like pull request pipelines whose tags disagree are left alone", { ignored: inventory.ignored });
+    if (inventory.ignored.length > 0)
+      logger.info("Pipelines named like pull request pipelines whose tags disagree are left alone", { ignored: inventory.ignored });
     let pipelines: PrPipeline[] = inventory.pipelines;
     const numbers = [...new Set(pipelines.map((pipeline) => pipeline.number))];
 
@@ -135,7 +136,13 @@ export function makeHandler(deps: ReconcilerDeps): (event?: unknown) => Promise<
           if (last === "missing") gone.add(pipeline.name);
           else if (last !== undefined) activity.set(pipeline.name, last);
         } catch (error) {
-          fail({ source: "aws", operation: "ListPipelineExecutions", pipeline: pipeline.name, pullRequest: pipeline.number, message: describe(error) });
+          fail({
+            source: "aws",
+            operation: "ListPipelineExecutions",
+            pipeline: pipeline.name,
+            pullRequest: pipeline.number,
+            message: describe(error),
+          });
         }
       });
       pipelines = pipelines.filter((pipeline) => !gone.has(pipeline.name));
@@ -150,15 +157,14 @@ export function makeHandler(deps: ReconcilerDeps): (event?: unknown) => Promise<
       actions: actions.length,
       decisions: decisions.map(forLog),
     });
-    const outcomes = dryRun
-      ? []
-      : await applyDecisions(actions, { ...deps, logger, now });
+    const outcomes = dryRun ? [] : await applyDecisions(actions, { ...deps, logger, now });
     for (const outcome of outcomes) {
       if (outcome.result !== "failed") continue;
       const decision = outcome.decision;
       failures.push({
         source: "aws",
-        operation: decision.kind === "remove-idle" ? "remove idle pull request pipeline" : `put ${decision.event.action} event on ${config.eventBusName}`,
+        operation:
+          decision.kind === "remove-idle" ? "remove idle pull request pipeline" : `put ${decision.event.action} event on ${config.eventBusName}`,
         pullRequest: decision.number,
         ...(decision.kind === "remove-idle" ? { pipeline: decision.pipeline } : {}),
         message: outcome.error,
@@ -268,7 +274,10 @@ export interface ReconcilerTuning {
 }
 
 /** Builds the handler from the environment the Reconciler construct sets, with real AWS clients. */
-export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, tuning: ReconcilerTuning = {}): (event?: unknown) => Promise<ReconcilerResult> {
+export function handlerFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  tuning: ReconcilerTuning = {},
+): (event?: unknown) => Promise<ReconcilerResult> {
   const config = parseReconcilerConfig({
     SERVICE_PIPELINES: requireEnv("SERVICE_PIPELINES", env),
     GITHUB_REPOSITORY: requireEnv("GITHUB_REPOSITORY", env),
@@ -329,7 +338,11 @@ function gitHubAccess(
   return async () => {
     const github = await client();
     if (github === undefined) return undefined;
-    return new GitHubPullRequests({ repository: config.repository, client: github, ...(tuning?.budgetMs === undefined ? {} : { budgetMs: tuning.budgetMs }) });
+    return new GitHubPullRequests({
+      repository: config.repository,
+      client: github,
+      ...(tuning?.budgetMs === undefined ? {} : { budgetMs: tuning.budgetMs }),
+    });
   };
 }
 

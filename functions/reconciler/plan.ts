@@ -202,7 +202,13 @@ export function planReconciliation(input: PlanInput): Decision[] {
       return;
     }
     const all = missing.length === settings.servicePipelines.length;
-    decisions.push({ kind: "create", number: pullRequest.number, missing, event, reason: `open, but ${all ? "has no pipelines" : `lacks ${missing.join(", ")}`}` });
+    decisions.push({
+      kind: "create",
+      number: pullRequest.number,
+      missing,
+      event,
+      reason: `open, but ${all ? "has no pipelines" : `lacks ${missing.join(", ")}`}`,
+    });
   };
 
   for (const [number, pipelines] of groups) {
@@ -231,7 +237,12 @@ export function planReconciliation(input: PlanInput): Decision[] {
     const pullRequest = status.pullRequest;
     if (pullRequest.state === "closed") {
       if (recent(pullRequest)) {
-        decisions.push({ kind: "keep", number, pipelines: names(pipelines), reason: "closed in the last minutes: the webhook's closed event is probably being handled" });
+        decisions.push({
+          kind: "keep",
+          number,
+          pipelines: names(pipelines),
+          reason: "closed in the last minutes: the webhook's closed event is probably being handled",
+        });
       } else {
         decisions.push({
           kind: "close",

@@ -1,5 +1,5 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
-import * as z from "zod";
+import type * as z from "zod";
 
 /**
  * Reading the environment the stacks deploy a function with. Every variable
@@ -22,10 +22,7 @@ export class InvalidConfigurationError extends Error {
     problem: string,
     options?: { cause?: unknown },
   ) {
-    super(
-      `Environment variable ${variable} is invalid: ${problem}. Fix: deploy the function through the pipewright stacks, which set it`,
-      options,
-    );
+    super(`Environment variable ${variable} is invalid: ${problem}. Fix: deploy the function through the pipewright stacks, which set it`, options);
     this.name = "InvalidConfigurationError";
   }
 }
@@ -67,7 +64,10 @@ export function parseJsonVariable<T>(variable: string, schema: z.ZodType<T>, tex
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new InvalidConfigurationError(variable, result.error.issues.map((issue) => `${variable}${issuePath(issue.path)}: ${issue.message}`).join("; "));
+    throw new InvalidConfigurationError(
+      variable,
+      result.error.issues.map((issue) => `${variable}${issuePath(issue.path)}: ${issue.message}`).join("; "),
+    );
   }
   return result.data;
 }

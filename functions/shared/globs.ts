@@ -16,10 +16,10 @@ const PAIRS: ReadonlyArray<readonly [string, string]> = [
 /** Why `glob` cannot be used as a path filter, or undefined when it can. */
 export function globProblem(glob: string): string | undefined {
   if (glob.trim() === "") return "it is empty";
-  if (glob.startsWith("/")) return "it starts with \"/\"; paths are relative to the repository root";
-  if (glob.startsWith("./")) return "it starts with \"./\"; write the path without it";
-  if (glob.includes("\\")) return "it contains \"\\\"; use \"/\" between folders";
-  if (glob.split("/").includes("..")) return "it contains a \"..\" segment";
+  if (glob.startsWith("/")) return 'it starts with "/"; paths are relative to the repository root';
+  if (glob.startsWith("./")) return 'it starts with "./"; write the path without it';
+  if (glob.includes("\\")) return 'it contains "\\"; use "/" between folders';
+  if (glob.split("/").includes("..")) return 'it contains a ".." segment';
   for (const [open, close] of PAIRS) {
     let depth = 0;
     for (const char of glob) {

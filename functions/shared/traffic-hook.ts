@@ -193,12 +193,15 @@ async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, ms: num
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const error = onTimeout();
-      // Reject before aborting: the race must settle as a timeout, not as the work's abort error.
-      reject(error);
-      controller.abort(error);
-    }, Math.max(0, ms));
+    timer = setTimeout(
+      () => {
+        const error = onTimeout();
+        // Reject before aborting: the race must settle as a timeout, not as the work's abort error.
+        reject(error);
+        controller.abort(error);
+      },
+      Math.max(0, ms),
+    );
   });
   // async wrapper: a check that throws synchronously still clears the timer below.
   const running = (async () => work(controller.signal))();
@@ -259,7 +262,11 @@ export function makeTrafficHookHandler(options: TrafficHookOptions) {
       if (attempt > 1 && left <= 0) break;
       const timeoutMs = attempt === 1 && left <= 0 ? attemptTimeoutMs : Math.min(attemptTimeoutMs, left);
       try {
-        await withTimeout((signal) => options.reporter.report(ids, status, signal), timeoutMs, () => new ReportAttemptTimeoutError(timeoutMs));
+        await withTimeout(
+          (signal) => options.reporter.report(ids, status, signal),
+          timeoutMs,
+          () => new ReportAttemptTimeoutError(timeoutMs),
+        );
         return { attempts: attempt, alreadyReported: false };
       } catch (error) {
         // An earlier attempt or invocation got through (perhaps one whose answer was lost).
@@ -285,12 +292,15 @@ export function makeTrafficHookHandler(options: TrafficHookOptions) {
       // Without both ids nothing can be reported, and a retry would not add them:
       // log loudly (an operator must stop the deployment) and end without throwing.
       const reason = `Malformed CodeDeploy hook event, so no status can be reported: ${parsed.problems.join("; ")}`;
-      logger.error(`MALFORMED HOOK EVENT: ${reason}. If a deployment waits on this hook, stop it: aws deploy stop-deployment --deployment-id <id> --auto-rollback-enabled`, {
-        hook,
-        outcome: "malformed-event",
-        problems: parsed.problems,
-        event: preview(event),
-      });
+      logger.error(
+        `MALFORMED HOOK EVENT: ${reason}. If a deployment waits on this hook, stop it: aws deploy stop-deployment --deployment-id <id> --auto-rollback-enabled`,
+        {
+          hook,
+          outcome: "malformed-event",
+          problems: parsed.problems,
+          event: preview(event),
+        },
+      );
       return { reported: false, reason };
     }
     const { ids } = parsed;

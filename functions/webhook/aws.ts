@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { type EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from "@aws-sdk/client-eventbridge";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { toBusEntry, type BusEvent, type BusPublisher } from "./bus-event";
@@ -108,7 +108,7 @@ export class EventBridgeBusPublisher implements BusPublisher {
     const abortSignal = AbortSignal.timeout(this.timeoutMs);
     let problem = "";
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      let output;
+      let output: PutEventsCommandOutput;
       try {
         output = await client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal });
       } catch (error) {

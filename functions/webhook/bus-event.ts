@@ -1,4 +1,4 @@
-import { DETAIL_TYPES, EVENT_SOURCE, type PullRequestEvent, type PushEvent } from "../shared/events";
+import { type DETAIL_TYPES, EVENT_SOURCE, type PullRequestEvent, type PushEvent } from "../shared/events";
 
 /** An event for the GitHub bus: the GitHub event name as detail type, the normalized event as detail. */
 export type BusEvent =

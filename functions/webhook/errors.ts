@@ -28,7 +28,10 @@ export class SignatureError extends WebhookError {
 /** The body is larger than API Gateway accepts (413). */
 export class PayloadTooLargeError extends WebhookError {
   readonly status = 413;
-  constructor(readonly bytes: number, readonly limit: number) {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
     super(`The body has ${bytes} bytes; at most ${limit} are accepted`);
     this.name = "PayloadTooLargeError";
   }

@@ -1,13 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import {
-  htmlUrlSchema,
-  MAX_CHANGED_FILES,
-  pullRequestEventSchema,
-  pushEventSchema,
-  type PullRequestEvent,
-  type PushEvent,
-} from "../shared/events";
+import { htmlUrlSchema, MAX_CHANGED_FILES, pullRequestEventSchema, pushEventSchema, type PullRequestEvent, type PushEvent } from "../shared/events";
 import { repositorySchema } from "../shared/github/repository";
 import { MalformedDeliveryError } from "./errors";
 
@@ -163,8 +156,7 @@ export function normalizePush(payload: z.infer<typeof pushPayloadSchema>, delive
   // The listed files describe before...after only when GitHub listed every
   // commit with its files, the push did not rewrite history and did not
   // create the ref (a new ref lists only commits new to the repository).
-  const truncated =
-    !complete || payload.commits.length >= LISTED_COMMITS_LIMIT || payload.forced || payload.created;
+  const truncated = !complete || payload.commits.length >= LISTED_COMMITS_LIMIT || payload.forced || payload.created;
   const event: PushEvent = {
     deliveryId,
     repository: payload.repository.full_name,

@@ -64,7 +64,9 @@ export function sandboxClient<C extends SandboxSdkClient>(client: C): C {
         const failed = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
         if (failed.name === "AbortError") throw error;
         const operation = (context.commandName ?? "call").replace(/Command$/, "");
-        throw new AwsCallError(operation, failed.$metadata?.httpStatusCode, failed.name ?? "Unknown", failed.message ?? String(error), { cause: error });
+        throw new AwsCallError(operation, failed.$metadata?.httpStatusCode, failed.name ?? "Unknown", failed.message ?? String(error), {
+          cause: error,
+        });
       }
     },
     { step: "initialize", name: "pipewrightSandboxCallErrors", override: true },

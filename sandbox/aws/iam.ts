@@ -1,12 +1,22 @@
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  type IAMClient,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+} from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import { AwsCallError, type AwsCredentials } from "./clients";
 
 const ADMINISTRATOR_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
 
 /** A role with full access in its account, e.g. the provisioning role Terraform assumes. */
 export async function createAdministratorRole(iam: IAMClient, roleName: string, trustedPrincipal: string): Promise<void> {
-  const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: trustedPrincipal }, Action: "sts:AssumeRole" }] });
+  const trust = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: trustedPrincipal }, Action: "sts:AssumeRole" }],
+  });
   await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }));
   await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "administrator", PolicyDocument: ADMINISTRATOR_POLICY }));
 }
@@ -16,7 +26,8 @@ export async function createAdministratorUser(iam: IAMClient, userName: string):
   await iam.send(new CreateUserCommand({ UserName: userName }));
   await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: "administrator", PolicyDocument: ADMINISTRATOR_POLICY }));
   const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
-  if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey) throw new AwsCallError("CreateAccessKey", 200, "IncompleteAnswer", `no access key for ${userName}`);
+  if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey)
+    throw new AwsCallError("CreateAccessKey", 200, "IncompleteAnswer", `no access key for ${userName}`);
   return { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
 }
 

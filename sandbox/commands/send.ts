@@ -22,7 +22,10 @@ export async function send(
   try {
     body = readFileSync(payloadFile);
   } catch (cause) {
-    throw new UsageError(`Cannot read the payload file ${payloadFile} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}). Fix: give the path of a JSON payload, e.g. sandbox/samples/pull-request-opened.json`, { cause });
+    throw new UsageError(
+      `Cannot read the payload file ${payloadFile} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}). Fix: give the path of a JSON payload, e.g. sandbox/samples/pull-request-opened.json`,
+      { cause },
+    );
   }
   const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, { event, body, ...(deliveryId ? { deliveryId } : {}) });
   write(`HTTP ${answer.status} (delivery ${answer.deliveryId})`);

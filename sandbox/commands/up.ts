@@ -3,7 +3,14 @@ import { createServer } from "node:net";
 import * as path from "node:path";
 import type { PipewrightConfig } from "../../stacks/config";
 import { PlatformNames } from "../../stacks/names";
-import { createAdministrators, createProvisioningRoles, enableIamChecks, functionCredentials, serviceRoleCredentials, setWebhookSecret } from "../accounts";
+import {
+  createAdministrators,
+  createProvisioningRoles,
+  enableIamChecks,
+  functionCredentials,
+  serviceRoleCredentials,
+  setWebhookSecret,
+} from "../accounts";
 import { applyStacks, initStacks } from "../apply";
 import { loadSandboxConfig } from "../config";
 import { DaemonClient } from "../daemon-client";
@@ -33,7 +40,9 @@ export interface UpOptions {
 function ensureNotRunning(paths: SandboxPaths): void {
   const state = readState(paths.stateFile);
   if (!state) return;
-  const alive = (["daemon", "emulator"] as const).filter((which) => isOurs(state.processes[which], PROCESS_MARKERS[which])).map((which) => state.processes[which]);
+  const alive = (["daemon", "emulator"] as const)
+    .filter((which) => isOurs(state.processes[which], PROCESS_MARKERS[which]))
+    .map((which) => state.processes[which]);
   if (alive.length > 0) throw new SandboxAlreadyRunningError(paths.stateFile, alive);
 }
 
@@ -91,11 +100,13 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     const runningDaemon = DaemonClient.launch(paths.daemonLog);
     daemon = runningDaemon;
     const [emulator] = await Promise.all([
-      progress.step("start the AWS emulator", () => runningDaemon.startEmulator(port, {
-        logFile: paths.emulatorLog,
-        logRequests: options.logEmulatorRequests === true,
-        requestHistoryFile: paths.emulatorRequestHistory,
-      })),
+      progress.step("start the AWS emulator", () =>
+        runningDaemon.startEmulator(port, {
+          logFile: paths.emulatorLog,
+          logRequests: options.logEmulatorRequests === true,
+          requestHistoryFile: paths.emulatorRequestHistory,
+        }),
+      ),
       (async () => {
         await progress.step("synthesize the stacks for the emulator", async () => {
           await requireTerraform();
@@ -111,21 +122,23 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     const build = TerraformState.read(paths.terraformState("build"));
     const manifest = manifestFromState(build, paths.stackDir("build"), config.region, DELIVERY_TARGET_ID);
     const pipelines = pipelinesOf(config, build.output<string[]>("pipelines"));
-    const [webhookSecret, credentials, serviceRoles, functions] = await progress.step("set the webhook secret, create administrators, prepare the functions", () =>
-      Promise.all([
-        setWebhookSecret(config, endpoint, build.output<string>("webhook_secret_arn")),
-        createAdministrators(config, endpoint),
-        serviceRoleCredentials(config, endpoint),
-        Promise.all(
-          manifest.functions.map(
-            async (fn): Promise<RunnableFunction> => ({
-              ...fn,
-              codeDir: await unpackFunction(fn, paths.functionDir(fn.name)),
-              credentials: await functionCredentials(config, endpoint, fn.roleArn, fn.name),
-            }),
+    const [webhookSecret, credentials, serviceRoles, functions] = await progress.step(
+      "set the webhook secret, create administrators, prepare the functions",
+      () =>
+        Promise.all([
+          setWebhookSecret(config, endpoint, build.output<string>("webhook_secret_arn")),
+          createAdministrators(config, endpoint),
+          serviceRoleCredentials(config, endpoint),
+          Promise.all(
+            manifest.functions.map(
+              async (fn): Promise<RunnableFunction> => ({
+                ...fn,
+                codeDir: await unpackFunction(fn, paths.functionDir(fn.name)),
+                credentials: await functionCredentials(config, endpoint, fn.roleArn, fn.name),
+              }),
+            ),
           ),
-        ),
-      ]),
+        ]),
     );
     await progress.step("switch on IAM checks in the emulator", () => enableIamChecks(endpoint));
     const webhookUrl = await progress.step("start the functions, the HTTP API and event delivery", () =>

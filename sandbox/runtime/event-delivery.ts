@@ -108,7 +108,9 @@ export class BusTargetDelivery {
       }
       for (const message of messages) {
         const delivery: Promise<void> = this.handle(message)
-          .catch((error: unknown) => log("Delivery failed; the event stays in the queue", { rule: target.ruleName, messageId: message.messageId, error: String(error) }))
+          .catch((error: unknown) =>
+            log("Delivery failed; the event stays in the queue", { rule: target.ruleName, messageId: message.messageId, error: String(error) }),
+          )
           .finally(() => this.inFlight.delete(delivery));
         this.inFlight.add(delivery);
       }
@@ -135,7 +137,11 @@ export class BusTargetDelivery {
     const { target, fn } = this.options;
     const ageSeconds = (this.now() - Date.parse(event.time)) / 1000;
     if (ageSeconds > target.maximumEventAgeSeconds) {
-      return this.deadLetter(event, { ERROR_CODE: "EVENT_EXPIRED", ERROR_MESSAGE: `Event is older than ${target.maximumEventAgeSeconds} s`, EXHAUSTED_RETRY_CONDITION: "MaximumEventAgeInSeconds" });
+      return this.deadLetter(event, {
+        ERROR_CODE: "EVENT_EXPIRED",
+        ERROR_MESSAGE: `Event is older than ${target.maximumEventAgeSeconds} s`,
+        EXHAUSTED_RETRY_CONDITION: "MaximumEventAgeInSeconds",
+      });
     }
     if (!mayInvoke(fn.permissions, "events.amazonaws.com", target.ruleArn)) {
       return this.deadLetter(event, {
@@ -159,7 +165,14 @@ export class BusTargetDelivery {
       if (last.ok) return;
       // An environment stopped with the runtime is not the function's failure.
       if (this.abort.signal.aborted) return;
-      log("Invocation failed", { function: fn.name, eventId: event.id, attempt, of: attempts, kind: last.kind, error: `${last.error.errorType}: ${last.error.errorMessage}` });
+      log("Invocation failed", {
+        function: fn.name,
+        eventId: event.id,
+        attempt,
+        of: attempts,
+        kind: last.kind,
+        error: `${last.error.errorType}: ${last.error.errorMessage}`,
+      });
       const delay = ASYNC_RETRY_DELAYS_MS[attempt - 1];
       if (attempt < attempts && delay !== undefined) await this.sleep(delay);
     }
@@ -167,7 +180,12 @@ export class BusTargetDelivery {
   }
 
   /** Lambda's on-failure destination record for an asynchronous invocation. */
-  private async onFailure(event: EventBridgeEvent, condition: "RetriesExhausted" | "EventAgeExceeded", last: InvokeOutcome | undefined, invokeCount: number): Promise<void> {
+  private async onFailure(
+    event: EventBridgeEvent,
+    condition: "RetriesExhausted" | "EventAgeExceeded",
+    last: InvokeOutcome | undefined,
+    invokeCount: number,
+  ): Promise<void> {
     const { fn, onFailureQueue, log } = this.options;
     const error = last && !last.ok ? last.error : undefined;
     const record = {

@@ -87,12 +87,14 @@ function main(): void {
   process.on("message", (message: ParentMessage) => {
     if (message.type !== "invoke") return;
     current = message.id;
-    runHandler(handler, message.event, lambdaContext(message.context)).then(
-      (value) => send({ type: "result", id: message.id, ok: true, value: value === undefined ? null : value }),
-      (error: unknown) => send({ type: "result", id: message.id, ok: false, error: serialize(error, "Error") }),
-    ).finally(() => {
-      current = undefined;
-    });
+    runHandler(handler, message.event, lambdaContext(message.context))
+      .then(
+        (value) => send({ type: "result", id: message.id, ok: true, value: value === undefined ? null : value }),
+        (error: unknown) => send({ type: "result", id: message.id, ok: false, error: serialize(error, "Error") }),
+      )
+      .finally(() => {
+        current = undefined;
+      });
   });
   send({ type: "ready" });
 }

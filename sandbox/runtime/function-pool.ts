@@ -120,14 +120,19 @@ export class FunctionPool {
         clearTimeout(timer);
         environment.settle = undefined;
         if (message.type === "result" && message.ok) resolve({ ok: true, requestId, value: message.value, durationMs: elapsed() });
-        else if (message.type === "result" && !message.ok) resolve({ ok: false, requestId, kind: "Unhandled", error: message.error, durationMs: elapsed() });
+        else if (message.type === "result" && !message.ok)
+          resolve({ ok: false, requestId, kind: "Unhandled", error: message.error, durationMs: elapsed() });
         else {
           const code = message.type === "exit" ? message.code : null;
           resolve({
             ok: false,
             requestId,
             kind: "Crash",
-            error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`, trace: [] },
+            error: {
+              errorType: "Runtime.ExitError",
+              errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+              trace: [],
+            },
             durationMs: elapsed(),
           });
         }
@@ -176,7 +181,9 @@ export class FunctionPool {
 
   private retire(environment: Environment, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const { child } = environment;
-    const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+    const exited = new Promise<void>((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve()),
+    );
     this.forget(environment);
     child.kill(signal);
     return exited;
@@ -232,7 +239,9 @@ export class FunctionPool {
         else environment.settle?.(message);
       });
       child.once("exit", (code) => {
-        reject(new FunctionInitError(fn.name, { errorType: "Runtime.ExitError", errorMessage: `exited with status ${code} while starting`, trace: [] }));
+        reject(
+          new FunctionInitError(fn.name, { errorType: "Runtime.ExitError", errorMessage: `exited with status ${code} while starting`, trace: [] }),
+        );
         environment.settle?.({ type: "exit", code });
         this.forget(environment);
       });

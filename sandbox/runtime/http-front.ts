@@ -51,7 +51,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | "too-large"> {
 
 /** API Gateway request ids: 16 characters of base64. */
 function requestId(): string {
-  return randomBytes(12).toString("base64").replace(/\+/g, "A").replace(/\//g, "B").slice(0, 15) + "=";
+  return `${randomBytes(12).toString("base64").replace(/\+/g, "A").replace(/\//g, "B").slice(0, 15)}=`;
 }
 
 function accessLogLine(format: string | undefined, values: Record<string, string | number>): string {
@@ -98,7 +98,15 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
         sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1",
         protocol: `HTTP/${request.httpVersion}`,
       },
-      { apiId: api.apiId, accountId: api.accountId, region: options.region, routeKey: api.routeKey, stage: api.stage, requestId: id, time: new Date() },
+      {
+        apiId: api.apiId,
+        accountId: api.accountId,
+        region: options.region,
+        routeKey: api.routeKey,
+        stage: api.stage,
+        requestId: id,
+        time: new Date(),
+      },
     );
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -121,7 +129,12 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const received = new Date();
     handle(request)
-      .catch((error: unknown) => ({ answer: gatewayAnswer(500, "Internal Server Error"), id: requestId(), latency: 0, integrationError: String(error) }))
+      .catch((error: unknown) => ({
+        answer: gatewayAnswer(500, "Internal Server Error"),
+        id: requestId(),
+        latency: 0,
+        integrationError: String(error),
+      }))
       .then(({ answer, id, latency, integrationError }) => {
         response.writeHead(answer.status, { ...answer.headers, "apigw-requestid": id, "content-length": String(answer.body.length) });
         response.end(answer.body);

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { ManifestError } from "../errors";
-import { block, num, str, TerraformState, type Attributes } from "../tfstate";
+import { block, num, str, type TerraformState, type Attributes } from "../tfstate";
 import type { AwsCredentials } from "../aws/clients";
 
 /**

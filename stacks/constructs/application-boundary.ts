@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
-import { Arns, policyDocument } from "../iam";
+import { type Arns, policyDocument } from "../iam";
 
 /**
  * What application roles may ever do, whatever their own policies say: the

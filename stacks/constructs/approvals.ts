@@ -7,8 +7,8 @@ import { IamUserPolicyAttachment } from "@cdktf/provider-aws/lib/iam-user-policy
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { policyDocument } from "../iam";
-import { ArtifactStore } from "./artifact-store";
-import { DeliveryPipeline } from "./delivery-pipeline";
+import type { ArtifactStore } from "./artifact-store";
+import type { DeliveryPipeline } from "./delivery-pipeline";
 
 export interface ApprovalsProps {
   /** Prefix of the topic, policy and group names. */
@@ -40,9 +40,9 @@ export class Approvals extends Construct {
     }
     this.props = props;
     this.topic = new SnsTopic(this, "topic", { name: `${props.namePrefix}-approvals`, kmsMasterKeyId: props.store.key.arn });
-    (props.emails ?? []).forEach(
-      (email, index) => new SnsTopicSubscription(this, `email-${index}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email }),
-    );
+    for (const [index, email] of (props.emails ?? []).entries()) {
+      new SnsTopicSubscription(this, `email-${index}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
+    }
   }
 
   /** Grants the approvers the approval actions of these pipelines. Call once, with every pipeline. */

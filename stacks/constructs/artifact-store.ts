@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { Lazy } from "cdktf";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -11,7 +11,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { Arns, PolicyStatement, policyDocument } from "../iam";
+import { type Arns, type PolicyStatement, policyDocument } from "../iam";
 
 /** KMS actions needed to read and write objects encrypted with the key. */
 export const KEY_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
@@ -170,7 +170,7 @@ export class ArtifactStore extends Construct {
       policy: policyDocument(this.bucketStatements(targets)),
     });
 
-    props.readWriteRoles.forEach((role, index) => this.grantReadWrite(role, `role-${index}`));
+    for (const [index, role] of props.readWriteRoles.entries()) this.grantReadWrite(role, `role-${index}`);
   }
 
   /** Adds a statement to the key policy, e.g. for a service that encrypts with the key. */
@@ -196,14 +196,13 @@ export class ArtifactStore extends Construct {
       Resource: "*",
       Condition: condition,
     });
-    roles.forEach(
-      (role, index) =>
-        new IamRolePolicy(this, `${id}-${index}`, {
-          role: role.name,
-          name: `platform-key-${id}`,
-          policy: policyDocument([{ Sid: "PlatformKey", Effect: "Allow", Action: KEY_USE_ACTIONS, Resource: this.key.arn, Condition: condition }]),
-        }),
-    );
+    for (const [index, role] of roles.entries()) {
+      new IamRolePolicy(this, `${id}-${index}`, {
+        role: role.name,
+        name: `platform-key-${id}`,
+        policy: policyDocument([{ Sid: "PlatformKey", Effect: "Allow", Action: KEY_USE_ACTIONS, Resource: this.key.arn, Condition: condition }]),
+      });
+    }
   }
 
   /**

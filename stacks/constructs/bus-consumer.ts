@@ -1,22 +1,20 @@
 import { Construct } from "constructs";
-import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import type { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { policyDocument } from "../iam";
-import { ArtifactStore } from "./artifact-store";
-import { LambdaFunction, LambdaFunctionProps } from "./lambda-function";
+import type { ArtifactStore } from "./artifact-store";
+import { LambdaFunction, type LambdaFunctionProps } from "./lambda-function";
 
 /** What makes the rule fire: matching events, or a schedule. */
-export type BusConsumerTrigger =
-  | { readonly eventPattern: Record<string, unknown> }
-  | { readonly scheduleExpression: string };
+export type BusConsumerTrigger = { readonly eventPattern: Record<string, unknown> } | { readonly scheduleExpression: string };
 
 export interface BusConsumerProps {
   /** The bus whose events the function consumes. @default the account's default bus (AWS service events, schedules) */
@@ -74,9 +72,7 @@ export class BusConsumer extends Construct {
       name,
       description: "eventPattern" in trigger ? `Delivers matching events to ${name}` : `Runs ${name} on a schedule`,
       eventBusName: props.bus?.name,
-      ...("eventPattern" in trigger
-        ? { eventPattern: JSON.stringify(trigger.eventPattern) }
-        : { scheduleExpression: trigger.scheduleExpression }),
+      ...("eventPattern" in trigger ? { eventPattern: JSON.stringify(trigger.eventPattern) } : { scheduleExpression: trigger.scheduleExpression }),
     });
     this.deadLetterQueue = new SqsQueue(this, "dlq", {
       name: `${name}-dlq`,

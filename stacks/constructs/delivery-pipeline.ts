@@ -2,12 +2,12 @@ import { Construct } from "constructs";
 import { Fn } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
-import { Codepipeline, CodepipelineStage, CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { Codepipeline, type CodepipelineStage, type CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { mainCodeBuildProjects, prCodeBuildProjectName } from "../../functions/pr-pipelines/names";
-import { Arns } from "../iam";
-import { ArtifactStore } from "./artifact-store";
+import type { Arns } from "../iam";
+import type { ArtifactStore } from "./artifact-store";
 
 /** Stage and action names: part of the contract (approval ARNs, PR clones, the push router). */
 export const STAGES = {

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
-import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import type { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Arns, ConditionBlock, PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
+import { type Arns, type ConditionBlock, type PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
 import { KEY_READ_ACTIONS } from "./artifact-store";
 
 /** Where the build account keeps artifacts; names, because it is another account. */
@@ -87,9 +87,7 @@ export class DeployRoles extends Construct {
     this.deployRole = new IamRole(this, "deploy", {
       name: props.deployRoleName,
       description: `Role the pipeline role ${props.pipelineRoleArn.split("/").pop()} assumes to deploy ${props.stacks.join(", ")} into this account`,
-      assumeRolePolicy: policyDocument([
-        { Effect: "Allow", Principal: { AWS: props.pipelineRoleArn }, Action: "sts:AssumeRole" },
-      ]),
+      assumeRolePolicy: policyDocument([{ Effect: "Allow", Principal: { AWS: props.pipelineRoleArn }, Action: "sts:AssumeRole" }]),
     });
     const stackActions = [
       "cloudformation:CreateChangeSet",
@@ -183,7 +181,10 @@ export function applicationStatements(arns: Arns, stacks: readonly string[], bou
         "lambda:UpdateFunctionCode",
         "lambda:UpdateFunctionConfiguration",
       ],
-      Resource: [...each((named) => arns.regional("lambda", `function:${named}`)), ...each((named) => arns.regional("lambda", `function:${named}:*`))],
+      Resource: [
+        ...each((named) => arns.regional("lambda", `function:${named}`)),
+        ...each((named) => arns.regional("lambda", `function:${named}:*`)),
+      ],
     },
     {
       // Every role the stack creates or changes carries the platform's boundary.
@@ -212,13 +213,28 @@ export function applicationStatements(arns: Arns, stacks: readonly string[], bou
     {
       Sid: "ApplicationRoles",
       Effect: "Allow",
-      Action: ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy"],
+      Action: [
+        "iam:DeleteRole",
+        "iam:GetRole",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:UpdateAssumeRolePolicy",
+      ],
       Resource: roles,
     },
     {
       Sid: "KeepTheBoundary",
       Effect: "Deny",
-      Action: ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRolePermissionsBoundary", "iam:SetDefaultPolicyVersion"],
+      Action: [
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:SetDefaultPolicyVersion",
+      ],
       Resource: "*",
     },
     {
@@ -255,7 +271,14 @@ export function applicationStatements(arns: Arns, stacks: readonly string[], bou
       Sid: "HttpApiParts",
       Effect: "Allow",
       Action: ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"],
-      Resource: [`${apis}/*/integrations`, `${apis}/*/integrations/*`, `${apis}/*/routes`, `${apis}/*/routes/*`, `${apis}/*/stages`, `${apis}/*/stages/*`],
+      Resource: [
+        `${apis}/*/integrations`,
+        `${apis}/*/integrations/*`,
+        `${apis}/*/routes`,
+        `${apis}/*/routes/*`,
+        `${apis}/*/stages`,
+        `${apis}/*/stages/*`,
+      ],
     },
     { Sid: "ReadHttpApis", Effect: "Allow", Action: "apigateway:GET", Resource: [apis, `${apis}/*`] },
     {
@@ -286,7 +309,13 @@ export function applicationStatements(arns: Arns, stacks: readonly string[], bou
     {
       Sid: "RollbackAlarms",
       Effect: "Allow",
-      Action: ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+      Action: [
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:TagResource",
+        "cloudwatch:UntagResource",
+      ],
       Resource: each((named) => arns.regional("cloudwatch", `alarm:${named}`)),
     },
     {

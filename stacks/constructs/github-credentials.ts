@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { ArtifactStore } from "./artifact-store";
+import type { ArtifactStore } from "./artifact-store";
 
 export interface GitHubCredentialsProps {
   /** Prefix of the secret names. */

@@ -5,7 +5,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction as LambdaFunctionResource } from "@cdktf/provider-aws/lib/lambda-function";
 import { bundleFunction } from "../bundle";
-import { Arns, PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
+import { type Arns, type PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
 
 export interface LambdaFunctionProps {
   /** ARNs of the account the function runs in. */

@@ -3,7 +3,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { NOTIFIER_EVENT_PATTERN } from "../../functions/shared/codepipeline-events";
-import { ArtifactStore } from "./artifact-store";
+import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 
 export interface NotificationsProps {
@@ -42,9 +42,9 @@ export class Notifications extends Construct {
     super(scope, id);
     const { store } = props;
     this.topic = new SnsTopic(this, "topic", { name: `${props.namePrefix}-notifications`, kmsMasterKeyId: store.key.arn });
-    (props.emails ?? []).forEach(
-      (email, index) => new SnsTopicSubscription(this, `email-${index}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email }),
-    );
+    for (const [index, email] of (props.emails ?? []).entries()) {
+      new SnsTopicSubscription(this, `email-${index}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
+    }
     if (props.slack) {
       this.slackSecret = new SecretsmanagerSecret(this, "slack-webhook", {
         name: `${props.namePrefix}/slack-webhook-url`,

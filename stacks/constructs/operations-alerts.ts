@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { ArtifactStore } from "./artifact-store";
+import type { ArtifactStore } from "./artifact-store";
 
 export interface OperationsAlertsProps {
   /** Topic name. */
@@ -23,8 +23,8 @@ export class OperationsAlerts extends Construct {
     this.topic = new SnsTopic(this, "topic", { name: props.topicName, kmsMasterKeyId: props.store.key.arn });
     const alarms = props.store.arns.regional("cloudwatch", `alarm:${props.alarmNamePrefix}*`);
     props.store.grantKeyUseToService("CloudWatchAlarmsToAlerts", "cloudwatch.amazonaws.com", [alarms]);
-    (props.emails ?? []).forEach(
-      (email, index) => new SnsTopicSubscription(this, `email-${index}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email }),
-    );
+    for (const [index, email] of (props.emails ?? []).entries()) {
+      new SnsTopicSubscription(this, `email-${index}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Arns, policyDocument, serviceTrustPolicy } from "../iam";
+import { type Arns, policyDocument, serviceTrustPolicy } from "../iam";
 import { TRUST_ZONE_TAG, type TrustZone } from "./artifact-store";
 
 export interface PipelineRolesProps {
@@ -52,9 +52,7 @@ export class PipelineRoles extends Construct {
     new IamRolePolicy(this, "pipeline-assume-deploy-roles", {
       role: this.pipelineRole.name,
       name: "assume-deploy-roles",
-      policy: policyDocument([
-        { Sid: "AssumeDeployRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: props.deployRoleArns },
-      ]),
+      policy: policyDocument([{ Sid: "AssumeDeployRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: props.deployRoleArns }]),
     });
 
     const projectArns = props.codeBuildProjects.map((name) => arns.regional("codebuild", `project/${name}`));

@@ -1,12 +1,12 @@
 import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import type { PrIdentities } from "../../functions/pr-pipelines/identities";
 import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
-import { ArtifactStore } from "./artifact-store";
+import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 
 export interface PrPipelinesProps {

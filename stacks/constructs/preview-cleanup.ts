@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Arns, policyDocument } from "../iam";
+import { type Arns, policyDocument } from "../iam";
 import { stackArns } from "./deploy-roles";
 
 export interface PreviewCleanupProps {

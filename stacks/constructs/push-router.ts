@@ -1,10 +1,10 @@
 import { Construct } from "constructs";
-import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import type { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
-import { ArtifactStore } from "./artifact-store";
+import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 
 /** A service as the router sees it: its pipeline and its path filters. */

@@ -1,9 +1,9 @@
 import { Construct } from "constructs";
-import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { ArtifactStore } from "./artifact-store";
+import type { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 
 export interface ReconcilerProps {

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Arns } from "../iam";
+import type { Arns } from "../iam";
 import { LambdaFunction } from "./lambda-function";
 
 export interface PostTrafficLimits {

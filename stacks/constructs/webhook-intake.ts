@@ -11,7 +11,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { EVENT_SOURCE } from "../../functions/shared/events";
 import { policyDocument } from "../iam";
-import { ArtifactStore } from "./artifact-store";
+import type { ArtifactStore } from "./artifact-store";
 import { LambdaFunction } from "./lambda-function";
 
 export interface WebhookIntakeProps {

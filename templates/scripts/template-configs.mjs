@@ -30,7 +30,8 @@ const project = process.env.PROJECT_NAME?.trim() || "pipewright";
 // pipewright's projectName rule (README): 3-20 of [a-z0-9-], starting with a letter.
 if (!/^[a-z][a-z0-9-]{2,19}$/.test(project)) fail(`PROJECT_NAME "${project}" is not 3-20 characters of [a-z0-9-] starting with a letter`);
 const retention = Number(process.env.LOG_RETENTION_DAYS?.trim() || "30");
-if (!RETENTION_DAYS.has(retention)) fail(`LOG_RETENTION_DAYS "${process.env.LOG_RETENTION_DAYS}" is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)`);
+if (!RETENTION_DAYS.has(retention))
+  fail(`LOG_RETENTION_DAYS "${process.env.LOG_RETENTION_DAYS}" is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, ...)`);
 
 const folder = process.argv[2] ?? ".";
 mkdirSync(folder, { recursive: true });

@@ -65,9 +65,15 @@ export class Identity {
       const { Credentials } = await this.using(new STSClient(this.config), (sts) =>
         sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "e2e" })),
       );
-      credentials = { accessKeyId: Credentials?.AccessKeyId ?? "", secretAccessKey: Credentials?.SecretAccessKey ?? "", sessionToken: Credentials?.SessionToken ?? "" };
+      credentials = {
+        accessKeyId: Credentials?.AccessKeyId ?? "",
+        secretAccessKey: Credentials?.SecretAccessKey ?? "",
+        sessionToken: Credentials?.SessionToken ?? "",
+      };
     });
-    return outcome === "refused" || credentials === undefined ? "refused" : new Identity(this.state, roleArn.split("/").pop() ?? roleArn, credentials);
+    return outcome === "refused" || credentials === undefined
+      ? "refused"
+      : new Identity(this.state, roleArn.split("/").pop() ?? roleArn, credentials);
   }
 
   /** An object put as a build would put it: SSE-KMS with the store's own key. */
@@ -94,13 +100,21 @@ export class Identity {
   createRole(roleName: string, permissionsBoundary?: string): Promise<Outcome> {
     return outcomeOf(() =>
       this.using(new IAMClient(this.config), (iam) =>
-        iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: TRUST_LAMBDA, ...(permissionsBoundary ? { PermissionsBoundary: permissionsBoundary } : {}) })),
+        iam.send(
+          new CreateRoleCommand({
+            RoleName: roleName,
+            AssumeRolePolicyDocument: TRUST_LAMBDA,
+            ...(permissionsBoundary ? { PermissionsBoundary: permissionsBoundary } : {}),
+          }),
+        ),
       ),
     );
   }
 
   removeBoundary(roleName: string): Promise<Outcome> {
-    return outcomeOf(() => this.using(new IAMClient(this.config), (iam) => iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: roleName }))));
+    return outcomeOf(() =>
+      this.using(new IAMClient(this.config), (iam) => iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: roleName }))),
+    );
   }
 
   /**
@@ -111,7 +125,9 @@ export class Identity {
     let entry: PutEventsResultEntry | undefined;
     const call = await outcomeOf(async () => {
       const output = await this.using(new EventBridgeClient(this.config), (events) =>
-        events.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }] })),
+        events.send(
+          new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }] }),
+        ),
       );
       entry = output.Entries?.[0];
     });

@@ -78,7 +78,9 @@ export class SandboxWorld {
     if (!topicArn) throw new Error(`No notifications topic among ${JSON.stringify(topics)}`);
     const queueUrl = (await this.sqs.send(new CreateQueueCommand({ QueueName: `e2e-notifications-${Date.now()}` }))).QueueUrl as string;
     const queueArn = (await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn;
-    await this.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "false" } }));
+    await this.sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "false" } }),
+    );
     const sqs = this.sqs;
     return {
       async receive() {

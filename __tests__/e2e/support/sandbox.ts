@@ -68,14 +68,17 @@ export function useSandbox(): UsedSandbox {
   const dir = reuse ?? mkdtempSync(path.join(tmpdir(), "pipewright-e2e-"));
   let state: SandboxState | undefined;
 
-  beforeAll(async () => {
-    if (!reuse) {
-      await requirePrerequisites();
-      const output = await bringUp(dir);
-      process.stdout.write(`sandbox up:\n${output}`);
-    }
-    state = JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")) as SandboxState;
-  }, 2 * UP_TIMEOUT_MS + DOWN_TIMEOUT_MS + 10_000);
+  beforeAll(
+    async () => {
+      if (!reuse) {
+        await requirePrerequisites();
+        const output = await bringUp(dir);
+        process.stdout.write(`sandbox up:\n${output}`);
+      }
+      state = JSON.parse(readFileSync(path.join(dir, "state.json"), "utf8")) as SandboxState;
+    },
+    2 * UP_TIMEOUT_MS + DOWN_TIMEOUT_MS + 10_000,
+  );
 
   afterAll(async () => {
     if (reuse) return;

@@ -20,13 +20,7 @@ import {
 } from "@aws-sdk/client-codepipeline";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import {
-  CreateBucketCommand,
-  ListObjectVersionsCommand,
-  PutBucketEncryptionCommand,
-  PutBucketVersioningCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectVersionsCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import type { EventBridgeEvent } from "aws-lambda";
 import { type Emulator, EMULATOR_REGION, emulatorClientConfig, inAccount } from "../../../sandbox/emulator";
 import { EVENT_SOURCE } from "../../../functions/shared/events";
@@ -278,7 +272,9 @@ export async function createWorld(emulator: Emulator): Promise<World> {
       artifactStore: { main: { bucket: ARTIFACT_BUCKET, keyArn: artifactKeyArn }, pr: { bucket: PR_ARTIFACT_BUCKET, keyArn: prArtifactKeyArn } },
       project: PROJECT,
       deployRoles: { [`arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-deploy`]: `arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-preview-deploy` },
-      cloudFormationRoles: { [`arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-cfn-exec`]: `arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-preview-cfn-exec` },
+      cloudFormationRoles: {
+        [`arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-cfn-exec`]: `arn:aws:iam::${DEV_ACCOUNT}:role/${PROJECT}-preview-cfn-exec`,
+      },
     },
     clients,
     destroy: () => {

@@ -22,7 +22,19 @@ const ADMIN = "100000000001:user/pipewright-sandbox-admin";
 const CLEANUP = "200000000002:assumed-role/pipewright-preview-cleanup/pr-7-cleanup";
 
 function line(start: string, ms: number, method: string, operation: string, service: string, caller: string): string {
-  return [start, ms.toFixed(1), "50123", method, operation, service, caller, "3f0c2a1e-0000-4000-8000-000000000000", "attempt=1;max=3", "200", ""].join("\t");
+  return [
+    start,
+    ms.toFixed(1),
+    "50123",
+    method,
+    operation,
+    service,
+    caller,
+    "3f0c2a1e-0000-4000-8000-000000000000",
+    "attempt=1;max=3",
+    "200",
+    "",
+  ].join("\t");
 }
 
 const HISTORY = [
@@ -33,7 +45,14 @@ const HISTORY = [
   line("2026-12-02T17:00:00.013000Z", 2.0, "POST", "CodePipeline_20150709.DeletePipeline", "codepipeline", PR),
   line("2026-12-02T17:00:00.014000Z", 2.0, "POST", "CodePipeline_20150709.DeletePipeline", "codepipeline", PR),
   line("2026-12-02T17:00:00.020000Z", 1.0, "POST", "AssumeRole", "sts", PR),
-  line("2026-12-02T17:00:00.020500Z", 1.0, "GET", "/pipewright-pr-artifacts/pipewright-orders-pr-7/SourceArti/abc1234?versions&prefix=pipewrigh", "s3", PR),
+  line(
+    "2026-12-02T17:00:00.020500Z",
+    1.0,
+    "GET",
+    "/pipewright-pr-artifacts/pipewright-orders-pr-7/SourceArti/abc1234?versions&prefix=pipewrigh",
+    "s3",
+    PR,
+  ),
   line("2026-12-02T17:00:00.030000Z", 1.0, "POST", "/pipewright-pr-artifacts?delete", "s3", PR),
   line("2026-12-02T17:00:00.030500Z", 3.0, "POST", "DeleteStack", "cloudformation", CLEANUP),
   line("2026-12-02T17:00:00.040000Z", 0.2, "GET", "/pipewright/health", "-", "-"),
@@ -84,22 +103,48 @@ describe("the emulator's request history, read by the benchmark", () => {
   });
 
   it("gives each function its own calls within a time window, and those of a role it assumed there; not the sandbox's own nor health checks", () => {
-    const byFunction = callsByFunction(calls, ["pipewright-webhook", "pipewright-pr-pipelines"], Date.UTC(2026, 11, 2, 17, 0, 0), Date.UTC(2026, 11, 2, 17, 0, 1));
+    const byFunction = callsByFunction(
+      calls,
+      ["pipewright-webhook", "pipewright-pr-pipelines"],
+      Date.UTC(2026, 11, 2, 17, 0, 0),
+      Date.UTC(2026, 11, 2, 17, 0, 1),
+    );
     expect(byFunction.get("pipewright-webhook")?.map((call) => call.operation)).toEqual(["PutEvents"]);
-    expect(countOperations(byFunction.get("pipewright-pr-pipelines") ?? [])).toEqual({ UpdateItem: 1, DeletePipeline: 2, AssumeRole: 1, ListObjectVersions: 1, DeleteObjects: 1, DeleteStack: 1 });
+    expect(countOperations(byFunction.get("pipewright-pr-pipelines") ?? [])).toEqual({
+      UpdateItem: 1,
+      DeletePipeline: 2,
+      AssumeRole: 1,
+      ListObjectVersions: 1,
+      DeleteObjects: 1,
+      DeleteStack: 1,
+    });
     // Before any AssumeRole, another role's calls are nobody's.
-    expect(callsByFunction(calls, ["pipewright-pr-pipelines"], Date.UTC(2026, 11, 2, 17, 0, 0, 25), Date.UTC(2026, 11, 2, 17, 0, 1)).get("pipewright-pr-pipelines")?.map((call) => call.operation)).toEqual(["DeleteObjects"]);
+    expect(
+      callsByFunction(calls, ["pipewright-pr-pipelines"], Date.UTC(2026, 11, 2, 17, 0, 0, 25), Date.UTC(2026, 11, 2, 17, 0, 1))
+        .get("pipewright-pr-pipelines")
+        ?.map((call) => call.operation),
+    ).toEqual(["DeleteObjects"]);
   });
 
   it("finds the longest chain of calls each started after the previous one's answer", () => {
-    const pr = callsByFunction(calls, ["pipewright-webhook", "pipewright-pr-pipelines"], 0, Number.MAX_SAFE_INTEGER).get("pipewright-pr-pipelines") ?? [];
+    const pr =
+      callsByFunction(calls, ["pipewright-webhook", "pipewright-pr-pipelines"], 0, Number.MAX_SAFE_INTEGER).get("pipewright-pr-pipelines") ?? [];
     // UpdateItem; a DeletePipeline (the two side by side); AssumeRole or the listing; DeleteObjects or DeleteStack.
     expect(longestChain(pr)).toBe(4);
     expect(longestChain([])).toBe(0);
   });
 
   it("does not merge two side-by-side branches that drift apart, nor chain calls that overlap", () => {
-    const call = (startMs: number): RecordedCall => ({ startMs, durationMs: 200, method: "POST", operation: "X", service: "s", caller: PR, attempt: "-", status: "200" });
+    const call = (startMs: number): RecordedCall => ({
+      startMs,
+      durationMs: 200,
+      method: "POST",
+      operation: "X",
+      service: "s",
+      caller: PR,
+      attempt: "-",
+      status: "200",
+    });
     // Branch b runs 150 ms behind branch a: each of its calls overlaps two of a's.
     const a = [call(0), call(205), call(410)];
     const b = [call(150), call(355), call(560)];

@@ -40,7 +40,9 @@ describe("CodePipelineFacts", () => {
     await expect(new CodePipelineFacts(client()).execution("p", "e")).resolves.toEqual({
       status: "Failed",
       statusSummary: "Stopped by alice",
-      revisions: [{ name: "SourceOutput", revisionId: SHA, revisionSummary: '{"ProviderType":"GitHub","CommitMessage":"m"}', revisionUrl: undefined }],
+      revisions: [
+        { name: "SourceOutput", revisionId: SHA, revisionSummary: '{"ProviderType":"GitHub","CommitMessage":"m"}', revisionUrl: undefined },
+      ],
       trigger: { type: "StartPipelineExecution", detail: "arn:aws:sts::1:assumed-role/r/s" },
     });
   });
@@ -54,7 +56,10 @@ describe("CodePipelineFacts", () => {
             stageName: "Build",
             actionName: "Build",
             status: "Failed",
-            input: { actionTypeId: { category: "Build", owner: "AWS", provider: "CodeBuild", version: "1" }, resolvedConfiguration: { ProjectName: "x" } },
+            input: {
+              actionTypeId: { category: "Build", owner: "AWS", provider: "CodeBuild", version: "1" },
+              resolvedConfiguration: { ProjectName: "x" },
+            },
             output: {
               executionResult: {
                 externalExecutionSummary: "Build terminated with state: FAILED",
@@ -67,7 +72,9 @@ describe("CodePipelineFacts", () => {
         nextToken: "page-2",
       })
       .on(ListActionExecutionsCommand, { nextToken: "page-2" })
-      .resolves({ actionExecutionDetails: [{ stageName: "Source", actionName: "Source", status: "Succeeded", output: { outputVariables: { CommitId: SHA } } }] });
+      .resolves({
+        actionExecutionDetails: [{ stageName: "Source", actionName: "Source", status: "Succeeded", output: { outputVariables: { CommitId: SHA } } }],
+      });
 
     const actions = await new CodePipelineFacts(client()).actionExecutions("p", "e");
 
@@ -91,12 +98,18 @@ describe("CodePipelineFacts", () => {
     codepipeline.on(ListTagsForResourceCommand, { resourceArn: "arn:aws:codepipeline:us-east-1:1:p-pr-1" }).resolves({
       tags: [{ key: "pipewright:pull-request", value: "1" }],
     });
-    await expect(new CodePipelineFacts(client()).tags("arn:aws:codepipeline:us-east-1:1:p-pr-1")).resolves.toEqual({ "pipewright:pull-request": "1" });
+    await expect(new CodePipelineFacts(client()).tags("arn:aws:codepipeline:us-east-1:1:p-pr-1")).resolves.toEqual({
+      "pipewright:pull-request": "1",
+    });
   });
 
   test("lists recent executions newest first", async () => {
     codepipeline.on(ListPipelineExecutionsCommand, { pipelineName: "p" }).resolves({
-      pipelineExecutionSummaries: [{ pipelineExecutionId: "e2", status: "Succeeded" }, { pipelineExecutionId: "e1", status: "Failed" }, { status: "Failed" }],
+      pipelineExecutionSummaries: [
+        { pipelineExecutionId: "e2", status: "Succeeded" },
+        { pipelineExecutionId: "e1", status: "Failed" },
+        { status: "Failed" },
+      ],
     });
     await expect(new CodePipelineFacts(client()).recentExecutions("p")).resolves.toEqual([
       { executionId: "e2", status: "Succeeded", startTime: undefined },

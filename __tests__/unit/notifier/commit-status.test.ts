@@ -33,7 +33,7 @@ describe("commit status per pipeline state", () => {
   });
 
   test("the stopped description carries CodePipeline's reason, cut to 140 characters", () => {
-    const status = commitStatusFor(intentOf("pipeline-stopped"), { ...input, statusSummary: "Stopped by alice: " + "x".repeat(300) });
+    const status = commitStatusFor(intentOf("pipeline-stopped"), { ...input, statusSummary: `Stopped by alice: ${"x".repeat(300)}` });
     expect(status.description).toMatch(/^Stopped before it finished: Stopped by alice/);
     expect(status.description.length).toBe(MAX_DESCRIPTION_LENGTH);
   });

@@ -16,7 +16,9 @@ describe("emailSubject", () => {
     ["STOPPED", "CANCELED", "CANCELED: pipewright-orders, main"],
     ["SUPERSEDED", "SUPERSEDED", "SUPERSEDED: pipewright-orders, main"],
   ] as const)("%s (event %s)", (state, eventState, subject) => {
-    expect(emailSubject(notification({ state, eventState, failures: [], approval: state === "APPROVAL_WAITING" ? APPROVAL : undefined }))).toBe(subject);
+    expect(emailSubject(notification({ state, eventState, failures: [], approval: state === "APPROVAL_WAITING" ? APPROVAL : undefined }))).toBe(
+      subject,
+    );
   });
 
   test("stays within SNS's limit, in printable ASCII on one line", () => {
@@ -65,7 +67,9 @@ describe("emailBody of a failure", () => {
 
 describe("emailBody, other cases", () => {
   test("a pull request pipeline names the pull request and links it", () => {
-    const body = emailBody(notification({ identity: PR_IDENTITY, commit: { sha: SHA, shortSha: "3f1c2a9", branch: "feature/login", from: "execution" } }));
+    const body = emailBody(
+      notification({ identity: PR_IDENTITY, commit: { sha: SHA, shortSha: "3f1c2a9", branch: "feature/login", from: "execution" } }),
+    );
     expect(body).toMatch(/^Pull request: +#12 in acme-corp\/shop$/m);
     expect(body).toMatch(/^Branch: +feature\/login$/m);
     expect(body).toContain("https://github.com/acme-corp/shop/pull/12");
@@ -76,7 +80,9 @@ describe("emailBody, other cases", () => {
     const body = emailBody(notification({ state: "APPROVAL_WAITING", eventState: "STARTED", failures: [], approval: APPROVAL }));
     expect(body).toContain("is waiting for a manual approval at stage Prod, action Approve");
     expect(body).toContain(APPROVAL.customData);
-    expect(body).toMatch(/^Approve: +https:\/\/eu-west-1\.console\.aws\.amazon\.com\/codesuite\/codepipeline\/pipelines\/pipewright-orders\/view\?region=eu-west-1$/m);
+    expect(body).toMatch(
+      /^Approve: +https:\/\/eu-west-1\.console\.aws\.amazon\.com\/codesuite\/codepipeline\/pipelines\/pipewright-orders\/view\?region=eu-west-1$/m,
+    );
     expect(body).toMatch(/^Review: +https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudformation\//m);
   });
 
@@ -92,7 +98,9 @@ describe("emailBody, other cases", () => {
   });
 
   test("details that could not be read are named, not silently left out", () => {
-    const body = emailBody(notification({ failures: [], commit: undefined, missing: ["the action executions (ListActionExecutions): AccessDeniedException: no"] }));
+    const body = emailBody(
+      notification({ failures: [], commit: undefined, missing: ["the action executions (ListActionExecutions): AccessDeniedException: no"] }),
+    );
     expect(body).toContain("Failed action: not found");
     expect(body).toContain("Commit:        unknown");
     expect(body).toContain("  - the action executions (ListActionExecutions): AccessDeniedException: no");

@@ -1,8 +1,4 @@
-import {
-  CodePipelineClient,
-  GetPipelineExecutionCommand,
-  ListActionExecutionsCommand,
-} from "@aws-sdk/client-codepipeline";
+import { CodePipelineClient, GetPipelineExecutionCommand, ListActionExecutionsCommand } from "@aws-sdk/client-codepipeline";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { EventBridgeEvent } from "aws-lambda";
@@ -33,7 +29,9 @@ beforeEach(async () => {
   secrets.reset();
   codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: "Failed", artifactRevisions: [{ revisionId: SHA }] } });
   codepipeline.on(ListActionExecutionsCommand).resolves({
-    actionExecutionDetails: [{ stageName: "Build", actionName: "Build", status: "Failed", output: { executionResult: { externalExecutionSummary: "boom" } } }],
+    actionExecutionDetails: [
+      { stageName: "Build", actionName: "Build", status: "Failed", output: { executionResult: { externalExecutionSummary: "boom" } } },
+    ],
   });
   sns.on(PublishCommand).resolves({ MessageId: "m-1" });
   slack = await FakeHttpServer.start(() => ({ status: 200, body: "ok" }));
@@ -84,20 +82,34 @@ describe("handlerFromEnvironment", () => {
         { channel: "github", status: "delivered" },
       ],
     });
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toMatchObject({ TopicArn: TOPIC_ARN, Subject: "FAILED: pipewright-orders, main, at Build/Build" });
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toMatchObject({
+      TopicArn: TOPIC_ARN,
+      Subject: "FAILED: pipewright-orders, main, at Build/Build",
+    });
     expect(slack.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /services/T/B/X"]);
-    expect(github.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual([`POST /repos/${REPOSITORY}/statuses/${SHA} token ghp_token`]);
+    expect(github.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`)).toEqual([
+      `POST /repos/${REPOSITORY}/statuses/${SHA} token ghp_token`,
+    ]);
   });
 
   test.each([
     ["with its installation id", { installationId: true }, ["POST /app/installations/99/access_tokens"]],
-    ["without an installation id, which it looks up", { installationId: false }, [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"]],
+    [
+      "without an installation id, which it looks up",
+      { installationId: false },
+      [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"],
+    ],
   ])("sets the commit status as a GitHub App %s", async (_name, options, tokenCalls) => {
     const app = fakeApp();
     github.installApp(app);
     secrets.on(GetSecretValueCommand, { SecretId: GITHUB_ARN }).resolves({ SecretString: appSecretString(app, options) });
     const result = await handlerFromEnvironment(environment({ SLACK_WEBHOOK_SECRET_ARN: undefined }))(failed());
-    expect(result).toMatchObject({ channels: [{ channel: "sns", status: "delivered" }, { channel: "github", status: "delivered" }] });
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "delivered" },
+        { channel: "github", status: "delivered" },
+      ],
+    });
     expect(github.calls()).toEqual([...tokenCalls, `POST /repos/${REPOSITORY}/statuses/${SHA}`]);
     expect(github.requests.at(-1)?.headers.authorization).toBe(`token ${app.token}`);
     expect(github.statuses()).toEqual([expect.objectContaining({ sha: SHA, state: "failure", context: "pipewright/pipewright-orders" })]);
@@ -114,7 +126,11 @@ describe("handlerFromEnvironment", () => {
     secrets.on(GetSecretValueCommand, { SecretId: GITHUB_ARN }).rejects(new ResourceNotFoundException({ message: "no AWSCURRENT", $metadata: {} }));
     const result = await handlerFromEnvironment(environment())(failed());
     expect(result).toMatchObject({
-      channels: [{ channel: "sns", status: "delivered" }, { channel: "slack", status: "skipped" }, { channel: "github", status: "skipped" }],
+      channels: [
+        { channel: "sns", status: "delivered" },
+        { channel: "slack", status: "skipped" },
+        { channel: "github", status: "skipped" },
+      ],
     });
     expect(slack.requests).toEqual([]);
     expect(github.requests).toEqual([]);
@@ -174,7 +190,9 @@ describe("the failure report", () => {
       error: { name: "HttpDeliveryError", message: expect.stringContaining("answered 500 (attempt 3 of 3): rollup_error") },
       Channel: "slack",
       NotificationFailures: 1,
-      _aws: { CloudWatchMetrics: [{ Namespace: "pipewright", Dimensions: [["Channel"]], Metrics: [{ Name: "NotificationFailures", Unit: "Count" }] }] },
+      _aws: {
+        CloudWatchMetrics: [{ Namespace: "pipewright", Dimensions: [["Channel"]], Metrics: [{ Name: "NotificationFailures", Unit: "Count" }] }],
+      },
     });
     expect(typeof errors[0]!._aws.Timestamp).toBe("number");
     expect(JSON.stringify(errors[0])).not.toContain("/services/T/B/X");

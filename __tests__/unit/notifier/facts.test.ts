@@ -30,7 +30,10 @@ describe("commitMessageFromSummary", () => {
 
 describe("commitOf", () => {
   test("is the execution's git revision with its message; the author stays unknown", () => {
-    const commit = commitOf([{ name: "SourceOutput", revisionId: SHA, revisionSummary: '{"ProviderType":"GitHub","CommitMessage":"Fix rounding"}' }], []);
+    const commit = commitOf(
+      [{ name: "SourceOutput", revisionId: SHA, revisionSummary: '{"ProviderType":"GitHub","CommitMessage":"Fix rounding"}' }],
+      [],
+    );
     expect(commit).toEqual({ sha: SHA, shortSha: "0123456", message: "Fix rounding", branch: undefined, from: "execution" });
     expect(commit).not.toHaveProperty("author");
   });
@@ -43,11 +46,22 @@ describe("commitOf", () => {
       status: "Succeeded",
       outputVariables: { CommitId: SHA, CommitMessage: "From variables", BranchName: "feature/login" },
     };
-    expect(commitOf([{ revisionId: SHA, revisionSummary: "From summary" }], [source])).toMatchObject({ message: "From variables", branch: "feature/login" });
+    expect(commitOf([{ revisionId: SHA, revisionSummary: "From summary" }], [source])).toMatchObject({
+      message: "From variables",
+      branch: "feature/login",
+    });
   });
 
   test("prefers a git commit id over other revisions, and is undefined without any", () => {
-    expect(commitOf([{ name: "Image", revisionId: "sha256:abc" }, { name: "Src", revisionId: SHA }], [])?.sha).toBe(SHA);
+    expect(
+      commitOf(
+        [
+          { name: "Image", revisionId: "sha256:abc" },
+          { name: "Src", revisionId: SHA },
+        ],
+        [],
+      )?.sha,
+    ).toBe(SHA);
     expect(commitOf([{ name: "Image", revisionId: "sha256:abcdef0123456789" }], [])?.shortSha).toBe("sha256:abcde");
     expect(commitOf([], [])).toBeUndefined();
     expect(commitOf([{ name: "Src" }], [])).toBeUndefined();

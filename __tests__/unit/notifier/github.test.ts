@@ -47,22 +47,32 @@ describe("GitHubCommitStatuses with a token", () => {
   });
 
   test("retries a 5xx and a timeout, then succeeds", async () => {
-    github.intercept((_, count) => (count === 0 ? { status: 502, body: "bad gateway" } : count === 1 ? { status: 201, body: {}, delayMs: 2000 } : undefined));
-    await expect(statuses({ kind: "token", token: TOKEN }, { policy: { timeoutMs: 100 } }).send(STATUS)).resolves.toMatchObject({ status: "delivered" });
+    github.intercept((_, count) =>
+      count === 0 ? { status: 502, body: "bad gateway" } : count === 1 ? { status: 201, body: {}, delayMs: 2000 } : undefined,
+    );
+    await expect(statuses({ kind: "token", token: TOKEN }, { policy: { timeoutMs: 100 } }).send(STATUS)).resolves.toMatchObject({
+      status: "delivered",
+    });
     expect(github.requests).toHaveLength(3);
   });
 
   test("a 401 is not retried and is reported with the fix", async () => {
-    const error = await statuses({ kind: "token", token: "ghp_revoked" }).send(STATUS).catch((e: unknown) => e);
+    const error = await statuses({ kind: "token", token: "ghp_revoked" })
+      .send(STATUS)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitHubCallError);
     expect(error).toMatchObject({ status: 401 });
-    expect((error as Error).message).toMatch(/^Setting pipewright\/pipewright-orders to failure on commit 3f1c2a9e8d7b failed: GitHub answered 401: Bad credentials.*Fix: the credentials in the GitHub token secret are invalid or expired/);
+    expect((error as Error).message).toMatch(
+      /^Setting pipewright\/pipewright-orders to failure on commit 3f1c2a9e8d7b failed: GitHub answered 401: Bad credentials.*Fix: the credentials in the GitHub token secret are invalid or expired/,
+    );
     expect(github.requests).toHaveLength(1);
   });
 
   test("a 422 says the commit may not be in the repository", async () => {
     github.intercept(() => ({ status: 422, body: { message: "No commit found for SHA" } }));
-    await expect(statuses({ kind: "token", token: TOKEN }).send(STATUS)).rejects.toThrow(/No commit found for SHA.*the commit may not be in the repository/);
+    await expect(statuses({ kind: "token", token: TOKEN }).send(STATUS)).rejects.toThrow(
+      /No commit found for SHA.*the commit may not be in the repository/,
+    );
     expect(github.requests).toHaveLength(1);
   });
 
@@ -89,7 +99,12 @@ describe("GitHubCommitStatuses as a GitHub App", () => {
     const sender = statuses({ kind: "app", appId: app.appId, privateKey: app.privateKey });
     await sender.send(STATUS);
     await sender.send(STATUS);
-    expect(github.calls()).toEqual([`GET /repos/${REPOSITORY}/installation`, `POST /app/installations/99/access_tokens`, `POST ${STATUS_PATH}`, `POST ${STATUS_PATH}`]);
+    expect(github.calls()).toEqual([
+      `GET /repos/${REPOSITORY}/installation`,
+      `POST /app/installations/99/access_tokens`,
+      `POST ${STATUS_PATH}`,
+      `POST ${STATUS_PATH}`,
+    ]);
     expect(github.requests[2]!.headers.authorization).toBe(`token ${app.token}`);
   });
 
@@ -103,7 +118,9 @@ describe("GitHubCommitStatuses as a GitHub App", () => {
   test("an App GitHub does not know is reported like any failed delivery", async () => {
     github.installApp(fakeApp());
     const stranger = fakeApp();
-    const error = await statuses({ kind: "app", appId: stranger.appId, privateKey: stranger.privateKey, installationId: "99" }).send(STATUS).catch((e: unknown) => e);
+    const error = await statuses({ kind: "app", appId: stranger.appId, privateKey: stranger.privateKey, installationId: "99" })
+      .send(STATUS)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "GitHubCallError", status: 401 });
     expect(github.calls()).toEqual(["POST /app/installations/99/access_tokens"]);
   });

@@ -31,7 +31,10 @@ class FakeFacts implements PipelineFacts {
     return Promise.resolve(value ?? fallback);
   }
   execution(pipeline: string, executionId: string) {
-    return this.answer(`GetPipelineExecution ${pipeline}`, this.executions.get(`${pipeline}/${executionId}`), { status: "InProgress", revisions: [] });
+    return this.answer(`GetPipelineExecution ${pipeline}`, this.executions.get(`${pipeline}/${executionId}`), {
+      status: "InProgress",
+      revisions: [],
+    });
   }
   actionExecutions(pipeline: string, executionId: string) {
     return this.answer(`ListActionExecutions ${pipeline}`, this.actions.get(`${pipeline}/${executionId}`), []);
@@ -76,9 +79,11 @@ class RecordingStatuses implements CommitStatusSender {
 
 function recordingLogger() {
   const entries: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
-  const at = (level: string) => (message: string, ...attributes: unknown[]) => {
-    entries.push({ level, message, attributes: Object.assign({}, ...(attributes as object[])) });
-  };
+  const at =
+    (level: string) =>
+    (message: string, ...attributes: unknown[]) => {
+      entries.push({ level, message, attributes: Object.assign({}, ...(attributes as object[])) });
+    };
   return { entries, info: at("info"), warn: at("warn"), error: at("error") } as unknown as NotifierDeps["logger"] & {
     entries: typeof entries;
   };
@@ -199,7 +204,9 @@ describe("a failed execution of a main pipeline", () => {
     expect(topic.published[0]!.body).toContain("the action executions (ListActionExecutions): Error: throttled");
     // Without the execution there is no commit to set a status on.
     expect(statuses.sent).toEqual([]);
-    expect(logger.entries).toContainEqual(expect.objectContaining({ level: "warn", message: "No commit status (failure): the execution reports no commit yet" }));
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({ level: "warn", message: "No commit status (failure): the execution reports no commit yet" }),
+    );
   });
 });
 
@@ -343,7 +350,9 @@ describe("commit statuses and late events", () => {
   test("no pending status while the commit is unknown; the source action's success sets it", async () => {
     facts.executions.set(`${MAIN}/${EXECUTION}`, { status: "InProgress", revisions: [] });
     await expect(handlerWith()(event("pipeline-started"))).resolves.toMatchObject({ channels: [] });
-    expect(logger.entries).toContainEqual(expect.objectContaining({ level: "info", message: "No commit status (pending): the execution reports no commit yet" }));
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({ level: "info", message: "No commit status (pending): the execution reports no commit yet" }),
+    );
 
     facts.executions.set(`${MAIN}/${EXECUTION}`, { status: "InProgress", revisions: [{ revisionId: SHA }] });
     await handlerWith()(event("action-source-succeeded"));
@@ -354,11 +363,17 @@ describe("commit statuses and late events", () => {
     facts.executions.set(`${MAIN}/${EXECUTION}`, { status: "Failed", revisions: [{ revisionId: SHA }] });
     await expect(handlerWith()(event("pipeline-started"))).resolves.toMatchObject({ channels: [] });
     expect(statuses.sent).toEqual([]);
-    expect(logger.entries).toContainEqual(expect.objectContaining({ message: expect.stringContaining("the execution is Failed by now, so this event is stale") }));
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({ message: expect.stringContaining("the execution is Failed by now, so this event is stale") }),
+    );
   });
 
   test("SUPERSEDED, STOPPED and CANCELED mark the commit as error", async () => {
-    for (const [name, apiStatus] of [["pipeline-superseded", "Superseded"], ["pipeline-stopped", "Stopped"], ["pipeline-canceled", "Cancelled"]] as const) {
+    for (const [name, apiStatus] of [
+      ["pipeline-superseded", "Superseded"],
+      ["pipeline-stopped", "Stopped"],
+      ["pipeline-canceled", "Cancelled"],
+    ] as const) {
       facts.executions.set(`${MAIN}/${EXECUTION}`, { status: apiStatus, revisions: [{ revisionId: SHA }] });
       await handlerWith()(event(name));
     }
@@ -404,7 +419,13 @@ describe("channels are independent", () => {
   test("a failing SNS is reported the same way while the others deliver", async () => {
     topic.fail = Object.assign(new Error("KMS key disabled"), { name: "KMSDisabledException", $metadata: { httpStatusCode: 400 } });
     const result = await handlerWith()(event("pipeline-failed"));
-    expect(result).toMatchObject({ channels: [{ channel: "sns", status: "failed" }, { channel: "slack", status: "delivered" }, { channel: "github", status: "delivered" }] });
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "failed" },
+        { channel: "slack", status: "delivered" },
+        { channel: "github", status: "delivered" },
+      ],
+    });
     expect(logger.entries.find((entry) => entry.level === "error")!.attributes).toMatchObject({ channel: "sns", status: 400, Channel: "sns" });
   });
 
@@ -416,7 +437,9 @@ describe("channels are independent", () => {
     const error = await handlerWith()(event("pipeline-failed")).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(NotificationDeliveryError);
-    expect((error as Error).message).toMatch(/through any channel: sns \(Error: SNS down\); slack \(HttpDeliveryError: timed out\); github \(HttpDeliveryError: 401\)/);
+    expect((error as Error).message).toMatch(
+      /through any channel: sns \(Error: SNS down\); slack \(HttpDeliveryError: timed out\); github \(HttpDeliveryError: 401\)/,
+    );
     expect(logger.entries.filter((entry) => entry.level === "error").map((entry) => entry.attributes.Channel)).toEqual(["sns", "slack", "github"]);
   });
 
@@ -448,7 +471,13 @@ describe("Slack and GitHub not configured", () => {
     const handle = handlerWith();
     const result = await handle(event("pipeline-failed"));
     await handle(event("pipeline-failed"));
-    expect(result).toMatchObject({ channels: [{ channel: "sns", status: "delivered" }, { channel: "slack", status: "skipped" }, { channel: "github", status: "skipped" }] });
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "delivered" },
+        { channel: "slack", status: "skipped" },
+        { channel: "github", status: "skipped" },
+      ],
+    });
     const skipped = logger.entries.filter((entry) => entry.message.startsWith("Skipping"));
     expect(skipped.map((entry) => [entry.level, entry.message])).toEqual([
       ["info", "Skipping slack: no Slack webhook URL is configured (the Slack webhook secret holds no value)"],

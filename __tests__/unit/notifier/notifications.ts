@@ -32,7 +32,13 @@ export function notification(overrides: Partial<NotificationInput> = {}): Notifi
   });
 }
 
-export const PR_IDENTITY = { pipeline: "pipewright-orders-pr-12", service: "orders", isMain: false, pullRequest: 12, basePipeline: "pipewright-orders" };
+export const PR_IDENTITY = {
+  pipeline: "pipewright-orders-pr-12",
+  service: "orders",
+  isMain: false,
+  pullRequest: 12,
+  basePipeline: "pipewright-orders",
+};
 
 export const APPROVAL = {
   stage: "Prod",

@@ -22,6 +22,8 @@ describe("parseSlackWebhookSecret", () => {
   });
 
   test("the error never contains the value", () => {
-    expect(() => parseSlackWebhookSecret(ARN, "not-a-url-SECRETPART")).toThrow(expect.objectContaining({ message: expect.not.stringContaining("SECRETPART") }));
+    expect(() => parseSlackWebhookSecret(ARN, "not-a-url-SECRETPART")).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining("SECRETPART") }),
+    );
   });
 });

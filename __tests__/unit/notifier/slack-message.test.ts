@@ -33,7 +33,9 @@ describe("slackMessage", () => {
     expect(allText(message)).toContain("Error while executing command: npm test");
     expect(allText(message)).toContain("*Failed at*\\nBuild / BuildAndPackage");
     expect(buttonsOf(message).map((b) => b.text.text)).toEqual(["Open execution", "Build logs", "Commit"]);
-    expect(buttonsOf(message)[0]!.url).toMatch(/^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/codesuite\/codepipeline\/pipelines\/pipewright-orders\/executions\//);
+    expect(buttonsOf(message)[0]!.url).toMatch(
+      /^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/codesuite\/codepipeline\/pipelines\/pipewright-orders\/executions\//,
+    );
     expect(buttonsOf(message)[1]!.url).toBe(BUILD_FAILURE.url);
   });
 
@@ -58,7 +60,10 @@ describe("slackMessage", () => {
 
   test("escapes what Slack reads as markup, so a commit message cannot inject links or mentions", () => {
     expect(escapeMrkdwn("a <!channel> & <http://x|y>")).toBe("a &lt;!channel&gt; &amp; &lt;http://x|y&gt;");
-    const message = slackMessage(notification({ commit: { sha: "a".repeat(40), shortSha: "aaaaaaa", message: "<!here> ship it", from: "execution" } }), "x");
+    const message = slackMessage(
+      notification({ commit: { sha: "a".repeat(40), shortSha: "aaaaaaa", message: "<!here> ship it", from: "execution" } }),
+      "x",
+    );
     expect(allText(message)).not.toContain("<!here>");
   });
 

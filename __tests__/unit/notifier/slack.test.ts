@@ -44,7 +44,9 @@ describe("SlackWebhook", () => {
 
   test("gives up after the policy's retries and reports the last status, never the secret URL", async () => {
     slack.respond(() => ({ status: 500, body: "rollup_error" }));
-    const error = await webhook({ retries: 2 }).send(message).catch((e: unknown) => e);
+    const error = await webhook({ retries: 2 })
+      .send(message)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpDeliveryError);
     expect(error).toMatchObject({ status: 500, attempts: 3 });
     expect((error as Error).message).toContain("rollup_error");
@@ -54,7 +56,9 @@ describe("SlackWebhook", () => {
 
   test("does not retry a 4xx: a revoked webhook is reported at once with the fix", async () => {
     slack.respond(() => ({ status: 404, body: "no_service" }));
-    const error = await webhook().send(message).catch((e: unknown) => e);
+    const error = await webhook()
+      .send(message)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "HttpDeliveryError", status: 404, attempts: 1 });
     expect((error as Error).message).toMatch(/no_service[\s\S]*Fix: the webhook was revoked/);
     expect(slack.requests).toHaveLength(1);
@@ -62,7 +66,9 @@ describe("SlackWebhook", () => {
 
   test("does not retry a 429 either: Slack's client leaves rate limits to the next notification", async () => {
     slack.respond(() => ({ status: 429, body: "rate_limited", headers: { "retry-after": "1" } }));
-    const error = await webhook().send(message).catch((e: unknown) => e);
+    const error = await webhook()
+      .send(message)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "HttpDeliveryError", status: 429, attempts: 1 });
     expect(slack.requests).toHaveLength(1);
   });
@@ -81,7 +87,9 @@ describe("SlackWebhook", () => {
 
   test("times out on every attempt, then reports without a status", async () => {
     slack.respond(() => ({ status: 200, body: "ok", delayMs: 2000 }));
-    const error = await webhook({ timeoutMs: 50, retries: 1 }).send(message).catch((e: unknown) => e);
+    const error = await webhook({ timeoutMs: 50, retries: 1 })
+      .send(message)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "HttpDeliveryError", status: undefined, attempts: 2 });
     expect((error as Error).message).toMatch(/timed out after 50 ms \(attempt 2 of 2\)/);
   });

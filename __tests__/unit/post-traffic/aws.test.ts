@@ -45,15 +45,23 @@ it("explains a function that no stack created", async () => {
 
 it("names the missing permission when Lambda withholds the tags", async () => {
   lambda.on(GetFunctionCommand).resolves({ TagsError: { ErrorCode: "AccessDeniedException", Message: "not authorized to perform lambda:ListTags" } });
-  await expect(endpoints().apiUrl(FUNCTION_NAME, signal)).rejects.toThrow(/Lambda returned no tags \(AccessDeniedException: .*Fix: allow the post-traffic hook lambda:ListTags/);
+  await expect(endpoints().apiUrl(FUNCTION_NAME, signal)).rejects.toThrow(
+    /Lambda returned no tags \(AccessDeniedException: .*Fix: allow the post-traffic hook lambda:ListTags/,
+  );
 });
 
 it("explains a stack without an ApiUrl output, with the fix", async () => {
-  cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK_NAME, CreationTime: new Date(), StackStatus: "UPDATE_IN_PROGRESS", Outputs: [] }] });
-  await expect(endpoints().apiUrl(FUNCTION_NAME, signal)).rejects.toThrow(/stack pipewright-orders-dev has no ApiUrl output\. Fix: declare Outputs\.ApiUrl/);
+  cloudFormation
+    .on(DescribeStacksCommand)
+    .resolves({ Stacks: [{ StackName: STACK_NAME, CreationTime: new Date(), StackStatus: "UPDATE_IN_PROGRESS", Outputs: [] }] });
+  await expect(endpoints().apiUrl(FUNCTION_NAME, signal)).rejects.toThrow(
+    /stack pipewright-orders-dev has no ApiUrl output\. Fix: declare Outputs\.ApiUrl/,
+  );
 });
 
 it("passes SDK errors on (the runner reports them as Failed)", async () => {
-  lambda.on(GetFunctionCommand).rejects(Object.assign(new Error("User is not authorized to perform: lambda:GetFunction"), { name: "AccessDeniedException" }));
+  lambda
+    .on(GetFunctionCommand)
+    .rejects(Object.assign(new Error("User is not authorized to perform: lambda:GetFunction"), { name: "AccessDeniedException" }));
   await expect(endpoints().apiUrl(FUNCTION_NAME, signal)).rejects.toMatchObject({ name: "AccessDeniedException" });
 });

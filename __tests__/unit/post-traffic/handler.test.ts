@@ -38,7 +38,16 @@ let api: FakeApi;
 let logger: ReturnType<typeof recordingLogger>;
 
 function stackWithApiUrl(apiUrl: string) {
-  return { Stacks: [{ StackName: STACK_NAME, CreationTime: new Date(), StackStatus: "UPDATE_IN_PROGRESS" as const, Outputs: [{ OutputKey: "ApiUrl", OutputValue: apiUrl }] }] };
+  return {
+    Stacks: [
+      {
+        StackName: STACK_NAME,
+        CreationTime: new Date(),
+        StackStatus: "UPDATE_IN_PROGRESS" as const,
+        Outputs: [{ OutputKey: "ApiUrl", OutputValue: apiUrl }],
+      },
+    ],
+  };
 }
 
 beforeEach(async () => {
@@ -90,7 +99,11 @@ describe("failed checks report Failed", () => {
   it("a non-200 answer", async () => {
     api.behaviours = [{ status: 200 }, { status: 503 }];
     const result = await postTraffic()(hookEvent(), lambdaContext(10_000));
-    expect(result).toMatchObject({ status: "Failed", outcome: "failed-check", reason: expect.stringContaining("1 of 5 requests did not answer 200 (1x HTTP 503)") });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "failed-check",
+      reason: expect.stringContaining("1 of 5 requests did not answer 200 (1x HTTP 503)"),
+    });
     expect(reports()).toEqual([expect.objectContaining({ status: "Failed" })]);
     expect(api.requests).toHaveLength(5);
   });
@@ -137,7 +150,9 @@ describe("injected faults", () => {
   });
 
   it("a stack without an ApiUrl output reports Failed, naming the fix", async () => {
-    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK_NAME, CreationTime: new Date(), StackStatus: "UPDATE_IN_PROGRESS", Outputs: [] }] });
+    cloudFormation
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: STACK_NAME, CreationTime: new Date(), StackStatus: "UPDATE_IN_PROGRESS", Outputs: [] }] });
     const result = await postTraffic()(hookEvent(), lambdaContext(10_000));
     expect(result).toMatchObject({ status: "Failed", outcome: "error", reason: expect.stringContaining("EndpointNotFoundError") });
     expect(api.requests).toEqual([]);
@@ -145,18 +160,27 @@ describe("injected faults", () => {
 
   it("an ApiUrl that is not https reports Failed without any request", async () => {
     cloudFormation.on(DescribeStacksCommand).resolves(stackWithApiUrl("http://evil.example.com"));
-    await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Failed", reason: expect.stringContaining("not an https URL") });
+    await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({
+      status: "Failed",
+      reason: expect.stringContaining("not an https URL"),
+    });
     expect(api.requests).toEqual([]);
   });
 
   it("a Lambda error while finding the stack reports Failed", async () => {
     lambda.on(GetFunctionCommand).rejects(awsError("AccessDeniedException", "not authorized to perform lambda:GetFunction"));
-    await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Failed", reason: expect.stringContaining("AccessDeniedException") });
+    await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({
+      status: "Failed",
+      reason: expect.stringContaining("AccessDeniedException"),
+    });
   });
 
   it("a malformed AppSpec reports Failed", async () => {
     mockDeployment(codedeploy, '{"Resources": [{"x": {"Type": "AWS::ECS::Service"}}]}');
-    await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Failed", reason: expect.stringContaining("AppSpecError") });
+    await expect(postTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({
+      status: "Failed",
+      reason: expect.stringContaining("AppSpecError"),
+    });
     expect(api.requests).toEqual([]);
   });
 

@@ -34,7 +34,11 @@ describe("percentile", () => {
 
 describe("judgeProbes", () => {
   it("passes when every request answered 200 and p95 is within the limit", () => {
-    const outcome = judgeProbes(URL, Array.from({ length: 10 }, (_, i) => ok(100 + i * 10)), limits);
+    const outcome = judgeProbes(
+      URL,
+      Array.from({ length: 10 }, (_, i) => ok(100 + i * 10)),
+      limits,
+    );
     expect(outcome).toEqual({
       passed: true,
       summary: `GET ${URL}: 10 of 10 requests answered 200, p95 latency 190 ms (limit 1000 ms)`,
@@ -43,19 +47,32 @@ describe("judgeProbes", () => {
   });
 
   it("fails on any non-200, listing what came back", () => {
-    const samples = [...Array.from({ length: 8 }, () => ok(50)), { status: 502, latencyMs: 30 }, { error: "timed out after 3000 ms", latencyMs: 3000 }];
+    const samples = [
+      ...Array.from({ length: 8 }, () => ok(50)),
+      { status: 502, latencyMs: 30 },
+      { error: "timed out after 3000 ms", latencyMs: 3000 },
+    ];
     const outcome = judgeProbes(URL, samples, limits);
-    expect(outcome).toMatchObject({ passed: false, reason: expect.stringContaining("2 of 10 requests did not answer 200 (1x HTTP 502, 1x no answer (timed out after 3000 ms))") });
+    expect(outcome).toMatchObject({
+      passed: false,
+      reason: expect.stringContaining("2 of 10 requests did not answer 200 (1x HTTP 502, 1x no answer (timed out after 3000 ms))"),
+    });
   });
 
   it("fails when p95 latency is over the limit", () => {
     const samples = [...Array.from({ length: 9 }, () => ok(100)), ok(1500)];
-    expect(judgeProbes(URL, samples, limits)).toMatchObject({ passed: false, reason: expect.stringContaining("p95 latency 1500 ms exceeds the limit of 1000 ms") });
+    expect(judgeProbes(URL, samples, limits)).toMatchObject({
+      passed: false,
+      reason: expect.stringContaining("p95 latency 1500 ms exceeds the limit of 1000 ms"),
+    });
   });
 
   it("fails when fewer requests than planned could be made", () => {
     expect(judgeProbes(URL, [ok(10)], limits)).toMatchObject({ passed: false, reason: expect.stringContaining("only 1 of 10 requests") });
-    expect(judgeProbes(URL, [], { requests: 0, maxLatencyMs: 1 })).toMatchObject({ passed: false, reason: expect.stringContaining("no request was made") });
+    expect(judgeProbes(URL, [], { requests: 0, maxLatencyMs: 1 })).toMatchObject({
+      passed: false,
+      reason: expect.stringContaining("no request was made"),
+    });
   });
 });
 
@@ -65,12 +82,14 @@ describe("parsePostTrafficConfig", () => {
   });
 
   it("reads every variable", () => {
-    expect(parsePostTrafficConfig({ POST_TRAFFIC_REQUESTS: "25", MAX_LATENCY_MS: "2500", REQUEST_TIMEOUT_MS: "4000", HEALTH_PATH: "/ping" })).toEqual({
-      requests: 25,
-      maxLatencyMs: 2500,
-      requestTimeoutMs: 4000,
-      healthPath: "/ping",
-    });
+    expect(parsePostTrafficConfig({ POST_TRAFFIC_REQUESTS: "25", MAX_LATENCY_MS: "2500", REQUEST_TIMEOUT_MS: "4000", HEALTH_PATH: "/ping" })).toEqual(
+      {
+        requests: 25,
+        maxLatencyMs: 2500,
+        requestTimeoutMs: 4000,
+        healthPath: "/ping",
+      },
+    );
     expect(parsePostTrafficConfig({ MAX_LATENCY_MS: "2500" }).requestTimeoutMs).toBe(7500);
   });
 
@@ -88,7 +107,9 @@ describe("parsePostTrafficConfig", () => {
 
 describe("healthUrl", () => {
   it("appends the path to the API's base URL, with or without a trailing slash", () => {
-    expect(healthUrl("fn", "https://abc.execute-api.eu-west-1.amazonaws.com", "/health")).toBe("https://abc.execute-api.eu-west-1.amazonaws.com/health");
+    expect(healthUrl("fn", "https://abc.execute-api.eu-west-1.amazonaws.com", "/health")).toBe(
+      "https://abc.execute-api.eu-west-1.amazonaws.com/health",
+    );
     expect(healthUrl("fn", "https://api.example.com/v1/", "/health")).toBe("https://api.example.com/v1/health");
     expect(healthUrl("fn", "http://127.0.0.1:8080", "/health")).toBe("http://127.0.0.1:8080/health");
   });

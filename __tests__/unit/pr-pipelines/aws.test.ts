@@ -123,7 +123,9 @@ describe("S3ArtifactGateway", () => {
   it("reports versions S3 did not delete with a named error", async () => {
     s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: "a/k", VersionId: "1" }], IsTruncated: false });
     s3.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: "a/k", VersionId: "1", Code: "AccessDenied", Message: "Access Denied" }] });
-    const failure = await gateway().deleteAllVersions("bucket", ["a/k"]).catch((error: unknown) => error);
+    const failure = await gateway()
+      .deleteAllVersions("bucket", ["a/k"])
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ArtifactCleanupError);
     expect((failure as Error).message).toContain("a/k@1: AccessDenied");
     expect((failure as Error).message).toContain("s3:DeleteObjectVersion");

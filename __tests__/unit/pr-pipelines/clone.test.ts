@@ -58,7 +58,14 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
 
   it("names no identity, store or project of main's", () => {
     const text = JSON.stringify(pipeline);
-    for (const mains of [original.roleArn, original.artifactStore?.location, original.artifactStore?.encryptionKey?.id, "role/pipewright-deploy", "role/pipewright-cfn-exec", '"pipewright-orders-build"']) {
+    for (const mains of [
+      original.roleArn,
+      original.artifactStore?.location,
+      original.artifactStore?.encryptionKey?.id,
+      "role/pipewright-deploy",
+      "role/pipewright-cfn-exec",
+      '"pipewright-orders-build"',
+    ]) {
       expect(text).not.toContain(mains);
     }
   });
@@ -128,7 +135,7 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
     (future.stages?.[1]?.actions?.[0] as ActionDeclaration & { futureActionSetting?: string }).futureActionSetting = "kept";
     const result = clonePipelineForPullRequest(future, pr, options).pipeline as typeof future;
     expect(result.futureSetting).toEqual({ enabled: true });
-    expect((result.stages?.[1]?.actions?.[0] as { futureActionSetting?: string }).futureActionSetting).toBe("kept");
+    expect((result.stages?.[1]?.actions?.[0] as { futureActionSetting?: string } | undefined)?.futureActionSetting).toBe("kept");
   });
 });
 
@@ -148,7 +155,9 @@ describe("preview stack parameters", () => {
     for (const candidate of stage(custom, "Dev").actions ?? []) {
       if (candidate.configuration?.StackName) candidate.configuration.TemplateConfiguration = "BuildOutput::params/devx.json";
     }
-    const kept = (stage(clonePipelineForPullRequest(custom, pr, options).pipeline, "Dev").actions ?? []).map((a) => a.configuration?.TemplateConfiguration);
+    const kept = (stage(clonePipelineForPullRequest(custom, pr, options).pipeline, "Dev").actions ?? []).map(
+      (a) => a.configuration?.TemplateConfiguration,
+    );
     expect(kept.filter(Boolean)).toContain("BuildOutput::params/devx.json");
   });
 });
@@ -166,7 +175,9 @@ describe("clonePipelineForPullRequest with a V1 main pipeline", () => {
   });
 
   it("moves each Region's artifact store to the pull requests'", () => {
-    expect(pipeline.artifactStores).toEqual({ "eu-west-1": { type: "S3", location: PR_ARTIFACT_BUCKET, encryptionKey: { id: PR_ARTIFACT_KEY_ARN, type: "KMS" } } });
+    expect(pipeline.artifactStores).toEqual({
+      "eu-west-1": { type: "S3", location: PR_ARTIFACT_BUCKET, encryptionKey: { id: PR_ARTIFACT_KEY_ARN, type: "KMS" } },
+    });
     expect(pipeline).not.toHaveProperty("artifactStore");
   });
 
@@ -197,7 +208,10 @@ describe("what a pull request pipeline may not keep", () => {
   });
 
   it("removes a stage whose name says prod even when its actions look harmless", () => {
-    const declaration = withStages({ name: "preprod-smoke", actions: [{ name: "Smoke", actionTypeId: build, configuration: { ProjectName: "smoke" } }] });
+    const declaration = withStages({
+      name: "preprod-smoke",
+      actions: [{ name: "Smoke", actionTypeId: build, configuration: { ProjectName: "smoke" } }],
+    });
     const result = clonePipelineForPullRequest(declaration, pr, options);
     expect(result.removedStages).toEqual([{ name: "preprod-smoke", reason: expect.stringContaining("looks like prod") }]);
   });
@@ -231,8 +245,21 @@ describe("what a pull request pipeline may not keep", () => {
         ],
       },
       { name: "Announce", actions: [{ name: "Post", actionTypeId: build, inputArtifacts: [{ name: "ReleaseNotes" }] }] },
-      { name: "Record", actions: [{ name: "Log", actionTypeId: build, configuration: { ProjectName: "log", PrimarySource: "#{ReleaseVariables.Version}" } }] },
-      { name: "Lint", actions: [{ name: "Lint", actionTypeId: build, configuration: { ProjectName: "pipewright-orders-lint" }, inputArtifacts: [{ name: "SourceArtifact" }] }] },
+      {
+        name: "Record",
+        actions: [{ name: "Log", actionTypeId: build, configuration: { ProjectName: "log", PrimarySource: "#{ReleaseVariables.Version}" } }],
+      },
+      {
+        name: "Lint",
+        actions: [
+          {
+            name: "Lint",
+            actionTypeId: build,
+            configuration: { ProjectName: "pipewright-orders-lint" },
+            inputArtifacts: [{ name: "SourceArtifact" }],
+          },
+        ],
+      },
     );
     const result = clonePipelineForPullRequest(declaration, pr, options);
     expect(result.removedStages.map((removed) => removed.name)).toEqual(["Release", "Announce", "Record"]);
@@ -272,17 +299,60 @@ describe("what a pull request pipeline cannot act as", () => {
   type Edit = (declaration: PipelineDeclaration) => void;
   const devAction = (declaration: PipelineDeclaration, index = 0) => stage(declaration, "Dev").actions?.[index] as ActionDeclaration;
   const refusals: Array<[string, Edit, RegExp]> = [
-    ["a pipeline role other than main's", (d) => void (d.roleArn = "arn:aws:iam::111111111111:role/someone-else"), /runs as arn:aws:iam::111111111111:role\/someone-else, not as main's pipeline role/],
-    ["another artifact bucket", (d) => void (d.artifactStore = { type: "S3", location: "other-bucket" }), /artifact store is bucket "other-bucket", not main's store/],
-    ["main's bucket under another key", (d) => void (d.artifactStore = { type: "S3", location: identities.artifactStore.main.bucket, encryptionKey: { id: "arn:aws:kms:eu-west-1:111111111111:key/other", type: "KMS" } }), /encrypted with key arn:aws:kms:eu-west-1:111111111111:key\/other, not main's key/],
-    ["a CodeBuild project of another project", (d) => void ((stage(d, "Build").actions?.[0]?.configuration as Record<string, string>).ProjectName = "other-build"), /runs CodeBuild project "other-build", which is not a pipewright project of "pipewright"/],
-    ["a deploy role without a preview twin", (d) => void (devAction(d).roleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`), /action "CreateChangeSet" assumes arn:aws:iam::222222222222:role\/admin, which has no pull request counterpart/],
-    ["a CloudFormation role without a preview twin", (d) => void ((devAction(d).configuration as Record<string, string>).RoleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`), /lets CloudFormation act as arn:aws:iam::222222222222:role\/admin, which has no pull request counterpart/],
-    ["a CloudFormation action without a role for CloudFormation", (d) => void delete (devAction(d).configuration as Record<string, string>).RoleArn, /deploys without a CloudFormation role/],
-    ["a build action that assumes a role", (d) => void ((stage(d, "Build").actions?.[0] as ActionDeclaration).roleArn = "arn:aws:iam::111111111111:role/pipewright-codebuild"), /action "Build" assumes arn:aws:iam::111111111111:role\/pipewright-codebuild/],
+    [
+      "a pipeline role other than main's",
+      (d) => void (d.roleArn = "arn:aws:iam::111111111111:role/someone-else"),
+      /runs as arn:aws:iam::111111111111:role\/someone-else, not as main's pipeline role/,
+    ],
+    [
+      "another artifact bucket",
+      (d) => void (d.artifactStore = { type: "S3", location: "other-bucket" }),
+      /artifact store is bucket "other-bucket", not main's store/,
+    ],
+    [
+      "main's bucket under another key",
+      (d) =>
+        void (d.artifactStore = {
+          type: "S3",
+          location: identities.artifactStore.main.bucket,
+          encryptionKey: { id: "arn:aws:kms:eu-west-1:111111111111:key/other", type: "KMS" },
+        }),
+      /encrypted with key arn:aws:kms:eu-west-1:111111111111:key\/other, not main's key/,
+    ],
+    [
+      "a CodeBuild project of another project",
+      (d) => void ((stage(d, "Build").actions?.[0]?.configuration as Record<string, string>).ProjectName = "other-build"),
+      /runs CodeBuild project "other-build", which is not a pipewright project of "pipewright"/,
+    ],
+    [
+      "a deploy role without a preview twin",
+      (d) => void (devAction(d).roleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`),
+      /action "CreateChangeSet" assumes arn:aws:iam::222222222222:role\/admin, which has no pull request counterpart/,
+    ],
+    [
+      "a CloudFormation role without a preview twin",
+      (d) => void ((devAction(d).configuration as Record<string, string>).RoleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`),
+      /lets CloudFormation act as arn:aws:iam::222222222222:role\/admin, which has no pull request counterpart/,
+    ],
+    [
+      "a CloudFormation action without a role for CloudFormation",
+      (d) => void delete (devAction(d).configuration as Record<string, string>).RoleArn,
+      /deploys without a CloudFormation role/,
+    ],
+    [
+      "a build action that assumes a role",
+      (d) => void ((stage(d, "Build").actions?.[0] as ActionDeclaration).roleArn = "arn:aws:iam::111111111111:role/pipewright-codebuild"),
+      /action "Build" assumes arn:aws:iam::111111111111:role\/pipewright-codebuild/,
+    ],
     [
       "an action of a provider whose identity pipewright cannot move",
-      (d) => void stage(d, "Dev").actions?.push({ name: "Notify", actionTypeId: { category: "Invoke", owner: "AWS", provider: "Lambda", version: "1" }, runOrder: 3, configuration: { FunctionName: "notify" } }),
+      (d) =>
+        void stage(d, "Dev").actions?.push({
+          name: "Notify",
+          actionTypeId: { category: "Invoke", owner: "AWS", provider: "Lambda", version: "1" },
+          runOrder: 3,
+          configuration: { FunctionName: "notify" },
+        }),
       /action "Notify" uses provider "Lambda"; a pull request pipeline can run only/,
     ],
   ];

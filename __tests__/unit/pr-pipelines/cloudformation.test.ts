@@ -41,7 +41,12 @@ describe("CloudFormationPreviewStacks", () => {
     cfn.on(DeleteStackCommand).resolves({});
     const inFifteenMinutes = new Date(Date.now() + 15 * 60_000);
     sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: inFifteenMinutes } });
-    const fresh = new CloudFormationPreviewStacks({ roleArn: ROLE, sts: new STSClient({}), cloudFormation: () => new CloudFormationClient({}), log: () => {} });
+    const fresh = new CloudFormationPreviewStacks({
+      roleArn: ROLE,
+      sts: new STSClient({}),
+      cloudFormation: () => new CloudFormationClient({}),
+      log: () => {},
+    });
 
     await fresh.deletePreviewStacks({ ...request([devStack("p-orders-pr-12")]), prPipeline: "p-orders-pr-12" });
     await fresh.deletePreviewStacks({ ...request([devStack("p-payments-pr-12")]), prPipeline: "p-payments-pr-12" });
@@ -55,7 +60,12 @@ describe("CloudFormationPreviewStacks", () => {
     cfn.on(DeleteStackCommand).resolves({});
     const inThirtySeconds = new Date(Date.now() + 30_000);
     sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: inThirtySeconds } });
-    const fresh = new CloudFormationPreviewStacks({ roleArn: ROLE, sts: new STSClient({}), cloudFormation: () => new CloudFormationClient({}), log: () => {} });
+    const fresh = new CloudFormationPreviewStacks({
+      roleArn: ROLE,
+      sts: new STSClient({}),
+      cloudFormation: () => new CloudFormationClient({}),
+      log: () => {},
+    });
 
     await fresh.deletePreviewStacks(request([devStack("p-orders-pr-12")]));
     await fresh.deletePreviewStacks(request([devStack("p-payments-pr-12")]));
@@ -70,9 +80,9 @@ describe("CloudFormationPreviewStacks", () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
     const [deletion] = cfn.commandCalls(DeleteStackCommand);
     expect(deletion?.args[0].input.StackName).toBe("p-orders-pr-12");
-    const credentials = await (deletion?.thisValue as CloudFormationClient).config.credentials();
+    const credentials = await (deletion?.thisValue as CloudFormationClient | undefined)?.config.credentials();
     expect(credentials).toMatchObject({ accessKeyId: "a", secretAccessKey: "s", sessionToken: "t" });
-    expect(await (deletion?.thisValue as CloudFormationClient).config.region()).toBe("eu-west-1");
+    expect(await (deletion?.thisValue as CloudFormationClient | undefined)?.config.region()).toBe("eu-west-1");
   });
 
   it("builds one client per session and Region, each new one on the first one's connections, with its own session's credentials", async () => {
@@ -101,7 +111,12 @@ describe("CloudFormationPreviewStacks", () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return { Credentials: { AccessKeyId: "a", SecretAccessKey: "s", SessionToken: "t", Expiration: inFifteenMinutes } };
     });
-    const fresh = new CloudFormationPreviewStacks({ roleArn: ROLE, sts: new STSClient({}), cloudFormation: () => new CloudFormationClient({}), log: () => {} });
+    const fresh = new CloudFormationPreviewStacks({
+      roleArn: ROLE,
+      sts: new STSClient({}),
+      cloudFormation: () => new CloudFormationClient({}),
+      log: () => {},
+    });
     await Promise.all([
       fresh.deletePreviewStacks({ ...request([devStack("p-orders-pr-12")]), prPipeline: "p-orders-pr-12" }),
       fresh.deletePreviewStacks({ ...request([devStack("p-payments-pr-12")]), prPipeline: "p-payments-pr-12" }),

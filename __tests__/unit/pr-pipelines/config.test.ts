@@ -52,8 +52,16 @@ describe("parseConfig", () => {
     ["PROD_ACCOUNT_ID", "3333", /PROD_ACCOUNT_ID is invalid: an AWS account id is 12 digits/],
     ["GITHUB_REPOSITORY", "shop", /GITHUB_REPOSITORY is invalid: expected owner\/name/],
     ["PR_IDENTITIES", "pipewright-pr-pipeline", /PR_IDENTITIES is invalid: not JSON; expected the identity map the build stack writes/],
-    ["PR_IDENTITIES", JSON.stringify({ ...identities, pipelineRole: { main: identities.pipelineRole.main } }), /PR_IDENTITIES is invalid: pipelineRole\.pr: /],
-    ["PR_IDENTITIES", JSON.stringify({ ...identities, deployRoles: { "arn:aws:iam::222222222222:role/pipewright-deploy": "admin" } }), /PR_IDENTITIES is invalid: deployRoles\.arn:aws:iam::222222222222:role\/pipewright-deploy: an IAM role ARN/],
+    [
+      "PR_IDENTITIES",
+      JSON.stringify({ ...identities, pipelineRole: { main: identities.pipelineRole.main } }),
+      /PR_IDENTITIES is invalid: pipelineRole\.pr: /,
+    ],
+    [
+      "PR_IDENTITIES",
+      JSON.stringify({ ...identities, deployRoles: { "arn:aws:iam::222222222222:role/pipewright-deploy": "admin" } }),
+      /PR_IDENTITIES is invalid: deployRoles\.arn:aws:iam::222222222222:role\/pipewright-deploy: an IAM role ARN/,
+    ],
   ])("names the variable and the problem when %s is %s", (variable, value, message) => {
     const parse = () => parseConfig({ ...environment, [variable]: value });
     expect(parse).toThrow(InvalidConfigurationError);

@@ -38,7 +38,9 @@ describe("the Lambda entry point", () => {
   it("reads the token from GITHUB_TOKEN_SECRET_ARN and shows a fork's waiting head at GITHUB_API_URL", async () => {
     const page = "https://github.com/example-org/shop/pull/7";
     const opened = pullRequest({ action: "opened", fromFork: true, headRepository: "stranger/shop", htmlUrl: page });
-    await expect(handler(busEvent(opened), lambdaContext({ functionName: "pipewright-pr-pipelines" }))).resolves.toMatchObject({ outcome: "skipped" });
+    await expect(handler(busEvent(opened), lambdaContext({ functionName: "pipewright-pr-pipelines" }))).resolves.toMatchObject({
+      outcome: "skipped",
+    });
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     expect(github.requests.map((request) => `${request.method} ${request.path} ${request.headers.authorization}`)).toEqual([
       `POST /repos/example-org/shop/statuses/${HEAD_SHA} token github_pat_11FROMSECRET`,

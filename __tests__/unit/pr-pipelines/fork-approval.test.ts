@@ -143,7 +143,10 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
     expect(warnings()).toEqual([
       expect.objectContaining({
         message: `Could not set ${FORK_APPROVAL_CONTEXT} to success on commit 0123456`,
-        attributes: expect.objectContaining({ error: expect.objectContaining({ status: 502 }), fix: expect.stringContaining("GitHub may be unavailable") }),
+        attributes: expect.objectContaining({
+          error: expect.objectContaining({ status: 502 }),
+          fix: expect.stringContaining("GitHub may be unavailable"),
+        }),
       }),
     ]);
   });

@@ -14,7 +14,13 @@ import {
   type Tag,
 } from "@aws-sdk/client-codepipeline";
 import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
-import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client, type DeleteObjectsCommandInput, type ListObjectVersionsCommandInput } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectsCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+  type DeleteObjectsCommandInput,
+  type ListObjectVersionsCommandInput,
+} from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
 import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { BasePipelineNotFoundError, InvalidEventError, PullRequestPipelineError } from "../../../functions/pr-pipelines/errors";
@@ -117,7 +123,12 @@ describe("opened", () => {
       const pinned = executions.filter((execution) => execution.triggerType === "StartPipelineExecution");
       expect(automatic.map((execution) => execution.status)).toEqual(["Stopped"]);
       expect(pinned.map((execution) => execution.status)).toEqual(["InProgress"]);
-      expect(stops).toContainEqual({ pipelineName: name, pipelineExecutionId: automatic[0]?.id, abandon: true, reason: expect.stringContaining(pinned[0]?.id ?? "?") });
+      expect(stops).toContainEqual({
+        pipelineName: name,
+        pipelineExecutionId: automatic[0]?.id,
+        abandon: true,
+        reason: expect.stringContaining(pinned[0]?.id ?? "?"),
+      });
     }
 
     expect(stateItem()).toMatchObject({
@@ -150,7 +161,10 @@ describe("opened", () => {
     await handle(pullRequest({ action: "opened" }));
     // The close between them was lost; the pipelines are still there.
     const reopened = pullRequest({ action: "reopened", headSha: NEXT_SHA, updatedAt: "2025-05-01T11:00:00Z", deliveryId: "reopen" });
-    await expect(handle(reopened)).resolves.toMatchObject({ outcome: "ran", runs: PR_PIPELINES.map((prPipeline) => ({ prPipeline, created: false })) });
+    await expect(handle(reopened)).resolves.toMatchObject({
+      outcome: "ran",
+      runs: PR_PIPELINES.map((prPipeline) => ({ prPipeline, created: false })),
+    });
 
     expect(aws.sent(CreatePipelineCommand)).toHaveLength(4);
     const starts = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).slice(2);
@@ -305,7 +319,10 @@ describe("forks", () => {
     const writes = codePipelineWrites();
 
     const result = await handle(pushed(20, NEXT_SHA));
-    expect(result).toEqual({ outcome: "awaiting-approval", reason: expect.stringMatching(/head 89abcde .*not the commit the "safe-to-test" label approved/) });
+    expect(result).toEqual({
+      outcome: "awaiting-approval",
+      reason: expect.stringMatching(/head 89abcde .*not the commit the "safe-to-test" label approved/),
+    });
     expect(codePipelineWrites()).toBe(writes);
     expect(stateItem()).toEqual(state);
     expect(calls.at(-1)).toEqual(["awaiting", NEXT_SHA, [LABEL]]);
@@ -412,7 +429,11 @@ describe("a pipeline with a pull request pipeline's name that is not this pull r
     aws.addPipeline(pipeline, edit(pipeline, tags));
   }
   const cases: Array<[string, (pipeline: PipelineDeclaration, tags: Tag[]) => Tag[], RegExp]> = [
-    ["tagged for another pull request", (_p, tags) => tags.map((t) => (t.key === PR_TAG_KEYS.pullRequest ? { ...t, value: "8" } : t)), /its pipewright:pull-request tag is 8/],
+    [
+      "tagged for another pull request",
+      (_p, tags) => tags.map((t) => (t.key === PR_TAG_KEYS.pullRequest ? { ...t, value: "8" } : t)),
+      /its pipewright:pull-request tag is 8/,
+    ],
     ["without pipewright tags", () => [], /has no pipewright:repository and pipewright:pull-request tags/],
     ["running as main's pipeline role", (p, tags) => ((p.roleArn = identities.pipelineRole.main), tags), /not as the pull requests' pipeline role/],
   ];
@@ -426,7 +447,11 @@ describe("a pipeline with a pull request pipeline's name that is not this pull r
     const started = aws.sent<StartPipelineExecutionInput>(StartPipelineExecutionCommand).map((input) => input.name);
     expect(started).toEqual(["pipewright-payments-pr-7"]);
     expect(logger.entries).toContainEqual(
-      expect.objectContaining({ level: "warn", message: expect.stringContaining("Leaving a pipeline alone"), attributes: expect.objectContaining({ prPipeline: "pipewright-orders-pr-7" }) }),
+      expect.objectContaining({
+        level: "warn",
+        message: expect.stringContaining("Leaving a pipeline alone"),
+        attributes: expect.objectContaining({ prPipeline: "pipewright-orders-pr-7" }),
+      }),
     );
   });
 
@@ -437,7 +462,12 @@ describe("a pipeline with a pull request pipeline's name that is not this pull r
     const { handle, cleanupRequests } = setup();
     const result = await handle(pullRequest({ action: "closed", updatedAt: "2025-05-01T10:09:00Z" }));
 
-    expect(result).toMatchObject({ outcome: "deleted", deletions: expect.arrayContaining([expect.objectContaining({ prPipeline: "pipewright-orders-pr-7", deleted: false, leftAlone: expect.any(String) })]) });
+    expect(result).toMatchObject({
+      outcome: "deleted",
+      deletions: expect.arrayContaining([
+        expect.objectContaining({ prPipeline: "pipewright-orders-pr-7", deleted: false, leftAlone: expect.any(String) }),
+      ]),
+    });
     expect(aws.sent<DeletePipelineInput>(DeletePipelineCommand).map((input) => input.name)).toEqual(["pipewright-payments-pr-7"]);
     expect(aws.pipelines.has("pipewright-orders-pr-7")).toBe(true);
     expect(aws.objectsIn(PR_ARTIFACT_BUCKET).map((entry) => entry.key)).toContain("pipewright-orders-pr/SourceArti/foreign1");
@@ -450,7 +480,10 @@ describe("closed", () => {
   const key = (artifact: string, id: string) => `${FOLDER}/${artifact}/${id}`;
 
   function seedPullRequest(number: number, executions: Array<Array<{ bucket: string; key: string }>>, service = "orders") {
-    const { pipeline, tags } = clonePipelineForPullRequest(mainPipelineV2(service), pullRequest({ number }), { prodAccountId: PROD_ACCOUNT, identities });
+    const { pipeline, tags } = clonePipelineForPullRequest(mainPipelineV2(service), pullRequest({ number }), {
+      prodAccountId: PROD_ACCOUNT,
+      identities,
+    });
     aws.addPipeline(pipeline, tags);
     for (const artifacts of executions) aws.addExecution(pipeline.name ?? "", { artifacts });
   }
@@ -494,9 +527,18 @@ describe("closed", () => {
     expect(aws.pipelines.has("pipewright-orders-pr-12")).toBe(true);
     expect(aws.pipelines.has("pipewright-orders")).toBe(true);
 
-    const left = aws.objectsIn(PR_ARTIFACT_BUCKET).map((entry) => `${entry.key}@${entry.versionId}`).sort();
+    const left = aws
+      .objectsIn(PR_ARTIFACT_BUCKET)
+      .map((entry) => `${entry.key}@${entry.versionId}`)
+      .sort();
     expect(left).toEqual(
-      [`${key("SourceArti", "aB3dE5f2")}@v1`, `${key("SourceArti", "aB3dE5f2")}@v2`, `${key("SourceArti", "aB3dE5f2")}@v3`, `${key("SourceArti", "qR4sT6u")}@v1`, `${key("SourceArti", "qR4sT6u")}@v2`].sort(),
+      [
+        `${key("SourceArti", "aB3dE5f2")}@v1`,
+        `${key("SourceArti", "aB3dE5f2")}@v2`,
+        `${key("SourceArti", "aB3dE5f2")}@v3`,
+        `${key("SourceArti", "qR4sT6u")}@v1`,
+        `${key("SourceArti", "qR4sT6u")}@v2`,
+      ].sort(),
     );
     expect(aws.objectsIn("pipewright-artifacts-us-east-1")).toHaveLength(1);
 
@@ -521,7 +563,9 @@ describe("closed", () => {
 
   it("deletes every pipeline of the pull request before any of its preview stacks", async () => {
     const pipelinesLeftAtCleanup: boolean[][] = [];
-    const { handle } = setup(() => pipelinesLeftAtCleanup.push(["pipewright-orders-pr-1", "pipewright-payments-pr-1"].map((name) => aws.pipelines.has(name))));
+    const { handle } = setup(() =>
+      pipelinesLeftAtCleanup.push(["pipewright-orders-pr-1", "pipewright-payments-pr-1"].map((name) => aws.pipelines.has(name))),
+    );
     await handle(closeOne);
     expect(pipelinesLeftAtCleanup).toEqual([
       [false, false],
@@ -574,7 +618,11 @@ describe("closed", () => {
   it("sends every version in DeleteObjects calls of at most 1000", async () => {
     const { handle } = setup();
     aws.listPageSize = 1000;
-    aws.addObject(PR_ARTIFACT_BUCKET, key("BuildArtif", "gH7iJ9k"), Array.from({ length: 1500 }, (_, index) => `bulk-${String(index).padStart(4, "0")}`));
+    aws.addObject(
+      PR_ARTIFACT_BUCKET,
+      key("BuildArtif", "gH7iJ9k"),
+      Array.from({ length: 1500 }, (_, index) => `bulk-${String(index).padStart(4, "0")}`),
+    );
     await handle(closeOne);
     const sizes = aws.sent<DeleteObjectsCommandInput>(DeleteObjectsCommand).map((input) => input.Delete?.Objects?.length);
     expect(sizes).toEqual([1000, 507]);
@@ -588,7 +636,9 @@ describe("invalid events", () => {
     const detail = { ...pullRequest(), headSha: "not-a-sha-from-secret-branch", headRef: undefined };
     const failure = await raw(busEvent(detail)).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(InvalidEventError);
-    expect((failure as InvalidEventError).problems).toEqual(expect.arrayContaining([expect.stringContaining("detail.headSha"), expect.stringContaining("detail.headRef")]));
+    expect((failure as InvalidEventError).problems).toEqual(
+      expect.arrayContaining([expect.stringContaining("detail.headSha"), expect.stringContaining("detail.headRef")]),
+    );
     expect((failure as Error).message).not.toContain("not-a-sha-from-secret-branch");
     expect(JSON.stringify(logger.entries)).not.toContain("not-a-sha-from-secret-branch");
     expect(aws.codepipeline.calls()).toHaveLength(0);

@@ -41,7 +41,9 @@ it("every log line names the invocation's request id, and only the first invocat
   await expect(handler(fork, lambdaContext({ functionName: FUNCTION_NAME, requestId: second }))).resolves.toMatchObject({ outcome: "skipped" });
   const secondLines = logs.lines().slice(firstLines.length);
 
-  expect(firstLines).toContainEqual(expect.objectContaining({ service: "pr-pipelines", message: "Nothing to do for this event", function_name: FUNCTION_NAME }));
+  expect(firstLines).toContainEqual(
+    expect.objectContaining({ service: "pr-pipelines", message: "Nothing to do for this event", function_name: FUNCTION_NAME }),
+  );
   expect(firstLines.length).toBeGreaterThan(0);
   expect(secondLines).toHaveLength(firstLines.length);
   for (const line of firstLines) expect(line).toMatchObject({ function_request_id: first, cold_start: true });

@@ -88,7 +88,10 @@ describe("planPullRequestEvent", () => {
   });
 
   it("does not run a merged pull request that gets labeled", () => {
-    const plan = planPullRequestEvent(pullRequest({ action: "labeled", ...fork, merged: true, labels: ["safe-to-test"], label: "safe-to-test" }), config);
+    const plan = planPullRequestEvent(
+      pullRequest({ action: "labeled", ...fork, merged: true, labels: ["safe-to-test"], label: "safe-to-test" }),
+      config,
+    );
     expect(plan).toEqual({ kind: "skip", reason: expect.stringContaining("merged") });
   });
 
@@ -97,7 +100,13 @@ describe("planPullRequestEvent", () => {
     [false, "closed without merging"],
   ])("deletes the pipelines when the pull request closes (merged: %s), forks and drafts included", (merged, words) => {
     const plan = planPullRequestEvent(pullRequest({ action: "closed", merged, ...fork, draft: true }), config);
-    expect(plan).toEqual({ kind: "delete", desired: "closed", mayReopen: true, reason: expect.stringContaining(words), pipelines: expect.any(Array) });
+    expect(plan).toEqual({
+      kind: "delete",
+      desired: "closed",
+      mayReopen: true,
+      reason: expect.stringContaining(words),
+      pipelines: expect.any(Array),
+    });
     expect(names(plan)).toEqual(prPipelines);
   });
 

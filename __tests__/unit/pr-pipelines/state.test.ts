@@ -153,7 +153,10 @@ describe("DynamoPrStateStore: the fork label approves one head commit", () => {
     await expect(store.claim(claim({ forkApproval: "require" }))).resolves.toEqual({ claimed: false, refusal: "awaiting-approval" });
     expect(aws.table.get(KEY)).toBeUndefined();
     await store.claim(claim({ updatedAt: 1_000 }));
-    await expect(store.claim(claim({ updatedAt: 2_000, forkApproval: "require" }))).resolves.toEqual({ claimed: false, refusal: "awaiting-approval" });
+    await expect(store.claim(claim({ updatedAt: 2_000, forkApproval: "require" }))).resolves.toEqual({
+      claimed: false,
+      refusal: "awaiting-approval",
+    });
   });
 
   it("still calls stale and duplicate deliveries stale, whatever their head", async () => {
@@ -168,7 +171,10 @@ describe("DynamoPrStateStore: the fork label approves one head commit", () => {
     await store.claim(push);
     await store.markDone(push, { clearPendingArtifacts: false });
     await expect(store.claim(push)).resolves.toEqual({ claimed: false, refusal: "stale" });
-    await expect(store.claim(claim({ updatedAt: 2_000, mayReopen: false, forkApproval: "record" }))).resolves.toEqual({ claimed: false, refusal: "stale" });
+    await expect(store.claim(claim({ updatedAt: 2_000, mayReopen: false, forkApproval: "record" }))).resolves.toEqual({
+      claimed: false,
+      refusal: "stale",
+    });
   });
 
   it("keeps the approval through a close: reopening at the approved head runs, at another head awaits, and no fork event reopens by label", async () => {
@@ -177,7 +183,10 @@ describe("DynamoPrStateStore: the fork label approves one head commit", () => {
     await store.claim(close);
     await store.markDone(close, { clearPendingArtifacts: true });
     expect(aws.table.get(KEY)?.approvedHeadSha).toEqual({ S: APPROVED });
-    await expect(store.claim(claim({ updatedAt: 3_000, mayReopen: false, forkApproval: "record" }))).resolves.toEqual({ claimed: false, refusal: "stale" });
+    await expect(store.claim(claim({ updatedAt: 3_000, mayReopen: false, forkApproval: "record" }))).resolves.toEqual({
+      claimed: false,
+      refusal: "stale",
+    });
     await expect(store.claim(claim({ updatedAt: 3_000, headSha: PUSHED, forkApproval: "require" }))).resolves.toEqual({
       claimed: false,
       refusal: "awaiting-approval",

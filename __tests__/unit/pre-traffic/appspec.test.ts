@@ -12,19 +12,39 @@ describe("parseAppSpec", () => {
   });
 
   it("accepts numeric versions and no CurrentVersion, as an AppSpec written by hand may have them", () => {
-    const content = JSON.stringify({ Resources: [{ fn: { Type: "AWS::Lambda::Function", Properties: { Name: "f", Alias: "live", TargetVersion: 2 } } }] });
-    expect(parseAppSpec(DEPLOYMENT_ID, content)).toEqual({ resourceName: "fn", functionName: "f", alias: "live", currentVersion: undefined, targetVersion: "2" });
+    const content = JSON.stringify({
+      Resources: [{ fn: { Type: "AWS::Lambda::Function", Properties: { Name: "f", Alias: "live", TargetVersion: 2 } } }],
+    });
+    expect(parseAppSpec(DEPLOYMENT_ID, content)).toEqual({
+      resourceName: "fn",
+      functionName: "f",
+      alias: "live",
+      currentVersion: undefined,
+      targetVersion: "2",
+    });
   });
 
   it.each<[string, string, RegExp]>([
     ["empty content", "  ", /content is empty/],
     ["broken JSON", '{"Resources": [', /it is not JSON \(.*\)\. The traffic hooks read the JSON AppSpec CloudFormation writes/],
-    ["a YAML AppSpec", `version: 0.0\nResources:\n  - AppFunction:\n      Type: AWS::Lambda::Function\n`, /it is not JSON .*must give its AppSpec as JSON/],
+    [
+      "a YAML AppSpec",
+      `version: 0.0\nResources:\n  - AppFunction:\n      Type: AWS::Lambda::Function\n`,
+      /it is not JSON .*must give its AppSpec as JSON/,
+    ],
     ["no Resources", '{"version": "0.0"}', /Resources/],
     ["lower-case keys", JSON.stringify({ resources: [] }), /Resources: /],
     ["an empty Resources list", '{"Resources": []}', /lists no resource/],
-    ["an ECS service", JSON.stringify({ Resources: [{ svc: { Type: "AWS::ECS::Service", Properties: {} } }] }), /svc is not a Lambda function resource/],
-    ["no TargetVersion", JSON.stringify({ Resources: [{ f: { Type: "AWS::Lambda::Function", Properties: { Name: "f", Alias: "live" } } }] }), /TargetVersion/],
+    [
+      "an ECS service",
+      JSON.stringify({ Resources: [{ svc: { Type: "AWS::ECS::Service", Properties: {} } }] }),
+      /svc is not a Lambda function resource/,
+    ],
+    [
+      "no TargetVersion",
+      JSON.stringify({ Resources: [{ f: { Type: "AWS::Lambda::Function", Properties: { Name: "f", Alias: "live" } } }] }),
+      /TargetVersion/,
+    ],
     [
       "two functions",
       JSON.stringify({
@@ -48,7 +68,9 @@ describe("parseAppSpec", () => {
       fc.property(name, name, version, version, (functionName, alias, current, next) => {
         const json = JSON.stringify({
           version: "0.0",
-          Resources: [{ Fn: { Type: "AWS::Lambda::Function", Properties: { Name: functionName, Alias: alias, CurrentVersion: current, TargetVersion: next } } }],
+          Resources: [
+            { Fn: { Type: "AWS::Lambda::Function", Properties: { Name: functionName, Alias: alias, CurrentVersion: current, TargetVersion: next } } },
+          ],
         });
         expect(parseAppSpec(DEPLOYMENT_ID, json)).toEqual({ resourceName: "Fn", functionName, alias, currentVersion: current, targetVersion: next });
       }),
@@ -59,22 +81,32 @@ describe("parseAppSpec", () => {
 describe("appSpecSource", () => {
   it("looks up the AppSpecContent revision GetDeployment names by its SHA-256 only, in the deployment's application", () => {
     const revision = { revisionType: "AppSpecContent", appSpecContent: { sha256: SHA256 } };
-    expect(appSpecSource(DEPLOYMENT_ID, { applicationName: APPLICATION_NAME, revision })).toEqual({ lookUp: { applicationName: APPLICATION_NAME, revision } });
+    expect(appSpecSource(DEPLOYMENT_ID, { applicationName: APPLICATION_NAME, revision })).toEqual({
+      lookUp: { applicationName: APPLICATION_NAME, revision },
+    });
   });
 
   it("looks up an older String revision the same way", () => {
     const revision = { revisionType: "String", string: { sha256: SHA256 } };
-    expect(appSpecSource(DEPLOYMENT_ID, { applicationName: APPLICATION_NAME, revision })).toEqual({ lookUp: { applicationName: APPLICATION_NAME, revision } });
+    expect(appSpecSource(DEPLOYMENT_ID, { applicationName: APPLICATION_NAME, revision })).toEqual({
+      lookUp: { applicationName: APPLICATION_NAME, revision },
+    });
   });
 
   it("takes the content of a revision that carries it, without a look-up", () => {
-    expect(appSpecSource(DEPLOYMENT_ID, { revision: { revisionType: "AppSpecContent", appSpecContent: { content: "x", sha256: SHA256 } } })).toEqual({ content: "x" });
+    expect(appSpecSource(DEPLOYMENT_ID, { revision: { revisionType: "AppSpecContent", appSpecContent: { content: "x", sha256: SHA256 } } })).toEqual({
+      content: "x",
+    });
   });
 
   it("refuses an S3 revision, none, or a deployment without its application, naming the deployment", () => {
-    expect(() => appSpecSource(DEPLOYMENT_ID, { applicationName: APPLICATION_NAME, revision: { revisionType: "S3" } })).toThrow(/revision \(type S3\) names no AppSpec/);
+    expect(() => appSpecSource(DEPLOYMENT_ID, { applicationName: APPLICATION_NAME, revision: { revisionType: "S3" } })).toThrow(
+      /revision \(type S3\) names no AppSpec/,
+    );
     expect(() => appSpecSource(DEPLOYMENT_ID, undefined)).toThrow(new AppSpecError(DEPLOYMENT_ID, "the deployment has no revision"));
-    expect(() => appSpecSource(DEPLOYMENT_ID, { revision: { revisionType: "AppSpecContent", appSpecContent: { sha256: SHA256 } } })).toThrow(/names no application/);
+    expect(() => appSpecSource(DEPLOYMENT_ID, { revision: { revisionType: "AppSpecContent", appSpecContent: { sha256: SHA256 } } })).toThrow(
+      /names no application/,
+    );
   });
 });
 

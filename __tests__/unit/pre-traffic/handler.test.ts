@@ -101,7 +101,10 @@ describe("a healthy new version", () => {
   it("reads the AppSpec with GetApplicationRevision of the revision GetDeployment names", async () => {
     await preTraffic()(hookEvent(), lambdaContext(10_000));
     expect(codedeploy.commandCalls(GetApplicationRevisionCommand).map((call) => call.args[0].input)).toEqual([
-      { applicationName: APPLICATION_NAME, revision: { revisionType: "AppSpecContent", appSpecContent: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } } },
+      {
+        applicationName: APPLICATION_NAME,
+        revision: { revisionType: "AppSpecContent", appSpecContent: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } },
+      },
     ]);
   });
 
@@ -112,7 +115,9 @@ describe("a healthy new version", () => {
   });
 
   it("reads a revision that carries its content (the emulator's) without GetApplicationRevision", async () => {
-    codedeploy.on(GetDeploymentCommand).resolves({ deploymentInfo: { revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpecJson() } } } });
+    codedeploy
+      .on(GetDeploymentCommand)
+      .resolves({ deploymentInfo: { revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpecJson() } } } });
     await expect(preTraffic()(hookEvent(), lambdaContext(10_000))).resolves.toMatchObject({ status: "Succeeded" });
     expect(codedeploy.commandCalls(GetApplicationRevisionCommand)).toEqual([]);
   });
@@ -122,10 +127,19 @@ describe("failed checks report Failed", () => {
   it.each<[string, Partial<InvokeCommandOutput>, RegExp]>([
     ["an HTTP 500", answer(500, { message: "boom" }), /answered HTTP 500, expected 200/],
     ["a body whose status is not ok", answer(200, { status: "degraded" }), /body's status is "degraded", expected "ok"/],
-    ["a body that is not JSON", { StatusCode: 200, ExecutedVersion: "4", Payload: payloadOf(JSON.stringify({ statusCode: 200, body: "OK" })) }, /not a JSON object/],
+    [
+      "a body that is not JSON",
+      { StatusCode: 200, ExecutedVersion: "4", Payload: payloadOf(JSON.stringify({ statusCode: 200, body: "OK" })) },
+      /not a JSON object/,
+    ],
     [
       "an unhandled function error",
-      { StatusCode: 200, ExecutedVersion: "4", FunctionError: "Unhandled", Payload: payloadOf('{"errorType":"TypeError","errorMessage":"x is undefined"}') },
+      {
+        StatusCode: 200,
+        ExecutedVersion: "4",
+        FunctionError: "Unhandled",
+        Payload: payloadOf('{"errorType":"TypeError","errorMessage":"x is undefined"}'),
+      },
       /failed with a Unhandled function error: .*x is undefined/,
     ],
     ["an answer from another version", answer(200, { status: "ok" }, { ExecutedVersion: "3" }), /answered by version 3, not the new version/],
@@ -142,7 +156,11 @@ describe("injected faults", () => {
   it("an invoke error reports Failed, naming it", async () => {
     lambda.on(InvokeCommand).rejects(awsError("ResourceNotFoundException", `Function not found: ${FUNCTION_NAME}:4`));
     const result = await preTraffic()(hookEvent(), lambdaContext(10_000));
-    expect(result).toMatchObject({ status: "Failed", outcome: "error", reason: expect.stringContaining("ResourceNotFoundException: Function not found") });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "error",
+      reason: expect.stringContaining("ResourceNotFoundException: Function not found"),
+    });
     expect(reports()).toEqual([expect.objectContaining({ status: "Failed" })]);
   });
 
@@ -181,7 +199,10 @@ describe("injected faults", () => {
   it.each<[string, string]>([
     ["not JSON", "{ this is not json"],
     ["YAML", `version: 0.0\nResources:\n  - AppFunction:\n      Type: AWS::Lambda::Function\n`],
-    ["two functions", JSON.stringify({ Resources: [JSON.parse(appSpecJson()).Resources[0], { Other: JSON.parse(appSpecJson()).Resources[0].AppFunction }] })],
+    [
+      "two functions",
+      JSON.stringify({ Resources: [JSON.parse(appSpecJson()).Resources[0], { Other: JSON.parse(appSpecJson()).Resources[0].AppFunction }] }),
+    ],
   ])("a malformed AppSpec (%s) reports Failed", async (_name, content) => {
     mockDeployment(codedeploy, content);
     const result = await preTraffic()(hookEvent(), lambdaContext(10_000));
@@ -213,7 +234,11 @@ describe("the Lambda entry point", () => {
     process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
     process.env.HEALTH_PATH = "health without a slash";
     const result = await handler(hookEvent(), lambdaContext(10_000));
-    expect(result).toMatchObject({ status: "Failed", outcome: "error", reason: expect.stringContaining("TrafficHookConfigError: Environment variable HEALTH_PATH is invalid") });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "error",
+      reason: expect.stringContaining("TrafficHookConfigError: Environment variable HEALTH_PATH is invalid"),
+    });
     expect(reports()).toEqual([{ deploymentId: DEPLOYMENT_ID, lifecycleEventHookExecutionId: HOOK_EXECUTION_ID, status: "Failed" }]);
     expect(invocations()).toEqual([]);
   });

@@ -33,7 +33,10 @@ describe("evaluateSmokeAnswer", () => {
 
   it("treats a result without statusCode as API Gateway does: a 200 whose body is the result", () => {
     expect(evaluateSmokeAnswer(payload({ status: "ok" }), target, expectation)).toMatchObject({ passed: true });
-    expect(evaluateSmokeAnswer(payload({ hello: "world" }), target, expectation)).toMatchObject({ passed: false, reason: expect.stringContaining("status is undefined") });
+    expect(evaluateSmokeAnswer(payload({ hello: "world" }), target, expectation)).toMatchObject({
+      passed: false,
+      reason: expect.stringContaining("status is undefined"),
+    });
   });
 
   it("fails a payload that is not JSON, and an empty one", () => {

@@ -111,7 +111,11 @@ describe("every outcome is reported once", () => {
       throw awsError("ResourceNotFoundException", "Function not found: pipewright-orders-dev-app:4");
     };
     const result = await hook(throws)(hookEvent(), lambdaContext(5000));
-    expect(result).toMatchObject({ status: "Failed", outcome: "error", reason: expect.stringContaining("ResourceNotFoundException: Function not found") });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "error",
+      reason: expect.stringContaining("ResourceNotFoundException: Function not found"),
+    });
     expect(reporter.statuses).toEqual(["Failed"]);
     expect(lastFields(logger.error)).toMatchObject({ outcome: "error", error: expect.stringContaining("ResourceNotFoundException") });
   });
@@ -134,7 +138,11 @@ describe("every outcome is reported once", () => {
     const started = Date.now();
     const result = await hook(hangs, { reportReserveMs: 150 })(hookEvent(), lambdaContext(400));
     const elapsed = Date.now() - started;
-    expect(result).toMatchObject({ status: "Failed", outcome: "timed-out", reason: expect.stringMatching(/did not finish within its \d+ ms budget/) });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "timed-out",
+      reason: expect.stringMatching(/did not finish within its \d+ ms budget/),
+    });
     expect(reporter.statuses).toEqual(["Failed"]);
     expect(elapsed).toBeLessThan(400);
     expect(elapsed).toBeGreaterThanOrEqual(200);
@@ -153,7 +161,11 @@ describe("every outcome is reported once", () => {
     const check = jest.fn(passes);
     const result = await hook(check, { reportReserveMs: 5000 })(hookEvent(), lambdaContext(3000));
     expect(check).not.toHaveBeenCalled();
-    expect(result).toMatchObject({ status: "Failed", outcome: "timed-out", reason: expect.stringMatching(/No time was left.*5000 ms are kept.*longer timeout/) });
+    expect(result).toMatchObject({
+      status: "Failed",
+      outcome: "timed-out",
+      reason: expect.stringMatching(/No time was left.*5000 ms are kept.*longer timeout/),
+    });
     expect(reporter.statuses).toEqual(["Failed"]);
   });
 });
@@ -207,7 +219,11 @@ describe("reporting", () => {
     await expect(run).rejects.toThrow(LifecycleReportError);
     await expect(run).rejects.toThrow(/after 1 attempt\(s\): AccessDeniedException.*stop-deployment --deployment-id d-7Q2X9ABCD/);
     expect(reporter.calls).toHaveLength(1);
-    expect(lastFields(logger.error)).toMatchObject({ status: "Succeeded", reason: "all good", reportError: expect.stringContaining("AccessDeniedException") });
+    expect(lastFields(logger.error)).toMatchObject({
+      status: "Succeeded",
+      reason: "all good",
+      reportError: expect.stringContaining("AccessDeniedException"),
+    });
   });
 
   it("gives up after the configured attempts, so the invocation fails and Lambda may retry it", async () => {

@@ -1,4 +1,10 @@
-import { CLAIM_CONCURRENCY, claimPipelines, PushClaimFailedError, type ClaimOutcome, type PushOrderStore } from "../../../functions/push-router/claim";
+import {
+  CLAIM_CONCURRENCY,
+  claimPipelines,
+  PushClaimFailedError,
+  type ClaimOutcome,
+  type PushOrderStore,
+} from "../../../functions/push-router/claim";
 import type { OrderedPush } from "../../../functions/push-router/order";
 import { PUSHED_AT, sha } from "./fixtures";
 

@@ -17,10 +17,18 @@ describe("parseServices", () => {
     ["not an array", JSON.stringify(valid), /SERVICES: .*expected array/],
     ["no service", "[]", /lists no service/],
     ["a missing pipeline", JSON.stringify([{ name: "api", include: ["a/**"] }]), /SERVICES\[0\]\.pipeline/],
-    ["a pipeline name CodePipeline refuses", JSON.stringify([{ ...valid, pipeline: "pw api" }]), /SERVICES\[0\]\.pipeline: is not a CodePipeline name/],
+    [
+      "a pipeline name CodePipeline refuses",
+      JSON.stringify([{ ...valid, pipeline: "pw api" }]),
+      /SERVICES\[0\]\.pipeline: is not a CodePipeline name/,
+    ],
     ["no include glob", JSON.stringify([{ ...valid, include: [] }]), /SERVICES\[0\]\.include/],
     ["an invalid glob", JSON.stringify([{ ...valid, exclude: ["/abs/**"] }]), /SERVICES\[0\]\.exclude\[0\]: "\/abs\/\*\*" is not a valid glob/],
-    ["two services with one pipeline", JSON.stringify([valid, { ...valid, name: "api2" }]), /SERVICES\[1\]\.pipeline: "pw-api" is already listed earlier; each pipeline must be unique/],
+    [
+      "two services with one pipeline",
+      JSON.stringify([valid, { ...valid, name: "api2" }]),
+      /SERVICES\[1\]\.pipeline: "pw-api" is already listed earlier; each pipeline must be unique/,
+    ],
   ])("rejects %s with an InvalidConfigurationError naming the field", (_name, json, message) => {
     expect(() => parseServices(json)).toThrow(InvalidConfigurationError);
     expect(() => parseServices(json)).toThrow(message);

@@ -54,7 +54,11 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
   };
 }
 
-const started = () => codepipeline.commandCalls(StartPipelineExecutionCommand).map((c) => c.args[0].input.name).sort();
+const started = () =>
+  codepipeline
+    .commandCalls(StartPipelineExecutionCommand)
+    .map((c) => c.args[0].input.name)
+    .sort();
 
 describe("handlerFromEnvironment", () => {
   it("reads the token from Secrets Manager and asks GITHUB_API_URL, with retrying AWS clients", async () => {
@@ -75,7 +79,11 @@ describe("handlerFromEnvironment", () => {
 
   it.each([
     ["with its installation id", { installationId: true }, ["POST /app/installations/99/access_tokens"]],
-    ["without an installation id, which it looks up", { installationId: false }, [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"]],
+    [
+      "without an installation id, which it looks up",
+      { installationId: false },
+      [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"],
+    ],
   ])("authenticates as a GitHub App %s, and compares with the installation token", async (_name, options, tokenCalls) => {
     const app = fakeApp();
     github.installApp(app);
@@ -132,10 +140,25 @@ describe("handlerFromEnvironment", () => {
     ["SERVICES missing", { SERVICES: undefined }, MissingEnvironmentError, /SERVICES/],
     ["MAIN_BRANCH missing", { MAIN_BRANCH: "" }, MissingEnvironmentError, /MAIN_BRANCH/],
     ["GITHUB_REPOSITORY missing", { GITHUB_REPOSITORY: undefined }, MissingEnvironmentError, /GITHUB_REPOSITORY/],
-    ["GITHUB_REPOSITORY not owner/name", { GITHUB_REPOSITORY: "https://github.com/acme/mono" }, InvalidConfigurationError, /GITHUB_REPOSITORY is invalid: .*expected owner\/name/],
-    ["MAIN_BRANCH a tag", { MAIN_BRANCH: "refs/tags/v1" }, InvalidConfigurationError, /MAIN_BRANCH is invalid: "refs\/tags\/v1": is not a branch name/],
+    [
+      "GITHUB_REPOSITORY not owner/name",
+      { GITHUB_REPOSITORY: "https://github.com/acme/mono" },
+      InvalidConfigurationError,
+      /GITHUB_REPOSITORY is invalid: .*expected owner\/name/,
+    ],
+    [
+      "MAIN_BRANCH a tag",
+      { MAIN_BRANCH: "refs/tags/v1" },
+      InvalidConfigurationError,
+      /MAIN_BRANCH is invalid: "refs\/tags\/v1": is not a branch name/,
+    ],
     ["PUSH_STATE_TABLE missing", { PUSH_STATE_TABLE: undefined }, MissingEnvironmentError, /PUSH_STATE_TABLE/],
-    ["PUSH_STATE_TABLE not a table name", { PUSH_STATE_TABLE: "pw push state" }, InvalidConfigurationError, /PUSH_STATE_TABLE.*not a DynamoDB table name/s],
+    [
+      "PUSH_STATE_TABLE not a table name",
+      { PUSH_STATE_TABLE: "pw push state" },
+      InvalidConfigurationError,
+      /PUSH_STATE_TABLE.*not a DynamoDB table name/s,
+    ],
     ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, InvalidConfigurationError, /SERVICES\[0\]\.pipeline/],
     ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, InvalidGitHubApiUrlError, /GITHUB_API_URL/],
   ])("fails loudly with %s", (_name, overrides, type, message) => {

@@ -65,7 +65,9 @@ export function recordingLogger() {
 
 /** Every message a recording logger received at one level, with its attributes as JSON. */
 export function logged(fn: jest.Mock): string {
-  return fn.mock.calls.map((call: unknown[]) => call.map((part) => (typeof part === "string" ? part : JSON.stringify(part, errorReplacer))).join(" ")).join("\n");
+  return fn.mock.calls
+    .map((call: unknown[]) => call.map((part) => (typeof part === "string" ? part : JSON.stringify(part, errorReplacer))).join(" "))
+    .join("\n");
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

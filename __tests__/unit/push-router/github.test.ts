@@ -74,14 +74,18 @@ describe("GitHubChangedFiles against a fake GitHub", () => {
 
   it("retries a 5xx and a timeout, then succeeds", async () => {
     github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/api/a.ts"] });
-    github.intercept((_request, count) => (count === 0 ? { status: 502, body: { message: "Bad Gateway" } } : count === 1 ? { status: 200, body: {}, delayMs: 2_000 } : undefined));
+    github.intercept((_request, count) =>
+      count === 0 ? { status: 502, body: { message: "Bad Gateway" } } : count === 1 ? { status: 200, body: {}, delayMs: 2_000 } : undefined,
+    );
     await expect(changes({ timeoutMs: 200 }).changedFiles(BEFORE, AFTER)).resolves.toEqual({ complete: true, files: ["services/api/a.ts"] });
     expect(github.requests).toHaveLength(3);
   });
 
   it("gives up on 5xx after the policy's retries, naming the status", async () => {
     github.intercept(() => ({ status: 503, body: { message: "Service Unavailable" } }));
-    const error = await changes().changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
+    const error = await changes()
+      .changedFiles(BEFORE, AFTER)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitHubCallError);
     expect(error).toMatchObject({ status: 503, message: expect.stringMatching(/^Comparing .* failed: GitHub answered 503: Service Unavailable/) });
     expect(github.requests).toHaveLength(3);
@@ -104,8 +108,14 @@ describe("GitHubChangedFiles against a fake GitHub", () => {
   it("gives up once the push's budget for GitHub is spent, however many retries are left", async () => {
     github.intercept(() => ({ status: 200, body: {}, delayMs: 5_000 }));
     const started = Date.now();
-    const error = await changes({ budgetMs: 300, timeoutMs: 2_000 }).changedFiles(BEFORE, AFTER).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "GitHubCallError", status: undefined, message: expect.stringMatching(/the 300 ms allowed for GitHub were spent/) });
+    const error = await changes({ budgetMs: 300, timeoutMs: 2_000 })
+      .changedFiles(BEFORE, AFTER)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: "GitHubCallError",
+      status: undefined,
+      message: expect.stringMatching(/the 300 ms allowed for GitHub were spent/),
+    });
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(github.requests).toHaveLength(1);
   });

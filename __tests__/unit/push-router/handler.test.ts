@@ -53,7 +53,10 @@ function route(options: { token?: string | null } = {}) {
 }
 
 const startedInputs = () => codepipeline.commandCalls(StartPipelineExecutionCommand).map((call) => call.args[0].input);
-const startedPipelines = () => startedInputs().map((input) => input.name).sort();
+const startedPipelines = () =>
+  startedInputs()
+    .map((input) => input.name)
+    .sort();
 
 describe("pushes that start nothing", () => {
   it.each<[string, Parameters<typeof push>[0], RegExp]>([
@@ -98,7 +101,11 @@ describe("a push to main", () => {
       ignored: [],
     });
     expect(github.requests).toEqual([]);
-    expect(state.table.get("pw-web")).toMatchObject({ after: { S: AFTER }, pushedAt: { N: String(PUSHED_AT) }, deliveryId: { S: detail.deliveryId } });
+    expect(state.table.get("pw-web")).toMatchObject({
+      after: { S: AFTER },
+      pushedAt: { N: String(PUSHED_AT) },
+      deliveryId: { S: detail.deliveryId },
+    });
     expect([...state.table.items.keys()]).toEqual(["pw-web"]);
   });
 
@@ -237,7 +244,10 @@ describe("failures", () => {
   });
 
   it("a retry after a partial failure starts everything again with the same tokens, so CodePipeline starts only what is missing", async () => {
-    codepipeline.on(StartPipelineExecutionCommand, { name: "pw-web" }).rejectsOnce(new Error("ThrottlingException")).resolves({ pipelineExecutionId: "exec-pw-web" });
+    codepipeline
+      .on(StartPipelineExecutionCommand, { name: "pw-web" })
+      .rejectsOnce(new Error("ThrottlingException"))
+      .resolves({ pipelineExecutionId: "exec-pw-web" });
     const handler = route();
     const event = busEvent(push({ changedFiles: ["libs/shared/date.ts"] }));
     await expect(handler(event)).rejects.toThrow(PipelineStartsFailedError);
@@ -259,7 +269,8 @@ describe("failures", () => {
 describe("ordering: a push starts a pipeline only if it is newer than the newest push that started it", () => {
   const shared = { changedFiles: ["libs/shared/date.ts"] };
   /** The push that moved main from AFTER to sha("c") a second later, touching one service. */
-  const newerWebPush = () => push({ deliveryId: "delivery-newer", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 1, changedFiles: ["services/web/a.ts"] });
+  const newerWebPush = () =>
+    push({ deliveryId: "delivery-newer", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 1, changedFiles: ["services/web/a.ts"] });
 
   /** Forgets the calls and log lines so far: the test looks at the next delivery only. */
   function forget(): void {
@@ -348,14 +359,21 @@ describe("ordering: a push starts a pipeline only if it is newer than the newest
 
   it("when the file list is unknown and every pipeline would start, every pipeline is gated", async () => {
     const handler = route({ token: null });
-    await handler(busEvent(push({ deliveryId: "delivery-infra", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 5, changedFiles: ["infra/main.tf"] })));
+    await handler(
+      busEvent(push({ deliveryId: "delivery-infra", before: AFTER, after: sha("c"), pushedAt: PUSHED_AT + 5, changedFiles: ["infra/main.tf"] })),
+    );
     forget();
 
     const result = await handler(busEvent(push({ truncated: true })));
 
     expect(result).toMatchObject({ everything: true, ignored: [{ pipeline: "pw-infra", reason: "older" }] });
     expect(startedPipelines()).toEqual(["pw-api", "pw-web"]);
-    expect(state.dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input.Key?.pipeline?.S).sort()).toEqual([...ALL_PIPELINES].sort());
+    expect(
+      state.dynamodb
+        .commandCalls(UpdateItemCommand)
+        .map((call) => call.args[0].input.Key?.pipeline?.S)
+        .sort(),
+    ).toEqual([...ALL_PIPELINES].sort());
   });
 
   it("a push state that cannot be written starts nothing and fails with a named error; the retry of the delivery then starts everything", async () => {

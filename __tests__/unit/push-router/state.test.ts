@@ -86,11 +86,19 @@ describe("DynamoPushOrderStore: answers it cannot use", () => {
 
   it("a stored item without the ordering attributes is a PushStateError listing what it has", async () => {
     dynamodb.on(UpdateItemCommand).rejects(refused({ pipeline: { S: "pw-api" }, pushedAt: { S: "yesterday" }, after: { S: sha("2") } }));
-    await expect(store.claim("pw-api", first)).rejects.toThrow(/lacks pushedAt \(N\), after, before or deliveryId \(S\); it has after, pipeline, pushedAt/);
+    await expect(store.claim("pw-api", first)).rejects.toThrow(
+      /lacks pushedAt \(N\), after, before or deliveryId \(S\); it has after, pipeline, pushedAt/,
+    );
   });
 
   it("a refusal the stored item contradicts (it admits the push) is a PushStateError, never a silent skip", async () => {
-    const stored = { pipeline: { S: "pw-api" }, pushedAt: { N: String(PUSHED_AT - 1) }, after: { S: sha("1") }, before: { S: sha("0") }, deliveryId: { S: "d-0" } };
+    const stored = {
+      pipeline: { S: "pw-api" },
+      pushedAt: { N: String(PUSHED_AT - 1) },
+      after: { S: sha("1") },
+      before: { S: sha("0") },
+      deliveryId: { S: "d-0" },
+    };
     dynamodb.on(UpdateItemCommand).rejects(refused(stored));
     await expect(store.claim("pw-api", first)).rejects.toThrow(/refused commit 2{40} .*although the stored push .*admits it/);
   });

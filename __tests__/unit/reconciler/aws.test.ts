@@ -1,4 +1,10 @@
-import { CodePipelineClient, ListPipelineExecutionsCommand, ListPipelinesCommand, ListTagsForResourceCommand, PipelineNotFoundException } from "@aws-sdk/client-codepipeline";
+import {
+  CodePipelineClient,
+  ListPipelineExecutionsCommand,
+  ListPipelinesCommand,
+  ListTagsForResourceCommand,
+  PipelineNotFoundException,
+} from "@aws-sdk/client-codepipeline";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
@@ -18,16 +24,27 @@ afterAll(() => {
 
 const PREFIX = "arn:aws:codepipeline:eu-west-1:111111111111:";
 const inventory = () =>
-  new CodePipelineInventory(new CodePipelineClient({ region: "eu-west-1" }), { servicePipelines: BASES, repository: REPOSITORY, arnPrefix: async () => PREFIX });
+  new CodePipelineInventory(new CodePipelineClient({ region: "eu-west-1" }), {
+    servicePipelines: BASES,
+    repository: REPOSITORY,
+    arnPrefix: async () => PREFIX,
+  });
 
 describe("CodePipelineInventory", () => {
   it("reads every page of tags", async () => {
-    codepipeline.on(ListPipelinesCommand).resolves({ pipelines: [{ name: "pipewright-orders-pr-3", created: daysAgo(5) }, { name: "pipewright-orders" }] });
+    codepipeline
+      .on(ListPipelinesCommand)
+      .resolves({ pipelines: [{ name: "pipewright-orders-pr-3", created: daysAgo(5) }, { name: "pipewright-orders" }] });
     codepipeline
       .on(ListTagsForResourceCommand, { resourceArn: `${PREFIX}pipewright-orders-pr-3`, nextToken: undefined })
       .resolves({ tags: [{ key: PR_TAG_KEYS.repository, value: REPOSITORY }], nextToken: "t2" })
       .on(ListTagsForResourceCommand, { resourceArn: `${PREFIX}pipewright-orders-pr-3`, nextToken: "t2" })
-      .resolves({ tags: [{ key: PR_TAG_KEYS.pullRequest, value: "3" }, { key: PR_TAG_KEYS.headSha, value: HEAD_SHA }] });
+      .resolves({
+        tags: [
+          { key: PR_TAG_KEYS.pullRequest, value: "3" },
+          { key: PR_TAG_KEYS.headSha, value: HEAD_SHA },
+        ],
+      });
     await expect(inventory().listPrPipelines()).resolves.toEqual({
       pipelines: [{ ...prPipeline("pipewright-orders", 3), created: daysAgo(5) }],
       ignored: [],
@@ -39,7 +56,11 @@ describe("CodePipelineInventory", () => {
   it("asks for no ARN prefix and no tags when no pipeline is named like a pull request pipeline", async () => {
     codepipeline.on(ListPipelinesCommand).resolves({ pipelines: [{ name: "pipewright-orders" }, { name: "unrelated" }] });
     const arnPrefix = jest.fn(async () => PREFIX);
-    const result = await new CodePipelineInventory(new CodePipelineClient({ region: "eu-west-1" }), { servicePipelines: BASES, repository: REPOSITORY, arnPrefix }).listPrPipelines();
+    const result = await new CodePipelineInventory(new CodePipelineClient({ region: "eu-west-1" }), {
+      servicePipelines: BASES,
+      repository: REPOSITORY,
+      arnPrefix,
+    }).listPrPipelines();
     expect(result).toEqual({ pipelines: [], ignored: [], failures: [] });
     expect(arnPrefix).not.toHaveBeenCalled();
   });
@@ -80,7 +101,10 @@ describe("stsPipelineArnPrefix", () => {
   });
 
   it("asks again after a failure", async () => {
-    sts.on(GetCallerIdentityCommand).rejectsOnce(new Error("network")).resolves({ Account: "123456789012", Arn: "arn:aws:sts::123456789012:assumed-role/r/s" });
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejectsOnce(new Error("network"))
+      .resolves({ Account: "123456789012", Arn: "arn:aws:sts::123456789012:assumed-role/r/s" });
     const prefix = stsPipelineArnPrefix(new STSClient({ region: "eu-west-1" }), "eu-west-1");
     await expect(prefix()).rejects.toThrow("network");
     await expect(prefix()).resolves.toBe("arn:aws:codepipeline:eu-west-1:123456789012:");

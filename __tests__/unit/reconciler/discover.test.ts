@@ -7,7 +7,15 @@ describe("matchPrPipelineName", () => {
   it("recognizes <base>-pr-<n> of a configured main pipeline only", () => {
     expect(matchPrPipelineName("pipewright-orders-pr-7", BASES)).toEqual({ basePipeline: "pipewright-orders", number: 7 });
     expect(matchPrPipelineName("pipewright-payments-pr-1234", BASES)).toEqual({ basePipeline: "pipewright-payments", number: 1234 });
-    for (const name of ["pipewright-orders", "pipewright-orders-pr-", "pipewright-orders-pr-0", "pipewright-orders-pr-07", "other-pr-7", "pipewright-orders-pr-7-x", "xpipewright-orders-pr-7"]) {
+    for (const name of [
+      "pipewright-orders",
+      "pipewright-orders-pr-",
+      "pipewright-orders-pr-0",
+      "pipewright-orders-pr-07",
+      "other-pr-7",
+      "pipewright-orders-pr-7-x",
+      "xpipewright-orders-pr-7",
+    ]) {
       expect(matchPrPipelineName(name, BASES)).toBeUndefined();
     }
   });
@@ -21,7 +29,12 @@ describe("matchPrPipelineName", () => {
 });
 
 describe("checkPrPipelineTags", () => {
-  const candidate = { name: "pipewright-orders-pr-7", arn: "arn:aws:codepipeline:eu-west-1:111111111111:pipewright-orders-pr-7", basePipeline: "pipewright-orders", number: 7 };
+  const candidate = {
+    name: "pipewright-orders-pr-7",
+    arn: "arn:aws:codepipeline:eu-west-1:111111111111:pipewright-orders-pr-7",
+    basePipeline: "pipewright-orders",
+    number: 7,
+  };
   const tags = (overrides: Record<string, string | undefined> = {}) =>
     Object.entries({
       [PR_TAG_KEYS.repository]: REPOSITORY,

@@ -17,7 +17,11 @@ describe("GitHubPullRequests against a fake GitHub", () => {
 
   async function source(options: { policy?: Partial<RequestPolicy>; budgetMs?: number; token?: string } = {}): Promise<GitHubPullRequests> {
     const client = await clientFor(github, { kind: "token", token: options.token ?? TOKEN }, { ...FAST_POLICY, ...options.policy })();
-    return new GitHubPullRequests({ repository: REPOSITORY, client: client!, ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }) });
+    return new GitHubPullRequests({
+      repository: REPOSITORY,
+      client: client!,
+      ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
+    });
   }
 
   async function failure(promise: Promise<unknown>): Promise<GitHubCallError> {
@@ -60,7 +64,9 @@ describe("GitHubPullRequests against a fake GitHub", () => {
 
   it("retries 5xx and succeeds", async () => {
     github.addPull(restPull(7));
-    github.intercept((request, count) => (request.path.endsWith("/pulls/7") && count < 2 ? { status: count === 0 ? 502 : 503, body: { message: "Server Error" } } : undefined));
+    github.intercept((request, count) =>
+      request.path.endsWith("/pulls/7") && count < 2 ? { status: count === 0 ? 502 : 503, body: { message: "Server Error" } } : undefined,
+    );
     await expect((await source()).pullRequest(7)).resolves.toMatchObject({ kind: "found" });
     expect(github.requestsTo("/pulls/7")).toHaveLength(3);
   });
@@ -112,7 +118,9 @@ describe("GitHubPullRequests against a fake GitHub", () => {
     const open = await (await source()).openPullRequests();
     expect(open).toHaveLength(201);
     expect(new Set(open.map((pr) => pr.number)).size).toBe(201);
-    const pages = github.requestsTo("/pulls").map((request) => `${request.query.get("state")} ${request.query.get("per_page")} ${request.query.get("page") ?? "1"}`);
+    const pages = github
+      .requestsTo("/pulls")
+      .map((request) => `${request.query.get("state")} ${request.query.get("per_page")} ${request.query.get("page") ?? "1"}`);
     expect(pages).toEqual(["open 100 1", "open 100 2", "open 100 3"]);
   });
 
@@ -125,7 +133,9 @@ describe("GitHubPullRequests against a fake GitHub", () => {
   it("stops when a server repeats the same page", async () => {
     const page = Array.from({ length: 100 }, (_, index) => restPull(index + 1));
     github.intercept((request) =>
-      request.path.endsWith("/pulls") ? { status: 200, body: page, headers: { link: `<${github.url}${request.path}?page=2>; rel="next"` } } : undefined,
+      request.path.endsWith("/pulls")
+        ? { status: 200, body: page, headers: { link: `<${github.url}${request.path}?page=2>; rel="next"` } }
+        : undefined,
     );
     await expect((await source()).openPullRequests()).resolves.toHaveLength(100);
     expect(github.requestsTo("/pulls")).toHaveLength(2);

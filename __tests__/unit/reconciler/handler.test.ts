@@ -43,7 +43,10 @@ function seed(): void {
   world.addPrPipeline("orders", 2, { lastRun: daysAgo(4), headSha: OTHER_SHA });
   world.addPrPipeline("orders", 3, { lastRun: daysAgo(1) });
   world.addPrPipeline("payments", 3, { lastRun: daysAgo(1) });
-  world.addPrPipeline("orders", 4, { lastRun: daysAgo(20), artifacts: ["pipewright-orders-pr/SourceArti/aaa4", "pipewright-orders-pr/BuildArtif/bbb4"] });
+  world.addPrPipeline("orders", 4, {
+    lastRun: daysAgo(20),
+    artifacts: ["pipewright-orders-pr/SourceArti/aaa4", "pipewright-orders-pr/BuildArtif/bbb4"],
+  });
   world.addPrPipeline("payments", 4, { lastRun: daysAgo(20), artifacts: ["pipewright-payments-p/BuildArtif/ccc4"] });
   world.addPrPipeline("orders", 40, { lastRun: daysAgo(1), artifacts: ["pipewright-orders-pr/BuildArtif/ddd40"] });
   world.addPrPipeline("payments", 40, { lastRun: daysAgo(1) });
@@ -97,7 +100,17 @@ describe("the reconciler handler", () => {
     seed();
     const result = await world.handler()({ version: "0", source: "aws.events", "detail-type": "Scheduled Event", detail: {} });
 
-    expect(kinds(result)).toEqual(["close #1", "close #2", "keep #3", "remove-idle #4", "remove-idle #4", "create #5", "keep #6", "keep #7", "keep #40"]);
+    expect(kinds(result)).toEqual([
+      "close #1",
+      "close #2",
+      "keep #3",
+      "remove-idle #4",
+      "remove-idle #4",
+      "create #5",
+      "keep #6",
+      "keep #7",
+      "keep #40",
+    ]);
 
     // Closes and creations are pr-pipelines' work: normalized events on the GitHub bus.
     expect(world.entries().map((entry) => ({ source: entry.Source, type: entry.DetailType, bus: entry.EventBusName }))).toEqual(
@@ -126,7 +139,18 @@ describe("the reconciler handler", () => {
 
     // Only pipelines named like ours had their tags read, and #9 (another repository's) was left alone.
     expect(world.taggedArns().sort()).toEqual(
-      ["orders-pr-1", "payments-pr-1", "orders-pr-2", "orders-pr-3", "payments-pr-3", "orders-pr-4", "payments-pr-4", "orders-pr-40", "payments-pr-40", "orders-pr-9"]
+      [
+        "orders-pr-1",
+        "payments-pr-1",
+        "orders-pr-2",
+        "orders-pr-3",
+        "payments-pr-3",
+        "orders-pr-4",
+        "payments-pr-4",
+        "orders-pr-40",
+        "payments-pr-40",
+        "orders-pr-9",
+      ]
         .map((name) => `arn:aws:codepipeline:${REGION}:${ACCOUNT}:pipewright-${name}`)
         .sort(),
     );
@@ -141,7 +165,17 @@ describe("the reconciler handler", () => {
       `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pipewright/github-token-AbCdEf`,
     );
 
-    const expected = { prPipelines: 9, prsChecked: 8, closedRequested: 2, created: 1, idleRemoved: 2, unknown: 0, githubFailures: 0, awsFailures: 0, dryRun: false };
+    const expected = {
+      prPipelines: 9,
+      prsChecked: 8,
+      closedRequested: 2,
+      created: 1,
+      idleRemoved: 2,
+      unknown: 0,
+      githubFailures: 0,
+      awsFailures: 0,
+      dryRun: false,
+    };
     expect(result.summary).toEqual(expected);
     expect(result.failures).toEqual([]);
     expect(result.outcomes.map((outcome) => outcome.result)).toEqual(["published", "published", "removed", "removed", "published"]);
@@ -153,7 +187,10 @@ describe("the reconciler handler", () => {
           {
             Namespace: "pipewright",
             Dimensions: [["Repository"]],
-            Metrics: ["ReconcilerClosed", "ReconcilerCreated", "ReconcilerIdleRemoved", "ReconcilerGitHubFailures"].map((Name) => ({ Name, Unit: "Count" })),
+            Metrics: ["ReconcilerClosed", "ReconcilerCreated", "ReconcilerIdleRemoved", "ReconcilerGitHubFailures"].map((Name) => ({
+              Name,
+              Unit: "Count",
+            })),
           },
         ],
       },
@@ -171,7 +208,10 @@ describe("the reconciler handler", () => {
     await handle();
     const first = world.published().map((event) => event.deliveryId);
     await handle();
-    const second = world.published().map((event) => event.deliveryId).slice(first.length);
+    const second = world
+      .published()
+      .map((event) => event.deliveryId)
+      .slice(first.length);
     expect(second).toEqual(first);
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
   });
@@ -190,7 +230,17 @@ describe("the reconciler handler", () => {
     expect(world.deletedStacks()).toEqual([]);
     expect(world.keysLeft()).toEqual(ALL_KEYS);
 
-    expect(kinds(result)).toEqual(["close #1", "close #2", "keep #3", "remove-idle #4", "remove-idle #4", "create #5", "keep #6", "keep #7", "keep #40"]);
+    expect(kinds(result)).toEqual([
+      "close #1",
+      "close #2",
+      "keep #3",
+      "remove-idle #4",
+      "remove-idle #4",
+      "create #5",
+      "keep #6",
+      "keep #7",
+      "keep #40",
+    ]);
     expect(result.outcomes).toEqual([]);
     expect(result.summary).toMatchObject({ closedRequested: 2, created: 1, idleRemoved: 2, dryRun: true });
     const plan = world.logger.entries.find((entry) => entry.message.startsWith("Reconciler plan (dry run"));
@@ -217,7 +267,9 @@ describe("the reconciler handler", () => {
 
   it("reports a pull request GitHub keeps timing out on as unknown, applies the rest, then fails", async () => {
     seed();
-    world.github.intercept((request) => (request.path.endsWith("/pulls/1") ? { status: 200, body: restPull(1, { state: "closed" }), delayMs: 2000 } : undefined));
+    world.github.intercept((request) =>
+      request.path.endsWith("/pulls/1") ? { status: 200, body: restPull(1, { state: "closed" }), delayMs: 2000 } : undefined,
+    );
     const error = await incomplete(world.handler({}, { timeoutMs: 100 })());
 
     expect(world.github.requestsTo("/pulls/1")).toHaveLength(3);
@@ -225,7 +277,12 @@ describe("the reconciler handler", () => {
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
     expect(error.summary).toMatchObject({ unknown: 1, githubFailures: 1, closedRequested: 1, created: 1, idleRemoved: 2 });
     expect(error.failures).toEqual([
-      { source: "github", operation: "get pull request", pullRequest: 1, message: expect.stringMatching(/GitHub did not answer .*\/pulls\/1 within 100 ms/) },
+      {
+        source: "github",
+        operation: "get pull request",
+        pullRequest: 1,
+        message: expect.stringMatching(/GitHub did not answer .*\/pulls\/1 within 100 ms/),
+      },
     ]);
     expect(error.message).toMatch(/1 GitHub failure/);
     expect(summaryLine()).toMatchObject({ unknown: 1, ReconcilerGitHubFailures: 1 });
@@ -241,9 +298,16 @@ describe("the reconciler handler", () => {
     expect(world.published().map((event) => `${event.action} #${event.number}`)).toEqual(["closed #1", "reopened #5"]);
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
     expect(error.failures).toEqual([
-      { source: "github", operation: "get pull request", pullRequest: 2, message: expect.stringMatching(/GitHub answered 401: Bad credentials.*invalid or expired/) },
+      {
+        source: "github",
+        operation: "get pull request",
+        pullRequest: 2,
+        message: expect.stringMatching(/GitHub answered 401: Bad credentials.*invalid or expired/),
+      },
     ]);
-    expect(world.logger.entries.filter((entry) => entry.level === "error").map((entry) => entry.message)).toEqual(["Reconciler: get pull request failed"]);
+    expect(world.logger.entries.filter((entry) => entry.level === "error").map((entry) => entry.message)).toEqual([
+      "Reconciler: get pull request failed",
+    ]);
   });
 
   it("treats a pull request GitHub answers 404 for as closed, once the repository is visible", async () => {
@@ -268,7 +332,9 @@ describe("the reconciler handler", () => {
     const error = await incomplete(world.handler()());
     expect(world.published().map((event) => event.number)).toEqual([2, 5]);
     expect(error.summary.unknown).toBe(1);
-    expect(error.failures).toEqual([expect.objectContaining({ source: "github", operation: "get repository", message: expect.stringMatching(/cannot see it/) })]);
+    expect(error.failures).toEqual([
+      expect.objectContaining({ source: "github", operation: "get repository", message: expect.stringMatching(/cannot see it/) }),
+    ]);
   });
 
   it("reads every page of ListPipelines", async () => {
@@ -299,14 +365,22 @@ describe("the reconciler handler", () => {
     // #9 is another repository's: idle for 90 days, but not ours.
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
     expect(world.logger.entries.filter((entry) => entry.level === "warn")).toEqual([
-      { level: "warn", message: "Reconciler: GitHub is not asked, so only idle pull request pipelines are removed", attributes: { reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) } },
+      {
+        level: "warn",
+        message: "Reconciler: GitHub is not asked, so only idle pull request pipelines are removed",
+        attributes: { reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) },
+      },
     ]);
     expect(result.summary).toMatchObject({ prsChecked: 0, idleRemoved: 2, closedRequested: 0, githubFailures: 0 });
   });
 
   it.each([
     ["with its installation id", { installationId: true }, ["POST /app/installations/99/access_tokens"]],
-    ["without an installation id, which it looks up", { installationId: false }, [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"]],
+    [
+      "without an installation id, which it looks up",
+      { installationId: false },
+      [`GET /repos/${REPOSITORY}/installation`, "POST /app/installations/99/access_tokens"],
+    ],
   ])("works with GitHub App credentials in the token secret %s", async (_name, options, tokenCalls) => {
     seed();
     const app = fakeApp();
@@ -314,7 +388,9 @@ describe("the reconciler handler", () => {
     world.secrets.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: appSecretString(app, options) });
     const result = await world.handler()();
     expect(world.github.calls()).toEqual([...tokenCalls, ...["/pulls", "/pulls/1", "/pulls/2"].map((path) => `GET /repos/${REPOSITORY}${path}`)]);
-    expect(world.github.requests.slice(tokenCalls.length).map((request) => request.headers.authorization)).toEqual(Array(3).fill(`token ${app.token}`));
+    expect(world.github.requests.slice(tokenCalls.length).map((request) => request.headers.authorization)).toEqual(
+      Array(3).fill(`token ${app.token}`),
+    );
     expect(result.summary).toMatchObject({ prsChecked: 8, closedRequested: 2, created: 1, idleRemoved: 2, githubFailures: 0 });
   });
 
@@ -327,7 +403,11 @@ describe("the reconciler handler", () => {
     const error = await incomplete(world.handler()());
     expect(world.deletedPipelines().sort()).toEqual(IDLE);
     expect(error.failures).toEqual([
-      { source: "github", operation: "connect to GitHub", message: expect.stringMatching(/GitHub App's installation on example-org\/shop failed: GitHub answered 401/) },
+      {
+        source: "github",
+        operation: "connect to GitHub",
+        message: expect.stringMatching(/GitHub App's installation on example-org\/shop failed: GitHub answered 401/),
+      },
     ]);
   });
 
@@ -360,7 +440,12 @@ describe("the reconciler handler", () => {
     const error = await incomplete(world.handler()());
     expect(error.summary).toMatchObject({ closedRequested: 1, created: 1, idleRemoved: 2, awsFailures: 1, githubFailures: 0 });
     expect(error.failures).toEqual([
-      expect.objectContaining({ source: "aws", operation: `put closed event on ${BUS}`, pullRequest: 1, message: expect.stringMatching(/InternalFailure/) }),
+      expect.objectContaining({
+        source: "aws",
+        operation: `put closed event on ${BUS}`,
+        pullRequest: 1,
+        message: expect.stringMatching(/InternalFailure/),
+      }),
     ]);
   });
 
@@ -389,15 +474,21 @@ describe("the reconciler handler", () => {
     world.github.addPull(restPull(15, { headRepository: "friend/shop", labels: [FORK_LABEL], updatedAt: OPENED_AT }));
     world.github.addPull(restPull(16, { headRepository: "friend/shop", updatedAt: OPENED_AT }));
     const result = await world.handler()();
-    expect(world.published()).toEqual([expect.objectContaining({ action: "reopened", number: 15, fromFork: true, headRepository: "friend/shop", labels: [FORK_LABEL] })]);
+    expect(world.published()).toEqual([
+      expect.objectContaining({ action: "reopened", number: 15, fromFork: true, headRepository: "friend/shop", labels: [FORK_LABEL] }),
+    ]);
     expect(result.summary.created).toBe(1);
   });
 
   it("counts a failed ListPipelineExecutions as a failure and never removes that pipeline", async () => {
     seed();
-    world.aws.codepipeline.on(ListPipelineExecutionsCommand, { pipelineName: "pipewright-orders-pr-4" }).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+    world.aws.codepipeline
+      .on(ListPipelineExecutionsCommand, { pipelineName: "pipewright-orders-pr-4" })
+      .rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
     const error = await incomplete(world.handler()());
     expect(world.deletedPipelines()).toEqual(["pipewright-payments-pr-4"]);
-    expect(error.failures).toEqual([expect.objectContaining({ source: "aws", operation: "ListPipelineExecutions", pipeline: "pipewright-orders-pr-4" })]);
+    expect(error.failures).toEqual([
+      expect.objectContaining({ source: "aws", operation: "ListPipelineExecutions", pipeline: "pipewright-orders-pr-4" }),
+    ]);
   });
 });

@@ -62,7 +62,10 @@ describe("planReconciliation", () => {
     });
     // The event is what the webhook would have sent: it passes the bus contract and pr-pipelines deletes.
     expect(pullRequestEventSchema.safeParse(close.event).success).toBe(true);
-    expect(planPullRequestEvent(close.event, config)).toMatchObject({ kind: "delete", pipelines: [{ prPipeline: "pipewright-orders-pr-7" }, { prPipeline: "pipewright-payments-pr-7" }] });
+    expect(planPullRequestEvent(close.event, config)).toMatchObject({
+      kind: "delete",
+      pipelines: [{ prPipeline: "pipewright-orders-pr-7" }, { prPipeline: "pipewright-payments-pr-7" }],
+    });
   });
 
   it("asks to close a merged pull request with merged set", () => {
@@ -76,7 +79,12 @@ describe("planReconciliation", () => {
     expect(kinds(decisions)).toEqual(["close #9"]);
     const close = decisions[0];
     if (close?.kind !== "close") throw new Error("expected a close");
-    expect(close.event).toMatchObject({ action: "closed", updatedAt: "2025-06-01T12:00:00.000Z", headSha: HEAD_SHA, deliveryId: `reconciler-${REPOSITORY}-9-${NOW.getTime() / 1000}` });
+    expect(close.event).toMatchObject({
+      action: "closed",
+      updatedAt: "2025-06-01T12:00:00.000Z",
+      headSha: HEAD_SHA,
+      deliveryId: `reconciler-${REPOSITORY}-9-${NOW.getTime() / 1000}`,
+    });
     expect(pullRequestEventSchema.safeParse(close.event).success).toBe(true);
 
     const untagged = plan({ pipelines: [prPipeline(ORDERS, 9, { headSha: undefined })], github: asked({ 9: { kind: "deleted" } }) });
@@ -104,7 +112,11 @@ describe("planReconciliation", () => {
 
   it("creates nothing without createMissing", () => {
     const pr = githubPull(12);
-    const decisions = plan({ pipelines: [prPipeline(ORDERS, 12)], github: asked({ 12: found(pr) }, [pr]), settings: { ...config, createMissing: false } });
+    const decisions = plan({
+      pipelines: [prPipeline(ORDERS, 12)],
+      github: asked({ 12: found(pr) }, [pr]),
+      settings: { ...config, createMissing: false },
+    });
     expect(kinds(decisions)).toEqual(["keep #12"]);
   });
 
@@ -127,14 +139,24 @@ describe("planReconciliation", () => {
     ]);
     const decisions = plan({ pipelines, github: asked({ 30: found(githubPull(30, { updatedAt: daysAgo(15) })) }), activity });
     expect(decisions).toEqual([
-      expect.objectContaining({ kind: "remove-idle", number: 30, pipeline: "pipewright-orders-pr-30", basePipeline: ORDERS, lastActivity: daysAgo(20).toISOString() }),
+      expect.objectContaining({
+        kind: "remove-idle",
+        number: 30,
+        pipeline: "pipewright-orders-pr-30",
+        basePipeline: ORDERS,
+        lastActivity: daysAgo(20).toISOString(),
+      }),
       expect.objectContaining({ kind: "keep", number: 30, pipelines: ["pipewright-payments-pr-30"], reason: "open and active" }),
     ]);
   });
 
   it("keeps the pipelines of an open pull request updated within idleDays, even without executions (createMissing would bring them back)", () => {
     const pipelines = both(33);
-    const decisions = plan({ pipelines, github: asked({ 33: found(githubPull(33, { updatedAt: daysAgo(13) })) }), activity: activeSince(pipelines, 30) });
+    const decisions = plan({
+      pipelines,
+      github: asked({ 33: found(githubPull(33, { updatedAt: daysAgo(13) })) }),
+      activity: activeSince(pipelines, 30),
+    });
     expect(kinds(decisions)).toEqual(["keep #33"]);
   });
 
@@ -150,21 +172,36 @@ describe("planReconciliation", () => {
   it("does nothing for an open, active pull request", () => {
     const pipelines = both(31);
     const decisions = plan({ pipelines, github: asked({ 31: found(githubPull(31)) }), activity: activeSince(pipelines, 13) });
-    expect(decisions).toEqual([expect.objectContaining({ kind: "keep", number: 31, pipelines: pipelines.map((p) => p.name), reason: "open and active" })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ kind: "keep", number: 31, pipelines: pipelines.map((p) => p.name), reason: "open and active" }),
+    ]);
   });
 
   it("never removes a pipeline whose activity is unknown, and removes none when idleDays is 0", () => {
     const pipelines = both(32);
     expect(kinds(plan({ pipelines, github: asked({ 32: found(githubPull(32)) }) }))).toEqual(["keep #32"]);
-    expect(kinds(plan({ pipelines, github: asked({ 32: found(githubPull(32)) }), activity: activeSince(pipelines, 400), settings: { ...config, idleDays: 0 } }))).toEqual([
-      "keep #32",
-    ]);
+    expect(
+      kinds(
+        plan({
+          pipelines,
+          github: asked({ 32: found(githubPull(32)) }),
+          activity: activeSince(pipelines, 400),
+          settings: { ...config, idleDays: 0 },
+        }),
+      ),
+    ).toEqual(["keep #32"]);
   });
 
   it("leaves a pull request alone when GitHub could not tell its state", () => {
     const pipelines = both(40);
-    const decisions = plan({ pipelines, github: asked({ 40: { kind: "unknown", reason: "GitHub failed: 503" } }), activity: activeSince(pipelines, 100) });
-    expect(decisions).toEqual([expect.objectContaining({ kind: "unknown", number: 40, reason: "GitHub failed: 503", pipelines: pipelines.map((p) => p.name) })]);
+    const decisions = plan({
+      pipelines,
+      github: asked({ 40: { kind: "unknown", reason: "GitHub failed: 503" } }),
+      activity: activeSince(pipelines, 100),
+    });
+    expect(decisions).toEqual([
+      expect.objectContaining({ kind: "unknown", number: 40, reason: "GitHub failed: 503", pipelines: pipelines.map((p) => p.name) }),
+    ]);
   });
 
   it("only removes idle pipelines when GitHub is not asked, whatever the pull request's state", () => {
@@ -186,7 +223,9 @@ describe("planReconciliation", () => {
 
   it("does not recreate the pipelines of an open pull request without activity for idleDays (they would be idle)", () => {
     const decisions = plan({ pipelines: [], github: asked({}, [githubPull(70, { updatedAt: daysAgo(15) })]) });
-    expect(decisions).toEqual([expect.objectContaining({ kind: "keep", number: 70, reason: expect.stringMatching(/not updated for more than 14 days/) })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ kind: "keep", number: 70, reason: expect.stringMatching(/not updated for more than 14 days/) }),
+    ]);
   });
 
   it("does not ask for missing pipelines in the run that removes idle ones of the same pull request", () => {

@@ -60,7 +60,10 @@ describe("metricFields", () => {
     } finally {
       spy.mockRestore();
     }
-    const lines = written.join("").split("\n").filter((line) => line.trim() !== "");
+    const lines = written
+      .join("")
+      .split("\n")
+      .filter((line) => line.trim() !== "");
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(line).toMatchObject({ message: "Reconciler summary", closedRequested: 2, Repository: REPOSITORY, ReconcilerClosed: 2 });

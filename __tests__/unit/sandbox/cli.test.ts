@@ -17,7 +17,9 @@ describe("environments per function (PIPEWRIGHT_SANDBOX_ENVIRONMENTS)", () => {
   it.each(["0", "-2", "2.5", "two", "1e3"])("refuses %p, naming the variable, the value and the fix", (value) => {
     const attempt = () => maxEnvironmentsFrom(value, 2);
     expect(attempt).toThrow(UsageError);
-    expect(attempt).toThrow(`PIPEWRIGHT_SANDBOX_ENVIRONMENTS must be a whole number of execution environments per function, 1 or more; it is "${value}"`);
+    expect(attempt).toThrow(
+      `PIPEWRIGHT_SANDBOX_ENVIRONMENTS must be a whole number of execution environments per function, 1 or more; it is "${value}"`,
+    );
     expect(attempt).toThrow(/Fix: set it to e\.g\. 2, or unset it for the default \(2 on this machine/);
   });
 });

@@ -35,6 +35,12 @@ describe("AWS emulator: the pinned moto release", () => {
 
   it("starts on the pinned release, which is the one installed here", async () => {
     await expect(requireMoto()).resolves.toBeUndefined();
-    expect(runEmulatorPython(["import server", "server.check_moto_version(server.required_moto_version(), server.required_moto_version())", "print('ok')"]).trim()).toBe("ok");
+    expect(
+      runEmulatorPython([
+        "import server",
+        "server.check_moto_version(server.required_moto_version(), server.required_moto_version())",
+        "print('ok')",
+      ]).trim(),
+    ).toBe("ok");
   });
 });

@@ -47,7 +47,11 @@ function fn(overrides: Partial<RunnableFunction> = {}): RunnableFunction {
     environment: {},
     logGroup: "/aws/lambda/pipewright-pr-pipelines",
     permissions: [{ principal: "events.amazonaws.com", sourceArn: RULE_ARN }],
-    asyncInvoke: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600, onFailure: "arn:aws:sqs:eu-west-1:100000000001:pipewright-pr-pipelines-dlq" },
+    asyncInvoke: {
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 3600,
+      onFailure: "arn:aws:sqs:eu-west-1:100000000001:pipewright-pr-pipelines-dlq",
+    },
     codeDir: "/dev/null",
     credentials: { accessKeyId: "AKIA", secretAccessKey: "secret" },
     ...overrides,
@@ -64,9 +68,16 @@ const target: BusTargetSpec = {
   deliveryQueueUrl: "http://127.0.0.1/100000000001/pipewright-pr-pipelines-sandbox-delivery",
 };
 
-const event = (time = new Date(NOW - 1_000).toISOString()) => JSON.stringify({ id: "event-1", time, "detail-type": "pull_request", detail: { number: 7 } });
+const event = (time = new Date(NOW - 1_000).toISOString()) =>
+  JSON.stringify({ id: "event-1", time, "detail-type": "pull_request", detail: { number: 7 } });
 const ok: InvokeOutcome = { ok: true, requestId: "req", value: { outcome: "ran" }, durationMs: 5 };
-const failed: InvokeOutcome = { ok: false, requestId: "req-failed", kind: "Unhandled", error: { errorType: "PullRequestPipelineError", errorMessage: "CreatePipeline failed", trace: [] }, durationMs: 5 };
+const failed: InvokeOutcome = {
+  ok: false,
+  requestId: "req-failed",
+  kind: "Unhandled",
+  error: { errorType: "PullRequestPipelineError", errorMessage: "CreatePipeline failed", trace: [] },
+  durationMs: 5,
+};
 
 /** Runs one delivery of `bodies` to its end: until the delivery queue deleted every message. */
 async function deliver(options: { bodies: string[]; invoke: (event: unknown) => Promise<InvokeOutcome>; fn?: RunnableFunction }) {
@@ -135,7 +146,10 @@ describe("BusTargetDelivery (EventBridge to a Lambda function, as the sandbox ru
     const { ruleDeadLetterQueue, deliveryQueue } = await deliver({ bodies: [event()], invoke, fn: otherRule });
     expect(invoke).not.toHaveBeenCalled();
     expect(ruleDeadLetterQueue.sent).toEqual([
-      { body: expect.stringContaining('"id":"event-1"'), attributes: expect.objectContaining({ ERROR_CODE: "NO_PERMISSIONS", RULE_ARN, TARGET_ARN: target.targetArn }) },
+      {
+        body: expect.stringContaining('"id":"event-1"'),
+        attributes: expect.objectContaining({ ERROR_CODE: "NO_PERMISSIONS", RULE_ARN, TARGET_ARN: target.targetArn }),
+      },
     ]);
     expect(deliveryQueue.deleted).toEqual(["r0"]);
   });

@@ -25,16 +25,31 @@ describe("the sandbox's HTTP API front (API Gateway HTTP API, payload format 2.0
     accessLog.length = 0;
   });
 
-  async function start(invoke: (event: unknown) => Promise<InvokeOutcome>, overrides: { api?: Partial<HttpApiSpec>; permissions?: ResourcePermission[] } = {}) {
-    front = await startHttpFront({ api: { ...api, ...overrides.api }, region: "eu-west-1", permissions: overrides.permissions ?? allowed, invoke, accessLog: (line) => accessLog.push(line) });
+  async function start(
+    invoke: (event: unknown) => Promise<InvokeOutcome>,
+    overrides: { api?: Partial<HttpApiSpec>; permissions?: ResourcePermission[] } = {},
+  ) {
+    front = await startHttpFront({
+      api: { ...api, ...overrides.api },
+      region: "eu-west-1",
+      permissions: overrides.permissions ?? allowed,
+      invoke,
+      accessLog: (line) => accessLog.push(line),
+    });
     return front;
   }
   const answered = (value: unknown): InvokeOutcome => ({ ok: true, requestId: "r", value, durationMs: 1 });
 
   it("hands the function a 2.0 event with the raw body and answers with its statusCode, headers and body", async () => {
-    const invoke = jest.fn(async (_event: unknown) => answered({ statusCode: 202, headers: { "Content-Type": "application/json" }, body: '{"status":"accepted"}' }));
+    const invoke = jest.fn(async (_event: unknown) =>
+      answered({ statusCode: 202, headers: { "Content-Type": "application/json" }, body: '{"status":"accepted"}' }),
+    );
     const { url } = await start(invoke);
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "X-GitHub-Event": "ping" }, body: '{"zen":"x"}' });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "X-GitHub-Event": "ping" },
+      body: '{"zen":"x"}',
+    });
     expect({ status: response.status, type: response.headers.get("content-type"), body: await response.text() }).toEqual({
       status: 202,
       type: "application/json",
@@ -43,7 +58,12 @@ describe("the sandbox's HTTP API front (API Gateway HTTP API, payload format 2.0
     const event = invoke.mock.calls[0]?.[0] as APIGatewayProxyEventV2;
     expect(event).toMatchObject({ version: "2.0", routeKey: "POST /webhook", rawPath: "/webhook", body: '{"zen":"x"}', isBase64Encoded: false });
     expect(event.headers["x-github-event"]).toBe("ping");
-    expect(event.requestContext).toMatchObject({ apiId: api.apiId, accountId: api.accountId, stage: "$default", http: { method: "POST", path: "/webhook" } });
+    expect(event.requestContext).toMatchObject({
+      apiId: api.apiId,
+      accountId: api.accountId,
+      stage: "$default",
+      http: { method: "POST", path: "/webhook" },
+    });
     expect(JSON.parse(accessLog[0] as string)).toMatchObject({ status: 202, routeKey: "POST /webhook" });
   });
 
@@ -72,19 +92,29 @@ describe("the sandbox's HTTP API front (API Gateway HTTP API, payload format 2.0
 
   it("answers 500 without invoking when the function's resource policy does not allow this API", async () => {
     const invoke = jest.fn(async () => answered({ statusCode: 200 }));
-    const { url } = await start(invoke, { permissions: [{ principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:100000000001:other/*/POST/webhook" }] });
+    const { url } = await start(invoke, {
+      permissions: [{ principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:100000000001:other/*/POST/webhook" }],
+    });
     expect((await fetch(url, { method: "POST", body: "{}" })).status).toBe(500);
     expect(invoke).not.toHaveBeenCalled();
     expect(JSON.parse(accessLog[0] as string).integrationErrorMessage).toMatch(/no lambda permission/);
   });
 
   it("answers 500 when the function fails and 503 when it outlives the integration timeout", async () => {
-    const failing = await start(async () => ({ ok: false, requestId: "r", kind: "Unhandled", error: { errorType: "Error", errorMessage: "boom", trace: [] }, durationMs: 1 }));
+    const failing = await start(async () => ({
+      ok: false,
+      requestId: "r",
+      kind: "Unhandled",
+      error: { errorType: "Error", errorMessage: "boom", trace: [] },
+      durationMs: 1,
+    }));
     expect((await fetch(failing.url, { method: "POST", body: "{}" })).status).toBe(500);
     await failing.close();
 
     let timer: NodeJS.Timeout | undefined;
-    const slow = await start(() => new Promise((resolve) => (timer = setTimeout(() => resolve(answered({ statusCode: 200 })), 2_000))), { api: { timeoutMs: 50 } });
+    const slow = await start(() => new Promise((resolve) => (timer = setTimeout(() => resolve(answered({ statusCode: 200 })), 2_000))), {
+      api: { timeoutMs: 50 },
+    });
     expect((await fetch(slow.url, { method: "POST", body: "{}" })).status).toBe(503);
     clearTimeout(timer);
   });

@@ -56,7 +56,11 @@ describe("EventBridgeBusPublisher", () => {
   });
 
   it("retries an entry that failed on its own, then succeeds", async () => {
-    eventBridge.on(PutEventsCommand).resolvesOnce(rejected).resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] }).resolves(accepted);
+    eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce(rejected)
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: "ThrottlingException" }] })
+      .resolves(accepted);
     await expect(publisher().publish({ detailType: DETAIL_TYPES.push, detail: pushEvent }, TIME)).resolves.toBeUndefined();
     expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(3);
     expect(noSleep).toHaveBeenCalledTimes(2);
@@ -110,7 +114,9 @@ describe("SecretsManagerWebhookSecrets", () => {
     new SecretsManagerWebhookSecrets({ client: new SecretsManagerClient({ region: "eu-west-1" }), secretId: SECRET_ARN, clock });
 
   it("reads {current, previous} and caches it", async () => {
-    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify({ current: SECRET, previous: PREVIOUS_SECRET }) });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+      .resolves({ SecretString: JSON.stringify({ current: SECRET, previous: PREVIOUS_SECRET }) });
     const secrets = source();
     await expect(secrets.getSecrets()).resolves.toEqual({ current: SECRET, previous: PREVIOUS_SECRET });
     await expect(secrets.getSecrets()).resolves.toEqual({ current: SECRET, previous: PREVIOUS_SECRET });

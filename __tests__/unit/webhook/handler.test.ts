@@ -188,7 +188,9 @@ describe("webhook handler: what it refuses", () => {
     payload.pull_request.head.ref = "feature/caf\u00e9-\u{1F680}";
     const body = JSON.stringify(payload);
     const { handle, bus } = handlerWithFakes();
-    const result = read(await handle(signedRequest(body, { event: "pull_request", base64: true, signature: signatureFor(Buffer.from(body, "utf8")) })));
+    const result = read(
+      await handle(signedRequest(body, { event: "pull_request", base64: true, signature: signatureFor(Buffer.from(body, "utf8")) })),
+    );
     expect(result.status).toBe(202);
     expect(bus.published[0].event.detail).toMatchObject({ headRef: "feature/caf\u00e9-\u{1F680}" });
   });
@@ -233,7 +235,11 @@ describe("webhook handler: what it refuses", () => {
 
   it("answers 401 to a signed request without a body", async () => {
     const { handle, bus } = handlerWithFakes();
-    const result = read(await handle(apiGatewayEvent({ "x-github-event": "push", "x-github-delivery": DELIVERY_ID, "x-hub-signature-256": signatureFor("{}") }, undefined)));
+    const result = read(
+      await handle(
+        apiGatewayEvent({ "x-github-event": "push", "x-github-delivery": DELIVERY_ID, "x-hub-signature-256": signatureFor("{}") }, undefined),
+      ),
+    );
     expect(result.status).toBe(401);
     expect(bus.published).toHaveLength(0);
   });
@@ -248,7 +254,12 @@ describe("webhook handler: what it refuses", () => {
     const body = pullRequestBody();
     const { handle, bus } = handlerWithFakes();
     const request = apiGatewayEvent(
-      { "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": DELIVERY_ID, "X-Hub-Signature-256": signatureFor(body), "Content-Type": "application/json" },
+      {
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": DELIVERY_ID,
+        "X-Hub-Signature-256": signatureFor(body),
+        "Content-Type": "application/json",
+      },
       body,
     );
     expect(read(await handle(request)).status).toBe(202);
@@ -283,7 +294,7 @@ describe("webhook handler: what it refuses", () => {
   it.each([
     ["X-GitHub-Event missing", { "x-github-event": "" }, "The X-GitHub-Event header is missing"],
     ["X-GitHub-Delivery missing", { "x-github-delivery": "" }, "The X-GitHub-Delivery header is missing"],
-    ["X-GitHub-Delivery malformed", { "x-github-delivery": "abc\n{\"forged\":1}" }, "The X-GitHub-Delivery header is not a delivery id"],
+    ["X-GitHub-Delivery malformed", { "x-github-delivery": 'abc\n{"forged":1}' }, "The X-GitHub-Delivery header is not a delivery id"],
   ])("answers 400 to a signed delivery with %s", async (_label, headers, message) => {
     const { handle, bus } = handlerWithFakes();
     const result = read(await handle(signedRequest(pullRequestBody(), { event: "pull_request", headers })));
@@ -295,7 +306,7 @@ describe("webhook handler: what it refuses", () => {
     ["not JSON", "{not json", "The body is not JSON"],
     ["a JSON array", "[1,2]", "The body is not a JSON object"],
     ["JSON null", "null", "The body is not a JSON object"],
-    ["a JSON string", "\"pull_request\"", "The body is not a JSON object"],
+    ["a JSON string", '"pull_request"', "The body is not a JSON object"],
   ])("answers 400 to a signed body that is %s", async (_label, body, message) => {
     const { handle, bus } = handlerWithFakes();
     const result = read(await handle(signedRequest(body, { event: "pull_request" })));

@@ -133,23 +133,35 @@ describe("normalizePullRequest", () => {
   };
 
   it("keeps the head branch name whole", () => {
-    const event = normalizePullRequest(pullRequest((p) => (p.pull_request.head.ref = "users/alice/feature/x")), DELIVERY);
+    const event = normalizePullRequest(
+      pullRequest((p) => (p.pull_request.head.ref = "users/alice/feature/x")),
+      DELIVERY,
+    );
     expect(event.headRef).toBe("users/alice/feature/x");
     expect(event.baseRef).toBe("master");
   });
 
   it("marks a pull request from another repository as from a fork", () => {
-    const event = normalizePullRequest(pullRequest((p) => (p.pull_request.head.repo.full_name = "mallory/Hello-World")), DELIVERY);
+    const event = normalizePullRequest(
+      pullRequest((p) => (p.pull_request.head.repo.full_name = "mallory/Hello-World")),
+      DELIVERY,
+    );
     expect(event).toMatchObject({ fromFork: true, headRepository: "mallory/Hello-World", repository: "Codertocat/Hello-World" });
   });
 
   it("treats a deleted fork (head.repo null) as a fork", () => {
-    const event = normalizePullRequest(pullRequest((p) => (p.pull_request.head.repo = null)), DELIVERY);
+    const event = normalizePullRequest(
+      pullRequest((p) => (p.pull_request.head.repo = null)),
+      DELIVERY,
+    );
     expect(event).toMatchObject({ fromFork: true, headRepository: DELETED_FORK });
   });
 
   it("does not treat the same repository in another letter case as a fork", () => {
-    const event = normalizePullRequest(pullRequest((p) => (p.pull_request.head.repo.full_name = "codertocat/hello-world")), DELIVERY);
+    const event = normalizePullRequest(
+      pullRequest((p) => (p.pull_request.head.repo.full_name = "codertocat/hello-world")),
+      DELIVERY,
+    );
     expect(event.fromFork).toBe(false);
   });
 
@@ -163,7 +175,10 @@ describe("normalizePullRequest", () => {
     ["not a web URL", "javascript:alert(1)"],
     ["longer than the bus allows", `https://github.com/${"o".repeat(MAX_HTML_URL_LENGTH)}/pull/2`],
   ])("leaves the page out when it is %s, and still accepts the delivery", (_case, url) => {
-    const event = normalizePullRequest(pullRequest((p) => (p.pull_request.html_url = url)), DELIVERY);
+    const event = normalizePullRequest(
+      pullRequest((p) => (p.pull_request.html_url = url)),
+      DELIVERY,
+    );
     expect(event).not.toHaveProperty("htmlUrl");
     expect(event.headSha).toMatch(/^[0-9a-f]{40}$/);
   });

@@ -1,6 +1,16 @@
 import fc from "fast-check";
 import { pullRequestEventSchema, pushEventSchema } from "../../../functions/shared/events";
-import { DELIVERY_ID, REPOSITORY, SECRET, apiGatewayEvent, examplePayload, handlerWithFakes, read, signatureFor, signedRequest } from "../../fixtures/webhook/deliveries";
+import {
+  DELIVERY_ID,
+  REPOSITORY,
+  SECRET,
+  apiGatewayEvent,
+  examplePayload,
+  handlerWithFakes,
+  read,
+  signatureFor,
+  signedRequest,
+} from "../../fixtures/webhook/deliveries";
 
 /**
  * Property tests over the whole handler with a working (fake) bus:
@@ -11,7 +21,15 @@ import { DELIVERY_ID, REPOSITORY, SECRET, apiGatewayEvent, examplePayload, handl
 const NUM_RUNS = 300;
 
 const headerName = fc.oneof(
-  fc.constantFrom("x-hub-signature-256", "X-Hub-Signature-256", "x-github-event", "X-GitHub-Event", "x-github-delivery", "content-type", "X-HUB-SIGNATURE"),
+  fc.constantFrom(
+    "x-hub-signature-256",
+    "X-Hub-Signature-256",
+    "x-github-event",
+    "X-GitHub-Event",
+    "x-github-delivery",
+    "content-type",
+    "X-HUB-SIGNATURE",
+  ),
   fc.string({ maxLength: 20 }),
 );
 const hex64 = fc.stringMatching(/^[0-9a-fA-F]{64}$/);
@@ -22,7 +40,12 @@ const headerValueArb = fc.oneof(
 );
 const headersArb = fc.dictionary(headerName, fc.option(headerValueArb, { nil: undefined }), { maxKeys: 8 });
 const bodyArb = fc.option(
-  fc.oneof(fc.string({ maxLength: 500 }), fc.json(), fc.base64String({ maxLength: 200 }), fc.constant(JSON.stringify(examplePayload("pull_request", "opened")))),
+  fc.oneof(
+    fc.string({ maxLength: 500 }),
+    fc.json(),
+    fc.base64String({ maxLength: 200 }),
+    fc.constant(JSON.stringify(examplePayload("pull_request", "opened"))),
+  ),
   { nil: undefined },
 );
 

@@ -59,7 +59,7 @@ describe("body size", () => {
 
 describe("rawBody", () => {
   it("decodes base64 bodies to the text GitHub sent", () => {
-    const text = "{\"ref\":\"refs/heads/caf\u00e9\"}";
+    const text = '{"ref":"refs/heads/caf\u00e9"}';
     expect(rawBody({ body: Buffer.from(text).toString("base64"), isBase64Encoded: true })).toBe(text);
     expect(rawBody({ body: text })).toBe(text);
     expect(rawBody({})).toBe("");
@@ -80,7 +80,7 @@ describe("readDeliveryHeaders", () => {
     [{ "x-github-event": "Push Event" }, "X-GitHub-Event header is not an event name"],
     [{ "x-github-delivery": " " }, "X-GitHub-Delivery header is missing"],
     [{ "x-github-delivery": "a".repeat(129) }, "X-GitHub-Delivery header is not a delivery id"],
-    [{ "x-github-delivery": "id\"}\n" }, "X-GitHub-Delivery header is not a delivery id"],
+    [{ "x-github-delivery": 'id"}\n' }, "X-GitHub-Delivery header is not a delivery id"],
   ])("refuses %p", (extra, message) => {
     expect(() => readDeliveryHeaders(headers(extra))).toThrow(new MalformedDeliveryError(`The ${message}`));
   });
@@ -88,10 +88,10 @@ describe("readDeliveryHeaders", () => {
 
 describe("parseJsonObject", () => {
   it("returns a JSON object", () => {
-    expect(parseJsonObject({}, "{\"zen\":\"Keep it logically awesome.\"}")).toEqual({ zen: "Keep it logically awesome." });
+    expect(parseJsonObject({}, '{"zen":"Keep it logically awesome."}')).toEqual({ zen: "Keep it logically awesome." });
   });
 
-  it.each(["", "{", "[]", "1", "true", "null", "\"text\""])("refuses %p", (body) => {
+  it.each(["", "{", "[]", "1", "true", "null", '"text"'])("refuses %p", (body) => {
     expect(() => parseJsonObject({}, body)).toThrow(MalformedDeliveryError);
   });
 

@@ -140,4 +140,3 @@ export function gitHubClientSource(
     return cached.client;
   };
 }
-

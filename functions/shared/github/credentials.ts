@@ -34,10 +34,7 @@ export class GitHubCredentialsSecretError extends Error {
 
 const jsonObject = z.record(z.string(), z.unknown());
 const nonEmptyString = z.string().trim().min(1);
-const numericId = z.union([
-  z.number().int().positive().max(Number.MAX_SAFE_INTEGER).transform(String),
-  z.string().trim().regex(/^\d+$/),
-]);
+const numericId = z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER).transform(String), z.string().trim().regex(/^\d+$/)]);
 const pemKey = z.string().refine((key) => key.includes("PRIVATE KEY"));
 
 function parseJsonObject(secretArn: string, text: string): Record<string, unknown> {

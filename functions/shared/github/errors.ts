@@ -35,7 +35,8 @@ function fixFor(status: number | undefined, fixes: GitHubFixes): string {
   if (status === 404 && fixes.notFound !== undefined) return fixes.notFound;
   if (status === 404) return "check GITHUB_REPOSITORY and that the token (or the GitHub App installation) can see the repository";
   if (status === 422 && fixes.unprocessable !== undefined) return fixes.unprocessable;
-  if (status === undefined) return "check the GitHub credentials in the token secret (a GitHub App's privateKey must be its PEM key) and that GitHub is reachable";
+  if (status === undefined)
+    return "check the GitHub credentials in the token secret (a GitHub App's privateKey must be its PEM key) and that GitHub is reachable";
   return "GitHub may be unavailable; the next attempt of this work tries again";
 }
 
@@ -54,15 +55,18 @@ export class GitHubCallError extends Error {
     fixes: GitHubFixes,
     budget?: { readonly budgetMs: number; readonly signal: AbortSignal },
   ) {
-    const spent = budget !== undefined && budget.signal.aborted;
+    const spent = budget?.signal.aborted;
     const status = spent ? undefined : gitHubStatusOf(cause);
     // Octokit reports a timeout or a network error as status 500 without a response.
     const answered = status !== undefined && (cause as { response?: unknown }).response !== undefined;
     const message = cause instanceof Error ? cause.message : String(cause);
     const detail = spent ? `the ${budget.budgetMs} ms allowed for GitHub were spent` : answered ? `GitHub answered ${status}: ${message}` : message;
-    super(`${operation} failed: ${detail}. Fix: ${spent ? "GitHub is slow or unavailable; the next attempt of this work tries again" : fixFor(status, fixes)}`, {
-      cause,
-    });
+    super(
+      `${operation} failed: ${detail}. Fix: ${spent ? "GitHub is slow or unavailable; the next attempt of this work tries again" : fixFor(status, fixes)}`,
+      {
+        cause,
+      },
+    );
     this.name = "GitHubCallError";
     this.status = status;
   }

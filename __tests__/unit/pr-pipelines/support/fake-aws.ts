@@ -116,7 +116,12 @@ export class FakeAws {
 
   addPipeline(declaration: PipelineDeclaration, tags: Tag[] = []): StoredPipeline {
     const name = declaration.name ?? "";
-    const stored: StoredPipeline = { declaration: structuredClone(declaration), arn: `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${name}`, tags, executions: [] };
+    const stored: StoredPipeline = {
+      declaration: structuredClone(declaration),
+      arn: `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${name}`,
+      tags,
+      executions: [],
+    };
     this.pipelines.set(name, stored);
     return stored;
   }
@@ -149,7 +154,10 @@ export class FakeAws {
   sent<T>(command: new (input: T) => unknown): T[] {
     // aws-sdk-client-mock records calls per client; look in all three.
     return [this.codepipeline, this.s3, this.dynamodb].flatMap((client) =>
-      client.calls().filter((call) => call.args[0] instanceof command).map((call) => call.args[0].input as T),
+      client
+        .calls()
+        .filter((call) => call.args[0] instanceof command)
+        .map((call) => call.args[0].input as T),
     );
   }
 
@@ -214,7 +222,9 @@ export class FakeAws {
       this.maybeFail("ListActionExecutions");
       const stored = this.pipelines.get(pipelineName);
       if (stored === undefined) throw notFound(pipelineName);
-      const executions = stored.executions.filter((execution) => filter?.pipelineExecutionId === undefined || execution.id === filter.pipelineExecutionId);
+      const executions = stored.executions.filter(
+        (execution) => filter?.pipelineExecutionId === undefined || execution.id === filter.pipelineExecutionId,
+      );
       // One action execution per artifact, one per page: exercises pagination.
       const details = executions.flatMap((execution) =>
         execution.artifacts.map((artifact, index) => ({

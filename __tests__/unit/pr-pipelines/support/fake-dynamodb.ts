@@ -1,4 +1,9 @@
-import { ConditionalCheckFailedException, type AttributeValue, type UpdateItemCommandInput, type UpdateItemCommandOutput } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  type AttributeValue,
+  type UpdateItemCommandInput,
+  type UpdateItemCommandOutput,
+} from "@aws-sdk/client-dynamodb";
 
 /**
  * An in-memory table that evaluates the UpdateItem expressions the state
@@ -65,13 +70,20 @@ function compare(left: AttributeValue | undefined, op: string, right: AttributeV
   else if (left.S !== undefined && right.S !== undefined) [a, b] = [left.S, right.S];
   else return op === "<>";
   switch (op) {
-    case "=": return a === b;
-    case "<>": return a !== b;
-    case "<": return a < b;
-    case "<=": return a <= b;
-    case ">": return a > b;
-    case ">=": return a >= b;
-    default: throw new Error(`ValidationException: operator ${op}`);
+    case "=":
+      return a === b;
+    case "<>":
+      return a !== b;
+    case "<":
+      return a < b;
+    case "<=":
+      return a <= b;
+    case ">":
+      return a > b;
+    case ">=":
+      return a >= b;
+    default:
+      throw new Error(`ValidationException: operator ${op}`);
   }
 }
 
@@ -165,7 +177,10 @@ class ConditionParser {
 }
 
 function applyUpdate(expression: string, context: Context, item: Item): void {
-  const clauses = expression.split(/\b(SET|ADD|REMOVE)\b/).map((part) => part.trim()).filter((part) => part !== "");
+  const clauses = expression
+    .split(/\b(SET|ADD|REMOVE)\b/)
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
   for (let index = 0; index < clauses.length; index += 2) {
     const keyword = clauses[index];
     const body = tokenize(clauses[index + 1] ?? "").filter((token) => token.kind !== "comma");

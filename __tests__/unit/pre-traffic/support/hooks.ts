@@ -24,7 +24,12 @@ export function appSpecJson(target: { name?: string; current?: string; target?: 
       {
         AppFunction: {
           Type: "AWS::Lambda::Function",
-          Properties: { Name: target.name ?? FUNCTION_NAME, Alias: "live", CurrentVersion: target.current ?? "3", TargetVersion: target.target ?? "4" },
+          Properties: {
+            Name: target.name ?? FUNCTION_NAME,
+            Alias: "live",
+            CurrentVersion: target.current ?? "3",
+            TargetVersion: target.target ?? "4",
+          },
         },
       },
     ],

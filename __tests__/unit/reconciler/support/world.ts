@@ -96,11 +96,17 @@ export class World {
   }
 
   /** The handler as the Lambda builds it, with short GitHub timeouts and retries without waiting. */
-  handler(overrides: Record<string, string | undefined> = {}, github: { timeoutMs?: number; budgetMs?: number } = {}): (event?: unknown) => Promise<ReconcilerResult> {
+  handler(
+    overrides: Record<string, string | undefined> = {},
+    github: { timeoutMs?: number; budgetMs?: number } = {},
+  ): (event?: unknown) => Promise<ReconcilerResult> {
     return handlerFromEnvironment(this.env(overrides), {
       logger: this.logger,
       now: () => NOW,
-      github: { policy: { retryBaseDelayMs: 1, timeoutMs: github.timeoutMs ?? 1000 }, ...(github.budgetMs === undefined ? {} : { budgetMs: github.budgetMs }) },
+      github: {
+        policy: { retryBaseDelayMs: 1, timeoutMs: github.timeoutMs ?? 1000 },
+        ...(github.budgetMs === undefined ? {} : { budgetMs: github.budgetMs }),
+      },
     });
   }
 
@@ -159,7 +165,13 @@ export class World {
       const start = nextToken === undefined ? 0 : Number(nextToken);
       const page = all.slice(start, start + this.pipelinesPageSize);
       return {
-        pipelines: page.map((name) => ({ name, version: 1, pipelineType: "V2", created: this.createdAt.get(name) ?? daysAgo(90), updated: daysAgo(90) })),
+        pipelines: page.map((name) => ({
+          name,
+          version: 1,
+          pipelineType: "V2",
+          created: this.createdAt.get(name) ?? daysAgo(90),
+          updated: daysAgo(90),
+        })),
         ...(start + this.pipelinesPageSize < all.length ? { nextToken: String(start + this.pipelinesPageSize) } : {}),
       } as never;
     });
@@ -183,8 +195,13 @@ export class World {
         })),
       } as never;
     });
-    this.events.on(PutEventsCommand).callsFake(async ({ Entries }) => ({ FailedEntryCount: 0, Entries: (Entries ?? []).map((_: unknown, index: number) => ({ EventId: `event-${index}` })) }));
-    this.sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/pipewright-reconciler/session`, UserId: "AROA:session" });
+    this.events.on(PutEventsCommand).callsFake(async ({ Entries }) => ({
+      FailedEntryCount: 0,
+      Entries: (Entries ?? []).map((_: unknown, index: number) => ({ EventId: `event-${index}` })),
+    }));
+    this.sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/pipewright-reconciler/session`, UserId: "AROA:session" });
     this.sts.on(AssumeRoleCommand).resolves({
       Credentials: { AccessKeyId: "ASIA", SecretAccessKey: "secret", SessionToken: "token", Expiration: new Date(NOW.getTime() + 900_000) },
     });

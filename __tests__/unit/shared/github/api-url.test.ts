@@ -11,7 +11,9 @@ describe("parseGitHubApiUrl", () => {
     expect(parseGitHubApiUrl("http://localhost:8080/")).toBe("http://localhost:8080");
     expect(parseGitHubApiUrl("http://[::1]:8080")).toBe("http://[::1]:8080");
     expect(() => parseGitHubApiUrl("http://api.github.com")).toThrow(InvalidGitHubApiUrlError);
-    expect(() => parseGitHubApiUrl("http://api.github.com")).toThrow(/GITHUB_API_URL is invalid: .* is not https; the GitHub token would travel in clear text/);
+    expect(() => parseGitHubApiUrl("http://api.github.com")).toThrow(
+      /GITHUB_API_URL is invalid: .* is not https; the GitHub token would travel in clear text/,
+    );
     expect(() => parseGitHubApiUrl("ftp://127.0.0.1")).toThrow(/not https/);
   });
 

@@ -1,9 +1,5 @@
 import { createVerify, generateKeyPairSync } from "node:crypto";
-import {
-  createGitHubClient,
-  gitHubClientSource,
-  type GitHubClientOptions,
-} from "../../../../functions/shared/github/client";
+import { createGitHubClient, gitHubClientSource, type GitHubClientOptions } from "../../../../functions/shared/github/client";
 import type { GitHubCredentials } from "../../../../functions/shared/github/credentials";
 import { gitHubStatusOf } from "../../../../functions/shared/github/errors";
 import type { RequestPolicy } from "../../../../functions/shared/retry-policy";
@@ -102,7 +98,9 @@ describe("createGitHubClient with a token", () => {
   });
 
   it("gets through when a retry succeeds", async () => {
-    github.respond((_request, count) => (count === 0 ? { status: 503, body: { message: "busy" } } : { status: 200, body: { full_name: REPOSITORY } }));
+    github.respond((_request, count) =>
+      count === 0 ? { status: 503, body: { message: "busy" } } : { status: 200, body: { full_name: REPOSITORY } },
+    );
     const client = await createGitHubClient(options(token));
     await expect(getRepository(client)).resolves.toMatchObject({ status: 200, data: { full_name: REPOSITORY } });
     expect(github.requests).toHaveLength(2);

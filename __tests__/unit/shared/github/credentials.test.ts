@@ -36,7 +36,11 @@ describe("parseGitHubCredentials", () => {
     ["a negative App id", '{"appId": -4, "privateKey": "SECRETPART PRIVATE KEY"}', /has no numeric "appId"/],
     ["a key that is not PEM", '{"appId": 1, "privateKey": "SECRETPART"}', /has no PEM "privateKey"/],
     ["a key without an App id", '{"privateKey": "-----BEGIN RSA PRIVATE KEY-----SECRETPART"}', /has no numeric "appId"/],
-    ["a bad installation id", '{"appId": 1, "privateKey": "-----BEGIN PRIVATE KEY-----SECRETPART", "installationId": "x"}', /"installationId" that is not a number/],
+    [
+      "a bad installation id",
+      '{"appId": 1, "privateKey": "-----BEGIN PRIVATE KEY-----SECRETPART", "installationId": "x"}',
+      /"installationId" that is not a number/,
+    ],
     ["unknown fields", '{"user": "SECRETPART"}', /holds JSON with neither "token" nor "appId" and "privateKey"/],
   ])("names the problem and the fix for %s, never the value", (_case, value, problem) => {
     let caught: unknown;
