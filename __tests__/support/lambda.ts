@@ -54,3 +54,14 @@ export function capturePowertoolsLogs(): { lines: () => Record<string, unknown>[
     },
   };
 }
+
+/** The JSON lines Powertools' loggers write while `run` runs (its level is read when a logger is made: set POWERTOOLS_LOG_LEVEL before). */
+export async function loggedLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const capture = capturePowertoolsLogs();
+  try {
+    await run();
+  } finally {
+    capture.restore();
+  }
+  return capture.lines();
+}

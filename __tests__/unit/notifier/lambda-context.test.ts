@@ -3,7 +3,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import type { EventBridgeEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/notifier/handler";
-import { lambdaContext, loggedLines } from "../../support/lambda-context";
+import { lambdaContext, loggedLines } from "../../support/lambda";
 import { sampleFor } from "./events";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
@@ -42,8 +42,10 @@ it("is built from process.env on first use, logs with the invocation's request i
   // Another team's pipeline: ignored, one log line, no AWS call.
   const foreign = sampleFor("pipeline-failed", "other-team-app") as EventBridgeEvent<string, unknown>;
   const lines = await loggedLines(async () => {
-    await expect(handler(foreign, lambdaContext("pipewright-notifier", "request-1"))).resolves.toMatchObject({ outcome: "ignored" });
-    await handler(foreign, lambdaContext("pipewright-notifier", "request-2"));
+    await expect(handler(foreign, lambdaContext({ functionName: "pipewright-notifier", requestId: "request-1" }))).resolves.toMatchObject({
+      outcome: "ignored",
+    });
+    await handler(foreign, lambdaContext({ functionName: "pipewright-notifier", requestId: "request-2" }));
   });
   expect(lines.map((line) => [line.message, line.function_request_id, line.cold_start])).toEqual([
     [expect.stringMatching(/^Ignoring the event: other-team-app does not start with pipewright-/), "request-1", true],

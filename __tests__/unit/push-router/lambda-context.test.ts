@@ -1,7 +1,7 @@
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/push-router/handler";
-import { lambdaContext, loggedLines } from "../../support/lambda-context";
+import { lambdaContext, loggedLines } from "../../support/lambda";
 import { API, busEvent, push } from "./fixtures";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
@@ -36,8 +36,8 @@ it("logs with the invocation's request id, says which invocation was the cold st
   };
   const toDevelop = busEvent(push({ ref: "refs/heads/develop" }));
   const lines = await loggedLines(async () => {
-    await handler(toDevelop, lambdaContext("pw-push-router", "request-1"));
-    await handler(toDevelop, lambdaContext("pw-push-router", "request-2"));
+    await handler(toDevelop, lambdaContext({ functionName: "pw-push-router", requestId: "request-1" }));
+    await handler(toDevelop, lambdaContext({ functionName: "pw-push-router", requestId: "request-2" }));
   });
   expect(lines.map((line) => [line.message, line.function_request_id, line.cold_start])).toEqual([
     [expect.stringMatching(/^Starting no pipeline/), "request-1", true],

@@ -1,7 +1,7 @@
 import { CodePipelineClient, ListPipelinesCommand } from "@aws-sdk/client-codepipeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/reconciler/handler";
-import { lambdaContext, loggedLines } from "../../support/lambda-context";
+import { lambdaContext, loggedLines } from "../../support/lambda";
 import { BASES, BUS, CLEANUP_ROLE, FORK_LABEL, REPOSITORY } from "./support/fixtures";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
@@ -30,8 +30,8 @@ it("logs with the invocation's request id, and says which invocation was the col
   };
   codepipeline.on(ListPipelinesCommand).resolves({ pipelines: [] });
   const lines = await loggedLines(async () => {
-    await handler({}, lambdaContext("pipewright-reconciler", "request-1"));
-    await handler({}, lambdaContext("pipewright-reconciler", "request-2"));
+    await handler({}, lambdaContext({ functionName: "pipewright-reconciler", requestId: "request-1" }));
+    await handler({}, lambdaContext({ functionName: "pipewright-reconciler", requestId: "request-2" }));
   });
   const summaries = lines.filter((line) => line.message === "Reconciler summary");
   expect(summaries.map((line) => [line.function_request_id, line.cold_start])).toEqual([
