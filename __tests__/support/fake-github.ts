@@ -254,5 +254,11 @@ export function clientFor(
   credentials: GitHubCredentials,
   policy: Partial<RequestPolicy> = FAST_POLICY,
 ): () => Promise<GitHubClient | undefined> {
-  return gitHubClientSource(async () => credentials, { repository: fake.repository, baseUrl: fake.url, userAgent: "pipewright-test", policy });
+  return gitHubClientSource(async () => credentials, {
+    repository: fake.repository,
+    baseUrl: fake.url,
+    userAgent: "pipewright-test",
+    policy,
+    throttling: false,
+  });
 }

@@ -76,6 +76,7 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
       baseUrl: github.url,
       userAgent: "pipewright-pr-pipelines",
       policy: { retries: 1, retryBaseDelayMs: 1, timeoutMs: 500 },
+      throttling: false,
     });
     logger = memoryLogger();
   });

@@ -36,6 +36,13 @@ export interface GitHubClientOptions {
   readonly policy?: Partial<RequestPolicy>;
   readonly log?: GitHubLog;
   readonly fetch?: typeof fetch;
+  /**
+   * Octokit's throttling: one write a second across the process, as GitHub
+   * advises, and the policy's rate-limit waits. A test against a local fake
+   * that checks neither turns it off, so its writes do not wait a second each.
+   * @default true
+   */
+  readonly throttling?: boolean;
 }
 
 /**
@@ -75,7 +82,7 @@ function octokitOptions(options: GitHubClientOptions) {
     userAgent: options.userAgent,
     request: { fetch: fetchWithTimeout(options.fetch ?? globalThis.fetch, policy.timeoutMs) },
     retry: { retries: policy.retries, retryAfterBaseValue: policy.retryBaseDelayMs, doNotRetry: [...NOT_RETRIED_STATUSES] },
-    throttle: { onRateLimit: onLimit("primary"), onSecondaryRateLimit: onLimit("secondary") },
+    throttle: { enabled: options.throttling ?? true, onRateLimit: onLimit("primary"), onSecondaryRateLimit: onLimit("secondary") },
     log: {
       debug: () => undefined,
       info: () => undefined,
