@@ -1,3 +1,4 @@
+import { platformServices } from "../stacks/repositories";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PipewrightConfig } from "../stacks/config";
 import { SandboxError } from "./errors";
@@ -28,7 +29,7 @@ export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): Pipewrigh
       'github.connection: the emulator cannot create CodeConnections connections. Fix: use {"arn": "arn:aws:codeconnections:<region>:<build account>:connection/<id>"}',
     );
   }
-  if (config.services.length < 2) {
+  if (platformServices(config).length < 2) {
     problems.push("services: the sandbox needs at least two services, so routing a push to one of them can be seen. Fix: add a second service");
   }
   if (config.backend.type !== "local") {

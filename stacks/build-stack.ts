@@ -18,6 +18,8 @@ import { PrPipelines } from "./constructs/pr-pipelines";
 import { PushRouter } from "./constructs/push-router";
 import { WebhookIntake } from "./constructs/webhook-intake";
 import type { PrIdentities } from "../functions/pr-pipelines/identities";
+import type { RepositoryCatalogData } from "../functions/shared/repositories";
+import { type GitHubConnection, type PlatformRepository, platformRepositories, platformServices, repositoryCatalog } from "./repositories";
 
 export interface BuildStackProps extends AccountStackProps {
   /**
@@ -68,7 +70,12 @@ export class BuildStack extends AccountStack {
       deployRoleArn: dev.role(names.previewDeployRole),
       cloudFormationExecutionRoleArn: dev.role(names.previewCloudFormationExecutionRole),
     };
-    const mainProjects = config.services.flatMap((service) => {
+    const services = platformServices(config);
+    const repositories = platformRepositories(config);
+    /** The repositories and their services, as the functions read them (bundled beside their code). */
+    const catalog: RepositoryCatalogData = repositoryCatalog(config, names);
+    const firstRepository = repositories[0] as PlatformRepository;
+    const mainProjects = services.flatMap((service) => {
       const projects = names.codeBuildProjects(service);
       return service.integrationTestsBuildspec ? [projects.build, projects.integrationTests] : [projects.build];
     });
@@ -121,12 +128,13 @@ export class BuildStack extends AccountStack {
     });
     this.webhook = new WebhookIntake(this, "webhook", {
       namePrefix: names.project,
-      repository: config.github.repository,
+      repository: firstRepository.repository,
+      repositories: catalog,
       otherGitHubEventPublisherArns: [arns.role(names.reconcilerFunction)],
       store,
       logRetentionDays: config.logRetentionDays,
     });
-    const connectionArn = this.connectionArn();
+    const connections = this.connectionArns(repositories);
     this.approvals = new Approvals(this, "approvals", {
       namePrefix: names.project,
       store,
@@ -143,7 +151,7 @@ export class BuildStack extends AccountStack {
       };
     };
     this.pipelines = new Map(
-      config.services.map((service) => [
+      services.map((service) => [
         service.name,
         new DeliveryPipeline(this, `pipeline-${service.name}`, {
           arns,
@@ -153,9 +161,9 @@ export class BuildStack extends AccountStack {
           pipelineRole: this.roles.pipelineRole,
           codeBuildRole: this.roles.codeBuildRole,
           pullRequests: { codeBuildRole: this.prRoles.codeBuildRole, store: this.prArtifactStore },
-          connectionArn,
-          repository: config.github.repository,
-          branch: config.github.mainBranch,
+          connectionArn: connections.of(service.repository),
+          repository: service.repository.repository,
+          branch: service.repository.mainBranch,
           buildspec: service.buildspec,
           integrationTestsBuildspec: service.integrationTestsBuildspec,
           dev: target("dev"),
@@ -170,7 +178,7 @@ export class BuildStack extends AccountStack {
     );
     const pipelines = [...this.pipelines.values()];
     this.approvals.allowApproving(pipelines);
-    this.grantPipelinesTheirActions(pipelines, connectionArn);
+    this.grantPipelinesTheirActions(pipelines, connections.grants);
 
     this.github = new GitHubCredentials(this, "github", { namePrefix: names.project, store });
     const common = {
@@ -185,30 +193,33 @@ export class BuildStack extends AccountStack {
       prArtifactStore: this.prArtifactStore,
       prPipelineRole: this.prRoles.pipelineRole,
       identities: this.prIdentities(),
-      servicePipelines: config.services.map((s) => names.pipeline(s)),
-      connectionArn,
+      servicePipelines: services.map((s) => names.pipeline(s)),
+      repositories: catalog,
+      connectionArns: connections.grants.map((grant) => grant.arn),
       prodAccountId: config.accounts.prod.accountId,
-      repository: config.github.repository,
-      forkLabel: config.github.forkPullRequestLabel,
+      repository: firstRepository.repository,
+      forkLabel: firstRepository.forkPullRequestLabel,
       githubToken: this.github.tokenSecret,
       functionName: names.prPipelinesFunction,
       previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
     });
     this.pushRouter = new PushRouter(this, "push-router", {
       ...common,
-      services: config.services.map((s) => ({ name: s.name, pipeline: names.pipeline(s), include: s.include, exclude: s.exclude })),
+      services: services.map((s) => ({ name: s.name, pipeline: names.pipeline(s), include: s.include, exclude: s.exclude })),
+      repositories: catalog,
       githubToken: this.github.tokenSecret,
-      mainBranch: config.github.mainBranch,
-      repository: config.github.repository,
+      mainBranch: firstRepository.mainBranch,
+      repository: firstRepository.repository,
     });
 
-    const services = config.services.map((s) => ({ name: s.name, pipeline: names.pipeline(s) }));
+    const servicePipelines = services.map((s) => ({ name: s.name, pipeline: names.pipeline(s) }));
     this.notifications = new Notifications(this, "notifications", {
       namePrefix: names.project,
       store,
-      services,
-      repository: config.github.repository,
-      mainBranch: config.github.mainBranch,
+      services: servicePipelines,
+      repositories: catalog,
+      repository: firstRepository.repository,
+      mainBranch: firstRepository.mainBranch,
       emails: config.notifications.emails,
       slack: config.notifications.slack,
       notifyStates: config.notifications.states,
@@ -221,9 +232,10 @@ export class BuildStack extends AccountStack {
       bus: this.webhook.bus,
       store,
       prArtifactStore: this.prArtifactStore,
-      servicePipelines: services.map((s) => s.pipeline),
-      repository: config.github.repository,
-      forkLabel: config.github.forkPullRequestLabel,
+      servicePipelines: servicePipelines.map((s) => s.pipeline),
+      repositories: catalog,
+      repository: firstRepository.repository,
+      forkLabel: firstRepository.forkPullRequestLabel,
       previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
       githubToken: this.github.tokenSecret,
       schedule: config.reconciler.schedule,
@@ -260,21 +272,26 @@ export class BuildStack extends AccountStack {
   /**
    * What each zone's pipeline and CodeBuild roles need to run the pipelines'
    * actions: main's roles main's projects, the pull requests' roles theirs.
-   * The connection is used read-only, for the configured repository only.
+   * Each connection is used read-only, for its configured repositories only.
    */
-  private grantPipelinesTheirActions(pipelines: readonly DeliveryPipeline[], connectionArn: string): void {
+  private grantPipelinesTheirActions(pipelines: readonly DeliveryPipeline[], connections: readonly ConnectionGrant[]): void {
     // One statement per service prefix: keys of the other prefix are absent from a request, which fails a condition on them.
-    const useConnection = (["codeconnections", "codestar-connections"] as const).map(
-      (service): PolicyStatement => ({
-        Sid: `UseGitHubConnection${service === "codeconnections" ? "" : "Legacy"}`,
-        Effect: "Allow",
-        Action: `${service}:UseConnection`,
-        Resource: connectionArn,
-        Condition: {
-          StringEqualsIgnoreCase: { [`${service}:FullRepositoryId`]: this.config.github.repository },
-          StringEquals: { [`${service}:ProviderPermissionsRequired`]: "read_only" },
-        },
-      }),
+    const useConnection = connections.flatMap((connection, index) =>
+      (["codeconnections", "codestar-connections"] as const).map(
+        (service): PolicyStatement => ({
+          Sid: `UseGitHubConnection${service === "codeconnections" ? "" : "Legacy"}${index === 0 ? "" : index}`,
+          Effect: "Allow",
+          Action: `${service}:UseConnection`,
+          Resource: connection.arn,
+          Condition: {
+            StringEqualsIgnoreCase: {
+              [`${service}:FullRepositoryId`]:
+                connection.repositories.length === 1 ? (connection.repositories[0] as string) : connection.repositories,
+            },
+            StringEquals: { [`${service}:ProviderPermissionsRequired`]: "read_only" },
+          },
+        }),
+      ),
     );
     const runBuilds = (projects: readonly CodebuildProject[]): PolicyStatement => ({
       Sid: "RunBuilds",
@@ -307,10 +324,39 @@ export class BuildStack extends AccountStack {
     }
   }
 
-  /** The configured connection, or one created here (approve it once in the console). */
-  private connectionArn(): string {
-    const { connection } = this.config.github;
-    if ("arn" in connection) return connection.arn;
-    return new CodestarconnectionsConnection(this, "github-connection", { name: connection.create.name, providerType: "GitHub" }).arn;
+  /**
+   * The connection of each repository: an ARN as configured, or one created
+   * here per distinct name (approve it once in the console).
+   */
+  private connectionArns(repositories: readonly PlatformRepository[]): { of(repository: PlatformRepository): string; grants: ConnectionGrant[] } {
+    const created = new Map<string, string>();
+    const arnOf = (connection: GitHubConnection): string => {
+      if ("arn" in connection) return connection.arn;
+      const { name } = connection.create;
+      let arn = created.get(name);
+      if (arn === undefined) {
+        const id = created.size === 0 ? "github-connection" : `github-connection-${name}`;
+        arn = new CodestarconnectionsConnection(this, id, { name, providerType: "GitHub" }).arn;
+        created.set(name, arn);
+      }
+      return arn;
+    };
+    const byArn = new Map<string, string[]>();
+    const arns = new Map<string, string>();
+    for (const repository of repositories) {
+      const arn = arnOf(repository.connection);
+      arns.set(repository.repository, arn);
+      byArn.set(arn, [...(byArn.get(arn) ?? []), repository.repository]);
+    }
+    return {
+      of: (repository) => arns.get(repository.repository) as string,
+      grants: [...byArn].map(([arn, names]) => ({ arn, repositories: names })),
+    };
   }
+}
+
+/** A connection and the repositories pipelines may read through it. */
+interface ConnectionGrant {
+  readonly arn: string;
+  readonly repositories: readonly string[];
 }

@@ -1,6 +1,6 @@
 import { buildSync } from "esbuild";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 /**
@@ -14,6 +14,7 @@ export const RUNTIME_PROVIDED_MODULES = ["@aws-sdk/*", "@smithy/*"];
 export const BUNDLE_ROOT = path.resolve(__dirname, "..", ".build", "functions");
 
 const bundled = new Map<string, string>();
+const withData = new Set<string>();
 
 /**
  * Bundles a function's handler with esbuild, targeting Node.js 20
@@ -49,5 +50,31 @@ export function bundleFunction(entry: string): string {
     throw new Error(`LambdaFunction: bundling ${entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
   }
   bundled.set(absolute, outdir);
+  return outdir;
+}
+
+/**
+ * A folder with the bundle in `bundleDir` and `files` beside it (name to
+ * content); `bundleDir` itself when there are none. Named by the content's
+ * hash, so functions that ship the same files share the folder; made once
+ * per process, after the bundle, so it never holds an older build.
+ */
+export function withDataFiles(bundleDir: string, files: Readonly<Record<string, string>>): string {
+  const names = Object.keys(files).sort();
+  if (names.length === 0) return bundleDir;
+  for (const name of names) {
+    if (!/^[\w.-]+$/.test(name) || name === "index.js" || name === "index.js.map") {
+      throw new Error(`LambdaFunction: data file "${name}" must be a plain file name other than index.js. Fix: rename it`);
+    }
+  }
+  const hash = createHash("sha256");
+  for (const name of names) hash.update(`${name}\0${files[name]}\0`);
+  const outdir = `${bundleDir}-data-${hash.digest("hex").slice(0, 12)}`;
+  if (!withData.has(outdir)) {
+    rmSync(outdir, { recursive: true, force: true });
+    cpSync(bundleDir, outdir, { recursive: true });
+    for (const name of names) writeFileSync(path.join(outdir, name), files[name] as string);
+    withData.add(outdir);
+  }
   return outdir;
 }

@@ -5,6 +5,7 @@ import * as z from "zod";
 import { REPOSITORY_PATTERN } from "../functions/shared/github/repository";
 import { globProblem } from "../functions/shared/globs";
 import { PlatformNames } from "./names";
+import { REPOSITORY_KEY_PATTERN, platformRepositories, platformServices } from "./repositories";
 import { FORBIDDEN_APPLICATION_SERVICES } from "./constructs/application-boundary";
 
 /** The configuration file `npm run synth` reads when no other is chosen. */
@@ -21,6 +22,9 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
  * (`<service>-dev`, `-prod`, `-pr-<n>`), and IAM patterns are prefixes, so a
  * service `x-pr-1` or `x-dev` would fall under service `x`'s patterns.
  */
+/** The default cap on pull request pipelines: well under CodePipeline's 1,000 per Region, leaving room for main's. */
+export const DEFAULT_MAX_PULL_REQUEST_PIPELINES = 300;
+
 export const RESERVED_SERVICE_WORDS: readonly string[] = ["dev", "prod", "pr"];
 
 const accountId = z.string({ error: "is missing. Fix: give the 12-digit AWS account id as a string" }).regex(/^\d{12}$/, {
@@ -140,17 +144,72 @@ export const configSchema = z
     }),
     accounts: z.strictObject({ build: account, dev: account, prod: account }),
     github: z.strictObject({
-      /** The monorepo, as owner/name. */
-      repository: z.string({ error: 'is missing. Fix: give the repository as "owner/name"' }).regex(REPOSITORY_PATTERN, {
-        error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository. Fix: write it as "owner/name"`,
-      }),
-      /** The branch whose pushes deploy to prod. @default "main" */
+      /**
+       * The one repository of a single-repository platform, as owner/name.
+       * Leave it out when `repositories` lists them.
+       */
+      repository: z
+        .string()
+        .regex(REPOSITORY_PATTERN, {
+          error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository. Fix: write it as "owner/name"`,
+        })
+        .optional(),
+      /** The branch whose pushes deploy to prod (single repository). @default "main" */
       mainBranch: z.string().min(1).default("main"),
+      /** The connection every repository uses unless it names its own. */
       connection,
-      /** Label a maintainer adds to let a fork's pull request run. @default "safe-to-test" */
+      /** Label a maintainer adds to let a fork's pull request run; every repository's default. @default "safe-to-test" */
       forkPullRequestLabel: z.string().min(1).default("safe-to-test"),
     }),
-    services: z.array(service).min(1, { error: 'needs at least one service. Fix: add {"name", "include", "buildspec", "template"}' }),
+    /** The services of the single repository (`github.repository`). Leave it out when `repositories` lists them. */
+    services: z.array(service).min(1, { error: 'needs at least one service. Fix: add {"name", "include", "buildspec", "template"}' }).optional(),
+    /** Many repositories behind one webhook: each with its own services. Replaces `github.repository` and `services`. */
+    repositories: z
+      .array(
+        z.strictObject({
+          /** owner/name. */
+          repository: z.string({ error: 'is missing. Fix: give the repository as "owner/name"' }).regex(REPOSITORY_PATTERN, {
+            error: (issue) => `${JSON.stringify(issue.input)} is not a GitHub repository. Fix: write it as "owner/name"`,
+          }),
+          /**
+           * The repository's part of its pipeline, project and stack names:
+           * `<project>-<name>-<service>`. @default the repository's name, lowercased,
+           * other characters as "-", cut to 20 characters
+           */
+          name: z
+            .string()
+            .regex(REPOSITORY_KEY_PATTERN, {
+              error: (issue) =>
+                `${JSON.stringify(issue.input)} is not a valid repository short name. Fix: 1-20 characters of lowercase letters and digits in words joined by single "-", starting with a letter`,
+            })
+            .optional(),
+          /** The branch whose pushes deploy to prod. @default "main" */
+          mainBranch: z.string().min(1).default("main"),
+          /** This repository's connection. @default github.connection */
+          connection: connection.optional(),
+          /** @default github.forkPullRequestLabel */
+          forkPullRequestLabel: z.string().min(1).optional(),
+          services: z.array(service).min(1, { error: 'needs at least one service. Fix: add {"name", "include", "buildspec", "template"}' }),
+        }),
+      )
+      .min(1, { error: 'lists no repository. Fix: add {"repository": "owner/name", "services": [...]}, or use github.repository and services' })
+      .optional(),
+    limits: z
+      .strictObject({
+        /**
+         * Pull request pipelines across all repositories. A pull request whose
+         * pipelines would pass it waits (a pending commit status says why) until
+         * others close. CodePipeline allows 1,000 pipelines per Region by default,
+         * main's included. @default 300
+         */
+        maxPullRequestPipelines: z
+          .number({ error: "must be a number. Fix: e.g. 300" })
+          .int()
+          .min(1, { error: "must be at least 1. Fix: raise it, or remove it for the default" })
+          .max(10_000)
+          .default(DEFAULT_MAX_PULL_REQUEST_PIPELINES),
+      })
+      .default({ maxPullRequestPipelines: DEFAULT_MAX_PULL_REQUEST_PIPELINES }),
     approvers: z
       .strictObject({
         /** IAM users or roles allowed to approve prod deployments. */
@@ -239,7 +298,7 @@ export const configSchema = z
     tags: z.record(z.string(), z.string()).default({}),
   })
   .superRefine((config, ctx) => {
-    const { accounts, services } = config;
+    const { accounts } = config;
     if (accounts.dev.accountId === accounts.prod.accountId) {
       ctx.addIssue({
         code: "custom",
@@ -269,36 +328,106 @@ export const configSchema = z
         });
       }
     });
-    const platformNames = new PlatformNames(config).platformResourceNames;
-    services.forEach((s, index) => {
-      const own = new PlatformNames(config).pipeline(s);
+    const single = config.github.repository !== undefined || config.services !== undefined;
+    if (config.repositories !== undefined && single) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["repositories"],
+        message:
+          "is set together with github.repository or services. Fix: list every repository in repositories (move services into it) and remove github.repository and services, or remove repositories",
+      });
+      return;
+    }
+    if (config.repositories === undefined) {
+      if (config.github.repository === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["github", "repository"],
+          message: 'is missing. Fix: give the repository as "owner/name", or list repositories[]',
+        });
+      }
+      if (config.services === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services"],
+          message: 'is missing. Fix: list the services of github.repository ({"name", "include", "buildspec", "template"}), or list repositories[]',
+        });
+      }
+      if (config.github.repository === undefined || config.services === undefined) return;
+    }
+    const repositories = platformRepositories(config);
+    const seenRepositories = new Map<string, number>();
+    const seenKeys = new Map<string, number>();
+    repositories.forEach((repository, index) => {
+      const at = (field: string) => (config.repositories === undefined ? ["github", field] : ["repositories", index, field]);
+      const sameRepository = seenRepositories.get(repository.repository.toLowerCase());
+      if (sameRepository !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: at("repository"),
+          message: `"${repository.repository}" is already repositories[${sameRepository}]. Fix: list each repository once, with all its services`,
+        });
+      }
+      seenRepositories.set(repository.repository.toLowerCase(), index);
+      if (config.repositories === undefined) return;
+      const explicit = config.repositories[index]?.name !== undefined;
+      if (!REPOSITORY_KEY_PATTERN.test(repository.key) || repository.key.split("-").some((word) => RESERVED_SERVICE_WORDS.includes(word))) {
+        ctx.addIssue({
+          code: "custom",
+          path: at(explicit ? "name" : "repository"),
+          message: `gives the short name "${repository.key}", which ${REPOSITORY_KEY_PATTERN.test(repository.key) ? `contains one of the words ${RESERVED_SERVICE_WORDS.map((w) => `"${w}"`).join(", ")} that name environments` : 'is not 1-20 lowercase letters, digits and single "-", starting with a letter'}. Fix: set repositories[${index}].name to a short name such as "shop"`,
+        });
+      }
+      const sameKey = seenKeys.get(repository.key);
+      if (sameKey !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: at(explicit ? "name" : "repository"),
+          message: `gives the short name "${repository.key}", like repositories[${sameKey}]: their pipelines would share names. Fix: set repositories[${index}].name to a name of its own`,
+        });
+      }
+      seenKeys.set(repository.key, index);
+    });
+    const names = new PlatformNames(config);
+    const platformNames = names.platformResourceNames;
+    const seen = new Map<string, string>();
+    for (const service of platformServices(config)) {
+      const path =
+        config.repositories === undefined
+          ? ["services", service.index, "name"]
+          : ["repositories", service.repositoryIndex, "services", service.index, "name"];
+      const own = names.pipeline(service);
       const taken = platformNames.find((name) => name === own || name.startsWith(`${own}-`));
       if (taken !== undefined) {
         ctx.addIssue({
           code: "custom",
-          path: ["services", index, "name"],
-          message: `"${s.name}" would name resources like pipewright's own "${taken}": every "${own}-*" pattern written for this service's stacks and pipelines would cover it. Fix: choose another service name`,
+          path,
+          message: `"${service.serviceName}" would name resources like pipewright's own "${taken}": every "${own}-*" pattern written for this service's stacks and pipelines would cover it. Fix: choose another service name`,
         });
       }
-    });
-    const seen = new Map<string, number>();
-    services.forEach((s, index) => {
-      const first = seen.get(s.name);
+      const first = seen.get(service.name);
       if (first !== undefined) {
         ctx.addIssue({
           code: "custom",
-          path: ["services", index, "name"],
-          message: `"${s.name}" is already the name of services[${first}]. Fix: give every service a unique name`,
+          path,
+          message:
+            config.repositories === undefined
+              ? `"${service.serviceName}" is already the name of ${first}. Fix: give every service a unique name`
+              : `"${service.serviceName}" makes the pipeline "${own}", like ${first}. Fix: give every service of a repository a unique name, or the repository another short name (repositories[].name)`,
         });
       } else {
-        seen.set(s.name, index);
+        seen.set(
+          service.name,
+          config.repositories === undefined ? `services[${service.index}]` : `repositories[${service.repositoryIndex}].services[${service.index}]`,
+        );
       }
-    });
+    }
   });
 
 /** The validated configuration, with every default filled in. */
 export type PipewrightConfig = z.infer<typeof configSchema>;
-export type ServiceConfig = PipewrightConfig["services"][number];
+export type ServiceConfig = NonNullable<PipewrightConfig["services"]>[number];
+
 export type AccountName = keyof PipewrightConfig["accounts"];
 export type TargetAccountName = Exclude<AccountName, "build">;
 

@@ -6,6 +6,7 @@ import { ApplicationBoundary } from "./constructs/application-boundary";
 import { DeployRoles } from "./constructs/deploy-roles";
 import { PreviewCleanup } from "./constructs/preview-cleanup";
 import { TrafficHooks } from "./constructs/traffic-hooks";
+import { platformServices } from "./repositories";
 
 /** The accounts the pipelines deploy to, in pipeline order. */
 export const TARGET_ACCOUNTS: readonly TargetAccountName[] = ["dev", "prod"];
@@ -49,12 +50,12 @@ export class TargetStack extends AccountStack {
       cloudFormationExecutionRoleName: names.cloudFormationExecutionRole,
       pipelineRoleArn: build.role(names.pipelineRole),
       artifactStore: { arns: build, bucketName: names.artifactBucket, keyAlias: names.artifactKeyAlias },
-      stacks: config.services.map((s) => names.applicationStacks(s, environment)),
+      stacks: platformServices(config).map((s) => names.applicationStacks(s, environment)),
       boundary,
     });
 
     if (environment === "dev") {
-      const previewStacks = config.services.map((s) => names.applicationStacks(s, "pr"));
+      const previewStacks = platformServices(config).map((s) => names.applicationStacks(s, "pr"));
       this.previewDeployRoles = new DeployRoles(this, "preview-deploy-roles", {
         arns,
         deployRoleName: names.previewDeployRole,
@@ -76,7 +77,7 @@ export class TargetStack extends AccountStack {
     this.trafficHooks = new TrafficHooks(this, "traffic-hooks", {
       arns,
       project: names.project,
-      stackPrefixes: config.services.map((s) => names.applicationStackPrefix(s)),
+      stackPrefixes: platformServices(config).map((s) => names.applicationStackPrefix(s)),
       logRetentionDays: config.logRetentionDays,
     });
 

@@ -1,3 +1,4 @@
+import { type PlatformRepository, platformRepositories, platformServices } from "../../stacks/repositories";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
@@ -66,7 +67,7 @@ function freePort(): Promise<number> {
 
 function pipelinesOf(config: PipewrightConfig, deployed: readonly string[]): SandboxState["pipelines"] {
   const names = new PlatformNames(config);
-  return config.services.map((service) => {
+  return platformServices(config).map((service) => {
     const name = names.pipeline(service);
     if (!deployed.includes(name)) throw new ManifestError(`The build stack does not deploy pipeline ${name} (it has ${deployed.join(", ")})`);
     return { service: service.name, name, include: service.include, exclude: service.exclude };
@@ -160,8 +161,8 @@ export async function up(options: UpOptions): Promise<SandboxState> {
       awsEndpoint: endpoint,
       region: config.region,
       accounts: { build: config.accounts.build.accountId, dev: config.accounts.dev.accountId, prod: config.accounts.prod.accountId },
-      repository: config.github.repository,
-      mainBranch: config.github.mainBranch,
+      repository: (platformRepositories(config)[0] as PlatformRepository).repository,
+      mainBranch: (platformRepositories(config)[0] as PlatformRepository).mainBranch,
       pipelines,
       credentials,
       serviceRoleCredentials: serviceRoles,

@@ -4,7 +4,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction as LambdaFunctionResource } from "@cdktf/provider-aws/lib/lambda-function";
-import { bundleFunction } from "../bundle";
+import { bundleFunction, withDataFiles } from "../bundle";
 import { type Arns, type PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
 
 export interface LambdaFunctionProps {
@@ -28,6 +28,12 @@ export interface LambdaFunctionProps {
   readonly logRetentionDays: number;
   /** Reserved concurrency, to bound a function's blast radius. @default unreserved */
   readonly reservedConcurrency?: number;
+  /**
+   * Data files shipped beside `index.js`, by file name, for configuration
+   * larger than an environment (4 KB in all), e.g. the repository catalog.
+   * @default none
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -96,7 +102,7 @@ export class LambdaFunction extends Construct {
       ]),
     });
 
-    const asset = new TerraformAsset(this, "code", { path: bundleFunction(props.entry), type: AssetType.ARCHIVE });
+    const asset = new TerraformAsset(this, "code", { path: withDataFiles(bundleFunction(props.entry), props.files ?? {}), type: AssetType.ARCHIVE });
     this.function = new LambdaFunctionResource(this, "function", {
       functionName: props.functionName,
       description: props.description,

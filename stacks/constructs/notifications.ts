@@ -5,8 +5,11 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { NOTIFIER_EVENT_PATTERN } from "../../functions/shared/codepipeline-events";
 import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
+import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 export interface NotificationsProps {
+  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name; the platform's pipelines start with `<namePrefix>-`. */
   readonly namePrefix: string;
   /** Encrypts the topic, the Slack secret and the dead-letter queue. */
@@ -65,6 +68,7 @@ export class Notifications extends Construct {
         arns: store.arns,
         functionName: `${props.namePrefix}-notifier`,
         entry: "functions/notifier/handler.ts",
+        files: { [REPOSITORIES_FILE]: JSON.stringify(props.repositories) },
         description: "Tells people and GitHub what the pipelines did",
         timeoutSeconds: 60,
         memorySize: 256,

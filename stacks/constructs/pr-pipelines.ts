@@ -8,8 +8,11 @@ import type { PrIdentities } from "../../functions/pr-pipelines/identities";
 import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
 import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
+import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 export interface PrPipelinesProps {
+  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name. */
   readonly namePrefix: string;
   /** The GitHub bus the webhook fills. */
@@ -25,7 +28,7 @@ export interface PrPipelinesProps {
   /** Names of the main pipelines cloned for each pull request. */
   readonly servicePipelines: readonly string[];
   /** ARN of the CodeConnections connection the source actions use. */
-  readonly connectionArn: string;
+  readonly connectionArns: readonly string[];
   /** Stages acting in this account are never cloned. */
   readonly prodAccountId: string;
   /** The repository (owner/name). */
@@ -80,6 +83,7 @@ export class PrPipelines extends Construct {
         arns,
         functionName: props.functionName,
         entry: "functions/pr-pipelines/handler.ts",
+        files: { [REPOSITORIES_FILE]: JSON.stringify(props.repositories) },
         description: "Creates, re-runs and deletes the pipelines of pull requests",
         timeoutSeconds: 120,
         memorySize: 512,
@@ -125,7 +129,7 @@ export class PrPipelines extends Construct {
             Sid: "UseGitHubConnection",
             Effect: "Allow",
             Action: ["codeconnections:PassConnection", "codestar-connections:PassConnection"],
-            Resource: props.connectionArn,
+            Resource: props.connectionArns,
           },
           { Sid: "ListPrArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: prArtifactStore.bucket.arn },
           {

@@ -6,6 +6,7 @@ import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { DETAIL_TYPES, EVENT_SOURCE } from "../../functions/shared/events";
 import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
+import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 /** A service as the router sees it: its pipeline and its path filters. */
 export interface RoutedService {
@@ -16,6 +17,8 @@ export interface RoutedService {
 }
 
 export interface PushRouterProps {
+  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name. */
   readonly namePrefix: string;
   /** The GitHub bus the webhook fills. */
@@ -70,6 +73,7 @@ export class PushRouter extends Construct {
         arns: store.arns,
         functionName: `${props.namePrefix}-push-router`,
         entry: "functions/push-router/handler.ts",
+        files: { [REPOSITORIES_FILE]: JSON.stringify(props.repositories) },
         description: "Starts the pipelines whose path filters match a push to the main branch",
         timeoutSeconds: 60,
         memorySize: 256,

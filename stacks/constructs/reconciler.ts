@@ -5,8 +5,11 @@ import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanage
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
+import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 export interface ReconcilerProps {
+  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  readonly repositories: RepositoryCatalogData;
   /** Name of the function (and of its role, which dev's preview-cleanup role trusts). */
   readonly functionName: string;
   /** Where repairs go: normalized pull_request events, handled by the PR function. */
@@ -62,6 +65,7 @@ export class Reconciler extends Construct {
         arns,
         functionName: props.functionName,
         entry: "functions/reconciler/handler.ts",
+        files: { [REPOSITORIES_FILE]: JSON.stringify(props.repositories) },
         description: "Removes what closed pull requests left behind and idle PR pipelines",
         timeoutSeconds: 300,
         memorySize: 256,

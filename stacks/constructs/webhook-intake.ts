@@ -13,8 +13,11 @@ import { EVENT_SOURCE } from "../../functions/shared/events";
 import { policyDocument } from "../iam";
 import type { ArtifactStore } from "./artifact-store";
 import { LambdaFunction } from "./lambda-function";
+import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 export interface WebhookIntakeProps {
+  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name. */
   readonly namePrefix: string;
   /** The repository whose deliveries are handed on (owner/name); others are ignored. */
@@ -83,6 +86,7 @@ export class WebhookIntake extends Construct {
       arns: store.arns,
       functionName: `${namePrefix}-webhook`,
       entry: "functions/webhook/handler.ts",
+      files: { [REPOSITORIES_FILE]: JSON.stringify(props.repositories) },
       description: "Verifies GitHub webhook deliveries and puts them on the GitHub bus",
       timeoutSeconds: 8,
       memorySize: 512,
