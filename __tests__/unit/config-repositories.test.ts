@@ -89,7 +89,11 @@ describe("many repositories in the configuration", () => {
       /^github\.repository: is missing\. Fix: give the repository as "owner\/name", or list repositories\[\]/,
     ],
     ["an empty list", (c) => (c.repositories = []), /^repositories: lists no repository\. Fix:/],
-    ["a repository that is not owner/name", (c) => (c.repositories[1].repository = "shop"), /^repositories\[1\]\.repository: "shop" is not a GitHub repository\. Fix:/],
+    [
+      "a repository that is not owner/name",
+      (c) => (c.repositories[1].repository = "shop"),
+      /^repositories\[1\]\.repository: "shop" is not a GitHub repository\. Fix:/,
+    ],
     [
       "a repository listed twice (any case)",
       (c) => (c.repositories[1].repository = "Example-Org/Shop"),
