@@ -3,7 +3,7 @@ import { benchBundle, functionNames } from "./functions";
 import { benchSandbox, reportSandbox } from "./sandbox";
 import { benchSynth } from "./synth";
 import { ms } from "./stats";
-import { benchWebhook } from "./webhook";
+import { benchWebhook, reportWebhook, type WebhookBudgets } from "./webhook";
 
 /** Budgets from the issues; a figure over its budget fails the run. */
 const BUDGETS = {
@@ -11,7 +11,8 @@ const BUDGETS = {
   bundleBytes: 500 * 1024,
   /** Median cold load (bundle plus the SDK clients its first invocation builds), for the function GitHub waits on. */
   coldLoadMedianMs: { webhook: 100 } as Readonly<Record<string, number>>,
-  webhookP99Ms: 50,
+  /** The webhook's p99 per delivery; with a catalog of many repositories, that with one plus noise (bench/webhook.ts). */
+  webhook: { p99Ms: 50, catalog: { repositories: 200, factor: 1.5, slackMs: 0.2 } } satisfies WebhookBudgets,
 };
 
 let failed = false;
@@ -42,11 +43,7 @@ async function main(): Promise<void> {
     );
   }
 
-  const webhook = benchWebhook();
-  report(
-    `webhook handling of ${webhook.runs} signed deliveries: p50 ${ms(webhook.p50)}, p99 ${ms(webhook.p99)}, max ${ms(webhook.max)}, ${webhook.accepted} accepted; budget p99 ${ms(BUDGETS.webhookP99Ms)}`,
-    webhook.p99 <= BUDGETS.webhookP99Ms && webhook.accepted === webhook.runs,
-  );
+  for (const { line, ok } of reportWebhook(benchWebhook(BUDGETS.webhook.catalog.repositories), BUDGETS.webhook)) report(line, ok);
 
   const burstSize = 50;
   for (const { line, ok } of reportSandbox(await benchSandbox(burstSize), burstSize)) report(line, ok);

@@ -128,7 +128,6 @@ export class BuildStack extends AccountStack {
     });
     this.webhook = new WebhookIntake(this, "webhook", {
       namePrefix: names.project,
-      repository: firstRepository.repository,
       repositories: catalog,
       otherGitHubEventPublisherArns: [arns.role(names.reconcilerFunction)],
       store,

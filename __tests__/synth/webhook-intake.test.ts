@@ -1,7 +1,13 @@
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
-import { resourceAt, resourcesOf, statement, statementsOf, synthPlatform } from "../support/synth";
+import { type App, Testing } from "cdktf";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import * as path from "node:path";
+import { RepositoryCatalog } from "../../functions/shared/repositories";
+import { addPlatformStacks } from "../../stacks/platform";
+import { configWith, resourceAt, resourcesOf, statement, statementsOf, synthPlatform } from "../support/synth";
 
 describe("WebhookIntake in the build stack", () => {
   const { build } = synthPlatform();
@@ -31,7 +37,7 @@ describe("WebhookIntake in the build stack", () => {
 
   it("keeps the secret in Secrets Manager, out of the environment, encrypted with the platform key", () => {
     const fn = resourceAt(build, "aws_lambda_function", "webhook/function/function");
-    expect(Object.keys(fn.environment.variables).sort()).toEqual(["EVENT_BUS_NAME", "GITHUB_REPOSITORY", "NODE_OPTIONS", "WEBHOOK_SECRET_ARN"]);
+    expect(Object.keys(fn.environment.variables).sort()).toEqual(["EVENT_BUS_NAME", "NODE_OPTIONS", "WEBHOOK_SECRET_ARN"]);
     const secret = resourceAt(build, "aws_secretsmanager_secret", "webhook/secret");
     expect(secret.kms_key_id).toMatch(/aws_kms_key\.artifact-store_key_\w+\.arn/);
     expect(resourcesOf(build, "aws_secretsmanager_secret_version")).toEqual([]);
@@ -76,5 +82,45 @@ describe("WebhookIntake in the build stack", () => {
     expect(statement(key, "WebhookSecret").Condition).toEqual({
       StringEquals: { "kms:ViaService": ["secretsmanager.${data.aws_region.region.name}.amazonaws.com"] },
     });
+  });
+});
+
+describe("WebhookIntake with many repositories", () => {
+  const config = configWith((raw) => {
+    raw.repositories = [
+      { repository: raw.github.repository, services: raw.services },
+      { repository: "example-org/Billing-Platform", mainBranch: "trunk", services: [raw.services[0]] },
+    ];
+    delete raw.github.repository;
+    delete raw.services;
+  });
+  const app = Testing.app();
+  const stacks = addPlatformStacks(app as App, config);
+  const outdir = Testing.fullSynth(stacks.build);
+  const stackDir = path.join(outdir, "stacks", stacks.build.node.id);
+  const build = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+  const fn = resourceAt(build, "aws_lambda_function", "webhook/function/function");
+  const archive = path.join(stackDir, fn.filename);
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  /** `unzip <option> <the function's deployed archive> [member]`; fails the test with unzip's error. */
+  function unzip(option: string, member?: string): string {
+    const args = [option, archive, ...(member === undefined ? [] : [member])];
+    const result = spawnSync("unzip", args, { encoding: "utf8" });
+    if (result.error || result.status !== 0) throw new Error(`unzip ${args.join(" ")} failed: ${result.error ?? result.stderr}`);
+    return result.stdout;
+  }
+
+  it("learns the repositories from the catalog it ships beside index.js, not from its environment", () => {
+    expect(Object.keys(fn.environment.variables).sort()).toEqual(["EVENT_BUS_NAME", "NODE_OPTIONS", "WEBHOOK_SECRET_ARN"]);
+    const files = unzip("-Z1").split("\n").filter(Boolean).sort();
+    expect(files).toEqual(expect.arrayContaining(["index.js", "repositories.json"]));
+
+    const catalog = RepositoryCatalog.from(JSON.parse(unzip("-p", "repositories.json")));
+    expect(catalog.repositories.map((entry) => [entry.repository, entry.mainBranch])).toEqual([
+      ["example-org/shop", "main"],
+      ["example-org/Billing-Platform", "trunk"],
+    ]);
+    expect(catalog.get("EXAMPLE-ORG/billing-platform")?.repository).toBe("example-org/Billing-Platform");
   });
 });

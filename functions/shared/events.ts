@@ -14,6 +14,9 @@ export const MAX_CHANGED_FILES = 1000;
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/);
 
+/** The GitHub App installation a delivery came through; only App deliveries carry one. */
+const installationId = z.number().int().positive().optional();
+
 /** Longest pull request page URL that travels on the bus: room for GitHub's longest owner and repository names, bounded. */
 export const MAX_HTML_URL_LENGTH = 512;
 
@@ -44,6 +47,7 @@ export const pullRequestEventSchema = z.object({
   label: z.string().optional(),
   /** The pull request's page; absent from events put on the bus before it was added, and from the reconciler's. */
   htmlUrl: htmlUrlSchema.optional(),
+  installationId,
 });
 export type PullRequestEvent = z.infer<typeof pullRequestEventSchema>;
 
@@ -63,6 +67,7 @@ export const pushEventSchema = z.object({
   truncated: z.boolean(),
   /** When GitHub received the push (the payload's repository.pushed_at), epoch seconds: orders pushes of one branch. */
   pushedAt: z.number().int().positive(),
+  installationId,
 });
 export type PushEvent = z.infer<typeof pushEventSchema>;
 

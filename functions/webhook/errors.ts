@@ -63,11 +63,3 @@ export class BusUnavailableError extends WebhookError {
     this.name = "BusUnavailableError";
   }
 }
-
-/** The function is deployed with a configuration it cannot work with (not an HTTP answer: a deployment fault). */
-export class WebhookConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WebhookConfigurationError";
-  }
-}

@@ -3,29 +3,30 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { requireEnv } from "../shared/env";
-import { REPOSITORY_PATTERN } from "../shared/github/repository";
 import { createLogger } from "../shared/logger";
+import { loadRepositoryCatalog } from "../shared/repositories";
 import { EventBridgeBusPublisher, SecretsManagerWebhookSecrets } from "./aws";
 import type { BusPublisher } from "./bus-event";
-import { SignatureError, WebhookConfigurationError, WebhookError } from "./errors";
+import { SignatureError, WebhookError } from "./errors";
 import { assertBodySize, deliveryIdOf, headerValue, parseJsonObject, rawBody, readDeliveryHeaders, type HttpRequest } from "./request";
-import { routeDelivery } from "./route";
+import { type RepositoryLookup, routeDelivery } from "./route";
 import { readSignatureHeader, verifySignature, type WebhookSecretSource } from "./signature";
 
 /**
  * POST /webhook behind an API Gateway HTTP API (payload format 2.0).
  *
  * size (413) → signature (401) → headers and JSON (400) → routing:
- * ping 200, events we use 202 accepted (after PutEvents), everything else
- * 202 ignored. The one 5xx is 503, when the secret or the bus is unavailable:
- * our fault, and GitHub can redeliver. Bad input never reaches the bus.
+ * ping 200, events we use of a configured repository 202 accepted (after
+ * PutEvents), everything else 202 ignored. The one 5xx is 503, when the
+ * secret or the bus is unavailable: our fault, and GitHub can redeliver.
+ * Bad input never reaches the bus.
  */
 
 export interface WebhookDependencies {
   secrets: WebhookSecretSource;
   bus: BusPublisher;
-  /** The configured repository, owner/name; deliveries of others are ignored. */
-  repository: string;
+  /** The configured repositories (the bundled catalog); deliveries of others are ignored. */
+  repositories: RepositoryLookup;
   logger?: Logger;
   now?: () => Date;
 }
@@ -74,7 +75,7 @@ async function handleDelivery(request: HttpRequest, deps: WebhookDependencies, r
   await verifyDelivery(body, headerValue(request, "x-hub-signature-256"), deps.secrets);
   const headers = readDeliveryHeaders(request);
   const payload = parseJsonObject(request, body);
-  const routing = routeDelivery(headers, payload, deps.repository);
+  const routing = routeDelivery(headers, payload, deps.repositories);
   const { deliveryId } = headers;
   switch (routing.outcome) {
     case "pong":
@@ -95,13 +96,8 @@ async function handleDelivery(request: HttpRequest, deps: WebhookDependencies, r
   }
 }
 
-/** Builds the webhook handler around injected secrets, bus and logger. */
+/** Builds the webhook handler around injected secrets, bus, repositories and logger. */
 export function makeHandler(deps: WebhookDependencies): WebhookHandler {
-  if (!REPOSITORY_PATTERN.test(deps.repository)) {
-    throw new WebhookConfigurationError(
-      `The configured repository "${deps.repository}" is not owner/name. Fix: set GITHUB_REPOSITORY to the repository's full name, e.g. octo-org/monorepo`,
-    );
-  }
   const logger = deps.logger ?? createLogger("webhook");
   const now = deps.now ?? (() => new Date());
   return async (request) => {
@@ -142,18 +138,18 @@ export function makeHandler(deps: WebhookDependencies): WebhookHandler {
 let productionLogger: Logger | undefined;
 let productionHandler: WebhookHandler | undefined;
 
-/** Real clients, built on the first invocation (never at module load, never in tests). */
+/** Real clients and the bundled repository catalog, read on the first invocation (never at module load, never in tests). */
 function makeProductionHandler(logger: Logger): WebhookHandler {
   const secretId = requireEnv("WEBHOOK_SECRET_ARN");
   const eventBusName = requireEnv("EVENT_BUS_NAME");
-  const repository = requireEnv("GITHUB_REPOSITORY");
+  const repositories = loadRepositoryCatalog();
   // GitHub waits 10 s, API Gateway 9 s and the function runs at most 8 s (webhook-intake.ts):
   // an uncached secret read takes at most ~4 s (2 attempts of 2 s), PutEvents at most 3 s.
   const clientConfig = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_500 } };
   return makeHandler({
     secrets: new SecretsManagerWebhookSecrets({ client: new SecretsManagerClient(clientConfig), secretId }),
     bus: new EventBridgeBusPublisher({ client: new EventBridgeClient(clientConfig), eventBusName, timeoutMs: 3_000 }),
-    repository,
+    repositories,
     logger,
   });
 }

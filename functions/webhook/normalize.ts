@@ -14,12 +14,15 @@ const sha = z.string().regex(/^[0-9a-f]{40}$/, "expected a 40-digit lowercase he
 const repositoryRef = z.object({
   full_name: repositorySchema,
 });
+/** Present in deliveries of a GitHub App's webhook; repository and organization webhooks leave it out. */
+const installationRef = z.object({ id: z.number().int().positive() }).nullish();
 
 /** The parts of a `pull_request` payload we read. */
 export const pullRequestPayloadSchema = z.object({
   action: z.string().min(1),
   number: z.number().int().positive(),
   repository: repositoryRef,
+  installation: installationRef,
   label: z.object({ name: z.string() }).nullish(),
   pull_request: z.object({
     // Not validated here: an unusable page URL is left out of the event, not a reason to refuse the delivery.
@@ -49,6 +52,7 @@ export const pushPayloadSchema = z.object({
   forced: z.boolean(),
   created: z.boolean(),
   deleted: z.boolean(),
+  installation: installationRef,
   // Push payloads carry pushed_at as epoch seconds (other events as an ISO
   // string); the push router orders the pushes of a branch by it.
   repository: repositoryRef.extend({
@@ -121,6 +125,7 @@ export function normalizePullRequest(payload: z.infer<typeof pullRequestPayloadS
     labels: (pr.labels ?? []).map((label) => label.name),
   };
   if (payload.label) event.label = payload.label.name;
+  if (payload.installation) event.installationId = payload.installation.id;
   const htmlUrl = htmlUrlSchema.safeParse(pr.html_url);
   if (htmlUrl.success) event.htmlUrl = htmlUrl.data;
   // The contract is the bus's: check it holds, whatever GitHub sent.
@@ -170,5 +175,6 @@ export function normalizePush(payload: z.infer<typeof pushPayloadSchema>, delive
     truncated,
     pushedAt: payload.repository.pushed_at,
   };
+  if (payload.installation) event.installationId = payload.installation.id;
   return validatePayload(pushEventSchema, event, "push");
 }

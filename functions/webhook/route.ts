@@ -1,4 +1,5 @@
 import { DETAIL_TYPES } from "../shared/events";
+import type { RepositoryEntry } from "../shared/repositories";
 import type { BusEvent } from "./bus-event";
 import {
   normalizePullRequest,
@@ -20,6 +21,21 @@ export const FORWARDED_PULL_REQUEST_ACTIONS: ReadonlySet<string> = new Set([
   "labeled",
 ]);
 
+/**
+ * GitHub App events about the App's installations rather than a repository's
+ * code. The App's installations are looked up when a repository needs one, so
+ * nothing has to happen when they change.
+ */
+export const INSTALLATION_EVENTS: ReadonlySet<string> = new Set(["installation", "installation_repositories", "installation_target"]);
+
+/**
+ * The configured repositories, found by owner/name in any case: the bundled
+ * RepositoryCatalog. Only a lookup, so routing cannot scan the list.
+ */
+export interface RepositoryLookup {
+  get(repository: string): RepositoryEntry | undefined;
+}
+
 /** What to do with a verified delivery. */
 export type Routing =
   | { outcome: "pong" }
@@ -35,20 +51,33 @@ function actionOf(payload: Record<string, unknown>): string | undefined {
 /**
  * Decides what a verified delivery becomes. Throws MalformedDeliveryError when
  * the payload of an event we handle does not have the fields we read.
- * `repository` is the configured owner/name, compared case-insensitively
- * (GitHub names are case-insensitive).
+ * Deliveries of every configured repository are handed on, whether they come
+ * from a repository webhook, an organization webhook or a GitHub App's
+ * webhook; the repository is found by name (case-insensitively, as GitHub
+ * treats names) in one lookup, whatever the number of repositories.
  */
-export function routeDelivery(headers: DeliveryHeaders, payload: Record<string, unknown>, repository: string): Routing {
+export function routeDelivery(headers: DeliveryHeaders, payload: Record<string, unknown>, repositories: RepositoryLookup): Routing {
   const { event, deliveryId } = headers;
   if (event === "ping") return { outcome: "pong" };
+  if (INSTALLATION_EVENTS.has(event)) {
+    return {
+      outcome: "ignored",
+      reason: `event ${event} changes the GitHub App's installation, not a repository; pipewright looks installations up when it calls GitHub, so nothing is needed`,
+    };
+  }
   if (event !== DETAIL_TYPES.pullRequest && event !== DETAIL_TYPES.push) {
     return { outcome: "ignored", reason: `event ${event} is not used by pipewright` };
   }
 
   const source = validatePayload(repositoryEnvelopeSchema, payload, event).repository.full_name;
   const action = actionOf(payload);
-  if (source.toLowerCase() !== repository.toLowerCase()) {
-    return { outcome: "ignored", reason: `repository ${source} is not ${repository}`, repository: source, action };
+  if (repositories.get(source) === undefined) {
+    return {
+      outcome: "ignored",
+      reason: `repository ${source} is not configured in pipewright. Fix: add it to repositories[] of the configuration if its changes should start pipelines`,
+      repository: source,
+      action,
+    };
   }
 
   if (event === DETAIL_TYPES.push) {

@@ -16,12 +16,10 @@ import { LambdaFunction } from "./lambda-function";
 import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 export interface WebhookIntakeProps {
-  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  /** The repositories served and their services; bundled with the function as its repository catalog (deliveries of others are ignored). */
   readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name. */
   readonly namePrefix: string;
-  /** The repository whose deliveries are handed on (owner/name); others are ignored. */
-  readonly repository: string;
   /**
    * Roles besides the webhook's that may put GitHub events (source
    * `pipewright.github`) on the bus: the reconciler's repairs. The bus's
@@ -94,7 +92,6 @@ export class WebhookIntake extends Construct {
       environment: {
         WEBHOOK_SECRET_ARN: this.secret.arn,
         EVENT_BUS_NAME: this.bus.name,
-        GITHUB_REPOSITORY: props.repository,
       },
       statements: [
         { Sid: "PutGitHubEvents", Effect: "Allow", Action: "events:PutEvents", Resource: this.bus.arn },

@@ -1,11 +1,25 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { DETAIL_TYPES, EVENT_SOURCE, type PushEvent } from "../../../functions/shared/events";
 import { EventBridgeBusPublisher, SecretsManagerWebhookSecrets } from "../../../functions/webhook/aws";
 import { BusUnavailableError, WebhookSecretUnavailableError } from "../../../functions/webhook/errors";
 import { handler, makeHandler } from "../../../functions/webhook/handler";
-import { DELIVERY_ID, PREVIOUS_SECRET, SECRET, examplePayload, read, signedRequest, silentLogger } from "../../fixtures/webhook/deliveries";
+import { REPOSITORIES_FILE_ENV } from "../../../functions/shared/repositories";
+import {
+  DELIVERY_ID,
+  PREVIOUS_SECRET,
+  REPOSITORY,
+  SECRET,
+  catalogOf,
+  examplePayload,
+  read,
+  signedRequest,
+  silentLogger,
+} from "../../fixtures/webhook/deliveries";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pipewright/webhook-AbCdEf";
 const BUS = "github";
@@ -164,7 +178,7 @@ describe("handler with the real adapters on mocked clients", () => {
     return makeHandler({
       secrets: new SecretsManagerWebhookSecrets({ client: new SecretsManagerClient({ region: "eu-west-1" }), secretId: SECRET_ARN }),
       bus: new EventBridgeBusPublisher({ client: new EventBridgeClient({ region: "eu-west-1" }), eventBusName: BUS, sleep: async () => {} }),
-      repository: "Codertocat/Hello-World",
+      repositories: catalogOf([REPOSITORY]),
       logger: silentLogger(),
       now: () => TIME,
     });
@@ -204,13 +218,37 @@ describe("the Lambda entry point", () => {
   // in this order: a failed build is not kept, the next call builds again.
   const context = { awsRequestId: "req-1", functionName: "pipewright-webhook" } as never;
   const saved = { ...process.env };
+  const folder = mkdtempSync(path.join(tmpdir(), "pipewright-webhook-"));
+  const catalogFile = path.join(folder, "repositories.json");
+  writeFileSync(
+    catalogFile,
+    JSON.stringify({
+      repositories: [
+        {
+          repository: "Codertocat/Hello-World",
+          mainBranch: "main",
+          forkLabel: "safe-to-test",
+          services: [{ name: "api", pipeline: "pipewright-api", include: ["services/api/**"] }],
+        },
+      ],
+    }),
+  );
+  const deployed = () => ({
+    ...saved,
+    WEBHOOK_SECRET_ARN: SECRET_ARN,
+    EVENT_BUS_NAME: BUS,
+    [REPOSITORIES_FILE_ENV]: catalogFile,
+    AWS_REGION: "eu-west-1",
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+  });
 
   afterEach(() => {
     process.env = { ...saved };
   });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
   it("answers 500 and calls nothing when an environment variable is missing", async () => {
-    process.env = { ...saved, EVENT_BUS_NAME: BUS, GITHUB_REPOSITORY: "Codertocat/Hello-World", POWERTOOLS_LOG_LEVEL: "SILENT" };
+    process.env = deployed();
     delete process.env.WEBHOOK_SECRET_ARN;
     const result = read(await handler(signedRequest("{}", { event: "push" }), context));
     expect(result).toEqual({ status: 500, body: { message: "Internal error" } });
@@ -218,19 +256,30 @@ describe("the Lambda entry point", () => {
     expect(eventBridge.calls()).toHaveLength(0);
   });
 
-  it("builds real clients from the environment on the first successful call and handles the delivery", async () => {
-    process.env = {
-      ...saved,
-      WEBHOOK_SECRET_ARN: SECRET_ARN,
-      EVENT_BUS_NAME: BUS,
-      GITHUB_REPOSITORY: "Codertocat/Hello-World",
-      AWS_REGION: "eu-west-1",
-      POWERTOOLS_LOG_LEVEL: "SILENT",
-    };
+  it("answers 500 and calls nothing when the bundled repository catalog is missing", async () => {
+    process.env = { ...deployed(), [REPOSITORIES_FILE_ENV]: path.join(folder, "absent.json") };
+    const result = read(await handler(signedRequest("{}", { event: "push" }), context));
+    expect(result).toEqual({ status: 500, body: { message: "Internal error" } });
+    expect(secretsManager.calls()).toHaveLength(0);
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
+
+  it("builds real clients and reads the catalog on the first successful call, and handles the delivery", async () => {
+    process.env = deployed();
     secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify({ current: SECRET }) });
     eventBridge.on(PutEventsCommand).resolves(accepted);
     const result = read(await handler(signedRequest(JSON.stringify(examplePayload("push")), { event: "push" }), context));
     expect(result).toEqual({ status: 202, body: { deliveryId: DELIVERY_ID, status: "accepted" } });
     expect(eventBridge.commandCalls(PutEventsCommand)[0].args[0].input.Entries![0].EventBusName).toBe(BUS);
+  });
+
+  it("keeps the catalog it read for the function's lifetime: a repository outside it is ignored", async () => {
+    process.env = { ...deployed(), [REPOSITORIES_FILE_ENV]: path.join(folder, "absent.json") };
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify({ current: SECRET }) });
+    const payload = examplePayload("push");
+    payload.repository.full_name = "octo-org/elsewhere";
+    const result = read(await handler(signedRequest(JSON.stringify(payload), { event: "push" }), context));
+    expect(result.body).toMatchObject({ status: "ignored", reason: expect.stringContaining("octo-org/elsewhere is not configured") });
+    expect(eventBridge.calls()).toHaveLength(0);
   });
 });
