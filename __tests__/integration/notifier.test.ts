@@ -135,12 +135,12 @@ beforeAll(async () => {
     topic: new SnsTopicPublisher(sns, topicArn),
     commitStatuses: new GitHubCommitStatuses({
       repository: REPOSITORY,
-      client: gitHubClientSource(async () => ({ kind: "token", token: "ghp_test" }), {
-        repository: REPOSITORY,
-        baseUrl: github.url,
-        userAgent: "pipewright-notifier",
-        policy: { retryBaseDelayMs: 1 },
-      }),
+      client: () =>
+        gitHubClientSource(async () => ({ kind: "token", token: "ghp_test" }), {
+          baseUrl: github.url,
+          userAgent: "pipewright-notifier",
+          policy: { retryBaseDelayMs: 1 },
+        })(REPOSITORY),
     }),
     logger,
   });

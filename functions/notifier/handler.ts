@@ -256,16 +256,11 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, log
     const read = secretsManagerValue(slackSecretArn, secretsClient());
     slack = new SlackWebhook(async () => parseSlackWebhookSecret(slackSecretArn, await read()));
   }
-  const commitStatuses = githubSecretArn
-    ? new GitHubCommitStatuses({
-        repository: config.repository,
-        client: gitHubClientFromSecret(githubSecretArn, secretsClient, {
-          repository: config.repository,
-          baseUrl: config.githubApiUrl,
-          userAgent: "pipewright-notifier",
-          log: logger,
-        }),
-      })
+  const gitHubClients = githubSecretArn
+    ? gitHubClientFromSecret(githubSecretArn, secretsClient, { baseUrl: config.githubApiUrl, userAgent: "pipewright-notifier", log: logger })
+    : undefined;
+  const commitStatuses = gitHubClients
+    ? new GitHubCommitStatuses({ repository: config.repository, client: () => gitHubClients(config.repository) })
     : undefined;
   return makeHandler({
     config,

@@ -162,21 +162,24 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, log
   const apiUrl = parseApiUrl(optionalEnv("GITHUB_API_URL", env));
   const tokenSecretArn = optionalEnv("GITHUB_TOKEN_SECRET_ARN", env);
   const retry = { retryMode: "adaptive", maxAttempts: 5 } as const;
+  const gitHubClients =
+    tokenSecretArn === undefined
+      ? undefined
+      : gitHubClientFromSecret(tokenSecretArn, () => new SecretsManagerClient(retry), {
+          baseUrl: apiUrl,
+          userAgent: "pipewright-push-router",
+          log: logger,
+        });
   return makeHandler({
     config,
     pipelines: new CodePipelineStarter(new CodePipelineClient(retry)),
     order: new DynamoPushOrderStore(new DynamoDBClient(retry), parseStateTable(requireEnv("PUSH_STATE_TABLE", env))),
     changes: new GitHubChangedFiles({
       repository: config.repository,
-      ...(tokenSecretArn === undefined
+      ...(gitHubClients === undefined
         ? {}
         : {
-            client: gitHubClientFromSecret(tokenSecretArn, () => new SecretsManagerClient(retry), {
-              repository: config.repository,
-              baseUrl: apiUrl,
-              userAgent: "pipewright-push-router",
-              log: logger,
-            }),
+            client: () => gitHubClients(config.repository),
           }),
     }),
     logger,
