@@ -205,11 +205,8 @@ export class BuildStack extends AccountStack {
     });
     this.pushRouter = new PushRouter(this, "push-router", {
       ...common,
-      services: services.map((s) => ({ name: s.name, pipeline: names.pipeline(s), include: s.include, exclude: s.exclude })),
       repositories: catalog,
       githubToken: this.github.tokenSecret,
-      mainBranch: firstRepository.mainBranch,
-      repository: firstRepository.repository,
     });
 
     const servicePipelines = services.map((s) => ({ name: s.name, pipeline: names.pipeline(s) }));
