@@ -213,10 +213,7 @@ export class BuildStack extends AccountStack {
     this.notifications = new Notifications(this, "notifications", {
       namePrefix: names.project,
       store,
-      services: servicePipelines,
       repositories: catalog,
-      repository: firstRepository.repository,
-      mainBranch: firstRepository.mainBranch,
       emails: config.notifications.emails,
       slack: config.notifications.slack,
       notifyStates: config.notifications.states,
