@@ -204,21 +204,15 @@ export class BuildStack extends AccountStack {
     });
     this.pushRouter = new PushRouter(this, "push-router", {
       ...common,
-      services: services.map((s) => ({ name: s.name, pipeline: names.pipeline(s), include: s.include, exclude: s.exclude })),
       repositories: catalog,
       githubToken: this.github.tokenSecret,
-      mainBranch: firstRepository.mainBranch,
-      repository: firstRepository.repository,
     });
 
     const servicePipelines = services.map((s) => ({ name: s.name, pipeline: names.pipeline(s) }));
     this.notifications = new Notifications(this, "notifications", {
       namePrefix: names.project,
       store,
-      services: servicePipelines,
       repositories: catalog,
-      repository: firstRepository.repository,
-      mainBranch: firstRepository.mainBranch,
       emails: config.notifications.emails,
       slack: config.notifications.slack,
       notifyStates: config.notifications.states,

@@ -3,7 +3,8 @@
  * (executions, action executions, tags, previous executions) and the real SNS publish to a
  * KMS-encrypted topic, read back from an SQS queue subscribed to it. GitHub is a local fake
  * server; Slack is not configured. Events are built in the shape CodePipeline puts on the
- * default bus (see __tests__/fixtures/codepipeline-events).
+ * default bus (see __tests__/fixtures/codepipeline-events). Two repositories: the world's
+ * monorepo (its orders pipeline) and a billing repository whose pipeline the tests drive.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -24,6 +25,7 @@ import { makeHandler, type NotifierResult } from "../../functions/notifier/handl
 import { PR_TAG_KEYS } from "../../functions/notifier/identity";
 import { CODEPIPELINE_DETAIL_TYPES } from "../../functions/shared/codepipeline-events";
 import { gitHubClientSource } from "../../functions/shared/github/client";
+import { RepositoryCatalog } from "../../functions/shared/repositories";
 import { emulatorClientConfig, inAccount } from "../../sandbox/emulator";
 import { useEmulator } from "../support/emulator";
 import { FakeHttpServer } from "../support/fake-http";
@@ -33,6 +35,7 @@ import {
   commit,
   CONNECTION_ARN,
   createWorld,
+  MAIN_PIPELINES,
   PIPELINE_ROLE_ARN,
   recordingLogger,
   REGION,
@@ -55,6 +58,22 @@ const SERVICE = "billing";
 const MAIN = `pipewright-${SERVICE}`;
 const PR = `${MAIN}-pr-7`;
 const APPROVAL_NOTE = "Review the prod change set of pipewright-billing";
+/** The repository of the billing pipeline; the world's REPOSITORY holds the orders pipeline. */
+const BILLING_REPOSITORY = "acme-corp/billing";
+const ORDERS = MAIN_PIPELINES[0] as string;
+
+/** The repository catalog as the stacks bundle it with the notifier. */
+const CATALOG = RepositoryCatalog.from({
+  repositories: [
+    {
+      repository: REPOSITORY,
+      mainBranch: "main",
+      forkLabel: "safe-to-test",
+      services: [{ name: "orders", pipeline: ORDERS, include: ["services/orders/**"] }],
+    },
+    { repository: BILLING_REPOSITORY, mainBranch: "main", forkLabel: "safe-to-test", services: [{ name: SERVICE, pipeline: MAIN, include: ["**"] }] },
+  ],
+});
 
 /** Source from GitHub, then a prod stage whose manual approval the tests answer. */
 function approvalPipeline(name: string, artifactKeyArn: string): PipelineDeclaration {
@@ -71,7 +90,7 @@ function approvalPipeline(name: string, artifactKeyArn: string): PipelineDeclara
           {
             name: "Source",
             actionTypeId: { category: "Source", owner: "AWS", provider: "CodeStarSourceConnection", version: "1" },
-            configuration: { ConnectionArn: CONNECTION_ARN, FullRepositoryId: REPOSITORY, BranchName: "main", DetectChanges: "false" },
+            configuration: { ConnectionArn: CONNECTION_ARN, FullRepositoryId: BILLING_REPOSITORY, BranchName: "main", DetectChanges: "false" },
             outputArtifacts: [{ name: "SourceOutput" }],
           },
         ],
@@ -102,7 +121,7 @@ beforeAll(async () => {
     new CreatePipelineCommand({
       pipeline: approvalPipeline(PR, world.artifactKeyArn),
       tags: [
-        { key: PR_TAG_KEYS.repository, value: REPOSITORY },
+        { key: PR_TAG_KEYS.repository, value: BILLING_REPOSITORY },
         { key: PR_TAG_KEYS.pullRequest, value: "7" },
         { key: PR_TAG_KEYS.headSha, value: commit("pr-7-head") },
         { key: PR_TAG_KEYS.basePipeline, value: MAIN },
@@ -122,21 +141,14 @@ beforeAll(async () => {
   notify = makeHandler({
     config: {
       pipelinePrefix: "pipewright-",
-      services: [
-        { name: "orders", pipeline: "pipewright-orders" },
-        { name: SERVICE, pipeline: MAIN },
-      ],
-      mainBranch: "main",
-      repository: REPOSITORY,
+      catalog: CATALOG,
       notifyStates: parseNotifyStates(undefined),
       githubApiUrl: github.url,
     },
     facts: new CodePipelineFacts(codepipeline),
     topic: new SnsTopicPublisher(sns, topicArn),
     commitStatuses: new GitHubCommitStatuses({
-      repository: REPOSITORY,
       client: gitHubClientSource(async () => ({ kind: "token", token: "ghp_test" }), {
-        repository: REPOSITORY,
         baseUrl: github.url,
         userAgent: "pipewright-notifier",
         policy: { retryBaseDelayMs: 1 },
@@ -233,10 +245,11 @@ async function receive(waitSeconds = 2): Promise<Delivered[]> {
   }
 }
 
-function statusesPosted(): Array<{ sha: string; state: string; context: string; description: string }> {
+function statusesPosted(): Array<{ repository: string; sha: string; state: string; context: string; description: string }> {
   return github.requests
-    .filter((request) => request.path.includes("/statuses/"))
-    .map((request) => ({ sha: request.path.split("/").pop() as string, ...request.json() }));
+    .map((request) => ({ request, path: /^\/repos\/([^/]+\/[^/]+)\/statuses\/([0-9a-f]+)$/.exec(request.path) }))
+    .filter(({ path }) => path !== null)
+    .map(({ request, path }) => ({ repository: path![1] as string, sha: path![2] as string, ...request.json() }));
 }
 
 describe("notifier against the emulator", () => {
@@ -271,8 +284,11 @@ describe("notifier against the emulator", () => {
     expect(message!.Message).toContain("Error:         The change set replaces the orders table");
     expect(message!.Message).toContain(`/pipelines/${MAIN}/executions/${failedExecution}/timeline?region=${REGION}`);
     expect(message!.Message).toContain(`Account:       ${BUILD_ACCOUNT}, Region ${REGION}`);
+    expect(message!.Message).toMatch(/^Repository: +acme-corp\/billing$/m);
+    expect(message!.Message).toContain(`${github.url}/${BILLING_REPOSITORY}/commit/${broken}`);
     expect(statusesPosted()).toEqual([
       expect.objectContaining({
+        repository: BILLING_REPOSITORY,
         sha: broken,
         state: "failure",
         context: `pipewright/${MAIN}`,
@@ -321,14 +337,26 @@ describe("notifier against the emulator", () => {
     await notify(pipelineChanged(PR, execution, "FAILED"));
 
     const [message] = await receive();
-    expect(message!.Subject).toBe("FAILED: pipewright-billing-pr-7, PR #7, at Prod/Approve");
+    expect(message!.Subject).toBe("FAILED: pipewright-billing-pr-7, acme-corp/billing#7, at Prod/Approve");
     expect(message!.Message).toMatch(/^Service: +billing$/m);
-    expect(message!.Message).toContain(`${github.url}/${REPOSITORY}/pull/7`);
-    expect(statusesPosted().map((s) => [s.sha, s.state, s.context])).toEqual([
-      [head, "pending", `pipewright/${PR}`],
-      [head, "failure", `pipewright/${PR}`],
+    expect(message!.Message).toMatch(/^Repository: +acme-corp\/billing$/m);
+    expect(message!.Message).toContain(`${github.url}/${BILLING_REPOSITORY}/pull/7`);
+    expect(statusesPosted().map((s) => [s.repository, s.sha, s.state, s.context])).toEqual([
+      [BILLING_REPOSITORY, head, "pending", `pipewright/${PR}`],
+      [BILLING_REPOSITORY, head, "failure", `pipewright/${PR}`],
     ]);
     // Every read worked, ListTagsForResource included: nothing was missing or failed.
     expect(logger.entries.filter((entry) => entry.level === "error" || entry.level === "warn")).toEqual([]);
+  });
+
+  test("the other repository's main pipeline sets its status in that repository", async () => {
+    const sha = commit("orders-change");
+    const execution = await start(ORDERS, sha);
+
+    await expect(notify(pipelineChanged(ORDERS, execution, "STARTED"))).resolves.toMatchObject({
+      channels: [{ channel: "github", status: "delivered" }],
+    });
+
+    expect(statusesPosted()).toEqual([expect.objectContaining({ repository: REPOSITORY, sha, state: "pending", context: `pipewright/${ORDERS}` })]);
   });
 });

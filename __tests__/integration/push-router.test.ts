@@ -2,12 +2,14 @@
  * The push-router function against the AWS emulator: the real handler, the real
  * CodePipeline and DynamoDB adapters and SDK clients (a push-state table as the stacks create
  * it), and the real GitHub compare client without a token secret (which then asks GitHub
- * nothing). Events carry the bus contract (functions/shared/events.ts).
+ * nothing). Events carry the bus contract (functions/shared/events.ts). Two repositories:
+ * the shared world's monorepo, and a second one with its own main branch and pipeline.
  */
 import { randomUUID } from "node:crypto";
+import { CreatePipelineCommand } from "@aws-sdk/client-codepipeline";
 import { CodePipelineStarter } from "../../functions/push-router/aws";
-import { parseServices } from "../../functions/push-router/config";
-import { parseMainBranch, parseRepository } from "../../functions/shared/config-fields";
+import { checkServiceGlobs } from "../../functions/push-router/config";
+import { RepositoryCatalog } from "../../functions/shared/repositories";
 import { GitHubChangedFiles } from "../../functions/push-router/github";
 import { makeHandler, type PushRouteResult } from "../../functions/push-router/handler";
 import { ZERO_SHA } from "../../functions/push-router/route";
@@ -27,6 +29,7 @@ import {
   recordingLogger,
   REPOSITORY,
   SOURCE_ACTION,
+  servicePipeline,
   sourceRevision,
   type World,
 } from "./support/pipewright-world";
@@ -36,18 +39,41 @@ let world: World;
 let route: (push: PushEvent) => Promise<PushRouteResult>;
 const logger = recordingLogger();
 const [ORDERS, PAYMENTS] = MAIN_PIPELINES as [string, string];
+/** The second repository: its main branch is "release", and its one service's globs overlap the monorepo's paths. */
+const BILLING = "acme-corp/billing";
+const INVOICES = servicePipeline("billing-invoices", "unused").name as string;
+/** Every pipeline of both repositories: each test checks that the ones it does not expect got no execution. */
+const ALL_PIPELINES = [...MAIN_PIPELINES, INVOICES];
 /** Pipelines whose next start fails before reaching CodePipeline, as a throttle would. */
 const failNextStart = new Set<string>();
 
-/** SERVICES as the push-router construct renders it from the configuration. */
-const SERVICES_ENV = JSON.stringify([
-  { name: "orders", pipeline: ORDERS, include: ["services/orders/**", "libs/shared/**"], exclude: ["**/*.md"] },
-  { name: "payments", pipeline: PAYMENTS, include: ["services/payments/**", "libs/shared/**"], exclude: ["**/*.md"] },
-]);
+/** The repository catalog as the stacks bundle it with the function. */
+const CATALOG = checkServiceGlobs(
+  RepositoryCatalog.from({
+    repositories: [
+      {
+        repository: REPOSITORY,
+        mainBranch: "main",
+        forkLabel: "safe-to-test",
+        services: [
+          { name: "orders", pipeline: ORDERS, include: ["services/orders/**", "libs/shared/**"], exclude: ["**/*.md"] },
+          { name: "payments", pipeline: PAYMENTS, include: ["services/payments/**", "libs/shared/**"], exclude: ["**/*.md"] },
+        ],
+      },
+      {
+        repository: BILLING,
+        mainBranch: "release",
+        forkLabel: "safe-to-test",
+        services: [{ name: "invoices", pipeline: INVOICES, include: ["services/**", "libs/shared/**"], exclude: [] }],
+      },
+    ],
+  }),
+);
 
 beforeAll(async () => {
   world = await createWorld(emulator());
   const clients = world.clients();
+  await clients.codepipeline.send(new CreatePipelineCommand({ pipeline: servicePipeline("billing-invoices", world.artifactKeyArn) }));
   const codepipeline = new CodePipelineStarter(clients.codepipeline);
   const pipelines: PipelineStarter = {
     start: async (request) => {
@@ -56,16 +82,11 @@ beforeAll(async () => {
     },
   };
   const handle = makeHandler({
-    config: {
-      services: parseServices(SERVICES_ENV),
-      mainBranch: parseMainBranch("main"),
-      repository: parseRepository(REPOSITORY),
-      sourceActionName: SOURCE_ACTION,
-    },
+    config: { catalog: CATALOG, sourceActionName: SOURCE_ACTION },
     pipelines,
     order: new DynamoPushOrderStore(clients.dynamodb, PUSH_STATE_TABLE),
     // No GITHUB_TOKEN_SECRET_ARN: no GitHub client, so a push with incomplete file lists starts everything.
-    changes: new GitHubChangedFiles({ repository: REPOSITORY }),
+    changes: new GitHubChangedFiles({}),
     logger,
   });
   route = (push) => handle(busEvent(DETAIL_TYPES.push, push, randomUUID()));
@@ -97,14 +118,14 @@ function push(overrides: Partial<PushEvent> = {}): PushEvent {
 /** Execution ids of each main pipeline, newest first. */
 async function executionIds(): Promise<Record<string, string[]>> {
   const ids: Record<string, string[]> = {};
-  for (const name of MAIN_PIPELINES) ids[name] = (await executionsOf(world, name)).map((e) => e.pipelineExecutionId as string);
+  for (const name of ALL_PIPELINES) ids[name] = (await executionsOf(world, name)).map((e) => e.pipelineExecutionId as string);
   return ids;
 }
 
 /** Asserts that exactly `started` got one new execution since `before`, pinned to `commitId`, and the others none. */
 async function expectStarted(before: Record<string, string[]>, started: string[], commitId: string): Promise<Record<string, string>> {
   const newIds: Record<string, string> = {};
-  for (const name of MAIN_PIPELINES) {
+  for (const name of ALL_PIPELINES) {
     const executions = await executionsOf(world, name);
     const fresh = executions.filter((execution) => !before[name]?.includes(execution.pipelineExecutionId as string));
     if (!started.includes(name)) {
@@ -157,20 +178,39 @@ describe("push router against the emulator", () => {
     expect(again).toEqual(first);
   });
 
-  test("pushes to a tag, another branch, another repository or a deleted main start nothing", async () => {
+  test("pushes to a tag, another branch (one named like the other repository's main branch too), an unconfigured repository or a deleted main start nothing", async () => {
     const before = await executionIds();
     const changedFiles = ["services/orders/src/checkout.ts", "libs/shared/money.ts"];
     const skipped: Array<[PushEvent, RegExp]> = [
       [push({ ref: "refs/tags/v1.4.0", changedFiles }), /is a tag/],
       [push({ ref: "refs/heads/feature/main", changedFiles }), /not refs\/heads\/main/],
       [push({ ref: "refs/heads/release/main", changedFiles, truncated: true }), /not refs\/heads\/main/],
-      [push({ repository: "acme-corp/other", changedFiles }), /not to the configured repository/],
+      [push({ repository: "acme-corp/other", changedFiles }), /acme-corp\/other is not a configured repository/],
+      [push({ ref: "refs/heads/release", changedFiles }), /refs\/heads\/release is not refs\/heads\/main/],
       [push({ deleted: true, after: ZERO_SHA, changedFiles: [] }), /deleted/],
     ];
     for (const [event, reason] of skipped) {
       expect(await route(event)).toEqual({ outcome: "skipped", reason: expect.stringMatching(reason) });
     }
     expect(await executionIds()).toEqual(before);
+  });
+
+  test("a push to the other repository's main branch starts only its matching pipeline, pinned to the pushed commit", async () => {
+    const before = await executionIds();
+    const event = push({ repository: BILLING, ref: "refs/heads/release", changedFiles: ["services/orders/src/checkout.ts"] });
+
+    const result = await route(event);
+
+    const started = await expectStarted(before, [INVOICES], event.after);
+    expect(result).toMatchObject({ outcome: "started", started: [{ pipeline: INVOICES, executionId: started[INVOICES] }], ignored: [] });
+    expect(await pushStateItem(world, INVOICES)).toMatchObject({ after: { S: event.after }, deliveryId: { S: event.deliveryId } });
+  });
+
+  test("a truncated push to the other repository, without a GitHub token, starts every pipeline of that repository and none of the monorepo's", async () => {
+    const before = await executionIds();
+    const event = push({ repository: BILLING, ref: "refs/heads/release", truncated: true });
+    expect(await route(event)).toMatchObject({ everything: true });
+    await expectStarted(before, [INVOICES], event.after);
   });
 
   test("a push to main touching nothing a service includes starts nothing", async () => {

@@ -1,5 +1,5 @@
 import { createVerify, generateKeyPairSync } from "node:crypto";
-import { gitHubClientSource, type GitHubClient } from "../../functions/shared/github/client";
+import { gitHubClientSource, type GitHubClient, type GitHubClientForRepository } from "../../functions/shared/github/client";
 import type { GitHubCredentials } from "../../functions/shared/github/credentials";
 import type { RequestPolicy } from "../../functions/shared/retry-policy";
 import { FakeHttpServer, type FakeReply, type ReceivedRequest } from "./fake-http";
@@ -66,12 +66,13 @@ function badCredentials(): FakeReply {
 }
 
 /**
- * A GitHub REST API stand-in on 127.0.0.1 for one repository, started and
- * stopped by each test. It holds pull requests, comparisons and commit
- * statuses, pages lists with Link headers as GitHub does, and checks
- * credentials: a token in `tokens`, or a GitHub App whose JWT verifies with
- * the App's public key and whose installation token it minted. `intercept`
- * answers first, to inject failures.
+ * A GitHub REST API stand-in on 127.0.0.1 for one repository (or a few,
+ * which share its pull requests and comparisons), started and stopped by
+ * each test. It holds pull requests, comparisons and commit statuses, pages
+ * lists with Link headers as GitHub does, and checks credentials: a token in
+ * `tokens`, or a GitHub App whose JWT verifies with the App's public key and
+ * whose installation token it minted, accepted only on the repositories of
+ * that installation. `intercept` answers first, to inject failures.
  */
 export class FakeGitHub {
   /** REST pull request objects by number. */
@@ -83,17 +84,23 @@ export class FakeGitHub {
   /** Tokens accepted on the repository's endpoints (an App's minted token is added). */
   readonly tokens = new Set<string>();
   private app: FakeApp | undefined;
+  /** The App's installation by repository it covers. */
+  private installations = new Map<string, number>();
+  /** The installation each minted token belongs to. */
+  private readonly installationOfToken = new Map<string, number>();
   private interceptors: Interceptor[] = [];
 
   private constructor(
     private readonly server: FakeHttpServer,
     readonly repository: string,
+    /** Every repository served: `repository` first. */
+    readonly repositories: readonly string[],
   ) {}
 
-  static async start(repository: string, options: { tokens?: readonly string[] } = {}): Promise<FakeGitHub> {
+  static async start(repository: string, options: { tokens?: readonly string[]; moreRepositories?: readonly string[] } = {}): Promise<FakeGitHub> {
     let fake: FakeGitHub | undefined;
     const server = await FakeHttpServer.start((request, count) => fake!.reply(request, count));
-    fake = new FakeGitHub(server, repository);
+    fake = new FakeGitHub(server, repository, [repository, ...(options.moreRepositories ?? [])]);
     for (const token of options.tokens ?? []) fake.tokens.add(token);
     return fake;
   }
@@ -106,9 +113,20 @@ export class FakeGitHub {
     return this.server.requests;
   }
 
-  /** Serves `app`: its installation on the repository, and installation tokens for JWTs it signed. */
-  installApp(app: FakeApp): void {
+  /**
+   * Serves `app`: its installations (by repository; by default the app's
+   * installation on the first repository), and installation tokens for JWTs
+   * it signed. A repository left out has no installation of the App.
+   */
+  installApp(app: FakeApp, installations: Readonly<Record<string, number>> = { [this.repository]: app.installationId }): void {
     this.app = app;
+    this.installations = new Map(Object.entries(installations));
+  }
+
+  /** The token the fake mints for an installation: the App's own `token` for its `installationId`. */
+  installationToken(installationId: number): string {
+    if (this.app === undefined) throw new Error("installApp first");
+    return installationId === this.app.installationId ? this.app.token : `${this.app.token}_${installationId}`;
   }
 
   /** Answers before the model does; the latest interceptor first. */
@@ -125,8 +143,8 @@ export class FakeGitHub {
   }
 
   /** Requests to one path of the repository, e.g. "/pulls/7"; "" for the repository itself. */
-  requestsTo(path: string): ReceivedRequest[] {
-    const full = `/repos/${this.repository}${path}`;
+  requestsTo(path: string, repository = this.repository): ReceivedRequest[] {
+    const full = `/repos/${repository}${path}`;
     return this.requests.filter((request) => request.path === full);
   }
 
@@ -135,10 +153,10 @@ export class FakeGitHub {
     return this.requests.map((request) => `${request.method} ${request.path}`);
   }
 
-  /** The bodies of the commit statuses posted, with their commit. */
-  statuses(): Array<Record<string, unknown> & { sha: string }> {
+  /** The bodies of the commit statuses posted to a repository, with their commit. */
+  statuses(repository = this.repository): Array<Record<string, unknown> & { sha: string }> {
     return this.requests
-      .filter((request) => request.method === "POST" && request.path.startsWith(`/repos/${this.repository}/statuses/`))
+      .filter((request) => request.method === "POST" && request.path.startsWith(`/repos/${repository}/statuses/`))
       .map((request) => ({ sha: request.path.split("/").pop() as string, ...(request.json() as Record<string, unknown>) }));
   }
 
@@ -152,12 +170,16 @@ export class FakeGitHub {
       if (reply !== undefined) return reply;
     }
     if (request.path.startsWith("/app/")) return this.appEndpoint(request);
-    const base = `/repos/${this.repository}`;
+    const repository = this.repositories.find((name) => request.path === `/repos/${name}` || request.path.startsWith(`/repos/${name}/`));
+    if (repository === undefined) return notFound();
+    const base = `/repos/${repository}`;
     if (this.app !== undefined && request.method === "GET" && request.path === `${base}/installation`) {
-      return this.verifiesAsApp(request) ? { status: 200, body: { id: this.app.installationId } } : badCredentials();
+      if (!this.verifiesAsApp(request)) return badCredentials();
+      const installation = this.installations.get(repository);
+      return installation === undefined ? notFound() : { status: 200, body: { id: installation } };
     }
-    if (!this.authorized(request)) return badCredentials();
-    if (request.path === base) return this.repositoryVisible ? { status: 200, body: { full_name: this.repository } } : notFound();
+    if (!this.authorized(request, repository)) return badCredentials();
+    if (request.path === base) return this.repositoryVisible ? { status: 200, body: { full_name: repository } } : notFound();
     if (request.path === `${base}/pulls`) return this.pullsPage(request);
     const single = new RegExp(`^${base}/pulls/(\\d+)$`).exec(request.path);
     if (single !== null) {
@@ -170,9 +192,11 @@ export class FakeGitHub {
     return notFound();
   }
 
-  private authorized(request: ReceivedRequest): boolean {
+  private authorized(request: ReceivedRequest, repository: string): boolean {
     if (this.tokens.size === 0) return true;
     const [, token = ""] = String(request.headers.authorization ?? "").split(" ");
+    const installation = this.installationOfToken.get(token);
+    if (installation !== undefined) return this.installations.get(repository) === installation;
     return this.tokens.has(token);
   }
 
@@ -193,9 +217,12 @@ export class FakeGitHub {
     const mint = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(request.path);
     if (this.app === undefined || request.method !== "POST" || mint === null) return notFound();
     if (!this.verifiesAsApp(request)) return badCredentials();
-    if (Number(mint[1]) !== this.app.installationId) return notFound();
-    this.tokens.add(this.app.token);
-    return { status: 201, body: { token: this.app.token, expires_at: new Date(Date.now() + 3_600_000).toISOString() } };
+    const installation = Number(mint[1]);
+    if (![...this.installations.values()].includes(installation)) return notFound();
+    const token = this.installationToken(installation);
+    this.tokens.add(token);
+    this.installationOfToken.set(token, installation);
+    return { status: 201, body: { token, expires_at: new Date(Date.now() + 3_600_000).toISOString() } };
   }
 
   /** Link headers as GitHub sends them: next and last on every page but the last. */
@@ -248,17 +275,21 @@ export class FakeGitHub {
 /** Short timeouts and retries without waiting: the request policy of tests. */
 export const FAST_POLICY: Partial<RequestPolicy> = { timeoutMs: 1_000, retryBaseDelayMs: 1 };
 
-/** The shared GitHub client as the functions build it, for `credentials`, against the fake. */
+/** The shared GitHub clients as the functions build them, for `credentials`, against the fake: one per repository's installation. */
+export function clientSourceFor(
+  fake: FakeGitHub,
+  credentials: GitHubCredentials,
+  policy: Partial<RequestPolicy> = FAST_POLICY,
+): GitHubClientForRepository {
+  return gitHubClientSource(async () => credentials, { baseUrl: fake.url, userAgent: "pipewright-test", policy, throttling: false });
+}
+
+/** The shared GitHub client of the fake's first repository, for `credentials`. */
 export function clientFor(
   fake: FakeGitHub,
   credentials: GitHubCredentials,
   policy: Partial<RequestPolicy> = FAST_POLICY,
 ): () => Promise<GitHubClient | undefined> {
-  return gitHubClientSource(async () => credentials, {
-    repository: fake.repository,
-    baseUrl: fake.url,
-    userAgent: "pipewright-test",
-    policy,
-    throttling: false,
-  });
+  const source = clientSourceFor(fake, credentials, policy);
+  return () => source(fake.repository);
 }

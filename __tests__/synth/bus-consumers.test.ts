@@ -1,4 +1,4 @@
-import { resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
+import { configWith, resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
 
 describe("pr-pipelines and push-router on the GitHub bus", () => {
   const { build } = synthPlatform();
@@ -106,15 +106,39 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     });
   });
 
-  it("lets the push router start only the service pipelines, and hands it the routing table", () => {
+  it("lets the push router start only the service pipelines; the routing table travels in its repository catalog, not its environment", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "push-router/push-router/function/policy").policy;
-    expect(statement(policy, "StartServicePipelines").Resource).toHaveLength(2);
+    const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:codepipeline:\${data.aws_region.region.name}:111111111111:${name}`;
+    expect(statement(policy, "StartServicePipelines").Resource).toEqual([arn("pipewright-orders"), arn("pipewright-payments")]);
     const fn = resourceAt(build, "aws_lambda_function", "push-router/push-router/function/function");
-    expect(JSON.parse(fn.environment.variables.SERVICES)).toEqual([
-      { name: "orders", pipeline: "pipewright-orders", include: ["services/orders/**", "libs/shared/**"], exclude: ["**/*.md"] },
-      { name: "payments", pipeline: "pipewright-payments", include: ["services/payments/**", "libs/shared/**"], exclude: ["**/*.md"] },
+    expect(Object.keys(fn.environment.variables).sort()).toEqual([
+      "GITHUB_TOKEN_SECRET_ARN",
+      "NODE_OPTIONS",
+      "PUSH_STATE_TABLE",
+      "SOURCE_ACTION_NAME",
     ]);
-    expect(fn.environment.variables.MAIN_BRANCH).toBe("main");
+  });
+
+  it("lets the push router start exactly every repository's main pipelines when it serves many", () => {
+    const config = configWith((raw) => {
+      raw.repositories = [
+        { repository: raw.github.repository, services: raw.services },
+        {
+          repository: "example-org/billing",
+          mainBranch: "release",
+          services: [{ name: "invoices", include: ["invoices/**"], buildspec: "invoices/buildspec.yml", template: "invoices/template.yaml" }],
+        },
+      ];
+      delete raw.github.repository;
+      delete raw.services;
+    });
+    const policy = resourceAt(synthPlatform(config).build, "aws_iam_role_policy", "push-router/push-router/function/policy").policy;
+    const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:codepipeline:\${data.aws_region.region.name}:111111111111:${name}`;
+    expect(statement(policy, "StartServicePipelines").Resource).toEqual([
+      arn("pipewright-shop-orders"),
+      arn("pipewright-shop-payments"),
+      arn("pipewright-billing-invoices"),
+    ]);
   });
 
   it("keeps push state in a table keyed by pipeline, with point-in-time recovery, the platform key and deletion protection", () => {

@@ -25,6 +25,18 @@ describe("notifications and the reconciler in the build stack", () => {
     expect(fn.environment.variables.SLACK_WEBHOOK_SECRET_ARN).toMatch(/aws_secretsmanager_secret\.notifications_slack-webhook_\w+\.arn/);
   });
 
+  it("tells the notifier its repositories through the bundled catalog only, not its environment", () => {
+    const fn = resourceAt(build, "aws_lambda_function", "notifications/notifier/function");
+    expect(Object.keys(fn.environment.variables).sort()).toEqual([
+      "GITHUB_TOKEN_SECRET_ARN",
+      "NODE_OPTIONS",
+      "NOTIFY_STATES",
+      "PIPELINE_PREFIX",
+      "SLACK_WEBHOOK_SECRET_ARN",
+      "TOPIC_ARN",
+    ]);
+  });
+
   it("creates no Slack secret unless configured", () => {
     const { build: quiet } = synthPlatform(configWith((c) => (c.notifications.slack = false)));
     expect(Object.keys(quiet.resource.aws_secretsmanager_secret)).not.toContainEqual(expect.stringMatching(/slack/));

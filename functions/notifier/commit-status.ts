@@ -12,6 +12,8 @@ import type { CommitState, CommitStatusIntent } from "./routing";
 export const MAX_DESCRIPTION_LENGTH = 140;
 
 export interface CommitStatus {
+  /** owner/name: the repository the commit is in. */
+  repository: string;
   sha: string;
   state: CommitState;
   /** `pipewright/<pipeline>`: one status line per pipeline on the commit. */
@@ -49,9 +51,17 @@ function describe(intent: CommitStatusIntent, failures: readonly FailedActionFac
 
 export function commitStatusFor(
   intent: CommitStatusIntent,
-  input: { pipeline: string; sha: string; executionUrl?: string; failures: readonly FailedActionFacts[]; statusSummary?: string },
+  input: {
+    repository: string;
+    pipeline: string;
+    sha: string;
+    executionUrl?: string;
+    failures: readonly FailedActionFacts[];
+    statusSummary?: string;
+  },
 ): CommitStatus {
   return {
+    repository: input.repository,
     sha: input.sha,
     state: intent.state,
     context: commitStatusContext(input.pipeline),

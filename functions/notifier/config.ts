@@ -1,48 +1,28 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import { pipelineNameSchema, uniquePipelines } from "../shared/config-fields";
-import { InvalidConfigurationError, parseJsonVariable, parseVariable } from "../shared/env";
+import { InvalidConfigurationError, parseVariable } from "../shared/env";
+import type { RepositoryCatalog } from "../shared/repositories";
 import { DEFAULT_NOTIFY_STATES, NOTIFY_STATES, type NotifyState } from "./routing";
 
 /**
  * The notifier's own configuration fields, as the notifications construct
  * passes them in environment variables (the shared ones are in
- * functions/shared). Parsing is pure: handler.ts reads the variables and
- * hands the strings here.
+ * functions/shared), beside the repository catalog bundled with the function.
+ * Parsing is pure: handler.ts reads the variables and hands the strings here.
  */
-
-// Not strict: the construct may add fields the notifier does not need.
-const serviceSchema = z.object({
-  /** Service name, shown in messages. */
-  name: z.string().min(1),
-  /** The service's main pipeline, `<project>-<service>`. */
-  pipeline: pipelineNameSchema,
-});
-
-const servicesSchema = z
-  .array(serviceSchema)
-  .min(1, { error: "lists no service" })
-  .superRefine(uniquePipelines((service: { pipeline: string }) => service.pipeline, "pipeline"));
-
-export type ServicePipeline = z.infer<typeof serviceSchema>;
 
 export interface NotifierConfig {
   /** Only pipelines whose names start with this are the platform's, e.g. "pipewright-". */
   pipelinePrefix: string;
-  services: readonly ServicePipeline[];
-  /** Branch name without refs/heads/: what the main pipelines build. */
-  mainBranch: string;
-  /** owner/name of the monorepo: commit statuses and commit links. */
-  repository: string;
+  /**
+   * The repositories served: a pipeline's repository (commit statuses, commit
+   * and pull request links, messages), its main branch and its service.
+   */
+  catalog: RepositoryCatalog;
   /** Which notifications go out (SNS and Slack). Commit statuses do not depend on it. */
   notifyStates: ReadonlySet<NotifyState>;
   /** GitHub's REST API, without a trailing slash. */
   githubApiUrl: string;
-}
-
-/** SERVICES: a JSON array of { name, pipeline }. Throws InvalidConfigurationError naming each field. */
-export function parseServices(json: string): ServicePipeline[] {
-  return parseJsonVariable("SERVICES", servicesSchema, json);
 }
 
 const pipelinePrefixSchema = z.string().regex(/^[A-Za-z0-9.@_-]{1,99}$/, "is not the start of a CodePipeline name (1-99 of A-Z a-z 0-9 . @ _ -)");

@@ -34,7 +34,13 @@ export function toAsciiLine(text: string): string {
 export function emailSubject(notification: Notification): string {
   const tag = notification.state === "STOPPED" && notification.eventState === "CANCELED" ? "CANCELED" : SUBJECT_TAGS[notification.state];
   const parts = [`${tag}: ${notification.pipeline}`];
-  const where = notification.pullRequest !== undefined ? `PR #${notification.pullRequest}` : notification.branch;
+  // owner/name#12 is how GitHub names a pull request across repositories.
+  const where =
+    notification.pullRequest !== undefined
+      ? notification.repository
+        ? `${notification.repository}#${notification.pullRequest}`
+        : `PR #${notification.pullRequest}`
+      : notification.branch;
   if (where) parts.push(where);
   const failure = notification.failures[0];
   if (notification.state === "FAILED" && failure) parts.push(`at ${failure.stage}/${failure.action}`);
@@ -49,8 +55,8 @@ function row(label: string, value: string | undefined): string | undefined {
 }
 
 function headline(n: Notification): string {
-  const where = whereBuilt(n);
-  const of = `${n.pipeline}${n.service ? ` (service ${n.service}${where ? `, ${where}` : ""})` : where ? ` (${where})` : ""}`;
+  const where = [n.repository, n.service ? `service ${n.service}` : undefined, whereBuilt(n)].filter((part) => part !== undefined);
+  const of = `${n.pipeline}${where.length > 0 ? ` (${where.join(", ")})` : ""}`;
   switch (n.state) {
     case "FAILED": {
       const failure = n.failures[0];
@@ -95,8 +101,9 @@ export function emailBody(n: Notification): string {
 
   lines.push(
     row("Pipeline", n.pipeline),
+    row("Repository", n.repository ?? "unknown (not a pipeline of a configured repository)"),
     row("Service", n.service ?? "unknown (not a pipeline of the configured services)"),
-    n.pullRequest !== undefined ? row("Pull request", `#${n.pullRequest} in ${n.repository}`) : undefined,
+    n.pullRequest !== undefined ? row("Pull request", `#${n.pullRequest}${n.repository ? ` in ${n.repository}` : ""}`) : undefined,
     row("Branch", n.branch ?? "not reported"),
     row("Commit", commitLine(n)),
     row("Author", AUTHOR_UNAVAILABLE),

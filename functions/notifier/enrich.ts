@@ -1,5 +1,5 @@
 import type { CodePipelineEvent } from "../shared/codepipeline-events";
-import type { ServicePipeline } from "./config";
+import type { RepositoryCatalog } from "../shared/repositories";
 import { describeError } from "./errors";
 import {
   type ActionExecutionFacts,
@@ -43,9 +43,9 @@ export interface EnrichmentLogger {
 export async function enrich(
   event: CodePipelineEvent,
   plan: Extract<EventPlan, { kind: "act" }>,
-  deps: { facts: PipelineFacts; services: readonly ServicePipeline[]; logger: EnrichmentLogger; context: Record<string, unknown> },
+  deps: { facts: PipelineFacts; catalog: RepositoryCatalog; logger: EnrichmentLogger; context: Record<string, unknown> },
 ): Promise<Enrichment> {
-  const { facts, services, logger, context } = deps;
+  const { facts, catalog, logger, context } = deps;
   const { pipeline } = event.detail;
   const executionId = event.detail["execution-id"];
   const partition = partitionOfArn(event.resources.find((arn) => arn.startsWith("arn:"))) ?? "aws";
@@ -65,7 +65,7 @@ export async function enrich(
   // a pending commit status alone needs none of them.
   const wantsActions = plan.notification !== undefined || plan.commitStatus?.state === "failure";
   const [tags, execution, actions] = await Promise.all([
-    needsTags(pipeline, services)
+    needsTags(pipeline, catalog)
       ? read("the pipeline's tags (ListTagsForResource)", () =>
           facts.tags(pipelineArn(event.resources, partition, event.region, event.account, pipeline)),
         )
@@ -75,7 +75,7 @@ export async function enrich(
       ? read("the action executions (ListActionExecutions)", () => facts.actionExecutions(pipeline, executionId))
       : Promise.resolve(undefined),
   ]);
-  const identity = identifyPipeline(pipeline, services, tags);
+  const identity = identifyPipeline(pipeline, catalog, tags);
   const actionList = actions ?? [];
   const commit =
     (execution && commitOf(execution.revisions, actionList)) ??

@@ -4,12 +4,13 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { codePipelineEventSchema, CODEPIPELINE_DETAIL_TYPES, type CodePipelineEvent } from "../shared/codepipeline-events";
-import { parseApiUrl, parseMainBranch, parseRepository } from "../shared/config-fields";
+import { parseApiUrl } from "../shared/config-fields";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { GitHubCredentialsSecretError } from "../shared/github/credentials";
 import { GitHubCallError } from "../shared/github/errors";
 import { gitHubClientFromSecret } from "../shared/github/source";
 import { createLogger } from "../shared/logger";
+import { loadRepositoryCatalog } from "../shared/repositories";
 import { CodePipelineFacts, secretsManagerValue, SnsTopicPublisher } from "./aws";
 import {
   type ChannelName,
@@ -21,10 +22,11 @@ import {
   type TopicPublisher,
 } from "./channels";
 import { commitStatusFor, statusStillHolds } from "./commit-status";
-import { type NotifierConfig, parseNotifyStates, parsePipelinePrefix, parseServices, parseTopicArn } from "./config";
+import { type NotifierConfig, parseNotifyStates, parsePipelinePrefix, parseTopicArn } from "./config";
 import { emailMessage } from "./email";
 import { describeError, HttpDeliveryError, InvalidCodePipelineEventError, NotificationDeliveryError } from "./errors";
 import { approvalOf, type CommitFacts, type ExecutionFacts, type FailedActionFacts, type PipelineFacts } from "./facts";
+import type { PipelineIdentity } from "./identity";
 import { enrich } from "./enrich";
 import { GitHubCommitStatuses } from "./github";
 import { executionUrl, githubWebOrigin } from "./links";
@@ -40,7 +42,8 @@ import { slackMessage } from "./slack-message";
  * execution state changes of the platform's pipelines. Enriches the event
  * from CodePipeline, then, each channel independently: publishes to the SNS
  * topic, posts to Slack (when a webhook is configured), and sets the GitHub
- * commit status of the commit the execution built (when credentials are).
+ * commit status of the commit the execution built (when credentials are), in
+ * the pipeline's repository as the repository catalog tells it.
  */
 
 /** The part of Powertools' structured logger the notifier uses. */
@@ -118,8 +121,9 @@ export function makeHandler(deps: NotifierDeps) {
       return { outcome: "ignored", reason: plan.reason };
     }
 
-    const enrichment = await enrich(codePipelineEvent, plan, { facts: pipelineFacts, services: config.services, logger, context });
+    const enrichment = await enrich(codePipelineEvent, plan, { facts: pipelineFacts, catalog: config.catalog, logger, context });
     const { identity, execution, commit, failures, location } = enrichment;
+    if (identity.repository !== undefined) context.repository = identity.repository.repository;
     const state = finalNotification(plan.notification, config.notifyStates, identity.isMain, enrichment.recovered);
 
     const attempts: Array<{ channel: ChannelName; send: () => Promise<ChannelOutcome> }> = [];
@@ -128,8 +132,6 @@ export function makeHandler(deps: NotifierDeps) {
         state,
         eventState: detail.state,
         identity,
-        mainBranch: config.mainBranch,
-        repository: config.repository,
         githubWebOrigin: webOrigin,
         commit,
         failures,
@@ -155,7 +157,7 @@ export function makeHandler(deps: NotifierDeps) {
     }
 
     const targetUrl = executionUrl(location, pipeline, executionId);
-    const commitStatusAttempt = plannedCommitStatus(plan.commitStatus, execution, commit, failures, targetUrl, context);
+    const commitStatusAttempt = plannedCommitStatus(plan.commitStatus, identity, execution, commit, failures, targetUrl, context);
     if (commitStatusAttempt) attempts.push(commitStatusAttempt);
 
     if (attempts.length === 0) return { outcome: "handled", notification: state, channels: [] };
@@ -175,6 +177,7 @@ export function makeHandler(deps: NotifierDeps) {
 
   function plannedCommitStatus(
     intent: CommitStatusIntent | undefined,
+    identity: PipelineIdentity,
     execution: ExecutionFacts | undefined,
     commit: CommitFacts | undefined,
     failures: readonly FailedActionFacts[],
@@ -184,6 +187,10 @@ export function makeHandler(deps: NotifierDeps) {
     if (intent === undefined) return undefined;
     if (commitStatuses === undefined) {
       logOnce("github-off", "Commit statuses are off: GITHUB_TOKEN_SECRET_ARN is not set", context);
+      return undefined;
+    }
+    if (identity.repository === undefined) {
+      logger.warn(`No commit status (${intent.state}): the pipeline belongs to no configured repository, so there is none to set it in`, context);
       return undefined;
     }
     if (commit === undefined) {
@@ -199,6 +206,7 @@ export function makeHandler(deps: NotifierDeps) {
       return undefined;
     }
     const status = commitStatusFor(intent, {
+      repository: identity.repository.repository,
       pipeline: context.pipeline as string,
       sha: commit.sha,
       executionUrl: targetUrl,
@@ -230,16 +238,15 @@ export function makeHandler(deps: NotifierDeps) {
 }
 
 /**
- * Builds the handler from the environment the stacks set and real AWS clients.
- * The GitHub client (Octokit) is made on the first commit status, not on
- * every cold start: approvals and ignored events need none.
+ * Builds the handler from the environment the stacks set, the repository
+ * catalog bundled with the function, and real AWS clients. The GitHub
+ * clients (Octokit) are made on the first commit status, not on every cold
+ * start: approvals and ignored events need none.
  */
 export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, logger: Logger = createLogger("notifier")) {
   const config: NotifierConfig = {
     pipelinePrefix: parsePipelinePrefix(requireEnv("PIPELINE_PREFIX", env)),
-    services: parseServices(requireEnv("SERVICES", env)),
-    mainBranch: parseMainBranch(requireEnv("MAIN_BRANCH", env)),
-    repository: parseRepository(requireEnv("GITHUB_REPOSITORY", env)),
+    catalog: loadRepositoryCatalog(env),
     notifyStates: parseNotifyStates(optionalEnv("NOTIFY_STATES", env)),
     githubApiUrl: parseApiUrl(optionalEnv("GITHUB_API_URL", env)),
   };
@@ -258,9 +265,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, log
   }
   const commitStatuses = githubSecretArn
     ? new GitHubCommitStatuses({
-        repository: config.repository,
         client: gitHubClientFromSecret(githubSecretArn, secretsClient, {
-          repository: config.repository,
           baseUrl: config.githubApiUrl,
           userAgent: "pipewright-notifier",
           log: logger,

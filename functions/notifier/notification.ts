@@ -30,7 +30,8 @@ export interface Notification {
   pullRequest?: number;
   /** The branch built: the main branch for main pipelines, the source's branch for a pull request when reported. */
   branch?: string;
-  repository: string;
+  /** owner/name; undefined when the pipeline belongs to no configured repository. */
+  repository?: string;
   commit?: CommitFacts;
   failures: FailedActionFacts[];
   approval?: ApprovalFacts;
@@ -53,8 +54,6 @@ export interface NotificationInput {
   state: NotifyState;
   eventState: string;
   identity: PipelineIdentity;
-  mainBranch: string;
-  repository: string;
   githubWebOrigin: string;
   commit?: CommitFacts;
   failures: FailedActionFacts[];
@@ -70,7 +69,8 @@ export interface NotificationInput {
 
 export function buildNotification(input: NotificationInput): Notification {
   const { identity, location, commit } = input;
-  const branch = identity.isMain ? input.mainBranch : commit?.branch;
+  const repository = identity.repository?.repository;
+  const branch = identity.isMain ? identity.repository?.mainBranch : commit?.branch;
   const firstFailureUrl = input.failures.map((failure) => safeLink(failure.url)).find((url) => url !== undefined);
   return {
     state: input.state,
@@ -79,7 +79,7 @@ export function buildNotification(input: NotificationInput): Notification {
     service: identity.service,
     pullRequest: identity.pullRequest,
     branch,
-    repository: input.repository,
+    repository,
     commit,
     failures: input.failures,
     approval: input.approval,
@@ -95,8 +95,9 @@ export function buildNotification(input: NotificationInput): Notification {
       approval: input.approval ? pipelineViewUrl(location, identity.pipeline) : undefined,
       review: input.approval ? safeLink(input.approval.reviewUrl) : undefined,
       logs: firstFailureUrl,
-      commit: commit ? commitUrl(input.githubWebOrigin, input.repository, commit.sha) : undefined,
-      pullRequest: identity.pullRequest !== undefined ? pullRequestUrl(input.githubWebOrigin, input.repository, identity.pullRequest) : undefined,
+      commit: commit && repository ? commitUrl(input.githubWebOrigin, repository, commit.sha) : undefined,
+      pullRequest:
+        identity.pullRequest !== undefined && repository ? pullRequestUrl(input.githubWebOrigin, repository, identity.pullRequest) : undefined,
     },
     missing: input.missing,
   };

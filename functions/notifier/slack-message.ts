@@ -73,6 +73,7 @@ function header(n: Notification): string {
 function fields(n: Notification): TextObject[] {
   const message = firstLine(n.commit?.message);
   const list = [
+    field("Repository", escapeMrkdwn(n.repository ?? "unknown")),
     field("Service", escapeMrkdwn(n.service ?? "unknown")),
     n.pullRequest !== undefined
       ? field("Pull request", link(n.links.pullRequest, `#${n.pullRequest}`) + (n.branch ? ` (${escapeMrkdwn(n.branch)})` : ""))

@@ -102,6 +102,14 @@ function fromEnvironment(logger: Logger): HandlerDeps {
     GITHUB_API_URL: optionalEnv("GITHUB_API_URL"),
   });
   const secretArn = config.github.tokenSecretArn;
+  const gitHubClients =
+    secretArn === undefined
+      ? undefined
+      : gitHubClientFromSecret(secretArn, () => new SecretsManagerClient({}), {
+          baseUrl: config.github.apiUrl,
+          userAgent: "pipewright-pr-pipelines",
+          log: logger,
+        });
   return {
     config,
     pipelines: new CodePipelineGateway(new CodePipelineClient({})),
@@ -111,16 +119,11 @@ function fromEnvironment(logger: Logger): HandlerDeps {
       roleArn: requireEnv("PREVIEW_CLEANUP_ROLE_ARN"),
       log: (message, details) => logger.info(message, details),
     }),
-    ...(secretArn === undefined
+    ...(secretArn === undefined || gitHubClients === undefined
       ? {}
       : {
           forkApproval: new GitHubForkApprovalNotices({
-            client: gitHubClientFromSecret(secretArn, () => new SecretsManagerClient({}), {
-              repository: config.repository,
-              baseUrl: config.github.apiUrl,
-              userAgent: "pipewright-pr-pipelines",
-              log: logger,
-            }),
+            client: () => gitHubClients(config.repository),
             forkLabel: config.forkLabel,
             secretArn,
             logger,

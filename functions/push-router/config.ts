@@ -1,52 +1,48 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import { pipelineNameSchema, uniquePipelines } from "../shared/config-fields";
-import { parseJsonVariable, parseVariable } from "../shared/env";
+import { parseVariable } from "../shared/env";
 import { globProblem } from "../shared/globs";
+import type { RepositoryCatalog } from "../shared/repositories";
 
 /**
- * The push router's own configuration fields, as the stacks pass them in
- * environment variables (the shared ones are in functions/shared). Parsing
- * is pure: handler.ts reads the variables and hands the strings here.
+ * The push router's own configuration: the repository catalog (bundled with
+ * the function, functions/shared/repositories.ts) whose path globs it checks
+ * at cold start, and its environment fields. Parsing is pure: handler.ts
+ * reads the variables and the catalog and hands them here.
  */
 
-const glob = z.string().superRefine((value, ctx) => {
-  const problem = globProblem(value);
-  if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a valid glob: ${problem}` });
-});
-
-// Not strict: the stacks may add fields the router does not need.
-const serviceSchema = z.object({
-  /** Service name, for logs. */
-  name: z.string().min(1),
-  /** The service's CodePipeline V2 pipeline. */
-  pipeline: pipelineNameSchema,
-  /** Globs of repository paths that belong to the service. */
-  include: z.array(glob).min(1),
-  /** Globs of paths that never start the service's pipeline, even when included. */
-  exclude: z.array(glob).default([]),
-});
-
-const servicesSchema = z
-  .array(serviceSchema)
-  .min(1, { error: "lists no service, so no push could ever deploy" })
-  .superRefine(uniquePipelines((service: { pipeline: string }) => service.pipeline, "pipeline"));
-
-export type ServiceRoute = z.infer<typeof serviceSchema>;
-
 export interface PushRouterConfig {
-  services: readonly ServiceRoute[];
-  /** Branch name without refs/heads/, e.g. "main". */
-  mainBranch: string;
-  /** owner/name of the monorepo. */
-  repository: string;
+  /** The repositories served: each one's main branch and services (pipelines and path globs). */
+  catalog: RepositoryCatalog;
   /** Name of the source action whose revision each start pins. */
   sourceActionName: string;
 }
 
-/** SERVICES: a JSON array of { name, pipeline, include, exclude }. Throws InvalidConfigurationError naming each field. */
-export function parseServices(json: string): ServiceRoute[] {
-  return parseJsonVariable("SERVICES", servicesSchema, json);
+/** Services' path globs that picomatch cannot use; a push would route wrongly, so the function refuses to start. */
+export class InvalidServiceGlobsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `The repository catalog holds invalid globs: ${problems.join("; ")}. ` +
+        "Fix: correct the services' include and exclude globs in the configuration and deploy again",
+    );
+    this.name = "InvalidServiceGlobsError";
+  }
+}
+
+/** Checks every repository's services' include and exclude globs; throws InvalidServiceGlobsError naming each bad one. */
+export function checkServiceGlobs(catalog: RepositoryCatalog): RepositoryCatalog {
+  const problems = catalog.repositories.flatMap((entry) =>
+    entry.services.flatMap((service) =>
+      (["include", "exclude"] as const).flatMap((field) =>
+        service[field].flatMap((glob, index) => {
+          const problem = globProblem(glob);
+          return problem === undefined ? [] : [`${entry.repository} service ${service.name} ${field}[${index}] ${JSON.stringify(glob)}: ${problem}`];
+        }),
+      ),
+    ),
+  );
+  if (problems.length > 0) throw new InvalidServiceGlobsError(problems);
+  return catalog;
 }
 
 const stateTableSchema = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)");

@@ -1,6 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import type { GitHubClient } from "../shared/github/client";
+import type { GitHubClient, GitHubClientForRepository } from "../shared/github/client";
 import { GitHubBudget } from "../shared/github/budget";
 import { GitHubCallError } from "../shared/github/errors";
 import { splitRepository } from "../shared/github/repository";
@@ -19,13 +19,12 @@ const PER_PAGE = 100;
 export const COMPARE_BUDGET_MS = 20_000;
 
 export interface GitHubChangedFilesOptions {
-  /** owner/name. */
-  readonly repository: string;
   /**
-   * The GitHub client; absent when no token secret is configured, resolving
-   * to undefined while the secret holds no value: then no call is made.
+   * The GitHub client of a repository; absent when no token secret is
+   * configured, resolving to undefined while the secret holds no value: then
+   * no call is made.
    */
-  readonly client?: () => Promise<GitHubClient | undefined>;
+  readonly client?: GitHubClientForRepository;
   /** @default COMPARE_BUDGET_MS */
   readonly budgetMs?: number;
 }
@@ -73,15 +72,15 @@ export class GitHubChangedFiles {
    * a service whose change was removed must deploy again too.
    * Throws GitHubCallError when GitHub fails.
    */
-  async changedFiles(before: string, after: string): Promise<ChangedFiles> {
+  async changedFiles(repository: string, before: string, after: string): Promise<ChangedFiles> {
     if (!this.options.client) return { complete: false, reason: "no GitHub token is configured (GITHUB_TOKEN_SECRET_ARN is not set)" };
-    const client = await this.options.client();
+    const client = await this.options.client(repository);
     if (client === undefined) return { complete: false, reason: "the GitHub token secret holds no value yet" };
     const budget = new GitHubBudget(this.options.budgetMs ?? COMPARE_BUDGET_MS);
-    const forward = await this.compare(client, before, after, budget);
+    const forward = await this.compare(client, repository, before, after, budget);
     if (!forward.complete) return this.tooMany(before, after);
     if (forward.status === "ahead" || forward.status === "identical") return { complete: true, files: forward.files };
-    const replaced = await this.compare(client, after, before, budget);
+    const replaced = await this.compare(client, repository, after, before, budget);
     if (!replaced.complete) return this.tooMany(after, before);
     return { complete: true, files: [...new Set([...forward.files, ...replaced.files])] };
   }
@@ -98,14 +97,14 @@ export class GitHubChangedFiles {
    * the commits and lists the files on the first page; the pages are
    * followed until one brings no new file.
    */
-  private async compare(client: GitHubClient, base: string, head: string, budget: GitHubBudget): Promise<Comparison> {
+  private async compare(client: GitHubClient, repository: string, base: string, head: string, budget: GitHubBudget): Promise<Comparison> {
     const basehead = `${base}...${head}`;
     const files = new Set<string>();
     const listed = new Set<string>();
     let status: string | undefined;
     try {
       const pages = budget.pages(client, "GET /repos/{owner}/{repo}/compare/{basehead}", {
-        ...splitRepository(this.options.repository),
+        ...splitRepository(repository),
         basehead,
         per_page: PER_PAGE,
       });
@@ -124,7 +123,7 @@ export class GitHubChangedFiles {
       }
     } catch (error) {
       if (error instanceof UnexpectedComparisonError) throw error;
-      throw new GitHubCallError(`Comparing ${basehead} in ${this.options.repository}`, error, FIXES, budget);
+      throw new GitHubCallError(`Comparing ${basehead} in ${repository}`, error, FIXES, budget);
     }
     return { status: status ?? "unknown", files: [...files], complete: true };
   }

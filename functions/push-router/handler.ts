@@ -3,15 +3,16 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, EventBridgeEvent } from "aws-lambda";
-import { parseApiUrl, parseMainBranch, parseRepository } from "../shared/config-fields";
+import { parseApiUrl } from "../shared/config-fields";
 import { optionalEnv, requireEnv } from "../shared/env";
 import { type PushEvent, pushEventSchema } from "../shared/events";
 import { gitHubClientFromSecret } from "../shared/github/source";
 import { createLogger } from "../shared/logger";
 import { countMetrics } from "../shared/metrics";
+import { loadRepositoryCatalog } from "../shared/repositories";
 import { CodePipelineStarter } from "./aws";
 import { claimPipelines, type IgnoredPipeline, type PushOrderStore } from "./claim";
-import { parseServices, parseStateTable, type PushRouterConfig } from "./config";
+import { checkServiceGlobs, parseStateTable, type PushRouterConfig } from "./config";
 import { GitHubChangedFiles } from "./github";
 import { ignoredMessage, type IgnoreReason } from "./order";
 import { type ChangedFiles, decidePush, fileListSource, planStarts } from "./route";
@@ -20,13 +21,15 @@ import { DynamoPushOrderStore } from "./state";
 
 /**
  * Target of the "push" rule on the GitHub bus: starts the pipelines of the
- * services a push to the main branch changed, pinned to the pushed commit,
- * each only when the push is newer than the newest push that started it.
+ * services a push to its repository's main branch changed, pinned to the
+ * pushed commit, each only when the push is newer than the newest push that
+ * started it. The push's repository selects its catalog entry: only that
+ * repository's main branch and services count.
  */
 
-/** The files that differ between two commits; github.ts holds the GitHub implementation. */
+/** The files that differ between two commits of a repository; github.ts holds the GitHub implementation. */
 export interface ChangedFilesSource {
-  changedFiles(before: string, after: string): Promise<ChangedFiles>;
+  changedFiles(repository: string, before: string, after: string): Promise<ChangedFiles>;
 }
 
 /** The part of Powertools' structured logger the router uses. */
@@ -82,7 +85,7 @@ export function makeHandler(deps: PushRouterDeps) {
     if (source.kind === "unknown") return { complete: false, reason: source.reason };
     logger.info("Asking GitHub's compare API for the changed files", { ...context, why: source.why });
     try {
-      return await changes.changedFiles(source.before, source.after);
+      return await changes.changedFiles(push.repository, source.before, source.after);
     } catch (error) {
       logger.error("Could not list the changed files", { ...context, error: error as Error });
       return { complete: false, reason: `listing them failed (${describeError(error)})` };
@@ -112,14 +115,21 @@ export function makeHandler(deps: PushRouterDeps) {
     const push = parsed.data;
     const context = { deliveryId: push.deliveryId, repository: push.repository, ref: push.ref, commit: push.after };
 
-    const decision = decidePush(push, config);
+    const repository = config.catalog.get(push.repository);
+    if (repository === undefined) {
+      // The webhook drops deliveries of repositories it does not serve; one here means the two were deployed with different catalogs.
+      const reason = `${push.repository} is not a configured repository`;
+      logger.warn(`Starting no pipeline: ${reason}`, context);
+      return { outcome: "skipped", reason };
+    }
+    const decision = decidePush(push, repository);
     if (decision.kind === "skip") {
       logger.info(`Starting no pipeline: ${decision.reason}`, context);
       return { outcome: "skipped", reason: decision.reason };
     }
 
     const files = await changedFilesOf(push, context);
-    const plan = planStarts(config.services, files);
+    const plan = planStarts(repository.services, files);
     if (plan.everything) logger.warn(`Starting every pipeline: ${plan.reason}`, context);
     else logger.info(plan.services.length === 0 ? `Starting no pipeline: ${plan.reason}` : `Routing: ${plan.reason}`, context);
 
@@ -148,37 +158,32 @@ export function makeHandler(deps: PushRouterDeps) {
 }
 
 /**
- * Builds the handler from the environment the stacks set and real AWS clients.
- * The GitHub client (Octokit) and its Secrets Manager client are made on the
- * first push that needs the compare API, not on every cold start.
+ * Builds the handler from the environment the stacks set, the repository
+ * catalog bundled with the function, and real AWS clients. The GitHub
+ * clients (Octokit) and their Secrets Manager client are made on the first
+ * push that needs the compare API, not on every cold start.
  */
 export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, logger: Logger = createLogger("push-router")) {
   const config: PushRouterConfig = {
-    services: parseServices(requireEnv("SERVICES", env)),
-    mainBranch: parseMainBranch(requireEnv("MAIN_BRANCH", env)),
-    repository: parseRepository(requireEnv("GITHUB_REPOSITORY", env)),
+    catalog: checkServiceGlobs(loadRepositoryCatalog(env)),
     sourceActionName: optionalEnv("SOURCE_ACTION_NAME", env) ?? "Source",
   };
   const apiUrl = parseApiUrl(optionalEnv("GITHUB_API_URL", env));
   const tokenSecretArn = optionalEnv("GITHUB_TOKEN_SECRET_ARN", env);
   const retry = { retryMode: "adaptive", maxAttempts: 5 } as const;
+  const gitHubClients =
+    tokenSecretArn === undefined
+      ? undefined
+      : gitHubClientFromSecret(tokenSecretArn, () => new SecretsManagerClient(retry), {
+          baseUrl: apiUrl,
+          userAgent: "pipewright-push-router",
+          log: logger,
+        });
   return makeHandler({
     config,
     pipelines: new CodePipelineStarter(new CodePipelineClient(retry)),
     order: new DynamoPushOrderStore(new DynamoDBClient(retry), parseStateTable(requireEnv("PUSH_STATE_TABLE", env))),
-    changes: new GitHubChangedFiles({
-      repository: config.repository,
-      ...(tokenSecretArn === undefined
-        ? {}
-        : {
-            client: gitHubClientFromSecret(tokenSecretArn, () => new SecretsManagerClient(retry), {
-              repository: config.repository,
-              baseUrl: apiUrl,
-              userAgent: "pipewright-push-router",
-              log: logger,
-            }),
-          }),
-    }),
+    changes: new GitHubChangedFiles(gitHubClients === undefined ? {} : { client: gitHubClients }),
     logger,
   });
 }

@@ -1,6 +1,6 @@
 import type { PushEvent } from "../shared/events";
 import { pathFilter } from "../shared/globs";
-import type { PushRouterConfig, ServiceRoute } from "./config";
+import type { RepositoryEntry, ServiceEntry } from "../shared/repositories";
 
 /**
  * Pure routing decisions for a push: whether it deploys at all, where its
@@ -12,17 +12,20 @@ export const ZERO_SHA = "0".repeat(40);
 
 export type PushDecision = { kind: "skip"; reason: string } | { kind: "route" };
 
-/** Whether a push deploys: only pushes that move the main branch of the configured repository do. */
-export function decidePush(push: PushEvent, config: Pick<PushRouterConfig, "mainBranch" | "repository">): PushDecision {
-  const mainRef = `refs/heads/${config.mainBranch}`;
-  if (push.repository.toLowerCase() !== config.repository.toLowerCase()) {
-    return { kind: "skip", reason: `the push is to ${push.repository}, not to the configured repository ${config.repository}` };
+/**
+ * Whether a push to `repository` (its catalog entry) deploys: only pushes
+ * that move that repository's main branch do.
+ */
+export function decidePush(push: PushEvent, repository: Pick<RepositoryEntry, "repository" | "mainBranch">): PushDecision {
+  const mainRef = `refs/heads/${repository.mainBranch}`;
+  if (push.repository.toLowerCase() !== repository.repository.toLowerCase()) {
+    return { kind: "skip", reason: `the push is to ${push.repository}, not to ${repository.repository}` };
   }
   if (push.ref.startsWith("refs/tags/")) {
     return { kind: "skip", reason: `${push.ref} is a tag; only pushes to ${mainRef} deploy` };
   }
   if (push.ref !== mainRef) {
-    return { kind: "skip", reason: `${push.ref} is not ${mainRef}; only pushes to the main branch deploy` };
+    return { kind: "skip", reason: `${push.ref} is not ${mainRef}; only pushes to the main branch of ${repository.repository} deploy` };
   }
   if (push.deleted) {
     return { kind: "skip", reason: `${mainRef} was deleted; there is no commit to deploy` };
@@ -57,7 +60,7 @@ export function fileListSource(push: PushEvent): FileListSource {
 export type ChangedFiles = { complete: true; files: readonly string[] } | { complete: false; reason: string };
 
 /** The services with at least one changed path that passes their include and exclude globs. */
-export function matchingServices(services: readonly ServiceRoute[], files: readonly string[]): ServiceRoute[] {
+export function matchingServices(services: readonly ServiceEntry[], files: readonly string[]): ServiceEntry[] {
   return services.filter((service) => {
     const belongs = pathFilter(service.include, service.exclude);
     return files.some(belongs);
@@ -65,19 +68,22 @@ export function matchingServices(services: readonly ServiceRoute[], files: reado
 }
 
 export interface StartPlan {
-  services: readonly ServiceRoute[];
+  services: readonly ServiceEntry[];
   /** True when every pipeline starts because the changed files are not fully known. */
   everything: boolean;
   reason: string;
 }
 
-/** Which pipelines a routed push starts. Unknown changes start every pipeline: a deploy is never skipped silently. */
-export function planStarts(services: readonly ServiceRoute[], changes: ChangedFiles): StartPlan {
+/**
+ * Which of a repository's services a routed push starts. Unknown changes
+ * start all of them: a deploy is never skipped silently.
+ */
+export function planStarts(services: readonly ServiceEntry[], changes: ChangedFiles): StartPlan {
   if (!changes.complete) {
     return {
       services,
       everything: true,
-      reason: `the changed files are not fully known (${changes.reason}), so every service's pipeline starts`,
+      reason: `the changed files are not fully known (${changes.reason}), so every service's pipeline of the repository starts`,
     };
   }
   const matched = matchingServices(services, changes.files);

@@ -328,15 +328,14 @@ function gitHubAccess(
   tuning: ReconcilerTuning["github"],
   secrets: () => SecretsManagerClient,
 ): GitHubAccess {
-  const client = gitHubClientFromSecret(secretArn, secrets, {
-    repository: config.repository,
+  const clients = gitHubClientFromSecret(secretArn, secrets, {
     baseUrl: config.githubApiUrl,
     userAgent: "pipewright-reconciler",
     log: logger,
     ...(tuning?.policy === undefined ? {} : { policy: tuning.policy }),
   });
   return async () => {
-    const github = await client();
+    const github = await clients(config.repository);
     if (github === undefined) return undefined;
     return new GitHubPullRequests({
       repository: config.repository,

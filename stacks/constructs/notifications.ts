@@ -8,16 +8,16 @@ import { BusConsumer } from "./bus-consumer";
 import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
 export interface NotificationsProps {
-  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  /**
+   * The repositories served and their services; bundled with the function as
+   * its repository catalog, which ties each pipeline to its repository (commit
+   * statuses, messages), main branch and service.
+   */
   readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name; the platform's pipelines start with `<namePrefix>-`. */
   readonly namePrefix: string;
   /** Encrypts the topic, the Slack secret and the dead-letter queue. */
   readonly store: ArtifactStore;
-  /** The services and their pipelines, so messages can name the service. */
-  readonly services: ReadonlyArray<{ readonly name: string; readonly pipeline: string }>;
-  readonly repository: string;
-  readonly mainBranch: string;
   /** Addresses subscribed to the topic. @default none */
   readonly emails?: readonly string[];
   /** Create a secret for a Slack incoming-webhook URL. @default false */
@@ -76,9 +76,6 @@ export class Notifications extends Construct {
         environment: {
           TOPIC_ARN: this.topic.arn,
           PIPELINE_PREFIX: pipelinePrefix,
-          SERVICES: JSON.stringify(props.services.map((s) => ({ name: s.name, pipeline: s.pipeline }))),
-          MAIN_BRANCH: props.mainBranch,
-          GITHUB_REPOSITORY: props.repository,
           NOTIFY_STATES: (props.notifyStates ?? ["FAILED", "APPROVAL_WAITING", "RECOVERED"]).join(","),
           GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
           ...(this.slackSecret ? { SLACK_WEBHOOK_SECRET_ARN: this.slackSecret.arn } : {}),

@@ -8,16 +8,11 @@ import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
 
-/** A service as the router sees it: its pipeline and its path filters. */
-export interface RoutedService {
-  readonly name: string;
-  readonly pipeline: string;
-  readonly include: readonly string[];
-  readonly exclude: readonly string[];
-}
-
 export interface PushRouterProps {
-  /** The repositories served and their services; bundled with the function as its repository catalog. */
+  /**
+   * The repositories served: each one's main branch and services (pipelines
+   * and path filters); bundled with the function as its repository catalog.
+   */
   readonly repositories: RepositoryCatalogData;
   /** Prefix of every name, e.g. the project name. */
   readonly namePrefix: string;
@@ -27,11 +22,6 @@ export interface PushRouterProps {
   readonly store: ArtifactStore;
   /** Optional GitHub token for the compare API when a push lists too few files. */
   readonly githubToken: SecretsmanagerSecret;
-  readonly services: readonly RoutedService[];
-  /** Pushes to this branch start pipelines. */
-  readonly mainBranch: string;
-  /** The repository (owner/name). */
-  readonly repository: string;
   /** Name of the source action the pipelines pin to the pushed commit. @default "Source" */
   readonly sourceActionName?: string;
   /** Dead-letter alarms go here. */
@@ -41,7 +31,8 @@ export interface PushRouterProps {
 
 /**
  * Monorepo routing: a function on the GitHub bus that starts, for a push to
- * the main branch, only the pipelines whose path filters match the change,
+ * a repository's main branch, only that repository's pipelines whose path
+ * filters match the change,
  * each pinned to the pushed commit, and only when the push is newer than the
  * newest push that started the pipeline (one item per pipeline in a DynamoDB table).
  */
@@ -51,8 +42,9 @@ export class PushRouter extends Construct {
 
   constructor(scope: Construct, id: string, props: PushRouterProps) {
     super(scope, id);
-    if (props.services.length === 0) throw new Error("PushRouter: services is empty; configure at least one service");
     const { store } = props;
+    const pipelines = props.repositories.repositories.flatMap((repository) => repository.services.map((service) => service.pipeline));
+    if (pipelines.length === 0) throw new Error("PushRouter: the repositories list no service; configure at least one service");
 
     // No TTL: an item lives as long as its pipeline, and losing it would let an old push start again.
     this.table = new DynamodbTable(this, "state", {
@@ -74,14 +66,11 @@ export class PushRouter extends Construct {
         functionName: `${props.namePrefix}-push-router`,
         entry: "functions/push-router/handler.ts",
         files: { [REPOSITORIES_FILE]: JSON.stringify(props.repositories) },
-        description: "Starts the pipelines whose path filters match a push to the main branch",
+        description: "Starts the pipelines whose path filters match a push to a repository's main branch",
         timeoutSeconds: 60,
         memorySize: 256,
         logRetentionDays: props.logRetentionDays,
         environment: {
-          SERVICES: JSON.stringify(props.services),
-          MAIN_BRANCH: props.mainBranch,
-          GITHUB_REPOSITORY: props.repository,
           SOURCE_ACTION_NAME: props.sourceActionName ?? "Source",
           GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
           PUSH_STATE_TABLE: this.table.name,
@@ -91,7 +80,7 @@ export class PushRouter extends Construct {
             Sid: "StartServicePipelines",
             Effect: "Allow",
             Action: "codepipeline:StartPipelineExecution",
-            Resource: props.services.map((s) => store.arns.regional("codepipeline", s.pipeline)),
+            Resource: pipelines.map((pipeline) => store.arns.regional("codepipeline", pipeline)),
           },
           { Sid: "ReadGitHubToken", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: props.githubToken.arn },
           // A refused write returns the stored item (ReturnValuesOnConditionCheckFailure), so no read is needed.

@@ -10,7 +10,13 @@ function intentOf(name: FixtureName) {
   return plan.commitStatus;
 }
 
-const input = { pipeline: "pipewright-orders", sha: SHA, executionUrl: "https://example.com/x", failures: [BUILD_FAILURE] };
+const input = {
+  repository: "acme-corp/shop",
+  pipeline: "pipewright-orders",
+  sha: SHA,
+  executionUrl: "https://example.com/x",
+  failures: [BUILD_FAILURE],
+};
 
 describe("commit status per pipeline state", () => {
   test.each([
@@ -23,7 +29,13 @@ describe("commit status per pipeline state", () => {
     ["pipeline-canceled", "error", /^Canceled/],
   ] as const)("%s → %s", (name, state, description) => {
     const status = commitStatusFor(intentOf(name), input);
-    expect(status).toMatchObject({ sha: SHA, state, context: "pipewright/pipewright-orders", targetUrl: "https://example.com/x" });
+    expect(status).toMatchObject({
+      repository: "acme-corp/shop",
+      sha: SHA,
+      state,
+      context: "pipewright/pipewright-orders",
+      targetUrl: "https://example.com/x",
+    });
     expect(status.description).toMatch(description);
     expect(status.description.length).toBeLessThanOrEqual(MAX_DESCRIPTION_LENGTH);
   });

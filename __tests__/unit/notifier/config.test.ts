@@ -1,4 +1,4 @@
-import { parseNotifyStates, parsePipelinePrefix, parseServices, parseTopicArn } from "../../../functions/notifier/config";
+import { parseNotifyStates, parsePipelinePrefix, parseTopicArn } from "../../../functions/notifier/config";
 import { InvalidConfigurationError } from "../../../functions/shared/env";
 
 describe("parseNotifyStates", () => {
@@ -21,22 +21,6 @@ describe("parseNotifyStates", () => {
       /NOTIFY_STATES[\s\S]*unknown state\(s\) FAILURE[\s\S]*FAILED, APPROVAL_WAITING, RECOVERED, SUCCEEDED, STARTED, STOPPED, SUPERSEDED/,
     );
     expect(() => parseNotifyStates(",")).toThrow(/names no state/);
-  });
-});
-
-describe("parseServices", () => {
-  test("takes name and pipeline, ignoring other fields", () => {
-    expect(parseServices('[{"name":"orders","pipeline":"pipewright-orders","include":["x"]}]')).toEqual([
-      { name: "orders", pipeline: "pipewright-orders" },
-    ]);
-  });
-
-  test("names the field of each problem", () => {
-    expect(() => parseServices("{")).toThrow(/SERVICES[\s\S]*is not JSON/);
-    expect(() => parseServices("[]")).toThrow(/lists no service/);
-    const bad = '[{"name":"a","pipeline":"p"},{"name":"b","pipeline":"p"},{"name":"c","pipeline":"no spaces"}]';
-    expect(() => parseServices(bad)).toThrow('SERVICES[1].pipeline: "p" is already listed earlier; each pipeline must be unique');
-    expect(() => parseServices(bad)).toThrow("SERVICES[2].pipeline: is not a CodePipeline name");
   });
 });
 

@@ -6,8 +6,12 @@ describe("emailSubject", () => {
     expect(emailSubject(notification())).toBe("FAILED: pipewright-orders, main, at Build/BuildAndPackage");
   });
 
-  test("names the pull request of a PR pipeline", () => {
-    expect(emailSubject(notification({ identity: PR_IDENTITY }))).toContain("pipewright-orders-pr-12, PR #12");
+  test("names the pull request of a PR pipeline as owner/name#number", () => {
+    expect(emailSubject(notification({ identity: PR_IDENTITY }))).toContain("pipewright-orders-pr-12, acme-corp/shop#12");
+  });
+
+  test("names a pull request without its repository when the pipeline belongs to no configured repository", () => {
+    expect(emailSubject(notification({ identity: { ...PR_IDENTITY, repository: undefined } }))).toContain("pipewright-orders-pr-12, PR #12");
   });
 
   test.each([

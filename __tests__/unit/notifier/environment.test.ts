@@ -5,9 +5,11 @@ import type { EventBridgeEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { handlerFromEnvironment } from "../../../functions/notifier/handler";
 import { InvalidConfigurationError, MissingEnvironmentError } from "../../../functions/shared/env";
+import { RepositoryCatalogError } from "../../../functions/shared/repositories";
 import { appSecretString, FakeGitHub, fakeApp } from "../../support/fake-github";
 import { FakeHttpServer } from "../../support/fake-http";
 import { sampleFor } from "./events";
+import { catalogFile } from "./notifications";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:pipewright-notifications";
@@ -21,6 +23,7 @@ const REPOSITORY = "acme-corp/shop";
 let slack: FakeHttpServer;
 let github: FakeGitHub;
 const savedEnv = { ...process.env };
+const catalog = catalogFile();
 
 beforeEach(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
@@ -47,6 +50,7 @@ afterEach(async () => {
 });
 
 afterAll(() => {
+  catalog.remove();
   codepipeline.restore();
   sns.restore();
   secrets.restore();
@@ -58,9 +62,7 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
     POWERTOOLS_LOG_LEVEL: "SILENT",
     TOPIC_ARN,
     PIPELINE_PREFIX: "pipewright-",
-    SERVICES: JSON.stringify([{ name: "orders", pipeline: "pipewright-orders" }]),
-    MAIN_BRANCH: "main",
-    GITHUB_REPOSITORY: REPOSITORY,
+    REPOSITORIES_FILE: catalog.file,
     SLACK_WEBHOOK_SECRET_ARN: SLACK_ARN,
     GITHUB_TOKEN_SECRET_ARN: GITHUB_ARN,
     GITHUB_API_URL: github.url,
@@ -149,8 +151,31 @@ describe("handlerFromEnvironment", () => {
     });
   });
 
-  test.each([["TOPIC_ARN"], ["PIPELINE_PREFIX"], ["SERVICES"], ["MAIN_BRANCH"], ["GITHUB_REPOSITORY"]])("%s is required", (variable) => {
+  test("sets the status of the other repository's pipeline in that repository, under that repository's App installation", async () => {
+    await github.stop();
+    github = await FakeGitHub.start(REPOSITORY, { moreRepositories: ["acme-corp/billing"] });
+    const app = fakeApp({ installationId: 5 });
+    github.installApp(app, { [REPOSITORY]: 5, "acme-corp/billing": 8 });
+    secrets.on(GetSecretValueCommand, { SecretId: GITHUB_ARN }).resolves({ SecretString: appSecretString(app) });
+    const invoices = sampleFor("pipeline-failed", "pipewright-billing-invoices") as EventBridgeEvent<string, unknown>;
+
+    await handlerFromEnvironment(environment({ SLACK_WEBHOOK_SECRET_ARN: undefined, GITHUB_API_URL: github.url }))(invoices);
+
+    expect(github.calls()).toEqual([
+      "GET /repos/acme-corp/billing/installation",
+      "POST /app/installations/8/access_tokens",
+      `POST /repos/acme-corp/billing/statuses/${SHA}`,
+    ]);
+    expect(github.statuses("acme-corp/billing")).toEqual([expect.objectContaining({ context: "pipewright/pipewright-billing-invoices" })]);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toMatch(/^Repository: +acme-corp\/billing$/m);
+  });
+
+  test.each([["TOPIC_ARN"], ["PIPELINE_PREFIX"]])("%s is required", (variable) => {
     expect(() => handlerFromEnvironment(environment({ [variable]: undefined }))).toThrow(MissingEnvironmentError);
+  });
+
+  test("the repository catalog is required", () => {
+    expect(() => handlerFromEnvironment(environment({ REPOSITORIES_FILE: "/nonexistent/repositories.json" }))).toThrow(RepositoryCatalogError);
   });
 
   test("a bad NOTIFY_STATES stops the function with the variable and the allowed values", () => {

@@ -3,12 +3,13 @@ import { GitHubCommitStatuses } from "../../../functions/notifier/github";
 import { GitHubCallError } from "../../../functions/shared/github/errors";
 import type { GitHubCredentials } from "../../../functions/shared/github/credentials";
 import type { RequestPolicy } from "../../../functions/shared/retry-policy";
-import { clientFor, FakeGitHub, fakeApp, FAST_POLICY } from "../../support/fake-github";
+import { clientSourceFor, FakeGitHub, fakeApp, FAST_POLICY } from "../../support/fake-github";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 const REPOSITORY = "acme-corp/shop";
 const TOKEN = "ghp_x";
 const STATUS: CommitStatus = {
+  repository: REPOSITORY,
   sha: SHA,
   state: "failure",
   context: "pipewright/pipewright-orders",
@@ -25,15 +26,17 @@ afterEach(() => github.stop());
 
 function statuses(credentials: GitHubCredentials, options: { policy?: Partial<RequestPolicy>; budgetMs?: number } = {}) {
   return new GitHubCommitStatuses({
-    repository: REPOSITORY,
-    client: clientFor(github, credentials, { ...FAST_POLICY, ...options.policy }),
+    client: clientSourceFor(github, credentials, { ...FAST_POLICY, ...options.policy }),
     ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
   });
 }
 
 describe("GitHubCommitStatuses with a token", () => {
   test("posts state, context, description and target URL for the commit", async () => {
-    await expect(statuses({ kind: "token", token: TOKEN }).send(STATUS)).resolves.toEqual({ status: "delivered", detail: "failure on 3f1c2a9e8d7b" });
+    await expect(statuses({ kind: "token", token: TOKEN }).send(STATUS)).resolves.toEqual({
+      status: "delivered",
+      detail: "failure on 3f1c2a9e8d7b in acme-corp/shop",
+    });
     const [request] = github.requests;
     expect(request).toMatchObject({ method: "POST", path: STATUS_PATH });
     expect(request!.headers.authorization).toBe(`token ${TOKEN}`);
@@ -41,7 +44,7 @@ describe("GitHubCommitStatuses with a token", () => {
   });
 
   test("without credentials it skips, calling nothing", async () => {
-    const sender = new GitHubCommitStatuses({ repository: REPOSITORY, client: async () => undefined });
+    const sender = new GitHubCommitStatuses({ client: async () => undefined });
     await expect(sender.send(STATUS)).resolves.toMatchObject({ status: "skipped", reason: expect.stringContaining("no GitHub credentials") });
     expect(github.requests).toHaveLength(0);
   });
@@ -63,7 +66,7 @@ describe("GitHubCommitStatuses with a token", () => {
     expect(error).toBeInstanceOf(GitHubCallError);
     expect(error).toMatchObject({ status: 401 });
     expect((error as Error).message).toMatch(
-      /^Setting pipewright\/pipewright-orders to failure on commit 3f1c2a9e8d7b failed: GitHub answered 401: Bad credentials.*Fix: the credentials in the GitHub token secret are invalid or expired/,
+      /^Setting pipewright\/pipewright-orders to failure on commit 3f1c2a9e8d7b in acme-corp\/shop failed: GitHub answered 401: Bad credentials.*Fix: the credentials in the GitHub token secret are invalid or expired/,
     );
     expect(github.requests).toHaveLength(1);
   });
@@ -89,6 +92,22 @@ describe("GitHubCommitStatuses with a token", () => {
       /the 300 ms allowed for GitHub were spent/,
     );
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("GitHubCommitStatuses for many repositories", () => {
+  test("posts each status to its own repository, with the client of that repository's App installation", async () => {
+    await github.stop();
+    github = await FakeGitHub.start(REPOSITORY, { moreRepositories: ["acme-corp/billing"] });
+    const app = fakeApp({ installationId: 5 });
+    github.installApp(app, { [REPOSITORY]: 5, "acme-corp/billing": 8 });
+    const sender = statuses({ kind: "app", appId: app.appId, privateKey: app.privateKey });
+    await sender.send({ ...STATUS, repository: "acme-corp/billing", context: "pipewright/pipewright-billing-invoices" });
+    await sender.send(STATUS);
+    expect(github.statuses("acme-corp/billing")).toEqual([expect.objectContaining({ sha: SHA, context: "pipewright/pipewright-billing-invoices" })]);
+    expect(github.statuses(REPOSITORY)).toEqual([expect.objectContaining({ sha: SHA, context: "pipewright/pipewright-orders" })]);
+    expect(github.requestsTo(`/statuses/${SHA}`, "acme-corp/billing")[0]?.headers.authorization).toBe(`token ${github.installationToken(8)}`);
+    expect(github.requestsTo(`/statuses/${SHA}`)[0]?.headers.authorization).toBe(`token ${github.installationToken(5)}`);
   });
 });
 

@@ -10,6 +10,7 @@ import { PR_TAG_KEYS } from "../../../functions/notifier/identity";
 import type { ExecutionSummaryFacts } from "../../../functions/notifier/routing";
 import type { SlackMessage } from "../../../functions/notifier/slack-message";
 import { type FixtureName, sampleFor } from "./events";
+import { CATALOG } from "./notifications";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 const PR_SHA = "aaaabbbbccccddddeeeeffff0000111122223333";
@@ -103,12 +104,7 @@ function handlerWith(overrides: Partial<NotifierDeps> = {}, notifyStates?: strin
   return makeHandler({
     config: {
       pipelinePrefix: "pipewright-",
-      services: [
-        { name: "orders", pipeline: MAIN },
-        { name: "payments", pipeline: "pipewright-payments" },
-      ],
-      mainBranch: "main",
-      repository: "acme-corp/shop",
+      catalog: CATALOG,
       notifyStates: parseNotifyStates(notifyStates),
       githubApiUrl: "https://api.github.com",
     },
@@ -177,8 +173,10 @@ describe("a failed execution of a main pipeline", () => {
     expect(topic.published[0]!.body).toContain("Error while executing command: npm test");
     expect(topic.published[0]!.body).toContain("3f1c2a9 Fix the checkout rounding");
     expect(slack.sent[0]!.attachments[0]!.color).toBe("#d1242f");
+    expect(topic.published[0]!.body).toMatch(/^Repository: +acme-corp\/shop$/m);
     expect(statuses.sent).toEqual([
       {
+        repository: "acme-corp/shop",
         sha: SHA,
         state: "failure",
         context: "pipewright/pipewright-orders",
@@ -333,7 +331,7 @@ describe("pull request pipelines", () => {
 
     await handlerWith()(event("pipeline-failed", PR));
 
-    expect(topic.published[0]!.subject).toBe("FAILED: pipewright-orders-pr-12, PR #12");
+    expect(topic.published[0]!.subject).toBe("FAILED: pipewright-orders-pr-12, acme-corp/shop#12");
     expect(topic.published[0]!.body).toMatch(/^Service: +orders$/m);
     expect(statuses.sent[0]).toMatchObject({ sha: PR_SHA, state: "failure" });
   });
@@ -343,6 +341,63 @@ describe("pull request pipelines", () => {
     facts.tagsByArn.set(arnOf(PR), new Error("AccessDenied"));
     await handlerWith()(event("pipeline-failed", PR));
     expect(topic.published[0]!.body).toMatch(/^Pull request: +#12 in acme-corp\/shop$/m);
+  });
+});
+
+describe("many repositories: each pipeline reports to its own repository", () => {
+  const INVOICES = "pipewright-billing-invoices";
+  const INVOICES_PR = "pipewright-billing-invoices-pr-3";
+
+  test("the other repository's main pipeline sets its status in that repository, and the messages name it and its main branch", async () => {
+    facts.executions.set(`${INVOICES}/${EXECUTION}`, { status: "Failed", revisions: [{ revisionId: SHA }] });
+    facts.actions.set(`${INVOICES}/${EXECUTION}`, buildFailed);
+
+    await handlerWith()(event("pipeline-failed", INVOICES));
+
+    expect(statuses.sent).toEqual([expect.objectContaining({ repository: "acme-corp/billing", sha: SHA, context: `pipewright/${INVOICES}` })]);
+    expect(topic.published[0]!.subject).toBe(`FAILED: ${INVOICES}, release, at Build/BuildAndPackage`);
+    const body = topic.published[0]!.body;
+    expect(body).toMatch(/^The execution of pipewright-billing-invoices \(acme-corp\/billing, service invoices, branch release\) failed/);
+    expect(body).toMatch(/^Repository: +acme-corp\/billing$/m);
+    expect(body).toMatch(/^Service: +invoices$/m);
+    expect(body).toContain(`https://github.com/acme-corp/billing/commit/${SHA}`);
+    expect(body).not.toContain("acme-corp/shop");
+    const slackText = JSON.stringify(slack.sent[0]);
+    expect(slackText).toContain("*Repository*\\nacme-corp/billing");
+    expect(slackText).toContain(`https://github.com/acme-corp/billing/commit/${SHA}`);
+    expect(facts.calls.some((call) => call.startsWith("ListTagsForResource"))).toBe(false);
+  });
+
+  test("its pull request pipeline reports to it too, with the pull request's link in it", async () => {
+    facts.executions.set(`${INVOICES_PR}/${EXECUTION}`, { status: "Failed", revisions: [{ revisionId: PR_SHA }] });
+    facts.tagsByArn.set(arnOf(INVOICES_PR), {
+      [PR_TAG_KEYS.pullRequest]: "3",
+      [PR_TAG_KEYS.basePipeline]: INVOICES,
+      [PR_TAG_KEYS.repository]: "acme-corp/billing",
+    });
+
+    await handlerWith()(event("pipeline-failed", INVOICES_PR));
+
+    expect(statuses.sent).toEqual([expect.objectContaining({ repository: "acme-corp/billing", sha: PR_SHA, context: `pipewright/${INVOICES_PR}` })]);
+    expect(topic.published[0]!.subject).toBe(`FAILED: ${INVOICES_PR}, acme-corp/billing#3`);
+    expect(topic.published[0]!.body).toContain("https://github.com/acme-corp/billing/pull/3");
+  });
+
+  test("a pipeline of the prefix that belongs to no configured repository still notifies, but sets no commit status and says why", async () => {
+    const STRAY = "pipewright-stray-pr-9";
+    facts.executions.set(`${STRAY}/${EXECUTION}`, { status: "Failed", revisions: [{ revisionId: SHA }] });
+    facts.tagsByArn.set(arnOf(STRAY), { [PR_TAG_KEYS.pullRequest]: "9", [PR_TAG_KEYS.basePipeline]: "pipewright-stray" });
+
+    await handlerWith()(event("pipeline-failed", STRAY));
+
+    expect(statuses.sent).toEqual([]);
+    expect(topic.published[0]!.body).toMatch(/^Repository: +unknown \(not a pipeline of a configured repository\)$/m);
+    expect(logger.entries).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        message: "No commit status (failure): the pipeline belongs to no configured repository, so there is none to set it in",
+      }),
+    );
   });
 });
 

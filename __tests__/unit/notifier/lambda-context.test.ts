@@ -5,6 +5,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/notifier/handler";
 import { lambdaContext, loggedLines } from "../../support/lambda";
 import { sampleFor } from "./events";
+import { catalogFile } from "./notifications";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
 // the first call in this file is the cold start.
@@ -18,9 +19,11 @@ jest.mock("@octokit/core", () => {
 const codepipeline = mockClient(CodePipelineClient);
 const sns = mockClient(SNSClient);
 const saved = { ...process.env };
+const catalog = catalogFile();
 
 afterAll(() => {
   process.env = { ...saved };
+  catalog.remove();
   codepipeline.restore();
   sns.restore();
 });
@@ -34,9 +37,7 @@ it("is built from process.env on first use, logs with the invocation's request i
     POWERTOOLS_LOG_LEVEL: "INFO",
     TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:pipewright-notifications",
     PIPELINE_PREFIX: "pipewright-",
-    SERVICES: JSON.stringify([{ name: "orders", pipeline: "pipewright-orders" }]),
-    MAIN_BRANCH: "main",
-    GITHUB_REPOSITORY: "acme-corp/shop",
+    REPOSITORIES_FILE: catalog.file,
     GITHUB_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipewright/github-token-AbCdEf",
   };
   // Another team's pipeline: ignored, one log line, no AWS call.

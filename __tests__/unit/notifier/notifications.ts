@@ -1,6 +1,41 @@
-/** Notifications as the handler builds them, for the formatting tests. */
+/** Notifications as the handler builds them, for the formatting tests, and the repository catalog the notifier tests share. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import type { FailedActionFacts } from "../../../functions/notifier/facts";
 import { buildNotification, type Notification, type NotificationInput } from "../../../functions/notifier/notification";
+import { RepositoryCatalog, type RepositoryEntry } from "../../../functions/shared/repositories";
+
+/** Two repositories with their own main branches, as the stacks bundle them with the notifier. */
+export const CATALOG = RepositoryCatalog.from({
+  repositories: [
+    {
+      repository: "acme-corp/shop",
+      mainBranch: "main",
+      forkLabel: "safe-to-test",
+      services: [
+        { name: "orders", pipeline: "pipewright-orders", include: ["services/orders/**"] },
+        { name: "payments", pipeline: "pipewright-payments", include: ["services/payments/**"] },
+      ],
+    },
+    {
+      repository: "acme-corp/billing",
+      mainBranch: "release",
+      forkLabel: "safe-to-test",
+      services: [{ name: "invoices", pipeline: "pipewright-billing-invoices", include: ["invoices/**"] }],
+    },
+  ],
+});
+export const SHOP = CATALOG.get("acme-corp/shop") as RepositoryEntry;
+
+/** CATALOG as the stacks bundle it, in a file of its own for REPOSITORIES_FILE; `remove` deletes it. */
+export function catalogFile(): { file: string; remove: () => void } {
+  const folder = mkdtempSync(path.join(tmpdir(), "notifier-catalog-"));
+  const file = path.join(folder, "repositories.json");
+  writeFileSync(file, JSON.stringify({ repositories: CATALOG.repositories }));
+  return { file, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+export const BILLING = CATALOG.get("acme-corp/billing") as RepositoryEntry;
 
 export const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
 
@@ -17,9 +52,7 @@ export function notification(overrides: Partial<NotificationInput> = {}): Notifi
   return buildNotification({
     state: "FAILED",
     eventState: "FAILED",
-    identity: { pipeline: "pipewright-orders", service: "orders", isMain: true },
-    mainBranch: "main",
-    repository: "acme-corp/shop",
+    identity: { pipeline: "pipewright-orders", repository: SHOP, service: "orders", isMain: true },
     githubWebOrigin: "https://github.com",
     commit: { sha: SHA, shortSha: SHA.slice(0, 7), message: "Fix the checkout rounding\n\nLonger explanation", from: "execution" },
     failures: [BUILD_FAILURE],
@@ -34,6 +67,7 @@ export function notification(overrides: Partial<NotificationInput> = {}): Notifi
 
 export const PR_IDENTITY = {
   pipeline: "pipewright-orders-pr-12",
+  repository: SHOP,
   service: "orders",
   isMain: false,
   pullRequest: 12,

@@ -70,9 +70,8 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   beforeEach(async () => {
     github = await FakeHttpServer.start(() => ({ status: 201, body: {} }));
-    client = await createGitHubClient({
+    client = createGitHubClient({
       credentials: { kind: "token", token: "github_pat_11TEST" },
-      repository: "example-org/shop",
       baseUrl: github.url,
       userAgent: "pipewright-pr-pipelines",
       policy: { retries: 1, retryBaseDelayMs: 1, timeoutMs: 500 },

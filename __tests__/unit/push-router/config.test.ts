@@ -1,37 +1,38 @@
-import { parseServices, parseStateTable } from "../../../functions/push-router/config";
-import { InvalidConfigurationError } from "../../../functions/shared/env";
+import { checkServiceGlobs, InvalidServiceGlobsError, parseStateTable } from "../../../functions/push-router/config";
+import { RepositoryCatalog } from "../../../functions/shared/repositories";
 
 const valid = { name: "api", pipeline: "pw-api", include: ["services/api/**"] };
-
-describe("parseServices", () => {
-  it("parses the SERVICES JSON and fills in an empty exclude", () => {
-    expect(parseServices(JSON.stringify([valid]))).toEqual([{ ...valid, exclude: [] }]);
+const catalogWith = (shopServices: unknown[]) =>
+  RepositoryCatalog.from({
+    repositories: [
+      { repository: "acme/mono", mainBranch: "main", forkLabel: "ok-to-test", services: [valid] },
+      { repository: "acme/shop", mainBranch: "release", forkLabel: "ok-to-test", services: shopServices },
+    ],
   });
 
-  it("ignores fields the router does not use", () => {
-    expect(parseServices(JSON.stringify([{ ...valid, buildspec: "services/api/buildspec.yml" }]))).toEqual([{ ...valid, exclude: [] }]);
+describe("checkServiceGlobs", () => {
+  it("returns a catalog whose globs are all usable", () => {
+    const catalog = catalogWith([{ name: "cart", pipeline: "pw-cart", include: ["cart/**"], exclude: ["**/*.md"] }]);
+    expect(checkServiceGlobs(catalog)).toBe(catalog);
   });
 
-  it.each<[string, string, RegExp]>([
-    ["not JSON", "[{name:", /SERVICES is invalid[\s\S]*is not JSON/],
-    ["not an array", JSON.stringify(valid), /SERVICES: .*expected array/],
-    ["no service", "[]", /lists no service/],
-    ["a missing pipeline", JSON.stringify([{ name: "api", include: ["a/**"] }]), /SERVICES\[0\]\.pipeline/],
-    [
-      "a pipeline name CodePipeline refuses",
-      JSON.stringify([{ ...valid, pipeline: "pw api" }]),
-      /SERVICES\[0\]\.pipeline: is not a CodePipeline name/,
-    ],
-    ["no include glob", JSON.stringify([{ ...valid, include: [] }]), /SERVICES\[0\]\.include/],
-    ["an invalid glob", JSON.stringify([{ ...valid, exclude: ["/abs/**"] }]), /SERVICES\[0\]\.exclude\[0\]: "\/abs\/\*\*" is not a valid glob/],
-    [
-      "two services with one pipeline",
-      JSON.stringify([valid, { ...valid, name: "api2" }]),
-      /SERVICES\[1\]\.pipeline: "pw-api" is already listed earlier; each pipeline must be unique/,
-    ],
-  ])("rejects %s with an InvalidConfigurationError naming the field", (_name, json, message) => {
-    expect(() => parseServices(json)).toThrow(InvalidConfigurationError);
-    expect(() => parseServices(json)).toThrow(message);
+  it("checks every repository's services, naming each bad glob by repository, service and field", () => {
+    const catalog = catalogWith([
+      { name: "cart", pipeline: "pw-cart", include: ["cart/**", "[unclosed"], exclude: ["/abs/**"] },
+      { name: "pay", pipeline: "pw-pay", include: ["pay/**"] },
+    ]);
+    let error: unknown;
+    try {
+      checkServiceGlobs(catalog);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidServiceGlobsError);
+    expect((error as InvalidServiceGlobsError).problems).toEqual([
+      expect.stringMatching(/^acme\/shop service cart include\[1\] "\[unclosed": /),
+      expect.stringMatching(/^acme\/shop service cart exclude\[0\] "\/abs\/\*\*": /),
+    ]);
+    expect((error as Error).message).toMatch(/Fix: correct the services' include and exclude globs in the configuration and deploy again$/);
   });
 });
 

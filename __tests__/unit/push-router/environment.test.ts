@@ -1,12 +1,17 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { CodePipelineClient, StartPipelineExecutionCommand } from "@aws-sdk/client-codepipeline";
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
+import { InvalidServiceGlobsError } from "../../../functions/push-router/config";
 import { handlerFromEnvironment } from "../../../functions/push-router/handler";
 import { InvalidConfigurationError, MissingEnvironmentError } from "../../../functions/shared/env";
 import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
+import { RepositoryCatalogError } from "../../../functions/shared/repositories";
 import { appSecretString, FakeGitHub, fakeApp } from "../../support/fake-github";
-import { AFTER, API, BEFORE, busEvent, INFRA, push, WEB } from "./fixtures";
+import { AFTER, API, BEFORE, busEvent, CART, INFRA, push, SHOP, WEB } from "./fixtures";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pw-github-token-AbCdEf";
 const REPOSITORY = "acme/mono";
@@ -15,6 +20,20 @@ const secrets = mockClient(SecretsManagerClient);
 const dynamodb = mockClient(DynamoDBClient);
 let github: FakeGitHub;
 const savedEnv = { ...process.env };
+const folder = mkdtempSync(path.join(tmpdir(), "push-router-env-"));
+/** The catalog as the stacks bundle it: two repositories with their own main branches. */
+const CATALOG_FILE = path.join(folder, "repositories.json");
+const catalogOf = (services = [API, WEB, INFRA]) =>
+  JSON.stringify({
+    repositories: [
+      { repository: REPOSITORY, mainBranch: "main", forkLabel: "ok-to-test", services },
+      { repository: SHOP, mainBranch: "release", forkLabel: "ok-to-test", services: [CART] },
+    ],
+  });
+writeFileSync(CATALOG_FILE, catalogOf());
+const EMPTY_CATALOG_FILE = path.join(folder, "empty.json");
+writeFileSync(EMPTY_CATALOG_FILE, JSON.stringify({ repositories: [] }));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 beforeEach(async () => {
   // The handler's logger reads its level from process.env; keep the test output readable.
@@ -44,9 +63,7 @@ function environment(overrides: Record<string, string | undefined> = {}): NodeJS
   return {
     AWS_REGION: "eu-west-1",
     POWERTOOLS_LOG_LEVEL: "SILENT",
-    SERVICES: JSON.stringify([API, WEB, INFRA]),
-    MAIN_BRANCH: "main",
-    GITHUB_REPOSITORY: REPOSITORY,
+    REPOSITORIES_FILE: CATALOG_FILE,
     GITHUB_TOKEN_SECRET_ARN: SECRET_ARN,
     GITHUB_API_URL: github.url,
     PUSH_STATE_TABLE: "pw-push-state",
@@ -95,6 +112,28 @@ describe("handlerFromEnvironment", () => {
     expect(started()).toEqual(["pw-web"]);
   });
 
+  it("routes by the bundled repository catalog: a push to the second repository's main branch starts only its pipeline", async () => {
+    await handlerFromEnvironment(environment())(busEvent(push({ repository: SHOP, ref: "refs/heads/release", changedFiles: ["services/web/a.ts"] })));
+    expect(started()).toEqual(["pw-shop-cart"]);
+  });
+
+  it("compares in the pushed repository, under that repository's App installation", async () => {
+    await github.stop();
+    github = await FakeGitHub.start(REPOSITORY, { moreRepositories: [SHOP] });
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["services/cart/a.ts"] });
+    const app = fakeApp({ installationId: 5 });
+    github.installApp(app, { [REPOSITORY]: 5, [SHOP]: 8 });
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: appSecretString(app) });
+    const handler = handlerFromEnvironment(environment({ GITHUB_API_URL: github.url }));
+    await handler(busEvent(push({ repository: SHOP, ref: "refs/heads/release", truncated: true })));
+    expect(github.calls()).toEqual([
+      `GET /repos/${SHOP}/installation`,
+      "POST /app/installations/8/access_tokens",
+      `GET /repos/${SHOP}/compare/${BEFORE}...${AFTER}`,
+    ]);
+    expect(started()).toEqual(["pw-shop-cart"]);
+  });
+
   it("claims each pipeline in PUSH_STATE_TABLE before starting it", async () => {
     await handlerFromEnvironment(environment({ PUSH_STATE_TABLE: "acme-push-state" }))(busEvent(push()));
     expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => [call.args[0].input.TableName, call.args[0].input.Key])).toEqual([
@@ -136,21 +175,21 @@ describe("handlerFromEnvironment", () => {
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
+  it("fails loudly at cold start when a service of any repository has a glob picomatch cannot use", () => {
+    const file = path.join(folder, "bad-glob.json");
+    writeFileSync(file, catalogOf([API, { ...WEB, exclude: ["/abs/**"] }]));
+    expect(() => handlerFromEnvironment(environment({ REPOSITORIES_FILE: file }))).toThrow(InvalidServiceGlobsError);
+    expect(() => handlerFromEnvironment(environment({ REPOSITORIES_FILE: file }))).toThrow(
+      /acme\/mono service web exclude\[0\] "\/abs\/\*\*": .*Fix: correct the services' include and exclude globs/,
+    );
+  });
+
   it.each<[string, Record<string, string | undefined>, new (...args: never[]) => Error, RegExp]>([
-    ["SERVICES missing", { SERVICES: undefined }, MissingEnvironmentError, /SERVICES/],
-    ["MAIN_BRANCH missing", { MAIN_BRANCH: "" }, MissingEnvironmentError, /MAIN_BRANCH/],
-    ["GITHUB_REPOSITORY missing", { GITHUB_REPOSITORY: undefined }, MissingEnvironmentError, /GITHUB_REPOSITORY/],
     [
-      "GITHUB_REPOSITORY not owner/name",
-      { GITHUB_REPOSITORY: "https://github.com/acme/mono" },
-      InvalidConfigurationError,
-      /GITHUB_REPOSITORY is invalid: .*expected owner\/name/,
-    ],
-    [
-      "MAIN_BRANCH a tag",
-      { MAIN_BRANCH: "refs/tags/v1" },
-      InvalidConfigurationError,
-      /MAIN_BRANCH is invalid: "refs\/tags\/v1": is not a branch name/,
+      "the repository catalog missing",
+      { REPOSITORIES_FILE: path.join(folder, "absent.json") },
+      RepositoryCatalogError,
+      /absent\.json cannot be read/,
     ],
     ["PUSH_STATE_TABLE missing", { PUSH_STATE_TABLE: undefined }, MissingEnvironmentError, /PUSH_STATE_TABLE/],
     [
@@ -159,7 +198,12 @@ describe("handlerFromEnvironment", () => {
       InvalidConfigurationError,
       /PUSH_STATE_TABLE.*not a DynamoDB table name/s,
     ],
-    ["SERVICES invalid", { SERVICES: '[{"name":"api"}]' }, InvalidConfigurationError, /SERVICES\[0\]\.pipeline/],
+    [
+      "a repository catalog that lists no repository",
+      { REPOSITORIES_FILE: EMPTY_CATALOG_FILE },
+      RepositoryCatalogError,
+      /is invalid: repositories: lists no repository/,
+    ],
     ["GITHUB_API_URL in clear text", { GITHUB_API_URL: "http://github.example.com" }, InvalidGitHubApiUrlError, /GITHUB_API_URL/],
   ])("fails loudly with %s", (_name, overrides, type, message) => {
     expect(() => handlerFromEnvironment(environment(overrides))).toThrow(type);

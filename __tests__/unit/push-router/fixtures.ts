@@ -2,7 +2,8 @@ import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { PushEvent } from "../../../functions/shared/events";
-import type { PushRouterConfig, ServiceRoute } from "../../../functions/push-router/config";
+import type { PushRouterConfig } from "../../../functions/push-router/config";
+import { RepositoryCatalog, type RepositoryEntry, type ServiceEntry } from "../../../functions/shared/repositories";
 import { DynamoPushOrderStore } from "../../../functions/push-router/state";
 import { FakeDynamoTable } from "../pr-pipelines/support/fake-dynamodb";
 
@@ -15,17 +16,26 @@ export const AFTER = sha("a");
 export const PUSHED_AT = 1_764_000_000;
 export const PUSH_STATE_TABLE = "pw-push-state";
 
-export const API: ServiceRoute = { name: "api", pipeline: "pw-api", include: ["services/api/**", "libs/shared/**"], exclude: ["**/*.md"] };
-export const WEB: ServiceRoute = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [] };
-export const INFRA: ServiceRoute = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [] };
+/** The monorepo most tests push to, and a second repository with another main branch whose globs overlap the monorepo's paths. */
+export const MONO = "acme/mono";
+export const SHOP = "acme/shop";
+
+export const API: ServiceEntry = { name: "api", pipeline: "pw-api", include: ["services/api/**", "libs/shared/**"], exclude: ["**/*.md"] };
+export const WEB: ServiceEntry = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [] };
+export const INFRA: ServiceEntry = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [] };
+export const CART: ServiceEntry = { name: "shop-cart", pipeline: "pw-shop-cart", include: ["services/**", "libs/shared/**"], exclude: [] };
+/** The monorepo's pipelines. */
 export const ALL_PIPELINES = ["pw-api", "pw-web", "pw-infra"];
 
-export const config: PushRouterConfig = {
-  services: [API, WEB, INFRA],
-  mainBranch: "main",
-  repository: "acme/mono",
-  sourceActionName: "Source",
-};
+export const catalog = RepositoryCatalog.from({
+  repositories: [
+    { repository: MONO, mainBranch: "main", forkLabel: "ok-to-test", services: [API, WEB, INFRA] },
+    { repository: SHOP, mainBranch: "release", forkLabel: "ok-to-test", services: [CART] },
+  ],
+});
+export const MONO_ENTRY = catalog.get(MONO) as RepositoryEntry;
+
+export const config: PushRouterConfig = { catalog, sourceActionName: "Source" };
 
 export function push(overrides: Partial<PushEvent> = {}): PushEvent {
   return {

@@ -12,8 +12,23 @@ import { PushClaimFailedError } from "../../../functions/push-router/claim";
 import { InvalidPushEventError, makeHandler, PUSHES_IGNORED } from "../../../functions/push-router/handler";
 import { PipelineStartsFailedError } from "../../../functions/push-router/start";
 import { clientRequestToken } from "../../../functions/push-router/token";
-import { clientFor, FakeGitHub } from "../../support/fake-github";
-import { AFTER, ALL_PIPELINES, BEFORE, busEvent, config, fakePushState, logged, push, PUSHED_AT, recordingLogger, sha, ZERO } from "./fixtures";
+import { clientSourceFor, FakeGitHub } from "../../support/fake-github";
+import {
+  AFTER,
+  ALL_PIPELINES,
+  BEFORE,
+  busEvent,
+  config,
+  fakePushState,
+  logged,
+  MONO,
+  push,
+  PUSHED_AT,
+  recordingLogger,
+  sha,
+  SHOP,
+  ZERO,
+} from "./fixtures";
 
 const codepipeline = mockClient(CodePipelineClient);
 let github: FakeGitHub;
@@ -27,7 +42,7 @@ beforeEach(async () => {
   codepipeline
     .on(StartPipelineExecutionCommand)
     .callsFake((input: StartPipelineExecutionCommandInput) => ({ pipelineExecutionId: `exec-${input.name}` }));
-  github = await FakeGitHub.start(config.repository, { tokens: ["ghs_test"] });
+  github = await FakeGitHub.start(MONO, { tokens: ["ghs_test"], moreRepositories: [SHOP] });
   logger = recordingLogger();
 });
 
@@ -38,15 +53,16 @@ afterEach(async () => {
 
 /** n distinct paths under a folder. */
 const manyFiles = (folder: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${folder}/file-${i}.ts`);
-const compareCalls = () => github.requests.filter((r) => r.path.includes("/compare/")).map((r) => r.path.split("/compare/")[1]);
+const compareCalls = (repository = MONO) =>
+  github.requests.filter((r) => r.path.startsWith(`/repos/${repository}/compare/`)).map((r) => r.path.split("/compare/")[1]);
 
 function route(options: { token?: string | null } = {}) {
-  const client = options.token === null ? undefined : clientFor(github, { kind: "token", token: options.token ?? "ghs_test" });
+  const client = options.token === null ? undefined : clientSourceFor(github, { kind: "token", token: options.token ?? "ghs_test" });
   return makeHandler({
     config,
     logger,
     pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
-    changes: new GitHubChangedFiles({ repository: config.repository, ...(client ? { client } : {}) }),
+    changes: new GitHubChangedFiles(client ? { client } : {}),
     order: state.store,
     now: () => METRIC_TIME,
   });
@@ -114,7 +130,7 @@ describe("a push to main", () => {
       config: { ...config, sourceActionName: "GitHub" },
       logger,
       pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
-      changes: new GitHubChangedFiles({ repository: config.repository }),
+      changes: new GitHubChangedFiles({}),
       order: state.store,
     });
     await handler(busEvent(push()));
@@ -145,6 +161,77 @@ describe("a push to main", () => {
     expect(tokens).toHaveLength(3);
     expect(tokens[0]).toBe(tokens[1]);
     expect(tokens[2]).not.toBe(tokens[0]);
+  });
+});
+
+describe("many repositories: a push's repository selects its main branch and services", () => {
+  it("a push to the other repository's main branch starts only that repository's matching pipeline", async () => {
+    const detail = push({ repository: SHOP, ref: "refs/heads/release", changedFiles: ["services/web/src/app.ts"] });
+    const result = await route()(busEvent(detail));
+    expect(startedInputs()).toEqual([
+      {
+        name: "pw-shop-cart",
+        clientRequestToken: clientRequestToken(detail.deliveryId, "pw-shop-cart"),
+        sourceRevisions: [{ actionName: "Source", revisionType: "COMMIT_ID", revisionValue: AFTER }],
+      },
+    ]);
+    expect(result).toMatchObject({ outcome: "started", everything: false, started: [{ pipeline: "pw-shop-cart" }] });
+    expect([...state.table.items.keys()]).toEqual(["pw-shop-cart"]);
+  });
+
+  it("a push to the monorepo touching paths the other repository's globs also match starts only the monorepo's pipeline", async () => {
+    await route()(busEvent(push({ changedFiles: ["services/web/src/app.ts"] })));
+    expect(startedPipelines()).toEqual(["pw-web"]);
+  });
+
+  it("a push to the monorepo's branch named like the other repository's main branch starts nothing", async () => {
+    const result = await route()(busEvent(push({ ref: "refs/heads/release", changedFiles: ["services/web/src/app.ts"] })));
+    expect(result).toEqual({
+      outcome: "skipped",
+      reason: expect.stringMatching(/refs\/heads\/release is not refs\/heads\/main; only pushes to the main branch of acme\/mono deploy/),
+    });
+    expect(startedInputs()).toEqual([]);
+    expect(state.dynamodb.calls()).toHaveLength(0);
+  });
+
+  it("a push to the other repository's main branch with an unknown file list starts every pipeline of that repository only", async () => {
+    const result = await route({ token: null })(busEvent(push({ repository: SHOP, ref: "refs/heads/release", truncated: true })));
+    expect(result).toMatchObject({ everything: true });
+    expect(startedPipelines()).toEqual(["pw-shop-cart"]);
+  });
+
+  it("asks the compare API of the pushed repository", async () => {
+    github.compare(BEFORE, AFTER, { status: "ahead", files: ["libs/shared/date.ts"] });
+    await route()(busEvent(push({ repository: SHOP, ref: "refs/heads/release", truncated: true })));
+    expect(compareCalls(SHOP)).toEqual([`${BEFORE}...${AFTER}`]);
+    expect(compareCalls(MONO)).toEqual([]);
+    expect(startedPipelines()).toEqual(["pw-shop-cart"]);
+  });
+
+  it("a push of a repository that is not configured is logged and dropped: no GitHub call, no state, no start", async () => {
+    const result = await route()(busEvent(push({ repository: "acme/unknown", truncated: true })));
+    expect(result).toEqual({ outcome: "skipped", reason: "acme/unknown is not a configured repository" });
+    expect(logged(logger.warn)).toMatch(/Starting no pipeline: acme\/unknown is not a configured repository/);
+    expect(startedInputs()).toEqual([]);
+    expect(github.requests).toEqual([]);
+    expect(state.dynamodb.calls()).toHaveLength(0);
+  });
+
+  it("finds the repository case-insensitively, as GitHub names it", async () => {
+    await route()(busEvent(push({ repository: "ACME/Shop", ref: "refs/heads/release", changedFiles: ["services/a.ts"] })));
+    expect(startedPipelines()).toEqual(["pw-shop-cart"]);
+  });
+
+  it("pushes to two repositories are not ordered against each other: an older push to one still starts its pipelines after a newer push to the other", async () => {
+    const handler = route();
+    await handler(busEvent(push({ deliveryId: "mono-newer", pushedAt: PUSHED_AT + 60, changedFiles: ["libs/shared/date.ts"] })));
+    const older = await handler(
+      busEvent(
+        push({ deliveryId: "shop-older", repository: SHOP, ref: "refs/heads/release", after: sha("d"), changedFiles: ["libs/shared/date.ts"] }),
+      ),
+    );
+    expect(older).toMatchObject({ started: [{ pipeline: "pw-shop-cart" }], ignored: [] });
+    expect(startedPipelines()).toEqual(["pw-api", "pw-shop-cart", "pw-web"]);
   });
 });
 
@@ -203,7 +290,6 @@ describe("pushes whose event cannot list every file", () => {
       logger,
       pipelines: new CodePipelineStarter(new CodePipelineClient({ region: "eu-west-1" })),
       changes: new GitHubChangedFiles({
-        repository: config.repository,
         client: async () => {
           throw new Error("AccessDeniedException: not allowed to read the secret");
         },

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/push-router/handler";
 import { lambdaContext, loggedLines } from "../../support/lambda";
-import { API, busEvent, push } from "./fixtures";
+import { busEvent, catalog, push } from "./fixtures";
 
 // The entry point keeps its logger and handler for the module's lifetime, like a warm Lambda:
 // the first call in this file is the cold start.
@@ -15,9 +18,13 @@ jest.mock("@octokit/core", () => {
 });
 const codepipeline = mockClient(CodePipelineClient);
 const saved = { ...process.env };
+const folder = mkdtempSync(path.join(tmpdir(), "push-router-context-"));
+const catalogFile = path.join(folder, "repositories.json");
+writeFileSync(catalogFile, JSON.stringify({ repositories: catalog.repositories }));
 
 afterAll(() => {
   process.env = { ...saved };
+  rmSync(folder, { recursive: true, force: true });
   codepipeline.restore();
 });
 
@@ -28,9 +35,7 @@ it("logs with the invocation's request id, says which invocation was the cold st
     // Lambda sets it; Powertools tells a cold start only with it.
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
     POWERTOOLS_LOG_LEVEL: "INFO",
-    SERVICES: JSON.stringify([API]),
-    MAIN_BRANCH: "main",
-    GITHUB_REPOSITORY: "acme/mono",
+    REPOSITORIES_FILE: catalogFile,
     PUSH_STATE_TABLE: "pw-push-state",
     GITHUB_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pw-github-token-AbCdEf",
   };

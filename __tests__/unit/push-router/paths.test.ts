@@ -1,8 +1,8 @@
-import type { ServiceRoute } from "../../../functions/push-router/config";
+import type { ServiceEntry } from "../../../functions/shared/repositories";
 import { matchingServices } from "../../../functions/push-router/route";
 import { API, INFRA, WEB } from "./fixtures";
 
-const service = (include: string[], exclude: string[] = []): ServiceRoute => ({ name: "svc", pipeline: "pw-svc", include, exclude });
+const service = (include: string[], exclude: string[] = []): ServiceEntry => ({ name: "svc", pipeline: "pw-svc", include, exclude });
 
 describe("a service matches a changed path", () => {
   it.each<[string, string[], string[], string, boolean]>([

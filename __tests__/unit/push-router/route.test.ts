@@ -1,5 +1,5 @@
 import { decidePush, fileListSource, planStarts } from "../../../functions/push-router/route";
-import { AFTER, API, BEFORE, config, INFRA, push, WEB, ZERO } from "./fixtures";
+import { AFTER, API, BEFORE, INFRA, MONO_ENTRY, push, WEB, ZERO } from "./fixtures";
 
 describe("decidePush", () => {
   it.each<[string, Parameters<typeof push>[0], RegExp]>([
@@ -10,23 +10,23 @@ describe("decidePush", () => {
     ["a branch named feature/main", { ref: "refs/heads/feature/main" }, /refs\/heads\/feature\/main is not refs\/heads\/main/],
     ["a branch named main-next", { ref: "refs/heads/main-next" }, /is not refs\/heads\/main/],
     ["a short ref", { ref: "main" }, /main is not refs\/heads\/main/],
-    ["another repository", { repository: "acme/other" }, /acme\/other, not to the configured repository acme\/mono/],
+    ["another repository", { repository: "acme/other" }, /acme\/other, not to acme\/mono/],
   ])("skips %s, saying why", (_name, overrides, reason) => {
-    const decision = decidePush(push(overrides), config);
+    const decision = decidePush(push(overrides), MONO_ENTRY);
     expect(decision.kind).toBe("skip");
     expect(decision.kind === "skip" && decision.reason).toMatch(reason);
   });
 
   it("routes a push to refs/heads/main", () => {
-    expect(decidePush(push(), config)).toEqual({ kind: "route" });
+    expect(decidePush(push(), MONO_ENTRY)).toEqual({ kind: "route" });
   });
 
   it("compares repositories case-insensitively, as GitHub does", () => {
-    expect(decidePush(push({ repository: "Acme/Mono" }), config)).toEqual({ kind: "route" });
+    expect(decidePush(push({ repository: "Acme/Mono" }), MONO_ENTRY)).toEqual({ kind: "route" });
   });
 
   it("compares the full ref for a main branch with a slash", () => {
-    const release = { ...config, mainBranch: "release/2025" };
+    const release = { ...MONO_ENTRY, mainBranch: "release/2025" };
     expect(decidePush(push({ ref: "refs/heads/release/2025" }), release)).toEqual({ kind: "route" });
     expect(decidePush(push({ ref: "refs/heads/2025" }), release).kind).toBe("skip");
   });

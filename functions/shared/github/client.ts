@@ -24,10 +24,13 @@ export interface GitHubLog {
   warn(message: string, details: Record<string, unknown>): void;
 }
 
-export interface GitHubClientOptions {
-  readonly credentials: GitHubCredentials;
-  /** owner/name: a GitHub App's installation is looked up on it when the credentials name none. */
-  readonly repository: string;
+/** What a client authenticates with: a token, or one installation of a GitHub App. */
+export type GitHubClientCredentials =
+  | Extract<GitHubCredentials, { kind: "token" }>
+  | (Extract<GitHubCredentials, { kind: "app" }> & { readonly installationId: string });
+
+/** How the clients of a function talk to GitHub, whatever they authenticate with. */
+export interface GitHubClientSettings {
   /** @default DEFAULT_GITHUB_API_URL; check it with parseGitHubApiUrl. */
   readonly baseUrl?: string;
   /** Names the calling function in GitHub's logs, e.g. "pipewright-pr-pipelines". */
@@ -44,6 +47,13 @@ export interface GitHubClientOptions {
    */
   readonly throttling?: boolean;
 }
+
+export interface GitHubClientOptions extends GitHubClientSettings {
+  readonly credentials: GitHubClientCredentials;
+}
+
+/** The client for a repository, undefined while no credentials are configured. */
+export type GitHubClientForRepository = (repository: string) => Promise<GitHubClient | undefined>;
 
 /**
  * fetch with a fresh timeout per call, so each retry gets its own. A call
@@ -64,7 +74,7 @@ function fetchWithTimeout(fetchImpl: typeof fetch, timeoutMs: number): typeof fe
   };
 }
 
-function octokitOptions(options: GitHubClientOptions) {
+function octokitOptions(options: GitHubClientSettings) {
   const policy = { ...DEFAULT_REQUEST_POLICY, ...options.policy };
   const log = options.log;
   const onLimit =
@@ -92,30 +102,85 @@ function octokitOptions(options: GitHubClientOptions) {
   };
 }
 
-/**
- * A client for the credentials. A GitHub App without an installation id
- * first asks GitHub for its installation on the repository (with the App's
- * JWT); installation tokens are then minted and renewed by @octokit/auth-app.
- */
-export async function createGitHubClient(options: GitHubClientOptions): Promise<GitHubClient> {
-  const base = octokitOptions(options);
-  const { credentials } = options;
+/** A client with a token, or as an installation of a GitHub App (its tokens minted and renewed by @octokit/auth-app). */
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const { credentials, ...settings } = options;
+  const base = octokitOptions(settings);
   if (credentials.kind === "token") return new PipewrightOctokit({ ...base, auth: credentials.token });
-  const app = { appId: credentials.appId, privateKey: credentials.privateKey };
-  let installationId = credentials.installationId;
-  if (installationId === undefined) {
-    const asApp = new PipewrightOctokit({ ...base, authStrategy: createAppAuth, auth: app });
-    try {
-      const { data } = await asApp.request("GET /repos/{owner}/{repo}/installation", splitRepository(options.repository));
-      installationId = String(data.id);
-    } catch (error) {
-      throw new GitHubCallError(`Looking up the GitHub App's installation on ${options.repository}`, error, {
-        permission: "access to the repository",
-        notFound: `install the GitHub App on ${options.repository}, or name its installation in the secret's "installationId"`,
-      });
-    }
+  const { appId, privateKey, installationId } = credentials;
+  return new PipewrightOctokit({ ...base, authStrategy: createAppAuth, auth: { appId, privateKey, installationId } });
+}
+
+/**
+ * The installation of the App `asApp` (a client authenticated with the App's
+ * JWT) that covers `repository`. Throws GitHubCallError; a 404 means the App
+ * is not installed on the repository.
+ */
+async function findInstallation(asApp: GitHubClient, repository: string): Promise<string> {
+  try {
+    const { data } = await asApp.request("GET /repos/{owner}/{repo}/installation", splitRepository(repository));
+    return String(data.id);
+  } catch (error) {
+    throw new GitHubCallError(`Looking up the GitHub App's installation on ${repository}`, error, {
+      permission: "access to the repository",
+      notFound: `install the GitHub App on ${repository} (or add the repository to its installation), or name the installation in the secret's "installationId"`,
+    });
   }
-  return new PipewrightOctokit({ ...base, authStrategy: createAppAuth, auth: { ...app, installationId } });
+}
+
+/**
+ * The clients of one set of credentials. A token, or an App whose
+ * installation the credentials name, gives one client for every repository.
+ * Otherwise a repository's installation is looked up once (a failed lookup
+ * is not kept) and each installation gets one client, so the repositories of
+ * one organization share its installation token.
+ */
+class ClientsOfCredentials {
+  private readonly byInstallation = new Map<string, GitHubClient>();
+  private readonly installations = new Map<string, Promise<string>>();
+  private asApp: GitHubClient | undefined;
+
+  constructor(
+    readonly credentials: GitHubCredentials,
+    private readonly settings: GitHubClientSettings,
+  ) {}
+
+  async forRepository(repository: string): Promise<GitHubClient> {
+    const { credentials } = this;
+    // A token has no installation: its one client is kept under the empty id.
+    if (credentials.kind === "token") return this.forInstallation("", credentials);
+    const installationId = credentials.installationId ?? (await this.installationOf(credentials, repository));
+    return this.forInstallation(installationId, { ...credentials, installationId });
+  }
+
+  private forInstallation(installationId: string, credentials: GitHubClientCredentials): GitHubClient {
+    let client = this.byInstallation.get(installationId);
+    if (client === undefined) {
+      client = createGitHubClient({ ...this.settings, credentials });
+      this.byInstallation.set(installationId, client);
+    }
+    return client;
+  }
+
+  private installationOf(app: Extract<GitHubCredentials, { kind: "app" }>, repository: string): Promise<string> {
+    // GitHub treats owner/name case-insensitively.
+    const key = repository.toLowerCase();
+    let lookup = this.installations.get(key);
+    if (lookup === undefined) {
+      this.asApp ??= new PipewrightOctokit({
+        ...octokitOptions(this.settings),
+        authStrategy: createAppAuth,
+        auth: { appId: app.appId, privateKey: app.privateKey },
+      });
+      const pending = findInstallation(this.asApp, repository);
+      pending.catch(() => {
+        if (this.installations.get(key) === pending) this.installations.delete(key);
+      });
+      this.installations.set(key, pending);
+      lookup = pending;
+    }
+    return lookup;
+  }
 }
 
 function sameCredentials(a: GitHubCredentials, b: GitHubCredentials): boolean {
@@ -124,26 +189,20 @@ function sameCredentials(a: GitHubCredentials, b: GitHubCredentials): boolean {
 }
 
 /**
- * The client for whatever credentials `readCredentials` currently gives,
- * undefined when none are configured. One client is kept while the
- * credentials stay the same, so an App's installation token is reused across
- * invocations; a client whose installation lookup failed is not kept.
+ * The client of a repository for whatever credentials `readCredentials`
+ * currently gives, undefined when none are configured. Clients are kept
+ * while the credentials stay the same, so installation tokens are reused
+ * across invocations; new credentials start afresh.
  */
 export function gitHubClientSource(
   readCredentials: () => Promise<GitHubCredentials | undefined>,
-  options: Omit<GitHubClientOptions, "credentials">,
-): () => Promise<GitHubClient | undefined> {
-  let cached: { credentials: GitHubCredentials; client: Promise<GitHubClient> } | undefined;
-  return async () => {
+  settings: GitHubClientSettings,
+): GitHubClientForRepository {
+  let current: ClientsOfCredentials | undefined;
+  return async (repository) => {
     const credentials = await readCredentials();
     if (credentials === undefined) return undefined;
-    if (cached === undefined || !sameCredentials(cached.credentials, credentials)) {
-      const client = createGitHubClient({ ...options, credentials });
-      cached = { credentials, client };
-      client.catch(() => {
-        if (cached?.client === client) cached = undefined;
-      });
-    }
-    return cached.client;
+    if (current === undefined || !sameCredentials(current.credentials, credentials)) current = new ClientsOfCredentials(credentials, settings);
+    return current.forRepository(repository);
   };
 }

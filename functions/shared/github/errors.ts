@@ -33,7 +33,7 @@ function fixFor(status: number | undefined, fixes: GitHubFixes): string {
   if (status === 401) return "the credentials in the GitHub token secret are invalid or expired; replace them";
   if (status === 403 || status === 429) return `give the token (or the GitHub App) ${fixes.permission}, or wait if this is a rate limit`;
   if (status === 404 && fixes.notFound !== undefined) return fixes.notFound;
-  if (status === 404) return "check GITHUB_REPOSITORY and that the token (or the GitHub App installation) can see the repository";
+  if (status === 404) return "check the repository's owner/name in the configuration and that the token (or the App's installation) can see it";
   if (status === 422 && fixes.unprocessable !== undefined) return fixes.unprocessable;
   if (status === undefined)
     return "check the GitHub credentials in the token secret (a GitHub App's privateKey must be its PEM key) and that GitHub is reachable";

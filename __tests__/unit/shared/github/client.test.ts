@@ -1,8 +1,15 @@
 import { createVerify, generateKeyPairSync } from "node:crypto";
-import { createGitHubClient, gitHubClientSource, type GitHubClientOptions } from "../../../../functions/shared/github/client";
+import {
+  createGitHubClient,
+  type GitHubClientCredentials,
+  type GitHubClientOptions,
+  type GitHubClientSettings,
+  gitHubClientSource,
+} from "../../../../functions/shared/github/client";
 import type { GitHubCredentials } from "../../../../functions/shared/github/credentials";
-import { gitHubStatusOf } from "../../../../functions/shared/github/errors";
+import { GitHubCallError, gitHubStatusOf } from "../../../../functions/shared/github/errors";
 import type { RequestPolicy } from "../../../../functions/shared/retry-policy";
+import { clientSourceFor, FakeGitHub, fakeApp } from "../../../support/fake-github";
 import { FakeHttpServer, type ReceivedRequest } from "../../../support/fake-http";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -21,12 +28,16 @@ beforeEach(async () => {
 });
 afterEach(() => github.stop());
 
-function options(credentials: GitHubCredentials, overrides: Partial<GitHubClientOptions> = {}): GitHubClientOptions {
-  return { credentials, repository: REPOSITORY, baseUrl: github.url, userAgent: "pipewright-test", policy: FAST, ...overrides };
+function settings(): GitHubClientSettings {
+  return { baseUrl: github.url, userAgent: "pipewright-test", policy: FAST };
 }
 
-const token: GitHubCredentials = { kind: "token", token: "github_pat_11TEST" };
-const getRepository = (client: Awaited<ReturnType<typeof createGitHubClient>>) =>
+function options(credentials: GitHubClientCredentials, overrides: Partial<GitHubClientOptions> = {}): GitHubClientOptions {
+  return { credentials, ...settings(), ...overrides };
+}
+
+const token: GitHubClientCredentials = { kind: "token", token: "github_pat_11TEST" };
+const getRepository = (client: ReturnType<typeof createGitHubClient>) =>
   client.request("GET /repos/{owner}/{repo}", { owner: "example-org", repo: "shop" });
 
 /** The claims of a JWT the fake received, after checking its RS256 signature with the App's public key. */
@@ -53,7 +64,7 @@ function appGitHub(request: ReceivedRequest) {
 describe("createGitHubClient with a token", () => {
   it("sends the exact request: method, path, JSON body, the token and the function's user agent", async () => {
     github.respond(() => ({ status: 201, body: { id: 1 } }));
-    const client = await createGitHubClient(options(token));
+    const client = createGitHubClient(options(token));
     await client.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
       owner: "example-org",
       repo: "shop",
@@ -79,7 +90,7 @@ describe("createGitHubClient with a token", () => {
 
   it("escapes path parameters such as label names", async () => {
     github.respond(() => ({ status: 200, body: [] }));
-    const client = await createGitHubClient(options(token));
+    const client = createGitHubClient(options(token));
     await client.request("DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", {
       owner: "example-org",
       repo: "shop",
@@ -91,7 +102,7 @@ describe("createGitHubClient with a token", () => {
 
   it("retries a 5xx a bounded number of times, then fails with GitHub's status", async () => {
     github.respond(() => ({ status: 502, body: { message: "Bad Gateway" } }));
-    const client = await createGitHubClient(options(token));
+    const client = createGitHubClient(options(token));
     const failure = await getRepository(client).catch((error: unknown) => error);
     expect(gitHubStatusOf(failure)).toBe(502);
     expect(github.requests).toHaveLength(3);
@@ -101,14 +112,14 @@ describe("createGitHubClient with a token", () => {
     github.respond((_request, count) =>
       count === 0 ? { status: 503, body: { message: "busy" } } : { status: 200, body: { full_name: REPOSITORY } },
     );
-    const client = await createGitHubClient(options(token));
+    const client = createGitHubClient(options(token));
     await expect(getRepository(client)).resolves.toMatchObject({ status: 200, data: { full_name: REPOSITORY } });
     expect(github.requests).toHaveLength(2);
   });
 
   it("gives up on a request that takes longer than the timeout, retrying it the same bounded number of times", async () => {
     github.respond(() => ({ status: 200, body: {}, delayMs: 2_000 }));
-    const client = await createGitHubClient(options(token, { policy: { ...FAST, timeoutMs: 100, retries: 1 } }));
+    const client = createGitHubClient(options(token, { policy: { ...FAST, timeoutMs: 100, retries: 1 } }));
     const started = Date.now();
     const failure = await getRepository(client).catch((error: unknown) => error);
     expect(gitHubStatusOf(failure)).toBe(500);
@@ -119,7 +130,7 @@ describe("createGitHubClient with a token", () => {
 
   it.each([401, 403, 404, 422])("does not retry a %i, whose answer would not change", async (status) => {
     github.respond(() => ({ status, body: { message: "no" } }));
-    const client = await createGitHubClient(options(token));
+    const client = createGitHubClient(options(token));
     const failure = await getRepository(client).catch((error: unknown) => error);
     expect(gitHubStatusOf(failure)).toBe(status);
     expect(github.requests).toHaveLength(1);
@@ -133,7 +144,7 @@ describe("createGitHubClient with a token", () => {
       headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
     }));
     const warnings: string[] = [];
-    const client = await createGitHubClient(options(token, { log: { warn: (message) => warnings.push(message) } }));
+    const client = createGitHubClient(options(token, { log: { warn: (message) => warnings.push(message) } }));
     const started = Date.now();
     const failure = await getRepository(client).catch((error: unknown) => error);
     expect(gitHubStatusOf(failure)).toBe(403);
@@ -149,7 +160,7 @@ describe("createGitHubClient with a token", () => {
         : { status: 200, body: { full_name: REPOSITORY } },
     );
     const warnings: string[] = [];
-    const client = await createGitHubClient(options(token, { log: { warn: (message) => warnings.push(message) } }));
+    const client = createGitHubClient(options(token, { log: { warn: (message) => warnings.push(message) } }));
     await expect(getRepository(client)).resolves.toMatchObject({ status: 200 });
     expect(github.requests).toHaveLength(2);
     expect(warnings).toEqual([expect.stringMatching(/secondary rate limit .*: waiting once$/)]);
@@ -159,7 +170,7 @@ describe("createGitHubClient with a token", () => {
 describe("createGitHubClient as a GitHub App", () => {
   it("buys an installation token with a JWT signed by the App's key and uses it", async () => {
     github.respond(appGitHub);
-    const client = await createGitHubClient(options({ kind: "app", appId: "42", privateKey, installationId: "77" }));
+    const client = createGitHubClient(options({ kind: "app", appId: "42", privateKey, installationId: "77" }));
     await getRepository(client);
     await getRepository(client);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
@@ -172,11 +183,13 @@ describe("createGitHubClient as a GitHub App", () => {
     expect(Number(claims.exp) - Number(claims.iat)).toBeLessThanOrEqual(600);
     expect(github.requests[1]?.headers.authorization).toBe("token ghs_installation");
   });
+});
 
+describe("gitHubClientSource", () => {
   it("without an installation id, looks up the App's installation on the repository first", async () => {
     github.respond(appGitHub);
-    const client = await createGitHubClient(options({ kind: "app", appId: "42", privateKey }));
-    await getRepository(client);
+    const client = await gitHubClientSource(async () => ({ kind: "app", appId: "42", privateKey }), settings())(REPOSITORY);
+    await getRepository(client!);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /repos/${REPOSITORY}/installation`,
       "POST /app/installations/99/access_tokens",
@@ -185,26 +198,37 @@ describe("createGitHubClient as a GitHub App", () => {
     expect(verifiedJwtClaims(github.requests[0] as ReceivedRequest).iss).toBe("42");
     expect(github.requests[2]?.headers.authorization).toBe("token ghs_installation");
   });
-});
 
-describe("gitHubClientSource", () => {
+  it("gives one token client for every repository", async () => {
+    github.respond(() => ({ status: 200, body: {} }));
+    const source = gitHubClientSource(async () => token, settings());
+    expect(await source("example-org/shop")).toBe(await source("other-org/billing"));
+    expect(github.requests).toHaveLength(0);
+  });
+
+  it("gives every repository the installation the App's credentials name, without looking it up", async () => {
+    github.respond(appGitHub);
+    const source = gitHubClientSource(async () => ({ kind: "app", appId: "42", privateKey, installationId: "77" }), settings());
+    expect(await source("example-org/shop")).toBe(await source("example-org/billing"));
+    expect(github.requests).toHaveLength(0);
+  });
   it("is undefined while no credentials are configured", async () => {
-    await expect(gitHubClientSource(async () => undefined, options(token))()).resolves.toBeUndefined();
+    await expect(gitHubClientSource(async () => undefined, settings())(REPOSITORY)).resolves.toBeUndefined();
     expect(github.requests).toHaveLength(0);
   });
 
   it("keeps one client while the credentials stay the same, so an App's installation token is reused", async () => {
     github.respond(appGitHub);
     let credentials: GitHubCredentials = { kind: "app", appId: "42", privateKey };
-    const source = gitHubClientSource(async () => credentials, options(token));
-    const first = await source();
-    expect(await source()).toBe(first);
-    await getRepository((await source())!);
-    await getRepository((await source())!);
+    const source = gitHubClientSource(async () => credentials, settings());
+    const first = await source(REPOSITORY);
+    expect(await source(REPOSITORY)).toBe(first);
+    await getRepository((await source(REPOSITORY))!);
+    await getRepository((await source(REPOSITORY))!);
     expect(github.requests.filter((r) => r.path.endsWith("/access_tokens"))).toHaveLength(1);
 
     credentials = token;
-    const second = await source();
+    const second = await source(REPOSITORY);
     expect(second).not.toBe(first);
     await getRepository(second!);
     expect(github.requests.at(-1)?.headers.authorization).toBe("token github_pat_11TEST");
@@ -214,9 +238,67 @@ describe("gitHubClientSource", () => {
     github.respond((request, count) =>
       request.path.endsWith("/installation") && count === 0 ? { status: 404, body: { message: "Not Found" } } : appGitHub(request),
     );
-    const source = gitHubClientSource(async () => ({ kind: "app", appId: "42", privateKey }), options(token));
-    expect(gitHubStatusOf(await source().catch((error: unknown) => error))).toBe(404);
-    await expect(source()).resolves.toBeDefined();
+    const source = gitHubClientSource(async () => ({ kind: "app", appId: "42", privateKey }), settings());
+    expect(gitHubStatusOf(await source(REPOSITORY).catch((error: unknown) => error))).toBe(404);
+    await expect(source(REPOSITORY)).resolves.toBeDefined();
     expect(github.requests.filter((r) => r.path.endsWith("/installation"))).toHaveLength(2);
+  });
+});
+
+describe("gitHubClientSource for many repositories of a GitHub App", () => {
+  const SHOP = "example-org/shop";
+  const BILLING = "example-org/billing";
+  const PARTNER = "partner-org/portal";
+  let fake: FakeGitHub;
+  beforeEach(async () => {
+    fake = await FakeGitHub.start(SHOP, { moreRepositories: [BILLING, PARTNER] });
+  });
+  afterEach(() => fake.stop());
+
+  const readRepository = async (source: ReturnType<typeof clientSourceFor>, repository: string) => {
+    const [owner = "", repo = ""] = repository.split("/");
+    return (await source(repository))!.request("GET /repos/{owner}/{repo}", { owner, repo });
+  };
+  const tokenRequests = () => fake.calls().filter((call) => call.endsWith("/access_tokens"));
+
+  it("looks up each repository's installation once, and two repositories of one installation share one client and one token", async () => {
+    const app = fakeApp({ installationId: 5 });
+    fake.installApp(app, { [SHOP]: 5, [BILLING]: 5 });
+    const source = clientSourceFor(fake, { kind: "app", appId: app.appId, privateKey: app.privateKey });
+    await readRepository(source, SHOP);
+    await readRepository(source, BILLING);
+    expect(await source(SHOP)).toBe(await source(BILLING));
+    expect(await source(SHOP.toUpperCase())).toBe(await source(SHOP));
+    expect(tokenRequests()).toEqual(["POST /app/installations/5/access_tokens"]);
+    expect(fake.calls().filter((call) => call.endsWith("/installation"))).toEqual([
+      `GET /repos/${SHOP}/installation`,
+      `GET /repos/${BILLING}/installation`,
+    ]);
+    expect(fake.requestsTo("", BILLING)[0]?.headers.authorization).toBe(`token ${fake.installationToken(5)}`);
+  });
+
+  it("gives repositories under two installations two clients, each with its installation's token", async () => {
+    const app = fakeApp({ installationId: 5 });
+    fake.installApp(app, { [SHOP]: 5, [PARTNER]: 8 });
+    const source = clientSourceFor(fake, { kind: "app", appId: app.appId, privateKey: app.privateKey });
+    await readRepository(source, SHOP);
+    await readRepository(source, PARTNER);
+    expect(await source(SHOP)).not.toBe(await source(PARTNER));
+    expect(tokenRequests()).toEqual(["POST /app/installations/5/access_tokens", "POST /app/installations/8/access_tokens"]);
+    expect(fake.requestsTo("", SHOP)[0]?.headers.authorization).toBe(`token ${fake.installationToken(5)}`);
+    expect(fake.requestsTo("", PARTNER)[0]?.headers.authorization).toBe(`token ${fake.installationToken(8)}`);
+  });
+
+  it("says to install the App on a repository it is not installed on, and still serves the others", async () => {
+    const app = fakeApp({ installationId: 5 });
+    fake.installApp(app, { [SHOP]: 5 });
+    const source = clientSourceFor(fake, { kind: "app", appId: app.appId, privateKey: app.privateKey });
+    const failure = await source(PARTNER).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(GitHubCallError);
+    expect((failure as GitHubCallError).status).toBe(404);
+    expect((failure as Error).message).toMatch(
+      new RegExp(`^Looking up the GitHub App's installation on ${PARTNER} failed: GitHub answered 404: .*Fix: install the GitHub App on ${PARTNER} `),
+    );
+    await expect(readRepository(source, SHOP)).resolves.toMatchObject({ status: 200 });
   });
 });
