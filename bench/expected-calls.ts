@@ -5,7 +5,7 @@ import type { OperationCounts } from "./calls";
  * must cost, by function folder: the budget. One call more is one that a
  * cache or the event itself should have answered, and fails the benchmark.
  * The samples are sent one at a time, in this order, right after `up`: pull
- * request 7 of the sandbox repository (two services) opened, then closed,
+ * request 7 of the sandbox's first repository, the shop (two services), opened, then closed,
  * then a push to main that touches one service.
  */
 export interface SampleEvent {

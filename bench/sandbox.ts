@@ -22,7 +22,7 @@ import { loadSandboxConfig } from "../sandbox/config";
 import { setLatency } from "../sandbox/emulator";
 import { REPO_ROOT, SandboxPaths } from "../sandbox/paths";
 import { runSandboxCli } from "../sandbox/run-cli";
-import { readState, type SandboxState } from "../sandbox/state";
+import { readState, type SandboxRepository, type SandboxState } from "../sandbox/state";
 import { sendDelivery } from "../sandbox/webhook-client";
 import {
   callsByFunction,
@@ -208,9 +208,10 @@ async function pipelineNames(pipelines: CodePipelineClient): Promise<Set<string>
 }
 
 /**
- * Sends one delivery per pull request, all at once, and records for each
- * the time until `reached(names)` holds for its pipelines, polling
- * ListPipelines (one call sees every pipeline).
+ * Sends one delivery per pull request of the first repository (the
+ * samples'), all at once, and records for each the time until
+ * `reached(names)` holds for its pipelines, polling ListPipelines (one call
+ * sees every pipeline).
  */
 async function burst(
   state: SandboxState,
@@ -219,7 +220,9 @@ async function burst(
   action: "opened" | "closed",
   minute: number,
 ): Promise<BurstFigures> {
-  const prPipelines = (n: number) => state.pipelines.map((p) => `${p.name}-pr-${n}`);
+  // `up` lists every configured repository, so there is a first.
+  const repository = state.repositories[0] as SandboxRepository;
+  const prPipelines = (n: number) => repository.pipelines.map((p) => `${p.name}-pr-${n}`);
   const reached = (n: number, existing: Set<string>) =>
     action === "opened" ? prPipelines(n).every((name) => existing.has(name)) : prPipelines(n).every((name) => !existing.has(name));
   const posted = new Map<number, number>();
@@ -231,7 +234,7 @@ async function burst(
     numbers.map(async (n) => {
       const body = JSON.stringify(
         pullRequestPayload({
-          repository: state.repository,
+          repository: repository.repository,
           number: n,
           action,
           headSha: commit(`bench ${n}`),

@@ -1,5 +1,5 @@
 /**
- * npm run sandbox -- up | down | status | send <event> <payload.json> [--delivery <id>]
+ * npm run sandbox -- up | down | status | send <event> <payload.json> [--repository <owner/name>] [--delivery <id>]
  *
  * pipewright on the AWS emulator, on this machine. See sandbox/README.md.
  */
@@ -12,10 +12,12 @@ import { SandboxError, UsageError } from "./errors";
 import { SandboxPaths } from "./paths";
 
 const USAGE = `Usage: npm run sandbox -- <command>
-  up [--config <file>]                          bring pipewright up on the AWS emulator (background), write .sandbox/state.json
-  down                                          stop everything up started; exit 0 also when nothing runs
-  status                                        what runs and whether it answers
-  send <event> <payload.json> [--delivery <id>] sign and post a webhook delivery, print the answer`;
+  up [--config <file>]             bring pipewright up on the AWS emulator (background), write .sandbox/state.json
+  down                             stop everything up started; exit 0 also when nothing runs
+  status                           what runs and whether it answers
+  send <event> <payload.json>      sign and post a webhook delivery, print the answer
+       [--repository <owner/name>] move the payload to that repository first (default: as the file has it)
+       [--delivery <id>]           the X-GitHub-Delivery of a redelivery`;
 
 /**
  * Environments per function: one per core, at most 4. More than the cores
@@ -74,9 +76,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await status(paths)) ? 0 : 1;
     case "send": {
       const deliveryId = option(args, "--delivery");
+      const repository = option(args, "--repository");
       const [event, payloadFile] = args;
       if (!event || !payloadFile) throw new UsageError(`send needs an event name and a payload file\n${USAGE}`);
-      return (await send(paths, event, payloadFile, deliveryId)) ? 0 : 1;
+      return (await send(paths, { event, payloadFile, ...(deliveryId ? { deliveryId } : {}), ...(repository ? { repository } : {}) })) ? 0 : 1;
     }
     default:
       throw new UsageError(command ? `Unknown command "${command}"\n${USAGE}` : USAGE);

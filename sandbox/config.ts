@@ -1,10 +1,13 @@
-import { platformServices } from "../stacks/repositories";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PipewrightConfig } from "../stacks/config";
+import { platformRepositories } from "../stacks/repositories";
 import { SandboxError } from "./errors";
 import { REPO_ROOT } from "./paths";
 
-/** The sandbox's own configuration: a sandbox repository with two services, fake account ids. */
+/**
+ * The sandbox's own configuration: two repositories (one with two services,
+ * one with a long name), fake account ids.
+ */
 export const SANDBOX_CONFIG_FILE = path.join(REPO_ROOT, "config", "sandbox.json");
 
 /** The configuration file cannot run in the sandbox. */
@@ -13,7 +16,8 @@ export class SandboxConfigError extends SandboxError {}
 /**
  * Loads and validates a configuration for the sandbox: everything the
  * platform requires, plus what the emulator needs (an existing connection
- * ARN, because the emulator cannot create CodeConnections connections).
+ * ARN for every repository, because the emulator cannot create
+ * CodeConnections connections).
  */
 export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): PipewrightConfig {
   let config: PipewrightConfig;
@@ -24,13 +28,25 @@ export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): Pipewrigh
     throw error;
   }
   const problems: string[] = [];
-  if (!("arn" in config.github.connection)) {
+  const repositories = platformRepositories(config);
+  // Repositories without a connection of their own share github.connection: one problem per field, naming its repositories.
+  const createdConnections = new Map<string, string[]>();
+  repositories.forEach((repository, index) => {
+    if ("arn" in repository.connection) return;
+    const field = config.repositories?.[index]?.connection !== undefined ? `repositories[${index}].connection` : "github.connection";
+    createdConnections.set(field, [...(createdConnections.get(field) ?? []), repository.repository]);
+  });
+  for (const [field, of] of createdConnections) {
     problems.push(
-      'github.connection: the emulator cannot create CodeConnections connections. Fix: use {"arn": "arn:aws:codeconnections:<region>:<build account>:connection/<id>"}',
+      `${field} (used by ${of.join(", ")}): the emulator cannot create CodeConnections connections. Fix: use {"arn": "arn:aws:codeconnections:<region>:<build account>:connection/<id>"}`,
     );
   }
-  if (platformServices(config).length < 2) {
-    problems.push("services: the sandbox needs at least two services, so routing a push to one of them can be seen. Fix: add a second service");
+  const [first] = repositories;
+  if (first !== undefined && first.services.length < 2) {
+    const field = config.repositories === undefined ? "services" : "repositories[0].services";
+    problems.push(
+      `${field}: the sandbox needs at least two services in its first repository (${first.repository}), so routing a push to one of them can be seen. Fix: add a second service`,
+    );
   }
   if (config.backend.type !== "local") {
     problems.push('backend: the sandbox keeps Terraform state in its own folder. Fix: use {"type": "local"}');

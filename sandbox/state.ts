@@ -4,10 +4,19 @@ import type { AccountName } from "../stacks/config";
 
 /** A service's main pipeline and the paths that start it. */
 export interface SandboxPipeline {
+  /** What the service's names are built from: `<repository short name>-<service>`, or the service's name in the single-repository form. */
   readonly service: string;
   readonly name: string;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
+}
+
+/** A repository the sandbox serves: its main branch and its services' main pipelines. */
+export interface SandboxRepository {
+  /** owner/name, as configured. */
+  readonly repository: string;
+  readonly mainBranch: string;
+  readonly pipelines: readonly SandboxPipeline[];
 }
 
 /** Credentials of an administrator user in one emulated account (the emulator checks IAM). */
@@ -29,9 +38,8 @@ export interface SandboxState {
   readonly awsEndpoint: string;
   readonly region: string;
   readonly accounts: Readonly<Record<AccountName, string>>;
-  readonly repository: string;
-  readonly mainBranch: string;
-  readonly pipelines: readonly SandboxPipeline[];
+  /** Every configured repository, in configuration order. */
+  readonly repositories: readonly SandboxRepository[];
 
   /** Administrator credentials per account: every call to the emulator must be signed by a known identity. */
   readonly credentials: Readonly<Record<AccountName, AccountCredentials>>;

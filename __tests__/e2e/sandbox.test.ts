@@ -3,13 +3,21 @@
  * `npm run sandbox -- up`, driven only through real webhook deliveries
  * signed with its secret, observed through the AWS SDK in the emulator,
  * and always brought down again. About 2 minutes, most of it `up`.
+ *
+ * The sandbox serves two repositories behind one webhook: the shop (two
+ * services, where most scenarios run) and one with a long name and a
+ * service of its own, whose paths overlap the shop's.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { PipelineNotFoundException } from "@aws-sdk/client-codepipeline";
 import { loadSandboxConfig } from "../../sandbox/config";
-import type { SandboxPipeline } from "../../sandbox/state";
+import { REPO_ROOT } from "../../sandbox/paths";
+import type { SandboxPipeline, SandboxRepository } from "../../sandbox/state";
 import type { Delivery } from "../../sandbox/webhook-client";
 import { PlatformNames } from "../../stacks/names";
+import { type PlatformRepository, platformRepositories } from "../../stacks/repositories";
 import { Identity } from "./support/identities";
 import { eventually, SandboxWorld } from "./support/observe";
 import { commit, pullRequestPayload, pushPayload } from "./support/payloads";
@@ -26,21 +34,49 @@ beforeAll(() => {
 
 afterAll(() => world?.destroy());
 
+/** The first repository, `pipewright-sandbox/shop`: two services. */
+const shop = (): SandboxRepository => world.state.repositories[0] as SandboxRepository;
+/** The second, with a long name cut to its short name in its pipelines' names: one service. */
+const preferences = (): SandboxRepository => world.state.repositories[1] as SandboxRepository;
+/** A repository the sandbox does not serve. */
+const UNCONFIGURED = "pipewright-sandbox/not-configured";
+/** The README's push to the second repository's main. */
+const PREFERENCES_PUSH_SAMPLE = "sandbox/samples/push-preferences-api.json";
+
 /** A pull_request delivery; `minutes` orders deliveries of one pull request (its updated_at). */
 function pullRequest(
   number: number,
   action: string,
   headSha: string,
   minutes: number,
-  extra: { merged?: boolean; fork?: string; labels?: readonly string[]; label?: string } = {},
+  extra: { merged?: boolean; fork?: string; labels?: readonly string[]; label?: string; repository?: string; installation?: number } = {},
 ): Delivery & { deliveryId: string } {
   const updatedAt = new Date(Date.UTC(2026, 0, 1, 12, minutes));
-  const body = JSON.stringify(pullRequestPayload({ repository: world.state.repository, number, action, headSha, updatedAt, ...extra }));
+  const body = JSON.stringify(pullRequestPayload({ repository: shop().repository, number, action, headSha, updatedAt, ...extra }));
   return { event: "pull_request", body, deliveryId: randomUUID() };
 }
 
-function prPipelinesOf(number: number): string[] {
-  return world.state.pipelines.map((p) => `${p.name}-pr-${number}`);
+/** A push to a repository's main branch that touched `modified`. */
+function mainPush(repository: SandboxRepository, after: string, modified: readonly string[]): Delivery {
+  const body = JSON.stringify(
+    pushPayload({
+      repository: repository.repository,
+      ref: `refs/heads/${repository.mainBranch}`,
+      before: commit(`${after} before`),
+      after,
+      modified,
+    }),
+  );
+  return { event: "push", body };
+}
+
+function prPipelinesOf(number: number, repository: SandboxRepository = shop()): string[] {
+  return repository.pipelines.map((p) => `${p.name}-pr-${number}`);
+}
+
+/** Every main pipeline of every repository. */
+function mainPipelines(): SandboxPipeline[] {
+  return world.state.repositories.flatMap((repository) => repository.pipelines);
 }
 
 /** Every pipeline and the ids of its executions: what a refused or repeated delivery must leave alone. */
@@ -81,7 +117,7 @@ describe("a pull request's life", () => {
       const declaration = await world.declaration(name);
       expect(declaration).toMatchObject({ pipelineType: "V2" });
       const source = declaration.stages?.[0]?.actions?.[0];
-      expect(source?.configuration).toMatchObject({ BranchName: `feature/pr-${number}`, FullRepositoryId: world.state.repository });
+      expect(source?.configuration).toMatchObject({ BranchName: `feature/pr-${number}`, FullRepositoryId: shop().repository });
       // A pull request can never touch prod: no prod stage, no approval, no action acting in the prod account.
       expect(declaration.stages?.map((s) => s.name)).not.toContain("Prod");
       const actions = (declaration.stages ?? []).flatMap((s) => s.actions ?? []);
@@ -110,7 +146,7 @@ describe("a pull request's life", () => {
   it("closed: deletes the pull request pipelines and exactly their artifacts", async () => {
     const keys = (await Promise.all(prPipelinesOf(number).map((name) => world.artifactKeys(name)))).flat();
     expect(keys.length).toBeGreaterThan(0);
-    const mainKeys = (await Promise.all(world.state.pipelines.map((p) => world.artifactKeys(p.name)))).flat();
+    const mainKeys = (await Promise.all(shop().pipelines.map((p) => world.artifactKeys(p.name)))).flat();
 
     await expectAccepted(pullRequest(number, "closed", second, 2));
     await world.settled();
@@ -153,21 +189,12 @@ describe("deliveries that must change nothing", () => {
 
 describe("a push to the main branch", () => {
   it("touching one service starts only that service's pipeline, pinned to the pushed commit", async () => {
-    const [target, ...others] = [...world.state.pipelines].reverse() as [SandboxPipeline, ...SandboxPipeline[]];
+    const [target, ...others] = [...shop().pipelines].reverse() as [SandboxPipeline, ...SandboxPipeline[]];
     const file = (target.include[0] as string).replace("**", "src/handler.ts");
     const before = await Promise.all([target, ...others].map((p) => world.executions(p.name)));
     const after = commit("push one service");
-    const body = JSON.stringify(
-      pushPayload({
-        repository: world.state.repository,
-        ref: `refs/heads/${world.state.mainBranch}`,
-        before: commit("main before"),
-        after,
-        modified: [file],
-      }),
-    );
 
-    await expectAccepted({ event: "push", body });
+    await expectAccepted(mainPush(shop(), after, [file]));
     await world.settled();
 
     const targetRuns = await world.executions(target.name);
@@ -183,7 +210,7 @@ describe("a push to the main branch", () => {
 describe("a pull request from a fork", () => {
   const number = 105;
   const fork = { fork: "stranger/shop" };
-  const label = loadSandboxConfig().github.forkPullRequestLabel;
+  const label = (platformRepositories(loadSandboxConfig())[0] as PlatformRepository).forkPullRequestLabel;
 
   it("runs nothing until a maintainer labels it, then only the labeled commit: a later push waits for a new label", async () => {
     const reviewed = commit("pr-105 reviewed");
@@ -216,13 +243,13 @@ describe("a pull request from a fork", () => {
 
 describe("pushes never go backwards", () => {
   it("a push older than one already started, or a replay of it under a new delivery id, starts nothing", async () => {
-    const [target] = world.state.pipelines as [SandboxPipeline];
+    const [target] = shop().pipelines as [SandboxPipeline];
     const file = (target.include[0] as string).replace("**", "src/order.ts");
     const push = (label: string, pushedAt: number, before: string) =>
       JSON.stringify(
         pushPayload({
-          repository: world.state.repository,
-          ref: `refs/heads/${world.state.mainBranch}`,
+          repository: shop().repository,
+          ref: `refs/heads/${shop().mainBranch}`,
           before,
           after: commit(label),
           modified: [file],
@@ -244,13 +271,83 @@ describe("pushes never go backwards", () => {
   });
 });
 
+describe("two repositories behind one webhook", () => {
+  it("a pull request creates only its own repository's pipelines, also when the other has one of the same number", async () => {
+    const number = 201;
+    const shopHead = commit("shop pr-201");
+    await expectAccepted(pullRequest(number, "opened", shopHead, 0));
+    await world.settled();
+    const afterShop = await snapshot();
+    expect(Object.keys(afterShop)).toEqual(expect.arrayContaining(prPipelinesOf(number)));
+    for (const name of prPipelinesOf(number, preferences())) expect(afterShop).not.toHaveProperty(name);
+
+    const preferencesHead = commit("preferences pr-201");
+    await expectAccepted(pullRequest(number, "opened", preferencesHead, 0, { repository: preferences().repository }));
+    await world.settled();
+    const afterBoth = await snapshot();
+    for (const name of prPipelinesOf(number, preferences())) {
+      const source = (await world.declaration(name)).stages?.[0]?.actions?.[0];
+      expect(source?.configuration).toMatchObject({ FullRepositoryId: preferences().repository });
+      expect((await world.executions(name))[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ revisionId: preferencesHead })] });
+    }
+    for (const name of prPipelinesOf(number)) expect(afterBoth[name]).toEqual(afterShop[name]);
+  });
+
+  it("a push to one repository's main starts only its pipelines: none of the other's, though their globs match a path too", async () => {
+    const [target] = preferences().pipelines as [SandboxPipeline];
+    // The README's sample: api/ and libs/shared/, which every service of both repositories includes.
+    const sample = JSON.parse(readFileSync(path.join(REPO_ROOT, PREFERENCES_PUSH_SAMPLE), "utf8"));
+    expect(sample.repository.full_name).toBe(preferences().repository);
+    expect(sample.head_commit.modified).toContain("libs/shared/src/format.ts");
+    expect(mainPipelines().every((p) => p.include.includes("libs/shared/**"))).toBe(true);
+    const before = await Promise.all(mainPipelines().map((p) => world.executions(p.name)));
+
+    expect(await sandbox.cli(["send", "push", PREFERENCES_PUSH_SAMPLE])).toMatch(/^HTTP 202 /m);
+    await world.settled();
+
+    const targetRuns = await world.executions(target.name);
+    expect(targetRuns[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: sample.after })] });
+    for (const [index, pipeline] of mainPipelines().entries()) {
+      const runs = await world.executions(pipeline.name);
+      if (pipeline === target) expect(runs).toHaveLength((before[index] as unknown[]).length + 1);
+      else expect({ pipeline: pipeline.name, runs }).toEqual({ pipeline: pipeline.name, runs: before[index] });
+    }
+  });
+
+  it("a delivery of a repository that is not configured: 202 ignored, and nothing changes", async () => {
+    const before = await snapshot();
+    const answer = await world.deliver(pullRequest(202, "opened", commit("unconfigured pr-202"), 0, { repository: UNCONFIGURED }));
+    expect({ status: answer.status, body: JSON.parse(answer.body) }).toEqual({
+      status: 202,
+      body: expect.objectContaining({ status: "ignored" }),
+    });
+    // The CLI moves a sample to another repository, and says when the sandbox does not serve it.
+    const sent = await sandbox.cli(["send", "push", "sandbox/samples/push-orders.json", "--repository", UNCONFIGURED]);
+    expect(sent).toContain(`${UNCONFIGURED} is not a repository of this sandbox`);
+    expect(sent).toMatch(/^HTTP 202 /m);
+    expect(sent).toMatch(/"status":\s*"ignored"/);
+    await world.settled();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("a GitHub App's delivery (with installation) of a configured repository is accepted and handled like any other", async () => {
+    const number = 203;
+    const head = commit("app pr-203");
+    await expectAccepted(pullRequest(number, "opened", head, 0, { installation: 42 }));
+    await world.settled();
+    for (const name of prPipelinesOf(number)) {
+      expect((await world.executions(name))[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ revisionId: head })] });
+    }
+  });
+});
+
 describe("who can reach what: each identity acts with its own credentials, and the emulator checks IAM", () => {
   const names = new PlatformNames(loadSandboxConfig());
   let admin: Identity;
   let buckets: { main: string; pr: string };
   let keys: { main: string; pr: string };
   const role = (account: "build" | "dev" | "prod", name: string) => `arn:aws:iam::${world.state.accounts[account]}:role/${name}`;
-  const service = () => ({ name: (world.state.pipelines[0] as SandboxPipeline).service });
+  const service = () => ({ name: (shop().pipelines[0] as SandboxPipeline).service });
 
   beforeAll(async () => {
     admin = new Identity(world.state, "build administrator", world.state.credentials.build);
@@ -313,7 +410,7 @@ describe("who can reach what: each identity acts with its own credentials, and t
 
   it("a pipewright.github event put by anyone but the webhook is refused, and starts nothing", async () => {
     const before = await snapshot();
-    const forged = { deliveryId: randomUUID(), repository: world.state.repository, ref: `refs/heads/${world.state.mainBranch}` };
+    const forged = { deliveryId: randomUUID(), repository: shop().repository, ref: `refs/heads/${shop().mainBranch}` };
     // An administrator of the build account: allowed everything by its own policy, refused by the bus's.
     expect(await admin.putEvent(world.state.resources.githubBus, "pipewright.github", "push", forged)).toBe("refused");
     const prBuild = Identity.serviceRole(world.state, "build", names.prCodeBuildRole);
@@ -328,7 +425,7 @@ describe("who can reach what: each identity acts with its own credentials, and t
 describe("refused deliveries", () => {
   const body = () =>
     JSON.stringify(
-      pullRequestPayload({ repository: world.state.repository, number: 104, action: "opened", headSha: commit("pr-104"), updatedAt: new Date() }),
+      pullRequestPayload({ repository: shop().repository, number: 104, action: "opened", headSha: commit("pr-104"), updatedAt: new Date() }),
     );
 
   it.each([
@@ -397,7 +494,7 @@ describe("the README's walk-through", () => {
 
 describe("a pipeline failure", () => {
   it("a CodePipeline failure event on the default bus reaches the notifier, which publishes to the SNS topic", async () => {
-    const pipeline = (world.state.pipelines[0] as SandboxPipeline).name;
+    const pipeline = (shop().pipelines[0] as SandboxPipeline).name;
     const executionId = await world.startExecution(pipeline);
     const inbox = await world.subscribeToNotifications();
 

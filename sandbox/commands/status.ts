@@ -25,7 +25,11 @@ export async function status(paths: SandboxPaths, write: (line: string) => void 
   };
   for (const [what, ok] of Object.entries(checks)) write(`${ok ? "up  " : "DOWN"} ${what}`);
   write(`Region ${state.region}; accounts build ${state.accounts.build}, dev ${state.accounts.dev}, prod ${state.accounts.prod}`);
-  write(`Repository ${state.repository} (main branch ${state.mainBranch}); pipelines ${state.pipelines.map((p) => p.name).join(", ")}`);
+  for (const repository of state.repositories) {
+    write(
+      `Repository ${repository.repository} (main branch ${repository.mainBranch}); pipelines ${repository.pipelines.map((p) => p.name).join(", ")}`,
+    );
+  }
   write(`Started ${state.startedAt}; logs in ${state.logDir}`);
   return Object.values(checks).every(Boolean);
 }

@@ -1,9 +1,9 @@
-import { type PlatformRepository, platformRepositories, platformServices } from "../../stacks/repositories";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import type { PipewrightConfig } from "../../stacks/config";
 import { PlatformNames } from "../../stacks/names";
+import { platformRepositories, platformServices } from "../../stacks/repositories";
 import {
   createAdministrators,
   createProvisioningRoles,
@@ -65,13 +65,21 @@ function freePort(): Promise<number> {
   });
 }
 
-function pipelinesOf(config: PipewrightConfig, deployed: readonly string[]): SandboxState["pipelines"] {
+/** Every repository with its services' main pipelines, each of which the build stack must deploy. */
+function repositoriesOf(config: PipewrightConfig, deployed: readonly string[]): SandboxState["repositories"] {
   const names = new PlatformNames(config);
-  return platformServices(config).map((service) => {
-    const name = names.pipeline(service);
-    if (!deployed.includes(name)) throw new ManifestError(`The build stack does not deploy pipeline ${name} (it has ${deployed.join(", ")})`);
-    return { service: service.name, name, include: service.include, exclude: service.exclude };
-  });
+  const services = platformServices(config);
+  return platformRepositories(config).map((repository, repositoryIndex) => ({
+    repository: repository.repository,
+    mainBranch: repository.mainBranch,
+    pipelines: services
+      .filter((service) => service.repositoryIndex === repositoryIndex)
+      .map((service) => {
+        const name = names.pipeline(service);
+        if (!deployed.includes(name)) throw new ManifestError(`The build stack does not deploy pipeline ${name} (it has ${deployed.join(", ")})`);
+        return { service: service.name, name, include: service.include, exclude: service.exclude };
+      }),
+  }));
 }
 
 function deadLetterQueues(manifest: RuntimeManifest): Record<string, string> {
@@ -122,7 +130,7 @@ export async function up(options: UpOptions): Promise<SandboxState> {
 
     const build = TerraformState.read(paths.terraformState("build"));
     const manifest = manifestFromState(build, paths.stackDir("build"), config.region, DELIVERY_TARGET_ID);
-    const pipelines = pipelinesOf(config, build.output<string[]>("pipelines"));
+    const repositories = repositoriesOf(config, build.output<string[]>("pipelines"));
     const [webhookSecret, credentials, serviceRoles, functions] = await progress.step(
       "set the webhook secret, create administrators, prepare the functions",
       () =>
@@ -161,9 +169,7 @@ export async function up(options: UpOptions): Promise<SandboxState> {
       awsEndpoint: endpoint,
       region: config.region,
       accounts: { build: config.accounts.build.accountId, dev: config.accounts.dev.accountId, prod: config.accounts.prod.accountId },
-      repository: (platformRepositories(config)[0] as PlatformRepository).repository,
-      mainBranch: (platformRepositories(config)[0] as PlatformRepository).mainBranch,
-      pipelines,
+      repositories,
       credentials,
       serviceRoleCredentials: serviceRoles,
       resources: {

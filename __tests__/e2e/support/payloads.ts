@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import examples from "@octokit/webhooks-examples";
 
 /**
- * Real GitHub payloads (@octokit/webhooks-examples), moved to the sandbox's
- * repository and given the numbers, commits and files a test needs.
+ * Real GitHub payloads (@octokit/webhooks-examples), moved to one of the
+ * sandbox's repositories (or any other) and given the numbers, commits and
+ * files a test needs.
  */
 
 type Payload = Record<string, any>;
@@ -27,6 +28,13 @@ function moveToRepository(repository: Payload, fullName: string): void {
   repository.owner.login = owner;
 }
 
+/** The `installation` a GitHub App's webhook adds to every delivery (an organization webhook's have none). */
+function fromInstallation(payload: Payload, installation: number | undefined): void {
+  delete payload.installation;
+  if (installation === undefined) return;
+  payload.installation = { id: installation, node_id: Buffer.from(`023:IntegrationInstallation${installation}`).toString("base64") };
+}
+
 export interface PullRequestOptions {
   readonly repository: string;
   readonly number: number;
@@ -43,6 +51,8 @@ export interface PullRequestOptions {
   readonly labels?: readonly string[];
   /** For `labeled`: the label added. */
   readonly label?: string;
+  /** The GitHub App installation that delivers it. @default none: an organization or repository webhook's delivery */
+  readonly installation?: number;
 }
 
 export function pullRequestPayload(options: PullRequestOptions): Payload {
@@ -64,6 +74,7 @@ export function pullRequestPayload(options: PullRequestOptions): Payload {
   pr.merged = options.merged ?? false;
   delete payload.label;
   if (options.label !== undefined) payload.label = { name: options.label, color: "0e8a16", default: false };
+  fromInstallation(payload, options.installation);
   return payload;
 }
 
@@ -77,6 +88,8 @@ export interface PushOptions {
   readonly modified: readonly string[];
   /** repository.pushed_at: when GitHub received the push, epoch seconds; orders pushes. @default the current second */
   readonly pushedAt?: number;
+  /** The GitHub App installation that delivers it. @default none */
+  readonly installation?: number;
 }
 
 export function pushPayload(options: PushOptions): Payload {
@@ -104,5 +117,6 @@ export function pushPayload(options: PushOptions): Payload {
   };
   payload.commits = [head];
   payload.head_commit = head;
+  fromInstallation(payload, options.installation);
   return payload;
 }
