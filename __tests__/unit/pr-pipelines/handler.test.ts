@@ -38,6 +38,7 @@ import {
   identities,
   mainPipelineV2,
   memoryLogger,
+  MemoryCapacityLedger,
   NEXT_SHA,
   PR_ARTIFACT_BUCKET,
   PROD_ACCOUNT,
@@ -49,8 +50,10 @@ const NOW = new Date("2025-05-01T10:00:05Z");
 const PR_PIPELINES = ["pipewright-orders-pr-7", "pipewright-payments-pr-7"];
 
 let aws: FakeAws;
+let capacity: MemoryCapacityLedger;
 
 beforeEach(() => {
+  capacity = new MemoryCapacityLedger();
   aws = new FakeAws(config.stateTable);
   aws.addPipeline(mainPipelineV2("orders"));
   aws.addPipeline(mainPipelineV2("payments"));
@@ -65,6 +68,7 @@ function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => 
     pipelines: new CodePipelineGateway(new CodePipelineClient({ region: REGION })),
     artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
     state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
+    capacity,
     config,
     logger,
     previewStacks: {
