@@ -70,6 +70,11 @@ export function parsePrIdentities(raw: string): PrIdentities {
   return result.data;
 }
 
+/** MAX_PR_PIPELINES: the cap on pull request pipelines across the platform; throws InvalidConfigurationError. */
+export function parseMaxPullRequestPipelines(value: string): number {
+  return Number(check("MAX_PR_PIPELINES", value));
+}
+
 /** Validates the environment; throws InvalidConfigurationError (InvalidGitHubApiUrlError for GITHUB_API_URL) naming the variable. */
 export function parseConfig(environment: PrPipelinesEnvironment, repositories: RepositoryCatalog): PrPipelinesConfig {
   const identities = parsePrIdentities(environment.PR_IDENTITIES);
@@ -81,7 +86,7 @@ export function parseConfig(environment: PrPipelinesEnvironment, repositories: R
     artifactBucket: identities.artifactStore.pr.bucket,
     identities,
     prodAccountId: check("PROD_ACCOUNT_ID", environment.PROD_ACCOUNT_ID),
-    maxPullRequestPipelines: Number(check("MAX_PR_PIPELINES", environment.MAX_PR_PIPELINES)),
+    maxPullRequestPipelines: parseMaxPullRequestPipelines(environment.MAX_PR_PIPELINES),
     github: {
       ...(tokenSecretArn === undefined ? {} : { tokenSecretArn }),
       apiUrl: parseGitHubApiUrl(optional(environment.GITHUB_API_URL) ?? DEFAULT_GITHUB_API_URL),

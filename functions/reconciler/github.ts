@@ -62,17 +62,17 @@ export interface GitHubPullRequestsOptions {
   /** owner/name. */
   readonly repository: string;
   readonly client: GitHubClient;
-  /** @default RUN_BUDGET_MS */
-  readonly budgetMs?: number;
+  /** The run's budget, shared by the questions about every repository. */
+  readonly budget: GitHubBudget;
 }
 
-/** The reconciler's questions for one run; the run's budget starts when it is made. */
+/** The reconciler's questions about one repository, within the run's budget. */
 export class GitHubPullRequests implements PullRequestSource {
   private readonly budget: GitHubBudget;
   private readonly repo: { owner: string; repo: string };
 
   constructor(private readonly options: GitHubPullRequestsOptions) {
-    this.budget = new GitHubBudget(options.budgetMs ?? RUN_BUDGET_MS);
+    this.budget = options.budget;
     this.repo = splitRepository(options.repository);
   }
 

@@ -134,8 +134,8 @@ describe("the reconciler handler", () => {
     expect(world.keysLeft()).toEqual(["pipewright-orders-pr/BuildArtif/ddd40", "pipewright-orders-pr/BuildArtif/one"]);
     expect(world.deletedStacks()).toEqual(["pipewright-orders-pr-4", "pipewright-payments-pr-4"]);
     expect(world.sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([CLEANUP_ROLE, CLEANUP_ROLE]);
-    // pr-pipelines' state is left as is.
-    expect(world.aws.dynamodb.calls()).toHaveLength(0);
+    // pr-pipelines' state is left as is: the capacity ledger is only read (it is empty).
+    expect(world.aws.dynamodb.calls().map((call) => call.args[0].constructor.name)).toEqual(["GetItemCommand"]);
 
     // Only pipelines named like ours had their tags read, and #9 (another repository's) was left alone.
     expect(world.taggedArns().sort()).toEqual(
@@ -170,6 +170,8 @@ describe("the reconciler handler", () => {
       prsChecked: 8,
       closedRequested: 2,
       created: 1,
+      pickedUp: 0,
+      waiting: 0,
       idleRemoved: 2,
       unknown: 0,
       githubFailures: 0,
@@ -187,17 +189,26 @@ describe("the reconciler handler", () => {
           {
             Namespace: "pipewright",
             Dimensions: [["Repository"]],
-            Metrics: ["ReconcilerClosed", "ReconcilerCreated", "ReconcilerIdleRemoved", "ReconcilerGitHubFailures"].map((Name) => ({
+            Metrics: [
+              "ReconcilerClosed",
+              "ReconcilerCreated",
+              "ReconcilerIdleRemoved",
+              "ReconcilerPickedUp",
+              "PullRequestsWaitingForCapacity",
+              "ReconcilerGitHubFailures",
+            ].map((Name) => ({
               Name,
               Unit: "Count",
             })),
           },
         ],
       },
-      Repository: REPOSITORY,
+      Repository: "all",
       ReconcilerClosed: 2,
       ReconcilerCreated: 1,
       ReconcilerIdleRemoved: 2,
+      ReconcilerPickedUp: 0,
+      PullRequestsWaitingForCapacity: 0,
       ReconcilerGitHubFailures: 0,
     });
   });
@@ -280,6 +291,7 @@ describe("the reconciler handler", () => {
       {
         source: "github",
         operation: "get pull request",
+        repository: REPOSITORY,
         pullRequest: 1,
         message: expect.stringMatching(/GitHub did not answer .*\/pulls\/1 within 100 ms/),
       },
@@ -301,6 +313,7 @@ describe("the reconciler handler", () => {
       {
         source: "github",
         operation: "get pull request",
+        repository: REPOSITORY,
         pullRequest: 2,
         message: expect.stringMatching(/GitHub answered 401: Bad credentials.*invalid or expired/),
       },
@@ -367,8 +380,8 @@ describe("the reconciler handler", () => {
     expect(world.logger.entries.filter((entry) => entry.level === "warn")).toEqual([
       {
         level: "warn",
-        message: "Reconciler: GitHub is not asked, so only idle pull request pipelines are removed",
-        attributes: { reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) },
+        message: "Reconciler: GitHub is not asked about a repository, so only its idle pull request pipelines are removed",
+        attributes: { repository: REPOSITORY, reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) },
       },
     ]);
     expect(result.summary).toMatchObject({ prsChecked: 0, idleRemoved: 2, closedRequested: 0, githubFailures: 0 });
@@ -406,6 +419,7 @@ describe("the reconciler handler", () => {
       {
         source: "github",
         operation: "connect to GitHub",
+        repository: REPOSITORY,
         message: expect.stringMatching(/GitHub App's installation on example-org\/shop failed: GitHub answered 401/),
       },
     ]);

@@ -56,11 +56,14 @@ export const catalogData: RepositoryCatalogData = {
 export const repositories = RepositoryCatalog.from(catalogData);
 
 /** The catalog as a file, for the Lambda entry point (REPOSITORIES_FILE). */
-export function catalogFile(): string {
+export function catalogFile(data: RepositoryCatalogData = catalogData): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), "pipewright-catalog-")), REPOSITORIES_FILE);
-  writeFileSync(file, JSON.stringify(catalogData));
+  writeFileSync(file, JSON.stringify(data));
   return file;
 }
+
+/** The catalog with the shop alone. */
+export const shopCatalogData: RepositoryCatalogData = { repositories: catalogData.repositories.slice(0, 1) };
 
 export const config: PrPipelinesConfig = {
   repositories,
