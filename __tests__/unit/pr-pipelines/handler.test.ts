@@ -22,6 +22,7 @@ import {
   type ListObjectVersionsCommandInput,
 } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
+import { DynamoCapacityLedger } from "../../../functions/pr-pipelines/capacity-ledger";
 import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { BasePipelineNotFoundError, InvalidEventError, PullRequestPipelineError } from "../../../functions/pr-pipelines/errors";
 import type { ForkApprovalNotices } from "../../../functions/pr-pipelines/fork-approval";
@@ -38,7 +39,6 @@ import {
   identities,
   mainPipelineV2,
   memoryLogger,
-  MemoryCapacityLedger,
   NEXT_SHA,
   PR_ARTIFACT_BUCKET,
   PROD_ACCOUNT,
@@ -50,10 +50,8 @@ const NOW = new Date("2025-05-01T10:00:05Z");
 const PR_PIPELINES = ["pipewright-orders-pr-7", "pipewright-payments-pr-7"];
 
 let aws: FakeAws;
-let capacity: MemoryCapacityLedger;
 
 beforeEach(() => {
-  capacity = new MemoryCapacityLedger();
   aws = new FakeAws(config.stateTable);
   aws.addPipeline(mainPipelineV2("orders"));
   aws.addPipeline(mainPipelineV2("payments"));
@@ -68,7 +66,7 @@ function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => 
     pipelines: new CodePipelineGateway(new CodePipelineClient({ region: REGION })),
     artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
     state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
-    capacity,
+    capacity: new DynamoCapacityLedger(new DynamoDBClient({ region: REGION }), config.stateTable),
     config,
     logger,
     previewStacks: {

@@ -4,9 +4,7 @@ import * as path from "node:path";
 import type { PipelineDeclaration } from "@aws-sdk/client-codepipeline";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { PrLogger } from "../../../../functions/pr-pipelines/apply";
-import { applyChange, EMPTY_LEDGER, type Decision, type Ledger } from "../../../../functions/pr-pipelines/capacity";
 import type { PrPipelinesConfig } from "../../../../functions/pr-pipelines/config";
-import type { CapacityLedger } from "../../../../functions/pr-pipelines/gateways";
 import { REPOSITORIES_FILE, RepositoryCatalog, type RepositoryCatalogData } from "../../../../functions/shared/repositories";
 import type { PrIdentities } from "../../../../functions/pr-pipelines/identities";
 import type { PullRequestEvent } from "../../../../functions/shared/events";
@@ -75,20 +73,7 @@ export const config: PrPipelinesConfig = {
   github: { apiUrl: "https://api.github.com" },
 };
 
-/** The capacity ledger in memory: the pure decisions of capacity.ts applied as DynamoCapacityLedger applies them. */
-export class MemoryCapacityLedger implements CapacityLedger {
-  ledger: Ledger = EMPTY_LEDGER;
 
-  async read(): Promise<Ledger> {
-    return this.ledger;
-  }
-
-  async update<T>(decide: (ledger: Ledger) => Decision<T>): Promise<T> {
-    const decision = decide(this.ledger);
-    if (decision.change !== undefined) this.ledger = applyChange(this.ledger, decision.change);
-    return decision.outcome;
-  }
-}
 
 const cloudFormation = { category: "Deploy", owner: "AWS", provider: "CloudFormation", version: "1" } as const;
 const codeBuild = { category: "Build", owner: "AWS", provider: "CodeBuild", version: "1" } as const;
