@@ -1,4 +1,4 @@
-import { resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
+import { configWith, resourceAt, statement, statementsOf, synthPlatform } from "../support/synth";
 
 describe("pr-pipelines and push-router on the GitHub bus", () => {
   const { build } = synthPlatform();
@@ -94,6 +94,16 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     const via = (service: string) => ({ StringEquals: { "kms:ViaService": [`${service}.\${data.aws_region.region.name}.amazonaws.com`] } });
     expect(statement(key, "PrPipelinesToken")).toMatchObject({ Principal: { AWS: role }, Condition: via("secretsmanager") });
     expect(statement(key, "PrPipelinesState")).toMatchObject({ Principal: { AWS: role }, Condition: via("dynamodb") });
+  });
+
+  it("hands pr-pipelines the cap, and the repositories only through the bundled catalog", () => {
+    const fn = resourceAt(build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function");
+    expect(fn.environment.variables.MAX_PR_PIPELINES).toBe("300");
+    for (const variable of ["SERVICE_PIPELINES", "GITHUB_REPOSITORY", "FORK_LABEL"]) expect(fn.environment.variables).not.toHaveProperty(variable);
+    const limited = synthPlatform(configWith((c) => (c.limits = { maxPullRequestPipelines: 40 })));
+    expect(resourceAt(limited.build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function").environment.variables.MAX_PR_PIPELINES).toBe(
+      "40",
+    );
   });
 
   it("keeps PR state in a table with TTL, point-in-time recovery and the platform key", () => {
