@@ -49,7 +49,11 @@ it("answers as AWS does, 400 with the JSON protocol's __type, which the SDK retr
   await setFaults(emulator(), { service: "codepipeline", actions: ["GetPipeline"], share: 0.5 });
   // Call 1 passes, call 2 is throttled.
   await callJsonApi(emulator(), { service: "codepipeline", target: "CodePipeline_20150709.GetPipeline", input: { name: "does-not-exist" } });
-  const raw = await callJsonApi(emulator(), { service: "codepipeline", target: "CodePipeline_20150709.GetPipeline", input: { name: "does-not-exist" } });
+  const raw = await callJsonApi(emulator(), {
+    service: "codepipeline",
+    target: "CodePipeline_20150709.GetPipeline",
+    input: { name: "does-not-exist" },
+  });
   expect(raw.status).toBe(400);
   expect(JSON.parse(raw.body)).toEqual({ __type: "ThrottlingException", message: "Rate exceeded" });
 

@@ -70,7 +70,12 @@ const TOKEN = "ghs_pipewright_test";
 const catalog = RepositoryCatalog.from({
   repositories: [
     { repository: SHOP, mainBranch: "main", forkLabel: FORK_LABEL, services: [{ name: "orders", pipeline: "pipewright-orders", include: ["**"] }] },
-    { repository: LEDGER, mainBranch: "main", forkLabel: FORK_LABEL, services: [{ name: "api", pipeline: "pipewright-ledger-api", include: ["**"] }] },
+    {
+      repository: LEDGER,
+      mainBranch: "main",
+      forkLabel: FORK_LABEL,
+      services: [{ name: "api", pipeline: "pipewright-ledger-api", include: ["**"] }],
+    },
   ],
 });
 
@@ -216,7 +221,9 @@ describe("a call still throttled after the client's last attempt", () => {
       const event = busEvent(DETAIL_TYPES.pullRequest, pullRequest(901, "opened", 0), randomUUID());
       const before = inUse(await capacity.read());
       await setFaults(emulator(), { service: "codepipeline", actions: ["CreatePipeline"], share: 1 });
-      await expect(strict(event)).rejects.toThrow(/CreatePipeline for pipeline "pipewright-orders-pr-901" .* failed: ThrottlingException: Rate exceeded/);
+      await expect(strict(event)).rejects.toThrow(
+        /CreatePipeline for pipeline "pipewright-orders-pr-901" .* failed: ThrottlingException: Rate exceeded/,
+      );
       expect(await clearFaults(emulator())).toEqual({ CreatePipeline: 1 });
       expect(inUse(await capacity.read())).toBe(before + 1);
       await expect(strict(event)).resolves.toMatchObject({ outcome: "ran", runs: [{ prPipeline: "pipewright-orders-pr-901", created: true }] });
@@ -265,7 +272,9 @@ describe(`a burst of ${BURST} pull requests over two repositories, a cap of ${CA
     const pending = capacityStatuses("pending");
     expect(pending.map((status) => status.sha).sort()).toEqual(waiting.map((number) => commit(`cap-${number}`)).sort());
     for (const status of pending) {
-      expect(status.description).toMatch(new RegExp(`^Waiting: ${CAP} of ${CAP} pull request pipelines in use \\(the cap\\)\\. Created when others close`));
+      expect(status.description).toMatch(
+        new RegExp(`^Waiting: ${CAP} of ${CAP} pull request pipelines in use \\(the cap\\)\\. Created when others close`),
+      );
     }
     expect(ledgerGitHub.statuses().length + shopGitHub.statuses().length).toBe(BURST - CAP);
   });
@@ -293,7 +302,10 @@ describe(`a burst of ${BURST} pull requests over two repositories, a cap of ${CA
         createMissing: false,
         dryRun: false,
       },
-      inventory: new CodePipelineInventory(codepipeline, { repositories: catalog, arnPrefix: async () => `arn:aws:codepipeline:${REGION}:${BUILD_ACCOUNT}:` }),
+      inventory: new CodePipelineInventory(codepipeline, {
+        repositories: catalog,
+        arnPrefix: async () => `arn:aws:codepipeline:${REGION}:${BUILD_ACCOUNT}:`,
+      }),
       github: () => {
         const budget = new GitHubBudget(60_000);
         return async (repository) => {
@@ -311,10 +323,9 @@ describe(`a burst of ${BURST} pull requests over two repositories, a cap of ${CA
     const run = await reconcile();
     expect(run.summary).toMatchObject({ pickedUp: BURST - CAP, waiting: 0, closedRequested: 0, githubFailures: 0, awsFailures: 0 });
     // One open pull request listing per repository, and no question about single pull requests.
-    expect([shopGitHub, ledgerGitHub].map((fake) => fake.requests.filter((request) => request.method === "GET").map((request) => request.path))).toEqual([
-      [`/repos/${SHOP}/pulls`],
-      [`/repos/${LEDGER}/pulls`],
-    ]);
+    expect(
+      [shopGitHub, ledgerGitHub].map((fake) => fake.requests.filter((request) => request.method === "GET").map((request) => request.path)),
+    ).toEqual([[`/repos/${SHOP}/pulls`], [`/repos/${LEDGER}/pulls`]]);
 
     // The bus delivers the pick-ups to pr-pipelines, while CodePipeline still throttles.
     const pickUps = published.map((event) => event.detail as PullRequestEvent);
@@ -336,6 +347,10 @@ describe(`a burst of ${BURST} pull requests over two repositories, a cap of ${CA
       );
       expect(pinned.map((execution) => execution.sourceRevisions?.[0]?.revisionId)).toEqual([commit(`cap-${number}`)]);
     }
-    expect(capacityStatuses("success").map((status) => status.sha).sort()).toEqual(waiting.map((number) => commit(`cap-${number}`)).sort());
+    expect(
+      capacityStatuses("success")
+        .map((status) => status.sha)
+        .sort(),
+    ).toEqual(waiting.map((number) => commit(`cap-${number}`)).sort());
   });
 });

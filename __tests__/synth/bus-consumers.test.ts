@@ -101,9 +101,9 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     expect(fn.environment.variables.MAX_PR_PIPELINES).toBe("300");
     for (const variable of ["SERVICE_PIPELINES", "GITHUB_REPOSITORY", "FORK_LABEL"]) expect(fn.environment.variables).not.toHaveProperty(variable);
     const limited = synthPlatform(configWith((c) => (c.limits = { maxPullRequestPipelines: 40 })));
-    expect(resourceAt(limited.build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function").environment.variables.MAX_PR_PIPELINES).toBe(
-      "40",
-    );
+    expect(
+      resourceAt(limited.build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function").environment.variables.MAX_PR_PIPELINES,
+    ).toBe("40");
   });
 
   it("keeps PR state in a table with TTL, point-in-time recovery and the platform key", () => {

@@ -356,7 +356,12 @@ export async function collectArtifactKeys(pr: PullRequestIdentity, prPipeline: s
 }
 
 /** Preview stacks of a pipeline already deleted (a retry): derived again from its main pipeline, best effort. */
-async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipeline, target: RepositoryTarget, deps: ApplyDeps): Promise<PreviewStack[]> {
+async function previewStacksFromBase(
+  pr: PullRequestEvent,
+  planned: PlannedPipeline,
+  target: RepositoryTarget,
+  deps: ApplyDeps,
+): Promise<PreviewStack[]> {
   const base = await step(contextFor(pr, "GetPipeline", planned.basePipeline), () => deps.pipelines.getPipeline(planned.basePipeline));
   if (base === undefined) return [];
   try {

@@ -44,7 +44,8 @@ type Item = Record<string, AttributeValue>;
 
 function wholeNumber(value: AttributeValue | undefined, what: string): number {
   const number = Number(value?.N);
-  if (value?.N === undefined || !Number.isSafeInteger(number) || number < 0) throw new CapacityLedgerError(`holds ${what} that is not a whole number`);
+  if (value?.N === undefined || !Number.isSafeInteger(number) || number < 0)
+    throw new CapacityLedgerError(`holds ${what} that is not a whole number`);
   return number;
 }
 
@@ -111,7 +112,9 @@ export class DynamoCapacityLedger implements CapacityLedger {
   ) {}
 
   async read(): Promise<Ledger> {
-    const output = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: CAPACITY_LEDGER_KEY } }, ConsistentRead: true }));
+    const output = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: CAPACITY_LEDGER_KEY } }, ConsistentRead: true }),
+    );
     return ledgerFromItem(output.Item);
   }
 

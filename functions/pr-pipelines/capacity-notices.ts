@@ -27,14 +27,10 @@ export interface CapacityNotices {
 /** The pending status's description: the cap, how many are in use, and what happens next. */
 export function waitingDescription(wait: CapacityWait): string {
   if (wait.kind === "too-large") {
-    return bounded(
-      `Needs ${wait.needed} pipelines, more than the cap of ${wait.limit} pull request pipelines; raise limits.maxPullRequestPipelines`,
-    );
+    return bounded(`Needs ${wait.needed} pipelines, more than the cap of ${wait.limit} pull request pipelines; raise limits.maxPullRequestPipelines`);
   }
   const queue = wait.ahead === 0 ? "first in line" : `${wait.ahead} ahead`;
-  return bounded(
-    `Waiting: ${wait.inUse} of ${wait.limit} pull request pipelines in use (the cap). Created when others close (${queue})`,
-  );
+  return bounded(`Waiting: ${wait.inUse} of ${wait.limit} pull request pipelines in use (the cap). Created when others close (${queue})`);
 }
 
 export const GRANTED_DESCRIPTION = "Room under the cap: the pull request pipelines were created";

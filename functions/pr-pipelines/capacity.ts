@@ -137,7 +137,10 @@ export function decideReservation(ledger: Ledger, request: ReservationRequest): 
     return { outcome, change: { key, holding: { pipelines: held.pipelines, updatedAt: Math.max(held.updatedAt, request.updatedAt) }, ...dequeue } };
   }
   if (request.pipelines > request.limit) {
-    return { outcome: { kind: "too-large", limit: request.limit, needed: request.pipelines }, ...(wasWaiting ? { change: { key, waitingSince: null } } : {}) };
+    return {
+      outcome: { kind: "too-large", limit: request.limit, needed: request.pipelines },
+      ...(wasWaiting ? { change: { key, waitingSince: null } } : {}),
+    };
   }
   const used = inUse(ledger);
   const queueAllows = ledger.waiting.size === 0 || wasWaiting;

@@ -96,7 +96,9 @@ function runBlocker(pr: PullRequestEvent): string | undefined {
 export function planPullRequestEvent(pr: PullRequestEvent, config: PlanConfig): Plan {
   const entry = config.repositories.get(pr.repository);
   if (entry === undefined) {
-    return skip(`repository ${pr.repository} is not configured; add it to repositories[] in the configuration for its pull requests to get pipelines`);
+    return skip(
+      `repository ${pr.repository} is not configured; add it to repositories[] in the configuration for its pull requests to get pipelines`,
+    );
   }
   const { forkLabel } = entry;
   const target = `#${pr.number} (${pr.action})`;

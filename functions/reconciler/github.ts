@@ -1,7 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import type { PullRequestEvent } from "../shared/events";
-import { GitHubBudget } from "../shared/github/budget";
+import type { GitHubBudget } from "../shared/github/budget";
 import type { GitHubClient } from "../shared/github/client";
 import { GitHubCallError, gitHubStatusOf } from "../shared/github/errors";
 import { splitRepository } from "../shared/github/repository";

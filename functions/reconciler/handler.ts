@@ -215,7 +215,8 @@ export function makeHandler(deps: ReconcilerDeps): (event?: unknown) => Promise<
       waiting:
         capacity === undefined
           ? 0
-          : capacity.ledger.waiting.size - (dryRun ? 0 : outcomes.filter((o) => o.result === "forgotten" || (o.decision.kind === "pick-up" && o.result === "published")).length),
+          : capacity.ledger.waiting.size -
+            (dryRun ? 0 : outcomes.filter((o) => o.result === "forgotten" || (o.decision.kind === "pick-up" && o.result === "published")).length),
       idleRemoved: count("remove-idle", "removed"),
       unknown: decisions.filter((decision) => decision.kind === "unknown").length,
       githubFailures: failures.filter((failure) => failure.source === "github").length,

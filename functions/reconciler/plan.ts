@@ -106,8 +106,8 @@ export type Decision =
 export type ActionDecision = Extract<Decision, { kind: "close" | "create" | "remove-idle" | "pick-up" | "forget" }>;
 
 /** The ledger change of a forget decision. */
-export const forgetChange = (decision: Extract<Decision, { kind: "forget" }>) =>
-  (ledger: Ledger) => decideForget(ledger, { key: decision.key, since: decision.waitingSince });
+export const forgetChange = (decision: Extract<Decision, { kind: "forget" }>) => (ledger: Ledger) =>
+  decideForget(ledger, { key: decision.key, since: decision.waitingSince });
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Pull requests updated this recently are left to the webhook's event. */
@@ -186,7 +186,9 @@ export function planReconciliation(input: PlanInput): Decision[] {
     planRepository(entry, input, input.github.get(entry.repository.toLowerCase()) ?? NOT_ASKED, waiting),
   );
   if (input.capacity !== undefined) decisions.push(...planPickUps(input, input.capacity));
-  return deferExcessIdleRemovals(decisions).sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : a.number - b.number));
+  return deferExcessIdleRemovals(decisions).sort((a, b) =>
+    a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : a.number - b.number,
+  );
 }
 
 /** One repository's decisions, from its pipelines and GitHub's answers about it. */
@@ -251,7 +253,13 @@ function planRepository(entry: RepositoryEntry, input: PlanInput, github: GitHub
       blocker = "updated in the last minutes: the webhook's event is probably being handled";
     }
     if (blocker !== undefined) {
-      decisions.push({ kind: "keep", repository, number: pullRequest.number, pipelines: names(pipelines), reason: `open, pipelines missing, but ${blocker}` });
+      decisions.push({
+        kind: "keep",
+        repository,
+        number: pullRequest.number,
+        pipelines: names(pipelines),
+        reason: `open, pipelines missing, but ${blocker}`,
+      });
       return;
     }
     const all = missing.length === servicePipelines.length;
@@ -270,7 +278,8 @@ function planRepository(entry: RepositoryEntry, input: PlanInput, github: GitHub
       const idle = idleOf(pipelines);
       removeIdle(idle, `; GitHub was not asked (${github.reason})`);
       const rest = pipelines.filter((pipeline) => !idle.includes(pipeline));
-      if (rest.length > 0) decisions.push({ kind: "keep", repository, number, pipelines: names(rest), reason: `GitHub was not asked (${github.reason})` });
+      if (rest.length > 0)
+        decisions.push({ kind: "keep", repository, number, pipelines: names(rest), reason: `GitHub was not asked (${github.reason})` });
       continue;
     }
     const status: PullRequestStatus = github.statuses.get(number) ?? { kind: "unknown", reason: "GitHub was not asked about it" };

@@ -63,7 +63,10 @@ describe("the cap", () => {
     const { deliver, notices } = setup(3);
     await expect(deliver(shop(1, "opened"))).resolves.toMatchObject({ outcome: "ran" });
     await expect(deliver(other(2, "opened"))).resolves.toMatchObject({ outcome: "ran" });
-    await expect(deliver(shop(3, "opened"))).resolves.toMatchObject({ outcome: "waiting", wait: { kind: "waiting", inUse: 3, limit: 3, needed: 2, ahead: 0 } });
+    await expect(deliver(shop(3, "opened"))).resolves.toMatchObject({
+      outcome: "waiting",
+      wait: { kind: "waiting", inUse: 3, limit: 3, needed: 2, ahead: 0 },
+    });
     // A redelivery of the waiting pull request waits again, in the same place.
     await expect(deliver(shop(3, "opened"))).resolves.toMatchObject({ outcome: "waiting", wait: { ahead: 0 } });
     await expect(deliver(other(4, "opened"))).resolves.toMatchObject({ outcome: "waiting", wait: { ahead: 1 } });

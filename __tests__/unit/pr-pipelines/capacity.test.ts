@@ -119,10 +119,7 @@ describe("the ledger item", () => {
  * deletes them before their release, as apply.ts does.
  */
 describe("properties", () => {
-  type Step =
-    | { kind: "open"; pr: number; redeliver: boolean }
-    | { kind: "close"; pr: number; redeliver: boolean }
-    | { kind: "pick-up" };
+  type Step = { kind: "open"; pr: number; redeliver: boolean } | { kind: "close"; pr: number; redeliver: boolean } | { kind: "pick-up" };
   const step: fc.Arbitrary<Step> = fc.oneof(
     fc.record({ kind: fc.constant("open" as const), pr: fc.integer({ min: 1, max: 8 }), redeliver: fc.boolean() }),
     fc.record({ kind: fc.constant("close" as const), pr: fc.integer({ min: 1, max: 8 }), redeliver: fc.boolean() }),

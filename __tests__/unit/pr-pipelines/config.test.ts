@@ -27,11 +27,15 @@ describe("parseConfig", () => {
 
   it("reads the optional GitHub token secret and API URL", () => {
     const secretArn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pipewright/github-token-AbCdEf";
-    expect(parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: secretArn, GITHUB_API_URL: "https://ghe.example.com/api/v3/" }, repositories).github).toEqual({
+    expect(
+      parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: secretArn, GITHUB_API_URL: "https://ghe.example.com/api/v3/" }, repositories).github,
+    ).toEqual({
       tokenSecretArn: secretArn,
       apiUrl: "https://ghe.example.com/api/v3",
     });
-    expect(parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: " ", GITHUB_API_URL: "" }, repositories).github).toEqual({ apiUrl: "https://api.github.com" });
+    expect(parseConfig({ ...environment, GITHUB_TOKEN_SECRET_ARN: " ", GITHUB_API_URL: "" }, repositories).github).toEqual({
+      apiUrl: "https://api.github.com",
+    });
   });
 
   it("refuses a GitHub API URL that would carry the token in clear text, and a token secret that is not an ARN", () => {

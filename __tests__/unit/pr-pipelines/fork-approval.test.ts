@@ -124,7 +124,9 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("on a 403 for the label, logs one line naming the missing permission and keeps the status", async () => {
     answerLabel({ status: 403, body: { message: "Resource not accessible by personal access token" } });
-    await expect(notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test"] }), "safe-to-test")).resolves.toBeUndefined();
+    await expect(
+      notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test"] }), "safe-to-test"),
+    ).resolves.toBeUndefined();
     expect(calls()).toEqual([`DELETE ${LABEL_PATH}`, `POST ${STATUS_PATH}`]);
     expect(warnings()).toEqual([
       expect.objectContaining({
@@ -186,7 +188,9 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("with unusable credentials, logs the secret's error without throwing", async () => {
     const broken = new GitHubCredentialsSecretError(SECRET_ARN, 'has no PEM "privateKey"');
-    await expect(notices(() => Promise.reject(broken)).approved(pullRequest({ ...fork, action: "labeled" }), "safe-to-test")).resolves.toBeUndefined();
+    await expect(
+      notices(() => Promise.reject(broken)).approved(pullRequest({ ...fork, action: "labeled" }), "safe-to-test"),
+    ).resolves.toBeUndefined();
     expect(warnings()).toEqual([
       expect.objectContaining({
         message: 'Not shown on GitHub: the "safe-to-test" label approved commit 0123456 of pull request #7',

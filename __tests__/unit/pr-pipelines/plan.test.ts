@@ -125,7 +125,10 @@ describe("planPullRequestEvent", () => {
     const ledger = planPullRequestEvent(pullRequest({ repository: "Example-Org/Ledger", action: "opened" }), config);
     expect(ledger).toMatchObject({ kind: "create", repository: "example-org/ledger", forkLabel: "run-ci" });
     expect(names(ledger)).toEqual(["pipewright-ledger-api-pr-7"]);
-    const unlabeled = planPullRequestEvent(pullRequest({ repository: "example-org/ledger", action: "opened", ...fork, labels: ["safe-to-test"] }), config);
+    const unlabeled = planPullRequestEvent(
+      pullRequest({ repository: "example-org/ledger", action: "opened", ...fork, labels: ["safe-to-test"] }),
+      config,
+    );
     expect(unlabeled).toMatchObject({ kind: "skip", awaitingApproval: { forkLabel: "run-ci" } });
     const labeled = planPullRequestEvent(
       pullRequest({ repository: "example-org/ledger", action: "labeled", ...fork, labels: ["run-ci"], label: "run-ci" }),

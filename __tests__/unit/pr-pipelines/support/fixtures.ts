@@ -73,8 +73,6 @@ export const config: PrPipelinesConfig = {
   github: { apiUrl: "https://api.github.com" },
 };
 
-
-
 const cloudFormation = { category: "Deploy", owner: "AWS", provider: "CloudFormation", version: "1" } as const;
 const codeBuild = { category: "Build", owner: "AWS", provider: "CodeBuild", version: "1" } as const;
 const connectionSource = { category: "Source", owner: "AWS", provider: "CodeStarSourceConnection", version: "1" } as const;
