@@ -257,7 +257,7 @@ describe("opened", () => {
     const { handle } = setup();
     const failure = await handle(pullRequest()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(BasePipelineNotFoundError);
-    expect((failure as Error).message).toMatch(/"pipewright-payments" named in SERVICE_PIPELINES does not exist/);
+    expect((failure as Error).message).toMatch(/"pipewright-payments" named in the repository catalog does not exist/);
   });
 });
 
