@@ -17,7 +17,10 @@ export interface ReconcilerSummary {
   readonly created: number;
   /** Reopened events put on the bus for pull requests that waited for capacity and fit now (planned, in a dry run). */
   readonly pickedUp: number;
-  /** Pull requests still waiting for capacity after the run (as read, in a dry run or when the ledger could not be read: then 0). */
+  /**
+   * Pull requests left waiting for capacity: the ledger's queue as read, less those picked up or
+   * forgotten this run (in a dry run, the queue as read; 0 when the ledger could not be read).
+   */
   readonly waiting: number;
   /** Idle pull request pipelines removed (planned, in a dry run). */
   readonly idleRemoved: number;
