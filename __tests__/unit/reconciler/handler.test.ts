@@ -2,6 +2,7 @@ import { ListPipelineExecutionsCommand, ListPipelinesCommand, ListTagsForResourc
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { CAPACITY_LEDGER_KEY } from "../../../functions/pr-pipelines/capacity-ledger";
 import { PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { planPullRequestEvent } from "../../../functions/pr-pipelines/plan";
 import { PipelineInventoryError, ReconciliationIncompleteError } from "../../../functions/reconciler/errors";
@@ -211,6 +212,29 @@ describe("the reconciler handler", () => {
       PullRequestsWaitingForCapacity: 0,
       ReconcilerGitHubFailures: 0,
     });
+  });
+
+  it("hands free room to the pull requests waiting for capacity, and forgets the ones that closed", async () => {
+    seed();
+    // #5 (open, no pipelines) and #1 (closed since) wait; #3 and #40 hold their two pipelines each.
+    world.aws.table.items.set(CAPACITY_LEDGER_KEY, {
+      pk: { S: CAPACITY_LEDGER_KEY },
+      version: { N: "7" },
+      used: { N: "4" },
+      [`held:${REPOSITORY}#3`]: { M: { pipelines: { N: "2" }, updatedAt: { N: String(OPENED_AT.getTime()) } } },
+      [`held:${REPOSITORY}#40`]: { M: { pipelines: { N: "2" }, updatedAt: { N: String(OPENED_AT.getTime()) } } },
+      [`waiting:${REPOSITORY}#5`]: { N: String(daysAgo(1).getTime()) },
+      [`waiting:${REPOSITORY}#1`]: { N: String(daysAgo(2).getTime()) },
+    });
+    const result = await world.handler({ MAX_PR_PIPELINES: "6" })();
+    expect(kinds(result).filter((kind) => kind.endsWith("#5") || kind.startsWith("forget"))).toEqual(["forget #1", "pick-up #5"]);
+    expect(world.published().filter((event) => event.number === 5)).toEqual([
+      expect.objectContaining({ action: "reopened", deliveryId: `reconciler-${REPOSITORY}-5-${epoch(OPENED_AT)}` }),
+    ]);
+    const stored = world.aws.table.get(CAPACITY_LEDGER_KEY) ?? {};
+    expect(Object.keys(stored).filter((name) => name.startsWith("waiting:"))).toEqual([`waiting:${REPOSITORY}#5`]);
+    expect(stored.version).toEqual({ N: "8" });
+    expect(result.summary).toMatchObject({ pickedUp: 1, created: 0, waiting: 0 });
   });
 
   it("repeats the same delivery ids on the next run, and does not remove an idle pipeline twice", async () => {
