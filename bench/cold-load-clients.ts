@@ -57,7 +57,11 @@ export const FIRST_INVOCATION_CLIENTS: Readonly<Record<string, readonly FirstInv
     client("codepipeline", "codepipeline", "CodePipeline", "GetPipelineExecution", { pipelineName: "pipeline", pipelineExecutionId: "id" }),
     client("sns", "sns", "SNS", "Publish", { TopicArn: "arn:aws:sns:eu-west-1:123456789012:topic", Message: "m" }),
   ],
-  reconciler: [client("codepipeline", "codepipeline", "CodePipeline", "ListPipelines"), client("sts", "sts", "STS", "GetCallerIdentity")],
+  reconciler: [
+    client("codepipeline", "codepipeline", "CodePipeline", "ListPipelines"),
+    client("sts", "sts", "STS", "GetCallerIdentity"),
+    client("dynamodb", "dynamodb", "DynamoDB", "GetItem", { TableName: "pr-state", Key: {} }),
+  ],
   "pre-traffic": [
     client("codedeploy", "codedeploy", "CodeDeploy", "GetDeployment", { deploymentId: "d" }),
     client("lambda", "lambda", "Lambda", "Invoke", { FunctionName: "function", Qualifier: "1" }),

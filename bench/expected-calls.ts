@@ -29,8 +29,10 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
       // The webhook's first delivery: its secret is read once, then cached (the later samples read nothing).
       webhook: { GetSecretValue: 1, PutEvents: 1 },
       "pr-pipelines": {
-        // Claim the pull request's state (conditional on updated_at), and mark it done.
-        UpdateItem: 2,
+        // Claim the pull request's state (conditional on updated_at), reserve its pipelines under the cap
+        // (the capacity ledger read, then written on its version), and mark the state done.
+        GetItem: 1,
+        UpdateItem: 3,
         // Per service: the main pipeline's declaration to clone, the clone, its pinned run,
         // and the unpinned run CreatePipeline started by itself, found and stopped.
         GetPipeline: 2,
@@ -49,8 +51,10 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
     expected: {
       webhook: { PutEvents: 1 },
       "pr-pipelines": {
-        // Claim, the artifact keys recorded before anything is deleted, done.
-        UpdateItem: 3,
+        // Claim, the artifact keys recorded before anything is deleted, the pipelines released
+        // (the capacity ledger read, then written on its version), done.
+        GetItem: 1,
+        UpdateItem: 4,
         // Per pipeline: its declaration (its role, and the preview stacks it deploys), is it ours (its tags),
         // and which artifacts its runs wrote.
         GetPipeline: 2,

@@ -9,6 +9,8 @@ import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+// A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
+import * as z from "zod";
 
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) lets the OS pick a free one. */
@@ -163,6 +165,38 @@ export async function setLatency(emulator: Pick<Emulator, "endpoint">, milliseco
     body: JSON.stringify({ milliseconds }),
   });
   if (!response.ok) throw new Error(`Emulator answered ${response.status} to a latency of ${milliseconds} ms: ${await response.text()}`);
+}
+
+/** What `POST /pipewright/faults` sets (sandbox/emulator/faults.py). */
+export interface Faults {
+  /** Signing name of the service, e.g. "codepipeline". */
+  readonly service: string;
+  /** Its actions whose calls are throttled, e.g. ["CreatePipeline"]. */
+  readonly actions: readonly string[];
+  /** Above 0, at most 1: the share of each action's calls that fail, spread evenly. */
+  readonly share: number;
+}
+
+const faultsReportSchema = z.object({ throttled: z.record(z.string(), z.number().int()) });
+
+/**
+ * Makes `share` of the named actions' calls answer 400 ThrottlingException "Rate exceeded", as
+ * AWS does over its rate limits (sandbox/emulator/faults.py), until clearFaults.
+ */
+export async function setFaults(emulator: Pick<Emulator, "endpoint">, faults: Faults): Promise<void> {
+  const response = await fetch(`${emulator.endpoint}/pipewright/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`Emulator answered ${response.status} to faults ${JSON.stringify(faults)}: ${await response.text()}`);
+}
+
+/** Clears the faults; returns how many calls of each action were throttled since they were set. */
+export async function clearFaults(emulator: Pick<Emulator, "endpoint">): Promise<Record<string, number>> {
+  const response = await fetch(`${emulator.endpoint}/pipewright/faults`, { method: "DELETE" });
+  if (!response.ok) throw new Error(`Emulator answered ${response.status} to clearing its faults: ${await response.text()}`);
+  return faultsReportSchema.parse(await response.json()).throttled;
 }
 
 function emulatorEnv(iamChecks: boolean): NodeJS.ProcessEnv {

@@ -74,7 +74,6 @@ export class BuildStack extends AccountStack {
     const repositories = platformRepositories(config);
     /** The repositories and their services, as the functions read them (bundled beside their code). */
     const catalog: RepositoryCatalogData = repositoryCatalog(config, names);
-    const firstRepository = repositories[0] as PlatformRepository;
     const mainProjects = services.flatMap((service) => {
       const projects = names.codeBuildProjects(service);
       return service.integrationTestsBuildspec ? [projects.build, projects.integrationTests] : [projects.build];
@@ -192,12 +191,10 @@ export class BuildStack extends AccountStack {
       prArtifactStore: this.prArtifactStore,
       prPipelineRole: this.prRoles.pipelineRole,
       identities: this.prIdentities(),
-      servicePipelines: services.map((s) => names.pipeline(s)),
       repositories: catalog,
       connectionArns: connections.grants.map((grant) => grant.arn),
       prodAccountId: config.accounts.prod.accountId,
-      repository: firstRepository.repository,
-      forkLabel: firstRepository.forkPullRequestLabel,
+      maxPullRequestPipelines: config.limits.maxPullRequestPipelines,
       githubToken: this.github.tokenSecret,
       functionName: names.prPipelinesFunction,
       previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
@@ -208,7 +205,6 @@ export class BuildStack extends AccountStack {
       githubToken: this.github.tokenSecret,
     });
 
-    const servicePipelines = services.map((s) => ({ name: s.name, pipeline: names.pipeline(s) }));
     this.notifications = new Notifications(this, "notifications", {
       namePrefix: names.project,
       store,
@@ -225,10 +221,9 @@ export class BuildStack extends AccountStack {
       bus: this.webhook.bus,
       store,
       prArtifactStore: this.prArtifactStore,
-      servicePipelines: servicePipelines.map((s) => s.pipeline),
       repositories: catalog,
-      repository: firstRepository.repository,
-      forkLabel: firstRepository.forkPullRequestLabel,
+      prStateTable: this.prPipelines.table,
+      maxPullRequestPipelines: config.limits.maxPullRequestPipelines,
       previewCleanupRoleArn: arns.inAccount(config.accounts.dev.accountId).role(names.previewCleanupRole),
       githubToken: this.github.tokenSecret,
       schedule: config.reconciler.schedule,

@@ -11,6 +11,7 @@ import { StartPipelineExecutionCommand, type ActionDeclaration, type PipelineDec
 import { PutItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../functions/pr-pipelines/aws";
+import { DynamoCapacityLedger } from "../../functions/pr-pipelines/capacity-ledger";
 import { parseConfig, type PrPipelinesConfig } from "../../functions/pr-pipelines/config";
 import type { ForkApprovalNotices } from "../../functions/pr-pipelines/fork-approval";
 import type { PrClaim } from "../../functions/pr-pipelines/gateways";
@@ -18,6 +19,7 @@ import { makeHandler, type PrPipelinesResult } from "../../functions/pr-pipeline
 import type { PreviewStackCleanupRequest } from "../../functions/pr-pipelines/preview-stacks";
 import { DynamoPrStateStore, orderingAllows } from "../../functions/pr-pipelines/state";
 import { DETAIL_TYPES, type PullRequestEvent } from "../../functions/shared/events";
+import { RepositoryCatalog } from "../../functions/shared/repositories";
 import { useEmulator } from "../support/emulator";
 import {
   ARTIFACT_BUCKET,
@@ -40,6 +42,7 @@ import {
   PROD_ACCOUNT,
   recordingLogger,
   REPOSITORY,
+  SERVICES,
   SOURCE_ACTION,
   sourceRevision,
   STATE_TABLE,
@@ -57,14 +60,19 @@ let config: PrPipelinesConfig;
 
 beforeAll(async () => {
   world = await createWorld(emulator());
-  config = parseConfig({
-    SERVICE_PIPELINES: JSON.stringify(MAIN_PIPELINES),
-    PR_STATE_TABLE: STATE_TABLE,
-    PR_IDENTITIES: JSON.stringify(world.identities),
-    PROD_ACCOUNT_ID: PROD_ACCOUNT,
-    FORK_LABEL,
-    GITHUB_REPOSITORY: REPOSITORY,
-  });
+  config = parseConfig(
+    { PR_STATE_TABLE: STATE_TABLE, PR_IDENTITIES: JSON.stringify(world.identities), PROD_ACCOUNT_ID: PROD_ACCOUNT, MAX_PR_PIPELINES: "300" },
+    RepositoryCatalog.from({
+      repositories: [
+        {
+          repository: REPOSITORY,
+          mainBranch: "main",
+          forkLabel: FORK_LABEL,
+          services: SERVICES.map((service, index) => ({ name: service, pipeline: MAIN_PIPELINES[index], include: [`services/${service}/**`] })),
+        },
+      ],
+    }),
+  );
 });
 afterAll(() => world?.destroy());
 
@@ -78,6 +86,7 @@ function prHandler(clients: Clients = world.clients(), forkApproval?: ForkApprov
     pipelines: new CodePipelineGateway(clients.codepipeline),
     artifacts: new S3ArtifactGateway(clients.s3),
     state: new DynamoPrStateStore(clients.dynamodb, STATE_TABLE),
+    capacity: new DynamoCapacityLedger(clients.dynamodb, STATE_TABLE),
     previewStacks: {
       async deletePreviewStacks(request) {
         previewCleanups.push(request);
@@ -344,6 +353,7 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
       outcome: "deleted",
       deletions: prPipelinesOf(NUMBER).map((prPipeline) => ({ prPipeline, deleted: true, previewStacks: [prPipeline] })),
       deletedArtifactVersions: 8,
+      capacity: { kind: "released", pipelines: 2, wasWaiting: false },
     });
     for (const name of prPipelinesOf(NUMBER)) expect(await getPipeline(world, name)).toBeUndefined();
     expect(await pipelineNames(world)).toEqual([...MAIN_PIPELINES, ...prPipelinesOf(NEIGHBOUR)].sort());
@@ -430,6 +440,7 @@ describe("reordered deliveries", () => {
       outcome: "deleted",
       deletions: prPipelinesOf(NUMBER).map((prPipeline) => ({ prPipeline, deleted: false, previewStacks: [prPipeline] })),
       deletedArtifactVersions: 0,
+      capacity: { kind: "released", pipelines: 0, wasWaiting: false },
     });
     expect(await deliver(opened)).toMatchObject({ outcome: "stale" });
 

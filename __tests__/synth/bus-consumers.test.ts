@@ -96,6 +96,16 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     expect(statement(key, "PrPipelinesState")).toMatchObject({ Principal: { AWS: role }, Condition: via("dynamodb") });
   });
 
+  it("hands pr-pipelines the cap, and the repositories only through the bundled catalog", () => {
+    const fn = resourceAt(build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function");
+    expect(fn.environment.variables.MAX_PR_PIPELINES).toBe("300");
+    for (const variable of ["SERVICE_PIPELINES", "GITHUB_REPOSITORY", "FORK_LABEL"]) expect(fn.environment.variables).not.toHaveProperty(variable);
+    const limited = synthPlatform(configWith((c) => (c.limits = { maxPullRequestPipelines: 40 })));
+    expect(
+      resourceAt(limited.build, "aws_lambda_function", "pr-pipelines/pr-pipelines/function/function").environment.variables.MAX_PR_PIPELINES,
+    ).toBe("40");
+  });
+
   it("keeps PR state in a table with TTL, point-in-time recovery and the platform key", () => {
     const table = resourceAt(build, "aws_dynamodb_table", "pr-pipelines/state");
     expect(table).toMatchObject({

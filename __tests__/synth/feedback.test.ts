@@ -57,7 +57,12 @@ describe("notifications and the reconciler in the build stack", () => {
     expect(rule.schedule_expression).toBe("rate(15 minutes)");
     const fn = resourceAt(build, "aws_lambda_function", "reconciler/reconciler/function");
     expect(fn.reserved_concurrent_executions).toBe(1);
-    expect(fn.environment.variables).toMatchObject({ IDLE_DAYS: "14", CREATE_MISSING: "false", DRY_RUN: "false" });
+    expect(fn.environment.variables).toMatchObject({ IDLE_DAYS: "14", CREATE_MISSING: "false", DRY_RUN: "false", MAX_PR_PIPELINES: "300" });
+    // The repositories come from the bundled catalog, not from the environment.
+    expect(fn.environment.variables).not.toHaveProperty("SERVICE_PIPELINES");
+    expect(fn.environment.variables).not.toHaveProperty("GITHUB_REPOSITORY");
+    expect(fn.environment.variables).not.toHaveProperty("FORK_LABEL");
+    expect(fn.environment.variables.PR_STATE_TABLE).toMatch(/^\$\{aws_dynamodb_table\.pr-pipelines_state_\w+\.name\}$/);
     const custom = synthPlatform(configWith((c) => (c.reconciler = { schedule: "rate(1 hour)", dryRun: true })));
     expect(resourceAt(custom.build, "aws_cloudwatch_event_rule", "reconciler/reconciler/rule").schedule_expression).toBe("rate(1 hour)");
     expect(resourceAt(custom.build, "aws_lambda_function", "reconciler/reconciler/function").environment.variables.DRY_RUN).toBe("true");
@@ -70,5 +75,10 @@ describe("notifications and the reconciler in the build stack", () => {
       expect.stringMatching(/:pipewright-orders-pr-\*$/),
       expect.stringMatching(/:pipewright-payments-pr-\*$/),
     ]);
+    // The capacity ledger: read, and waiting pull requests that closed taken out of it.
+    expect(statement(policy, "CapacityLedger")).toMatchObject({
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: expect.stringMatching(/^\$\{aws_dynamodb_table\.pr-pipelines_state_\w+\.arn\}$/),
+    });
   });
 });

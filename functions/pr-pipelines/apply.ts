@@ -3,7 +3,9 @@ import type { PullRequestEvent } from "../shared/events";
 import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS, repositorySourceActions, type CloneOptions, type PreviewStack } from "./clone";
 import type { PrPipelinesConfig } from "./config";
 import { BasePipelineNotFoundError, PipelineCloneError, PullRequestPipelineError, type FailureContext } from "./errors";
-import type { ArtifactGateway, ClaimResult, ExistingPipeline, PipelineGateway, PrClaim, PrStateStore } from "./gateways";
+import { decideRelease, decideReservation, ledgerKey, type Release } from "./capacity";
+import type { CapacityWait } from "./capacity-notices";
+import type { ArtifactGateway, CapacityLedger, ClaimResult, ExistingPipeline, PipelineGateway, PrClaim, PrStateStore } from "./gateways";
 import { clientRequestToken, prStateKey } from "./names";
 import type { Plan, PlannedPipeline } from "./plan";
 import { pullRequestPipelineProblem } from "./ownership";
@@ -25,6 +27,7 @@ export interface ApplyDeps {
   readonly pipelines: PipelineGateway;
   readonly artifacts: ArtifactGateway;
   readonly state: PrStateStore;
+  readonly capacity: CapacityLedger;
   readonly previewStacks: PreviewStackCleanup;
   readonly config: PrPipelinesConfig;
   readonly logger: PrLogger;
@@ -58,8 +61,22 @@ export type ApplyResult =
   /** A fork's run event whose head is not the commit the fork label approved: nothing ran, the state is unchanged. */
   | { readonly outcome: "awaiting-approval"; readonly reason: string }
   | { readonly outcome: "superseded"; readonly reason: string }
-  | { readonly outcome: "ran"; readonly runs: readonly PipelineRun[]; readonly leftAlone?: readonly ForeignPipeline[] }
-  | { readonly outcome: "deleted"; readonly deletions: readonly PipelineDeletion[]; readonly deletedArtifactVersions: number };
+  /** Over the cap: no pipelines now; the pull request waits in the capacity ledger for the reconciler to hand it room. */
+  | { readonly outcome: "waiting"; readonly reason: string; readonly wait: CapacityWait }
+  | {
+      readonly outcome: "ran";
+      readonly runs: readonly PipelineRun[];
+      readonly leftAlone?: readonly ForeignPipeline[];
+      /** The pull request waited for capacity before this run. */
+      readonly waited?: true;
+    }
+  | {
+      readonly outcome: "deleted";
+      readonly deletions: readonly PipelineDeletion[];
+      readonly deletedArtifactVersions: number;
+      /** What the pull request gave back to the capacity ledger. */
+      readonly capacity?: Release;
+    };
 
 /** State items outlive the pull request by this long: long enough to order late and redelivered events. */
 export const STATE_RETENTION_DAYS = 30;
@@ -76,8 +93,11 @@ function contextFor(pr: PullRequestIdentity, operation: string, pipeline?: strin
   return { operation, repository: pr.repository, pullRequest: pr.number, deliveryId: pr.deliveryId, ...(pipeline === undefined ? {} : { pipeline }) };
 }
 
-function cloneOptions(config: PrPipelinesConfig): CloneOptions {
-  return { prodAccountId: config.prodAccountId, repository: config.repository, identities: config.identities };
+/** The repository-specific part of a plan: which repository's source actions point at the pull request. */
+type RepositoryTarget = Pick<ActivePlan, "repository">;
+
+function cloneOptions(config: PrPipelinesConfig, target: RepositoryTarget): CloneOptions {
+  return { prodAccountId: config.prodAccountId, repository: target.repository, identities: config.identities };
 }
 
 /** Runs one AWS step; failures carry the operation, pipeline, pull request and delivery. */
@@ -113,7 +133,7 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
   const claim = claimFor(pr, plan, deps.now());
   const claimed: ClaimResult = await step(contextFor(pr, "claim pull request state"), () => deps.state.claim(claim));
   if (!claimed.claimed && claimed.refusal === "awaiting-approval") {
-    const reason = `head ${pr.headSha.slice(0, 7)} of the fork's pull request is not the commit the "${deps.config.forkLabel}" label approved`;
+    const reason = `head ${pr.headSha.slice(0, 7)} of the fork's pull request is not the commit the "${plan.forkLabel}" label approved`;
     deps.logger.info("Not running the event", { reason, headSha: pr.headSha });
     return { outcome: "awaiting-approval", reason };
   }
@@ -124,17 +144,44 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
   }
   if (claimed.resumed) deps.logger.info("Resuming an unfinished change of this pull request", { desired: plan.desired });
 
+  const key = ledgerKey(plan.repository, pr.number);
   let result: ApplyResult;
   if (plan.kind === "delete") {
-    result = await deletePullRequestPipelines(pr, plan.pipelines, claim, claimed.pendingArtifactKeys, deps);
-    if (result.outcome === "superseded") return result;
+    const deleted = await deletePullRequestPipelines(pr, plan, claim, claimed.pendingArtifactKeys, deps);
+    if (deleted.outcome !== "deleted") return deleted;
+    // After the deletions, so a crash in between leaves the count too high (a retry releases it), never too low.
+    const capacity = await step(contextFor(pr, "release pipeline capacity"), () =>
+      deps.capacity.update((ledger) => decideRelease(ledger, { key, updatedAt: claim.updatedAt })),
+    );
+    if (capacity.kind === "kept-for-newer-change") deps.logger.info("A newer change of this pull request holds its pipeline capacity", { key });
+    result = { ...deleted, capacity };
   } else {
+    // All of the pull request's pipelines, or none; a retry or a push finds them reserved already.
+    const reservation = await step(contextFor(pr, "reserve pipeline capacity"), () =>
+      deps.capacity.update((ledger) =>
+        decideReservation(ledger, {
+          key,
+          pipelines: plan.pipelines.length,
+          updatedAt: claim.updatedAt,
+          now: deps.now().getTime(),
+          limit: deps.config.maxPullRequestPipelines,
+        }),
+      ),
+    );
+    if (reservation.kind !== "reserved") return waitForCapacity(pr, claim, reservation, deps);
     // A resumed change may have created the pipelines already.
     const lookup: PipelineLookup = plan.kind === "create" && !claimed.resumed ? "create-first" : "look-first";
-    const outcomes = await mapWithConcurrency(plan.pipelines, PIPELINE_CONCURRENCY, (planned) => runPullRequestPipeline(pr, planned, deps, lookup));
+    const outcomes = await mapWithConcurrency(plan.pipelines, PIPELINE_CONCURRENCY, (planned) =>
+      runPullRequestPipeline(pr, planned, plan, deps, lookup),
+    );
     const runs = outcomes.filter((outcome): outcome is PipelineRun => "executionId" in outcome);
     const leftAlone = outcomes.filter((outcome): outcome is ForeignPipeline => "reason" in outcome);
-    result = leftAlone.length === 0 ? { outcome: "ran", runs } : { outcome: "ran", runs, leftAlone };
+    result = {
+      outcome: "ran",
+      runs,
+      ...(leftAlone.length === 0 ? {} : { leftAlone }),
+      ...(reservation.waited ? { waited: true as const } : {}),
+    };
   }
 
   const done = await step(contextFor(pr, "mark pull request state done"), () =>
@@ -142,6 +189,18 @@ export async function applyPlan(pr: PullRequestEvent, plan: ActivePlan, deps: Ap
   );
   if (!done) deps.logger.info("A newer change of this pull request took over while this one ran", { desired: plan.desired });
   return result;
+}
+
+/** Over the cap: the change waits (its state item says so, the ledger queues it), nothing is created. */
+async function waitForCapacity(pr: PullRequestEvent, claim: PrClaim, wait: CapacityWait, deps: ApplyDeps): Promise<ApplyResult> {
+  const marked = await step(contextFor(pr, "mark pull request state waiting"), () => deps.state.markWaiting(claim));
+  if (!marked) deps.logger.info("A newer change of this pull request took over while this one waited for capacity", { desired: claim.desired });
+  const reason =
+    wait.kind === "too-large"
+      ? `the pull request needs ${wait.needed} pipelines, more than the cap of ${wait.limit}; it gets none until limits.maxPullRequestPipelines is raised`
+      : `${wait.inUse} of ${wait.limit} pull request pipelines are in use and it needs ${wait.needed}; it waits (${wait.ahead} ahead) until the reconciler hands it room`;
+  deps.logger.info("Waiting for pipeline capacity", { reason, ...wait });
+  return { outcome: "waiting", reason, wait };
 }
 
 /**
@@ -167,12 +226,18 @@ async function foreignPipelineReason(
 }
 
 /** The source actions to pin in a pipeline that already exists; moves its head-sha tag to the new head. */
-async function prepareExistingPipeline(pr: PullRequestEvent, prPipeline: string, existing: ExistingPipeline, deps: ApplyDeps): Promise<string[]> {
-  const sourceActionNames = repositorySourceActions(existing.declaration, deps.config.repository).map((action) => action.name ?? "");
+async function prepareExistingPipeline(
+  pr: PullRequestEvent,
+  prPipeline: string,
+  existing: ExistingPipeline,
+  target: RepositoryTarget,
+  deps: ApplyDeps,
+): Promise<string[]> {
+  const sourceActionNames = repositorySourceActions(existing.declaration, target.repository).map((action) => action.name ?? "");
   if (sourceActionNames.length === 0) {
     throw new PipelineCloneError(
       prPipeline,
-      `the existing pull request pipeline has no source action for ${deps.config.repository}; delete it and redrive the event so it is cloned again`,
+      `the existing pull request pipeline has no source action for ${target.repository}; delete it and redrive the event so it is cloned again`,
     );
   }
   if (existing.arn === undefined) {
@@ -200,6 +265,7 @@ export type PipelineLookup = "create-first" | "look-first";
 export async function runPullRequestPipeline(
   pr: PullRequestEvent,
   planned: PlannedPipeline,
+  target: RepositoryTarget,
   deps: ApplyDeps,
   lookup: PipelineLookup = "look-first",
 ): Promise<PipelineRun | ForeignPipeline> {
@@ -214,7 +280,7 @@ export async function runPullRequestPipeline(
   if (existing === undefined) {
     const base = await step(at("GetPipeline", basePipeline), () => pipelines.getPipeline(basePipeline));
     if (base === undefined) throw new BasePipelineNotFoundError({ ...at("clone"), basePipeline });
-    const clone = clonePipelineForPullRequest(base.declaration, pr, cloneOptions(config));
+    const clone = clonePipelineForPullRequest(base.declaration, pr, cloneOptions(config, target));
     cloned = { basePipeline, removedStages: clone.removedStages, previewStacks: clone.previewStacks.map((stack) => stack.stackName) };
     created = (await step(at("CreatePipeline"), () => pipelines.createPipeline(clone.pipeline, clone.tags))) === "created";
     sourceActionNames = clone.sourceActionNames;
@@ -231,7 +297,7 @@ export async function runPullRequestPipeline(
   if (existing !== undefined) {
     const foreign = await foreignPipelineReason(pr, planned, existing, deps);
     if (foreign !== undefined) return { prPipeline, reason: foreign };
-    sourceActionNames = await prepareExistingPipeline(pr, prPipeline, existing, deps);
+    sourceActionNames = await prepareExistingPipeline(pr, prPipeline, existing, target, deps);
   }
 
   const executionId = await step(at("StartPipelineExecution"), () =>
@@ -290,11 +356,16 @@ export async function collectArtifactKeys(pr: PullRequestIdentity, prPipeline: s
 }
 
 /** Preview stacks of a pipeline already deleted (a retry): derived again from its main pipeline, best effort. */
-async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipeline, deps: ApplyDeps): Promise<PreviewStack[]> {
+async function previewStacksFromBase(
+  pr: PullRequestEvent,
+  planned: PlannedPipeline,
+  target: RepositoryTarget,
+  deps: ApplyDeps,
+): Promise<PreviewStack[]> {
   const base = await step(contextFor(pr, "GetPipeline", planned.basePipeline), () => deps.pipelines.getPipeline(planned.basePipeline));
   if (base === undefined) return [];
   try {
-    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config)).previewStacks;
+    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config, target)).previewStacks;
   } catch (error) {
     if (!(error instanceof PipelineCloneError)) throw error;
     deps.logger.warn("Cannot derive the preview stacks from the main pipeline", { basePipeline: planned.basePipeline, problem: error.message });
@@ -313,15 +384,15 @@ async function previewStacksFromBase(pr: PullRequestEvent, planned: PlannedPipel
  */
 export async function deletePullRequestPipelines(
   pr: PullRequestEvent,
-  planned: readonly PlannedPipeline[],
+  plan: Pick<ActivePlan, "pipelines" | "repository">,
   claim: PrClaim,
   pendingArtifactKeys: readonly string[],
   deps: ApplyDeps,
-): Promise<ApplyResult> {
-  const targets = await mapWithConcurrency(planned, PIPELINE_CONCURRENCY, async (item) => {
+): Promise<Extract<ApplyResult, { outcome: "deleted" | "superseded" }>> {
+  const targets = await mapWithConcurrency(plan.pipelines, PIPELINE_CONCURRENCY, async (item) => {
     const { prPipeline } = item;
     const existing = await step(contextFor(pr, "GetPipeline", prPipeline), () => deps.pipelines.getPipeline(prPipeline));
-    if (existing === undefined) return { item, existing: false, stacks: await previewStacksFromBase(pr, item, deps), keys: [] };
+    if (existing === undefined) return { item, existing: false, stacks: await previewStacksFromBase(pr, item, plan, deps), keys: [] };
     // Both only read, so the listing need not wait for the ownership check; a foreign pipeline's keys are dropped.
     const [foreign, keys] = await bothSettled(foreignPipelineReason(pr, item, existing, deps), collectArtifactKeys(pr, prPipeline, deps));
     if (foreign !== undefined) return { item, existing: false, foreign, stacks: [], keys: [] };

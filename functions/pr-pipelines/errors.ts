@@ -56,12 +56,12 @@ export class PullRequestPipelineError extends Error {
   }
 }
 
-/** A main pipeline named in SERVICE_PIPELINES does not exist. */
+/** A main pipeline named in the repository catalog does not exist. */
 export class BasePipelineNotFoundError extends Error {
   constructor(readonly context: FailureContext & { readonly basePipeline: string }) {
     super(
-      `Pipeline "${context.basePipeline}" named in SERVICE_PIPELINES does not exist, so ${describe(context)} cannot clone it. ` +
-        `Fix: apply the build stack (it creates the service pipelines) or correct SERVICE_PIPELINES. ${RETRY_NOTE}`,
+      `Pipeline "${context.basePipeline}" named in the repository catalog does not exist, so ${describe(context)} cannot clone it. ` +
+        `Fix: apply the build stack (it creates the service pipelines and bundles the catalog with the function). ${RETRY_NOTE}`,
     );
     this.name = "BasePipelineNotFoundError";
   }

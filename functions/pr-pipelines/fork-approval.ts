@@ -25,14 +25,14 @@ export const MAX_STATUS_DESCRIPTION_LENGTH = 140;
 /** Shows what a fork's head waits for. Implementations never throw. */
 export interface ForkApprovalNotices {
   /** The head waits for a maintainer: a pending status, and the label removed if the event still shows it. */
-  awaiting(pr: PullRequestEvent): Promise<void>;
+  awaiting(pr: PullRequestEvent, forkLabel: string): Promise<void>;
   /** The label approved the head: a success status. */
-  approved(pr: PullRequestEvent): Promise<void>;
+  approved(pr: PullRequestEvent, forkLabel: string): Promise<void>;
 }
 
 const short = (sha: string): string => sha.slice(0, 7);
 
-function bounded(description: string): string {
+export function bounded(description: string): string {
   return description.length <= MAX_STATUS_DESCRIPTION_LENGTH ? description : `${description.slice(0, MAX_STATUS_DESCRIPTION_LENGTH - 1)}…`;
 }
 
@@ -46,10 +46,12 @@ export function approvedDescription(headSha: string, forkLabel: string): string 
 
 /** Shows on GitHub what the event decided about a fork's head: waiting, or approved. */
 export async function showForkApproval(pr: PullRequestEvent, plan: Plan, outcome: string, notices: ForkApprovalNotices): Promise<void> {
-  if ((plan.kind === "skip" && plan.awaitingApproval) || outcome === "awaiting-approval") {
-    await notices.awaiting(pr);
+  if (plan.kind === "skip") {
+    if (plan.awaitingApproval !== undefined) await notices.awaiting(pr, plan.awaitingApproval.forkLabel);
+  } else if (outcome === "awaiting-approval") {
+    await notices.awaiting(pr, plan.forkLabel);
   } else if (plan.kind === "create" && plan.forkApproval === "record" && outcome === "ran") {
-    await notices.approved(pr);
+    await notices.approved(pr, plan.forkLabel);
   }
 }
 
@@ -65,26 +67,26 @@ function whatIsApproved(pr: PullRequestEvent, forkLabel: string): string {
   return `the "${forkLabel}" label approved commit ${short(pr.headSha)} of pull request #${pr.number}`;
 }
 
-const PERMISSIONS =
+export const PERMISSIONS =
   '"Commit statuses: write" and "Pull requests: write" (or "Issues: write") on the repository, as README.md "Connecting GitHub" lists';
 
 /** When the function has no GitHub token secret at all: one log line per notice. */
-export function forkApprovalNotShown(logger: PrLogger, forkLabel: string): ForkApprovalNotices {
+export function forkApprovalNotShown(logger: PrLogger): ForkApprovalNotices {
   const fix =
     "deploy the function through the pipewright stacks (they set GITHUB_TOKEN_SECRET_ARN) " +
     `and store a token with ${PERMISSIONS} in the <project>/github-token secret`;
   const reason = "GITHUB_TOKEN_SECRET_ARN is not set";
   return {
-    async awaiting(pr) {
+    async awaiting(pr, forkLabel) {
       logger.warn(`Not shown on GitHub: ${whatWaits(pr, forkLabel)}`, { ...about(pr), reason, fix });
     },
-    async approved(pr) {
+    async approved(pr, forkLabel) {
       logger.warn(`Not shown on GitHub: ${whatIsApproved(pr, forkLabel)}`, { ...about(pr), reason, fix });
     },
   };
 }
 
-function errorOf(error: unknown): Record<string, unknown> {
+export function errorOf(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
   return { name: error.name, message: error.message, status: gitHubStatusOf(error) };
 }
@@ -94,7 +96,7 @@ function isRateLimit(error: unknown): boolean {
 }
 
 /** The fix for a failed GitHub call; `permission` is what a 403 other than a rate limit means is missing. */
-function fixFor(error: unknown, repository: string, permission: string, otherwise: string): string {
+export function fixFor(error: unknown, repository: string, permission: string, otherwise: string): string {
   const status = gitHubStatusOf(error);
   if (isRateLimit(error)) return `GitHub's rate limit is spent; ${otherwise}`;
   if (status === 401) return "the credentials in the GitHub token secret are invalid or expired; replace them";
@@ -104,12 +106,11 @@ function fixFor(error: unknown, repository: string, permission: string, otherwis
   return `GitHub may be unavailable; ${otherwise}`;
 }
 
-const NEXT_EVENT = "the next event of the pull request tries again";
+export const NEXT_EVENT = "the next event of the pull request tries again";
 
 export interface GitHubForkApprovalNoticesOptions {
-  /** The client for the configured credentials; undefined while the secret holds no value. */
-  readonly client: () => Promise<GitHubClient | undefined>;
-  readonly forkLabel: string;
+  /** The client for a repository with the configured credentials; undefined while the secret holds no value. */
+  readonly client: (repository: string) => Promise<GitHubClient | undefined>;
   /** ARN of the GitHub token secret, named in log lines. */
   readonly secretArn: string;
   readonly logger: PrLogger;
@@ -119,45 +120,19 @@ export interface GitHubForkApprovalNoticesOptions {
 export class GitHubForkApprovalNotices implements ForkApprovalNotices {
   constructor(private readonly options: GitHubForkApprovalNoticesOptions) {}
 
-  async awaiting(pr: PullRequestEvent): Promise<void> {
-    const { forkLabel } = this.options;
-    const client = await this.clientFor(pr, whatWaits(pr, forkLabel));
+  async awaiting(pr: PullRequestEvent, forkLabel: string): Promise<void> {
+    const client = await gitHubClientForNotice(this.options, pr, whatWaits(pr, forkLabel), about(pr));
     if (client === undefined) return;
     await Promise.all([
       this.setStatus(client, pr, "pending", awaitingDescription(pr.headSha, forkLabel)),
-      pr.labels.includes(forkLabel) ? this.removeLabel(client, pr) : undefined,
+      pr.labels.includes(forkLabel) ? this.removeLabel(client, pr, forkLabel) : undefined,
     ]);
   }
 
-  async approved(pr: PullRequestEvent): Promise<void> {
-    const client = await this.clientFor(pr, whatIsApproved(pr, this.options.forkLabel));
+  async approved(pr: PullRequestEvent, forkLabel: string): Promise<void> {
+    const client = await gitHubClientForNotice(this.options, pr, whatIsApproved(pr, forkLabel), about(pr));
     if (client === undefined) return;
-    await this.setStatus(client, pr, "success", approvedDescription(pr.headSha, this.options.forkLabel));
-  }
-
-  private async clientFor(pr: PullRequestEvent, what: string): Promise<GitHubClient | undefined> {
-    const { logger, secretArn } = this.options;
-    try {
-      const client = await this.options.client();
-      if (client === undefined) {
-        logger.warn(`Not shown on GitHub: ${what}`, {
-          ...about(pr),
-          reason: `the GitHub token secret ${secretArn} holds no value`,
-          fix: `store a token with ${PERMISSIONS} in it`,
-        });
-      }
-      return client;
-    } catch (error) {
-      logger.warn(`Not shown on GitHub: ${what}`, {
-        ...about(pr),
-        error: errorOf(error),
-        fix:
-          gitHubStatusOf(error) === undefined
-            ? `check that the function may read ${secretArn} and that it holds usable credentials`
-            : fixFor(error, pr.repository, "access", NEXT_EVENT),
-      });
-      return undefined;
-    }
+    await this.setStatus(client, pr, "success", approvedDescription(pr.headSha, forkLabel));
   }
 
   private async setStatus(client: GitHubClient, pr: PullRequestEvent, state: "pending" | "success", description: string): Promise<void> {
@@ -180,8 +155,8 @@ export class GitHubForkApprovalNotices implements ForkApprovalNotices {
     }
   }
 
-  private async removeLabel(client: GitHubClient, pr: PullRequestEvent): Promise<void> {
-    const { forkLabel, logger } = this.options;
+  private async removeLabel(client: GitHubClient, pr: PullRequestEvent, forkLabel: string): Promise<void> {
+    const { logger } = this.options;
     try {
       await client.request("DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", {
         ...splitRepository(pr.repository),
@@ -212,5 +187,36 @@ export class GitHubForkApprovalNotices implements ForkApprovalNotices {
         },
       );
     }
+  }
+}
+
+/** The GitHub client for a notice on `pr`'s repository, or undefined (and one log line with the fix) when there is none. */
+export async function gitHubClientForNotice(
+  options: { readonly client: (repository: string) => Promise<GitHubClient | undefined>; readonly secretArn: string; readonly logger: PrLogger },
+  pr: PullRequestEvent,
+  what: string,
+  details: Record<string, unknown>,
+): Promise<GitHubClient | undefined> {
+  const { logger, secretArn } = options;
+  try {
+    const client = await options.client(pr.repository);
+    if (client === undefined) {
+      logger.warn(`Not shown on GitHub: ${what}`, {
+        ...details,
+        reason: `the GitHub token secret ${secretArn} holds no value`,
+        fix: `store a token with ${PERMISSIONS} in it`,
+      });
+    }
+    return client;
+  } catch (error) {
+    logger.warn(`Not shown on GitHub: ${what}`, {
+      ...details,
+      error: errorOf(error),
+      fix:
+        gitHubStatusOf(error) === undefined
+          ? `check that the function may read ${secretArn} and that it holds usable credentials`
+          : fixFor(error, pr.repository, "access", NEXT_EVENT),
+    });
+    return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { PipelineDeclaration, Tag } from "@aws-sdk/client-codepipeline";
+import type { Decision, Ledger } from "./capacity";
 
 /**
  * What the pull request logic needs from AWS, as interfaces. aws.ts and
@@ -105,7 +106,8 @@ export interface PrStateStore {
   /**
    * Takes the pull request for this change: succeeds when there is no state,
    * when the stored updatedAt is older, or when it is equal and the stored
-   * change is the same one, unfinished (a retry). A closed change also wins
+   * change is the same one, unfinished or waiting for capacity (a retry, or
+   * the reconciler handing it room). A closed change also wins
    * over an open one with the same updatedAt. A claim that requires the
    * fork approval also needs its head to be the approved commit, in the same
    * conditional write; one that records it stores its head as approved.
@@ -115,4 +117,13 @@ export interface PrStateStore {
   recordPendingArtifacts(claim: PrClaim, keys: readonly string[]): Promise<boolean>;
   /** Marks the change done (and forgets pending artifacts); false when a newer change took over. */
   markDone(claim: PrClaim, options: { clearPendingArtifacts: boolean }): Promise<boolean>;
+  /** Marks the change as waiting for capacity; false when a newer change took over. */
+  markWaiting(claim: PrClaim): Promise<boolean>;
+}
+
+/** The capacity ledger (capacity.ts): read it, or change it by a decision, atomically. */
+export interface CapacityLedger {
+  read(): Promise<Ledger>;
+  /** Decides on the current ledger and writes the change in one atomic step (deciding again if another writer came first). */
+  update<T>(decide: (ledger: Ledger) => Decision<T>): Promise<T>;
 }

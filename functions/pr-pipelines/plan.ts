@@ -1,4 +1,5 @@
 import type { PullRequestEvent } from "../shared/events";
+import type { RepositoryEntry } from "../shared/repositories";
 import type { PrPipelinesConfig } from "./config";
 import type { ForkApprovalCheck } from "./gateways";
 import { prPipelineName } from "./names";
@@ -26,13 +27,17 @@ export interface PlannedPipeline {
  * (`forkApproval: "record"`), and the fork's later run events claim only when
  * their head is that commit (`forkApproval: "require"`, checked by the state
  * store's conditional write).
+ *
+ * The event's repository picks its entry in the repository catalog: its
+ * service pipelines are cloned, its fork label approves. An event of a
+ * repository that is not in the catalog is skipped.
  */
 export type Plan =
   | {
       readonly kind: "skip";
       readonly reason: string;
-      /** A fork's run event without the label: its head waits for a maintainer. */
-      readonly awaitingApproval?: true;
+      /** A fork's run event without the label: its head waits for a maintainer to add this label. */
+      readonly awaitingApproval?: { readonly forkLabel: string };
     }
   | {
       readonly kind: "create" | "start";
@@ -46,6 +51,10 @@ export type Plan =
        */
       readonly mayReopen: boolean;
       readonly pipelines: readonly PlannedPipeline[];
+      /** The repository as the catalog spells it: its source actions are pointed at the pull request. */
+      readonly repository: string;
+      /** The label that approves a fork's head in this repository. */
+      readonly forkLabel: string;
       /** Only on pull requests from forks. */
       readonly forkApproval?: ForkApprovalCheck;
     }
@@ -55,14 +64,21 @@ export type Plan =
       readonly desired: "closed";
       readonly mayReopen: true;
       readonly pipelines: readonly PlannedPipeline[];
+      readonly repository: string;
+      readonly forkLabel: string;
     };
 
-export type PlanConfig = Pick<PrPipelinesConfig, "servicePipelines" | "forkLabel" | "repository">;
+export type PlanConfig = Pick<PrPipelinesConfig, "repositories">;
 
 const OPENING_ACTIONS = new Set(["opened", "reopened", "ready_for_review"]);
 
-function pipelinesFor(pr: PullRequestEvent, config: PlanConfig): PlannedPipeline[] {
-  return config.servicePipelines.map((basePipeline) => ({ basePipeline, prPipeline: prPipelineName(basePipeline, pr.number) }));
+/** The pull request pipelines of `pr` in its repository, with what every active plan carries about the repository. */
+function targetsFor(pr: PullRequestEvent, entry: RepositoryEntry) {
+  return {
+    pipelines: entry.services.map(({ pipeline }) => ({ basePipeline: pipeline, prPipeline: prPipelineName(pipeline, pr.number) })),
+    repository: entry.repository,
+    forkLabel: entry.forkLabel,
+  };
 }
 
 function skip(reason: string): Plan {
@@ -78,9 +94,13 @@ function runBlocker(pr: PullRequestEvent): string | undefined {
 
 /** Decides what an event means for the pull request pipelines. Pure. */
 export function planPullRequestEvent(pr: PullRequestEvent, config: PlanConfig): Plan {
-  if (pr.repository.toLowerCase() !== config.repository.toLowerCase()) {
-    return skip(`the event is for repository ${pr.repository}, this installation serves ${config.repository}`);
+  const entry = config.repositories.get(pr.repository);
+  if (entry === undefined) {
+    return skip(
+      `repository ${pr.repository} is not configured; add it to repositories[] in the configuration for its pull requests to get pipelines`,
+    );
   }
+  const { forkLabel } = entry;
   const target = `#${pr.number} (${pr.action})`;
 
   if (pr.action === "closed") {
@@ -89,20 +109,20 @@ export function planPullRequestEvent(pr: PullRequestEvent, config: PlanConfig): 
       reason: `pull request ${target} was ${pr.merged ? "merged" : "closed without merging"}`,
       desired: "closed",
       mayReopen: true,
-      pipelines: pipelinesFor(pr, config),
+      ...targetsFor(pr, entry),
     };
   }
 
   if (OPENING_ACTIONS.has(pr.action) || pr.action === "synchronize") {
     const blocker = runBlocker(pr);
     if (blocker !== undefined) return skip(`${target}: ${blocker}`);
-    if (pr.fromFork && !pr.labels.includes(config.forkLabel)) {
+    if (pr.fromFork && !pr.labels.includes(forkLabel)) {
       return {
         kind: "skip",
         reason:
-          `${target}: the pull request comes from fork ${pr.headRepository} and has no "${config.forkLabel}" label; ` +
+          `${target}: the pull request comes from fork ${pr.headRepository} and has no "${forkLabel}" label; ` +
           `a maintainer adds the label after reviewing head ${pr.headSha.slice(0, 7)} to let exactly that commit run`,
-        awaitingApproval: true,
+        awaitingApproval: { forkLabel },
       };
     }
     const synchronize = pr.action === "synchronize";
@@ -111,22 +131,22 @@ export function planPullRequestEvent(pr: PullRequestEvent, config: PlanConfig): 
       reason: synchronize ? `new commits on ${target}` : `pull request ${target}`,
       desired: "open",
       mayReopen: pr.action !== "ready_for_review" && !synchronize,
-      pipelines: pipelinesFor(pr, config),
+      ...targetsFor(pr, entry),
       ...(pr.fromFork ? { forkApproval: "require" as const } : {}),
     };
   }
 
   if (pr.action === "labeled") {
     if (!pr.fromFork) return skip(`${target}: labels only matter on pull requests from forks`);
-    if (pr.label !== config.forkLabel) return skip(`${target}: label "${pr.label ?? ""}" is not "${config.forkLabel}"`);
+    if (pr.label !== forkLabel) return skip(`${target}: label "${pr.label ?? ""}" is not "${forkLabel}"`);
     const blocker = runBlocker(pr);
     if (blocker !== undefined) return skip(`${target}: ${blocker}`);
     return {
       kind: "create",
-      reason: `fork pull request ${target} was labeled "${config.forkLabel}", which approves head ${pr.headSha.slice(0, 7)}`,
+      reason: `fork pull request ${target} was labeled "${forkLabel}", which approves head ${pr.headSha.slice(0, 7)}`,
       desired: "open",
       mayReopen: false,
-      pipelines: pipelinesFor(pr, config),
+      ...targetsFor(pr, entry),
       forkApproval: "record",
     };
   }

@@ -7,7 +7,7 @@ import type { ClaimResult, PrClaim, PrStateStore } from "./gateways";
  *   pk         S  PR#<owner/name>#<number>
  *   updatedAt  N  the pull request's updated_at of the change, epoch ms
  *   desired    S  open | closed
- *   phase      S  applying | done
+ *   phase      S  applying | waiting (for capacity) | done
  *   headSha, deliveryId, repository (S), number (N)
  *   expiresAt  N  epoch seconds (the table's TTL attribute)
  *   pendingArtifactKeys SS  artifact keys of deleted pipelines not yet removed from S3
@@ -56,7 +56,8 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * - there is no state yet; or
  * - the stored change is older; or
  * - it has the same updatedAt and is the same change, unfinished (a retry
- *   after a partial failure); or
+ *   after a partial failure) or waiting for capacity (a retry, or the
+ *   reconciler's event when room opened); or
  * - it has the same updatedAt, the stored change is an open and this one a
  *   close (on a tie, closing wins: a pipeline left running is the worse error);
  * and, for changes that may not reopen (labeled, synchronize,
@@ -68,8 +69,9 @@ export function claimCondition(claim: Pick<PrClaim, "desired" | "mayReopen" | "f
   expression: string;
   values: Values;
 } {
-  const values: Values = { ":applying": s("applying"), ":desired": s(claim.desired) };
-  let expression = "attribute_not_exists(#pk) OR #updatedAt < :updatedAt OR (#updatedAt = :updatedAt AND #phase = :applying AND #desired = :desired)";
+  const values: Values = { ":applying": s("applying"), ":waiting": s("waiting"), ":desired": s(claim.desired) };
+  let expression =
+    "attribute_not_exists(#pk) OR #updatedAt < :updatedAt OR (#updatedAt = :updatedAt AND (#phase = :applying OR #phase = :waiting) AND #desired = :desired)";
   if (claim.desired === "closed") {
     expression += " OR (#updatedAt = :updatedAt AND #desired = :open)";
     values[":open"] = s("open");
@@ -97,7 +99,8 @@ export function orderingAllows(stored: Values | undefined, claim: Pick<PrClaim, 
   const updatedAt = Number(stored.updatedAt?.N);
   if (updatedAt < claim.updatedAt) return true;
   if (updatedAt !== claim.updatedAt) return false;
-  if (stored.phase?.S === "applying" && desired === claim.desired) return true;
+  const unfinished = stored.phase?.S === "applying" || stored.phase?.S === "waiting";
+  if (unfinished && desired === claim.desired) return true;
   return claim.desired === "closed" && desired === "open";
 }
 
@@ -174,6 +177,15 @@ export class DynamoPrStateStore implements PrStateStore {
       return (await this.update(claim.key, "SET #phase = :applying", condition, values)).written;
     }
     return (await this.update(claim.key, "ADD #pending :keys", condition, { ...values, ":keys": { SS: unique } })).written;
+  }
+
+  async markWaiting(claim: PrClaim): Promise<boolean> {
+    const result = await this.update(claim.key, "SET #phase = :waiting", "#updatedAt = :updatedAt AND #desired = :desired", {
+      ":waiting": s("waiting"),
+      ":updatedAt": n(claim.updatedAt),
+      ":desired": s(claim.desired),
+    });
+    return result.written;
   }
 
   async markDone(claim: PrClaim, options: { clearPendingArtifacts: boolean }): Promise<boolean> {

@@ -1,16 +1,17 @@
 import { collectArtifactKeys, type PrLogger } from "../pr-pipelines/apply";
 import { previewStacksOf } from "../pr-pipelines/clone";
-import type { ArtifactGateway, PipelineGateway } from "../pr-pipelines/gateways";
+import type { ArtifactGateway, CapacityLedger, PipelineGateway } from "../pr-pipelines/gateways";
 import type { PreviewStackCleanup } from "../pr-pipelines/preview-stacks";
 import { DETAIL_TYPES } from "../shared/events";
 import type { BusPublisher } from "../webhook/bus-event";
 import type { ReconcilerConfig } from "./config";
-import type { ActionDecision } from "./plan";
+import { forgetChange, type ActionDecision } from "./plan";
 
 /**
- * Carries out the reconciler's decisions. Closes and creations are events on
- * the GitHub bus (pr-pipelines does the work); idle pipelines are removed
- * here through pr-pipelines' gateways. Every decision is tried; a failure is
+ * Carries out the reconciler's decisions. Closes, creations and pick-ups are
+ * events on the GitHub bus (pr-pipelines does the work); idle pipelines are
+ * removed here through pr-pipelines' gateways; forgotten waiters leave the
+ * capacity ledger. Every decision is tried; a failure is
  * returned, not thrown, so the others still run.
  */
 
@@ -19,7 +20,8 @@ export interface ApplyDeps {
   readonly pipelines: PipelineGateway;
   readonly artifacts: ArtifactGateway;
   readonly previewStacks: PreviewStackCleanup;
-  readonly config: Pick<ReconcilerConfig, "artifactBucket" | "repository">;
+  readonly capacity: CapacityLedger;
+  readonly config: Pick<ReconcilerConfig, "artifactBucket">;
   readonly logger: PrLogger;
   /** The run's time: event time and the idle removals' delivery ids. */
   readonly now: Date;
@@ -33,18 +35,26 @@ export type Outcome =
       readonly deletedArtifactVersions: number;
       readonly previewStacks: readonly string[];
     }
-  /** The idle pipeline was already gone. */
+  /** The idle pipeline was already gone, or the waiter had left the queue. */
   | { readonly decision: ActionDecision; readonly result: "gone" }
+  | { readonly decision: ActionDecision; readonly result: "forgotten" }
   | { readonly decision: ActionDecision; readonly result: "failed"; readonly error: string };
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** Puts the close or create event on the bus. */
-async function publish(decision: Extract<ActionDecision, { kind: "close" | "create" }>, deps: ApplyDeps): Promise<Outcome> {
+const PUBLISHED = {
+  close: "Asked pr-pipelines to close a pull request",
+  create: "Asked pr-pipelines to create missing pipelines",
+  "pick-up": "Asked pr-pipelines to create the pipelines of a pull request that waited for capacity",
+} as const;
+
+/** Puts the close, create or pick-up event on the bus. */
+async function publish(decision: Extract<ActionDecision, { kind: "close" | "create" | "pick-up" }>, deps: ApplyDeps): Promise<Outcome> {
   await deps.publisher.publish({ detailType: DETAIL_TYPES.pullRequest, detail: decision.event }, deps.now);
-  deps.logger.info(decision.kind === "close" ? "Asked pr-pipelines to close a pull request" : "Asked pr-pipelines to create missing pipelines", {
+  deps.logger.info(PUBLISHED[decision.kind], {
+    repository: decision.repository,
     pullRequest: decision.number,
     deliveryId: decision.event.deliveryId,
     action: decision.event.action,
@@ -62,8 +72,8 @@ async function publish(decision: Extract<ActionDecision, { kind: "close" | "crea
  * is simply repeated by the next one. pr-pipelines' state is not touched.
  */
 async function removeIdle(decision: Extract<ActionDecision, { kind: "remove-idle" }>, deps: ApplyDeps): Promise<Outcome> {
-  const { pipeline: prPipeline, number } = decision;
-  const { repository, artifactBucket } = deps.config;
+  const { pipeline: prPipeline, number, repository } = decision;
+  const { artifactBucket } = deps.config;
   const identity = { repository, number, deliveryId: `reconciler-idle-${repository}-${number}-${Math.floor(deps.now.getTime() / 1000)}` };
   const existing = await deps.pipelines.getPipeline(prPipeline);
   if (existing === undefined) {
@@ -87,20 +97,39 @@ async function removeIdle(decision: Extract<ActionDecision, { kind: "remove-idle
   return { decision, result: "removed", deletedArtifactVersions, previewStacks };
 }
 
+/** Takes a waiting pull request out of the capacity ledger's queue. */
+async function forget(decision: Extract<ActionDecision, { kind: "forget" }>, deps: ApplyDeps): Promise<Outcome> {
+  const forgotten = await deps.capacity.update(forgetChange(decision));
+  deps.logger.info(forgotten ? "Forgot a pull request that waited for capacity" : "The waiting pull request had left the queue already", {
+    repository: decision.repository,
+    pullRequest: decision.number,
+    reason: decision.reason,
+  });
+  return { decision, result: forgotten ? "forgotten" : "gone" };
+}
+
+/** What a decision does, for a log line. */
+export function actionName(decision: ActionDecision): string {
+  if (decision.kind === "remove-idle") return "remove an idle pull request pipeline";
+  if (decision.kind === "forget") return "forget a pull request waiting for capacity";
+  return `ask for the ${decision.kind} of a pull request`;
+}
+
 /** Applies one decision; never throws. */
 export async function applyDecision(decision: ActionDecision, deps: ApplyDeps): Promise<Outcome> {
   try {
-    return decision.kind === "remove-idle" ? await removeIdle(decision, deps) : await publish(decision, deps);
+    if (decision.kind === "remove-idle") return await removeIdle(decision, deps);
+    if (decision.kind === "forget") return await forget(decision, deps);
+    return await publish(decision, deps);
   } catch (error) {
     const message = describe(error);
-    deps.logger.error(
-      `Could not ${decision.kind === "remove-idle" ? "remove an idle pull request pipeline" : `ask for the ${decision.kind} of a pull request`}`,
-      {
-        pullRequest: decision.number,
-        ...(decision.kind === "remove-idle" ? { prPipeline: decision.pipeline } : { deliveryId: decision.event.deliveryId }),
-        error: message,
-      },
-    );
+    deps.logger.error(`Could not ${actionName(decision)}`, {
+      repository: decision.repository,
+      pullRequest: decision.number,
+      ...(decision.kind === "remove-idle" ? { prPipeline: decision.pipeline } : {}),
+      ...("event" in decision ? { deliveryId: decision.event.deliveryId } : {}),
+      error: message,
+    });
     return { decision, result: "failed", error: message };
   }
 }

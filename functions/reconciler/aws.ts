@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-codepipeline";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { mapWithConcurrency } from "../shared/concurrency";
+import type { RepositoryCatalog } from "../shared/repositories";
 import { checkPrPipelineTags, matchPrPipelineName, type PrPipeline } from "./discover";
 
 /**
@@ -22,6 +23,8 @@ export interface IgnoredPipeline {
 
 export interface InventoryFailure {
   readonly pipeline: string;
+  /** The repository of the main pipeline its name says it was cloned from. */
+  readonly repository: string;
   /** The pull request its name says it belongs to. */
   readonly pullRequest: number;
   readonly operation: string;
@@ -40,15 +43,15 @@ export interface Inventory {
 export type Activity = Date | undefined | "missing";
 
 export interface PrPipelineInventory {
-  /** Every pull request pipeline of the configured main pipelines. Throws when ListPipelines fails. */
+  /** Every pull request pipeline of the configured main pipelines, of every repository. Throws when ListPipelines fails. */
   listPrPipelines(): Promise<Inventory>;
   /** Start of the newest execution, else the pipeline's creation; undefined when neither is known. */
   lastActivity(pipeline: PrPipeline): Promise<Activity>;
 }
 
 export interface CodePipelineInventoryOptions {
-  readonly servicePipelines: readonly string[];
-  readonly repository: string;
+  /** A pull request pipeline belongs to the repository whose service pipeline it was cloned from. */
+  readonly repositories: RepositoryCatalog;
   /** `arn:<partition>:codepipeline:<region>:<account>:`, for ListTagsForResource. */
   readonly arnPrefix: () => Promise<string>;
 }
@@ -67,10 +70,14 @@ function describe(error: unknown): string {
 }
 
 export class CodePipelineInventory implements PrPipelineInventory {
+  private readonly servicePipelines: readonly string[];
+
   constructor(
     private readonly client: CodePipelineClient,
     private readonly options: CodePipelineInventoryOptions,
-  ) {}
+  ) {
+    this.servicePipelines = options.repositories.pipelines;
+  }
 
   async listPrPipelines(): Promise<Inventory> {
     const candidates: Array<{ name: string; basePipeline: string; number: number; created?: Date }> = [];
@@ -80,7 +87,7 @@ export class CodePipelineInventory implements PrPipelineInventory {
       for (const summary of page.pipelines ?? []) {
         const name = summary.name;
         if (name === undefined) continue;
-        const match = matchPrPipelineName(name, this.options.servicePipelines);
+        const match = matchPrPipelineName(name, this.servicePipelines);
         if (match !== undefined) candidates.push({ name, ...match, ...(summary.created === undefined ? {} : { created: summary.created }) });
       }
       nextToken = page.nextToken;
@@ -99,17 +106,21 @@ export class CodePipelineInventory implements PrPipelineInventory {
     });
     for (const result of checked) {
       const { candidate, arn } = result;
+      const owner = this.options.repositories.ownerOfPipeline(candidate.basePipeline);
+      if (owner === undefined) continue; // matched against the catalog's own pipelines
+      const repository = owner.repository.repository;
       if ("error" in result) {
         if (isNamed(result.error, "ResourceNotFoundException", "PipelineNotFoundException")) continue; // deleted meanwhile
         inventory.failures.push({
           pipeline: candidate.name,
+          repository,
           pullRequest: candidate.number,
           operation: "ListTagsForResource",
           message: describe(result.error),
         });
         continue;
       }
-      const check = checkPrPipelineTags({ ...candidate, arn }, result.tags, this.options.repository);
+      const check = checkPrPipelineTags({ ...candidate, arn }, result.tags, repository);
       if (check.managed) inventory.pipelines.push(check.pipeline);
       else inventory.ignored.push({ name: candidate.name, reason: check.reason });
     }

@@ -1,29 +1,31 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
-import { parseServicePipelines } from "../pr-pipelines/config";
-import { parseApiUrl, parseRepository } from "../shared/config-fields";
+import { parseMaxPullRequestPipelines } from "../pr-pipelines/config";
+import { parseApiUrl } from "../shared/config-fields";
 import { InvalidConfigurationError, parseVariable } from "../shared/env";
+import type { RepositoryCatalog } from "../shared/repositories";
 
 /**
  * The reconciler's configuration, as the Reconciler construct passes it in
- * environment variables: its own fields here, the ones it shares with other
- * functions parsed by functions/shared (SERVICE_PIPELINES by pr-pipelines').
+ * environment variables (and the repositories in the bundled catalog): its
+ * own fields here, the ones it shares with other functions parsed by
+ * functions/shared (MAX_PR_PIPELINES by pr-pipelines').
  * Parsing is pure: handler.ts reads the variables (requireEnv / optionalEnv)
  * and hands the strings here.
  */
 export interface ReconcilerConfig {
-  /** Main pipelines whose `<name>-pr-<n>` clones are reconciled. */
-  readonly servicePipelines: readonly string[];
-  /** owner/name of the monorepo. */
-  readonly repository: string;
+  /** The repositories served: the `<pipeline>-pr-<n>` clones of their service pipelines are reconciled. */
+  readonly repositories: RepositoryCatalog;
+  /** The pull request state table, which holds the capacity ledger. */
+  readonly stateTable: string;
+  /** The cap on pull request pipelines across the platform (the same as pr-pipelines'). */
+  readonly maxPullRequestPipelines: number;
   /** The GitHub bus: repairs are normalized pull_request events put on it. */
   readonly eventBusName: string;
   /** Artifacts of idle pull request pipelines are deleted from this bucket only. */
   readonly artifactBucket: string;
   /** The dev account's preview-cleanup role, assumed to delete preview stacks of idle pipelines. */
   readonly previewCleanupRoleArn: string;
-  /** A fork's pull request runs only with this label (the same rule as pr-pipelines). */
-  readonly forkLabel: string;
   /** Secrets Manager secret holding the GitHub token; without it GitHub is not asked. */
   readonly githubTokenSecretArn?: string;
   /** GitHub's REST API, without a trailing slash. */
@@ -38,12 +40,11 @@ export interface ReconcilerConfig {
 
 /** The raw environment variables, by name; absent optional ones are undefined. */
 export interface ReconcilerEnvironment {
-  readonly SERVICE_PIPELINES: string;
-  readonly GITHUB_REPOSITORY: string;
   readonly EVENT_BUS_NAME: string;
+  readonly PR_STATE_TABLE: string;
+  readonly MAX_PR_PIPELINES: string;
   readonly PR_ARTIFACT_BUCKET: string;
   readonly PREVIEW_CLEANUP_ROLE_ARN: string;
-  readonly FORK_LABEL: string;
   readonly GITHUB_TOKEN_SECRET_ARN?: string | undefined;
   readonly GITHUB_API_URL?: string | undefined;
   readonly IDLE_DAYS?: string | undefined;
@@ -76,15 +77,15 @@ export function parseFlag(variable: string, value: string | undefined, fallback:
 }
 
 /** Validates the environment; throws InvalidConfigurationError (InvalidGitHubApiUrlError for GITHUB_API_URL) naming the variable. */
-export function parseReconcilerConfig(environment: ReconcilerEnvironment): ReconcilerConfig {
+export function parseReconcilerConfig(environment: ReconcilerEnvironment, repositories: RepositoryCatalog): ReconcilerConfig {
   const secret = environment.GITHUB_TOKEN_SECRET_ARN?.trim();
   return {
-    servicePipelines: parseServicePipelines(environment.SERVICE_PIPELINES),
-    repository: parseRepository(environment.GITHUB_REPOSITORY),
+    repositories,
+    stateTable: nonEmpty("PR_STATE_TABLE", environment.PR_STATE_TABLE),
+    maxPullRequestPipelines: parseMaxPullRequestPipelines(environment.MAX_PR_PIPELINES),
     eventBusName: nonEmpty("EVENT_BUS_NAME", environment.EVENT_BUS_NAME),
     artifactBucket: nonEmpty("PR_ARTIFACT_BUCKET", environment.PR_ARTIFACT_BUCKET),
     previewCleanupRoleArn: parseVariable("PREVIEW_CLEANUP_ROLE_ARN", roleArn, environment.PREVIEW_CLEANUP_ROLE_ARN),
-    forkLabel: nonEmpty("FORK_LABEL", environment.FORK_LABEL),
     ...(secret === undefined || secret === "" ? {} : { githubTokenSecretArn: secret }),
     githubApiUrl: parseApiUrl(environment.GITHUB_API_URL),
     idleDays:

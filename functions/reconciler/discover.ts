@@ -9,8 +9,8 @@ import { tagOwnershipProblem } from "../pr-pipelines/ownership";
  *
  * A pipeline qualifies when its name is exactly `prPipelineName(base, n)` for
  * one of the configured main pipelines (so hash-shortened names are found
- * too), and its tags say the same: `pipewright:repository` is this
- * repository, `pipewright:pull-request` is n and `pipewright:base-pipeline`,
+ * too), and its tags say the same: `pipewright:repository` is the
+ * repository of that main pipeline in the catalog, `pipewright:pull-request` is n and `pipewright:base-pipeline`,
  * when present, is the base. Anything else is left alone.
  */
 

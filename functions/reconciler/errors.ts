@@ -5,6 +5,8 @@ export interface ReconcilerFailure {
   /** github: GitHub or its token; aws: CodePipeline, S3, CloudFormation or the bus. */
   readonly source: "github" | "aws";
   readonly operation: string;
+  /** owner/name, when the failure concerns one repository. */
+  readonly repository?: string;
   readonly pullRequest?: number;
   readonly pipeline?: string;
   readonly message: string;
@@ -25,7 +27,10 @@ export class ReconciliationIncompleteError extends Error {
     const aws = failures.length - github;
     const sample = failures
       .slice(0, 3)
-      .map((failure) => `${failure.operation}${failure.pullRequest === undefined ? "" : ` (#${failure.pullRequest})`}: ${failure.message}`)
+      .map((failure) => {
+        const about = failure.pullRequest === undefined ? failure.repository : `${failure.repository ?? ""}#${failure.pullRequest}`;
+        return `${failure.operation}${about === undefined ? "" : ` (${about})`}: ${failure.message}`;
+      })
       .join("; ");
     super(
       `The reconciler could not finish: ${github} GitHub failure(s), ${aws} AWS failure(s) (${sample}). ` +

@@ -1,7 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import type { PullRequestEvent } from "../shared/events";
-import { GitHubBudget } from "../shared/github/budget";
+import type { GitHubBudget } from "../shared/github/budget";
 import type { GitHubClient } from "../shared/github/client";
 import { GitHubCallError, gitHubStatusOf } from "../shared/github/errors";
 import { splitRepository } from "../shared/github/repository";
@@ -62,17 +62,17 @@ export interface GitHubPullRequestsOptions {
   /** owner/name. */
   readonly repository: string;
   readonly client: GitHubClient;
-  /** @default RUN_BUDGET_MS */
-  readonly budgetMs?: number;
+  /** The run's budget, shared by the questions about every repository. */
+  readonly budget: GitHubBudget;
 }
 
-/** The reconciler's questions for one run; the run's budget starts when it is made. */
+/** The reconciler's questions about one repository, within the run's budget. */
 export class GitHubPullRequests implements PullRequestSource {
   private readonly budget: GitHubBudget;
   private readonly repo: { owner: string; repo: string };
 
   constructor(private readonly options: GitHubPullRequestsOptions) {
-    this.budget = new GitHubBudget(options.budgetMs ?? RUN_BUDGET_MS);
+    this.budget = options.budget;
     this.repo = splitRepository(options.repository);
   }
 

@@ -1,6 +1,8 @@
+import { decideForget, inUse, ledgerKey, parseLedgerKey, queueOf, type Ledger } from "../pr-pipelines/capacity";
 import { planPullRequestEvent } from "../pr-pipelines/plan";
 import { prPipelineName } from "../pr-pipelines/names";
 import type { PullRequestEvent } from "../shared/events";
+import type { RepositoryEntry } from "../shared/repositories";
 import type { ReconcilerConfig } from "./config";
 import type { PrPipeline } from "./discover";
 import type { GitHubPullRequest } from "./github";
@@ -29,6 +31,16 @@ import type { GitHubPullRequest } from "./github";
  * - GitHub cannot be asked at all (no token): only idle removals.
  * - Pull requests updated in the last few minutes are left to the webhook's
  *   own event, which is probably being handled.
+ * - Pull requests waiting for capacity (the cap's ledger, capacity.ts) get
+ *   the room that is free, oldest first: a `reopened` event each, while
+ *   their pipelines fit; the first that does not fit stops the hand-out, so
+ *   none overtakes an older one. A waiting pull request that is no longer
+ *   open, or that pr-pipelines would not run now, is forgotten (its next
+ *   event queues it again). createMissing leaves waiting pull requests to
+ *   this rule.
+ *
+ * Each repository of the catalog is planned on its own, with its own
+ * service pipelines and GitHub's answers about it.
  */
 
 /** What GitHub says about one pull request that has pipelines. */
@@ -48,23 +60,34 @@ export type GitHubView =
       readonly openPullRequests?: readonly GitHubPullRequest[];
     };
 
-export type PlanSettings = Pick<ReconcilerConfig, "servicePipelines" | "repository" | "forkLabel" | "idleDays" | "createMissing">;
+export type PlanSettings = Pick<ReconcilerConfig, "repositories" | "idleDays" | "createMissing">;
+
+/** The cap's ledger as read this run, and the cap. */
+export interface CapacityView {
+  readonly ledger: Ledger;
+  readonly limit: number;
+}
 
 export interface PlanInput {
   readonly pipelines: readonly PrPipeline[];
-  readonly github: GitHubView;
+  /** GitHub's answers by repository (as the catalog spells it, lower case); a repository not in the map was not asked. */
+  readonly github: ReadonlyMap<string, GitHubView>;
   /** Start of the newest execution (or creation, without any) by pipeline name; absent: unknown, never idle. */
   readonly activity: ReadonlyMap<string, Date>;
   readonly now: Date;
   readonly settings: PlanSettings;
   /**
    * Pull requests with a pipeline named like theirs whose tags could not be
-   * read: whether it is missing is unknown, so nothing is created for them.
+   * read, by ledgerKey: whether it is missing is unknown, so nothing is created for them.
    */
-  readonly unverified?: ReadonlySet<number>;
+  readonly unverified?: ReadonlySet<string>;
+  /** Absent when the ledger could not be read: nobody is picked up or forgotten. */
+  readonly capacity?: CapacityView;
 }
 
 interface About {
+  /** owner/name, as the catalog spells it. */
+  readonly repository: string;
   readonly number: number;
   readonly reason: string;
 }
@@ -74,9 +97,17 @@ export type Decision =
   | (About & { readonly kind: "create"; readonly missing: readonly string[]; readonly event: PullRequestEvent })
   | (About & { readonly kind: "remove-idle"; readonly pipeline: string; readonly basePipeline: string; readonly lastActivity: string })
   | (About & { readonly kind: "unknown"; readonly pipelines: readonly string[] })
-  | (About & { readonly kind: "keep"; readonly pipelines: readonly string[] });
+  | (About & { readonly kind: "keep"; readonly pipelines: readonly string[] })
+  /** A waiting pull request gets the room it needs: its event goes on the bus. */
+  | (About & { readonly kind: "pick-up"; readonly event: PullRequestEvent; readonly waitingSince: number; readonly pipelines: number })
+  /** A waiting pull request leaves the queue. */
+  | (About & { readonly kind: "forget"; readonly key: string; readonly waitingSince: number });
 
-export type ActionDecision = Extract<Decision, { kind: "close" | "create" | "remove-idle" }>;
+export type ActionDecision = Extract<Decision, { kind: "close" | "create" | "remove-idle" | "pick-up" | "forget" }>;
+
+/** The ledger change of a forget decision. */
+export const forgetChange = (decision: Extract<Decision, { kind: "forget" }>) => (ledger: Ledger) =>
+  decideForget(ledger, { key: decision.key, since: decision.waitingSince });
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Pull requests updated this recently are left to the webhook's event. */
@@ -146,12 +177,28 @@ function groupByNumber(pipelines: readonly PrPipeline[]): Map<number, PrPipeline
 
 const names = (pipelines: readonly PrPipeline[]) => pipelines.map((pipeline) => pipeline.name);
 
-/** Decides what to do. Decisions come ordered by pull request number. */
+const NOT_ASKED: GitHubView = { asked: false, reason: "GitHub was not asked about this repository" };
+
+/** Decides what to do. Decisions come ordered by repository, then pull request number. */
 export function planReconciliation(input: PlanInput): Decision[] {
-  const { settings, github, activity, now } = input;
+  const waiting = new Set(input.capacity?.ledger.waiting.keys() ?? []);
+  const decisions = input.settings.repositories.repositories.flatMap((entry) =>
+    planRepository(entry, input, input.github.get(entry.repository.toLowerCase()) ?? NOT_ASKED, waiting),
+  );
+  if (input.capacity !== undefined) decisions.push(...planPickUps(input, input.capacity));
+  return deferExcessIdleRemovals(decisions).sort((a, b) =>
+    a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : a.number - b.number,
+  );
+}
+
+/** One repository's decisions, from its pipelines and GitHub's answers about it. */
+function planRepository(entry: RepositoryEntry, input: PlanInput, github: GitHubView, waiting: ReadonlySet<string>): Decision[] {
+  const { settings, activity, now } = input;
+  const { repository } = entry;
+  const servicePipelines = entry.services.map((service) => service.pipeline);
   const cutoff = now.getTime() - settings.idleDays * DAY_MS;
   const recent = (pullRequest: GitHubPullRequest) => Date.parse(pullRequest.updatedAt) > now.getTime() - GRACE_MS;
-  const groups = groupByNumber(input.pipelines.filter((pipeline) => pipeline.repository.toLowerCase() === settings.repository.toLowerCase()));
+  const groups = groupByNumber(input.pipelines.filter((pipeline) => pipeline.repository.toLowerCase() === repository.toLowerCase()));
   const decisions: Decision[] = [];
 
   const idleOf = (pipelines: readonly PrPipeline[]) =>
@@ -167,6 +214,7 @@ export function planReconciliation(input: PlanInput): Decision[] {
       const lastActivity = (activity.get(pipeline.name) as Date).toISOString();
       decisions.push({
         kind: "remove-idle",
+        repository,
         number: pipeline.number,
         pipeline: pipeline.name,
         basePipeline: pipeline.basePipeline,
@@ -178,16 +226,23 @@ export function planReconciliation(input: PlanInput): Decision[] {
 
   /** A reopened event for an open pull request lacking `missing`, or why not. */
   const considerCreate = (pullRequest: GitHubPullRequest, missing: readonly string[], pipelines: readonly PrPipeline[]): void => {
-    if (input.unverified?.has(pullRequest.number)) {
+    if (waiting.has(ledgerKey(repository, pullRequest.number))) {
+      if (pipelines.length > 0) {
+        decisions.push({ kind: "keep", repository, number: pullRequest.number, pipelines: names(pipelines), reason: "waits for capacity" });
+      }
+      return;
+    }
+    if (input.unverified?.has(ledgerKey(repository, pullRequest.number))) {
       decisions.push({
         kind: "unknown",
+        repository,
         number: pullRequest.number,
         pipelines: names(pipelines),
         reason: "open, but the tags of a pipeline named like its own could not be read, so whether pipelines are missing is unknown",
       });
       return;
     }
-    const event = repairEvent(pullRequest, "reopened", settings.repository);
+    const event = repairEvent(pullRequest, "reopened", repository);
     const wouldRun = planPullRequestEvent(event, settings);
     let blocker: string | undefined;
     if (wouldRun.kind === "skip") {
@@ -198,12 +253,19 @@ export function planReconciliation(input: PlanInput): Decision[] {
       blocker = "updated in the last minutes: the webhook's event is probably being handled";
     }
     if (blocker !== undefined) {
-      decisions.push({ kind: "keep", number: pullRequest.number, pipelines: names(pipelines), reason: `open, pipelines missing, but ${blocker}` });
+      decisions.push({
+        kind: "keep",
+        repository,
+        number: pullRequest.number,
+        pipelines: names(pipelines),
+        reason: `open, pipelines missing, but ${blocker}`,
+      });
       return;
     }
-    const all = missing.length === settings.servicePipelines.length;
+    const all = missing.length === servicePipelines.length;
     decisions.push({
       kind: "create",
+      repository,
       number: pullRequest.number,
       missing,
       event,
@@ -216,20 +278,22 @@ export function planReconciliation(input: PlanInput): Decision[] {
       const idle = idleOf(pipelines);
       removeIdle(idle, `; GitHub was not asked (${github.reason})`);
       const rest = pipelines.filter((pipeline) => !idle.includes(pipeline));
-      if (rest.length > 0) decisions.push({ kind: "keep", number, pipelines: names(rest), reason: `GitHub was not asked (${github.reason})` });
+      if (rest.length > 0)
+        decisions.push({ kind: "keep", repository, number, pipelines: names(rest), reason: `GitHub was not asked (${github.reason})` });
       continue;
     }
     const status: PullRequestStatus = github.statuses.get(number) ?? { kind: "unknown", reason: "GitHub was not asked about it" };
     if (status.kind === "unknown") {
-      decisions.push({ kind: "unknown", number, pipelines: names(pipelines), reason: status.reason });
+      decisions.push({ kind: "unknown", repository, number, pipelines: names(pipelines), reason: status.reason });
       continue;
     }
     if (status.kind === "deleted") {
       decisions.push({
         kind: "close",
+        repository,
         number,
         pipelines: names(pipelines),
-        event: deletedPullRequestEvent(settings.repository, number, pipelines, now),
+        event: deletedPullRequestEvent(repository, number, pipelines, now),
         reason: "GitHub no longer has the pull request (404)",
       });
       continue;
@@ -239,6 +303,7 @@ export function planReconciliation(input: PlanInput): Decision[] {
       if (recent(pullRequest)) {
         decisions.push({
           kind: "keep",
+          repository,
           number,
           pipelines: names(pipelines),
           reason: "closed in the last minutes: the webhook's closed event is probably being handled",
@@ -246,16 +311,17 @@ export function planReconciliation(input: PlanInput): Decision[] {
       } else {
         decisions.push({
           kind: "close",
+          repository,
           number,
           pipelines: names(pipelines),
-          event: repairEvent(pullRequest, "closed", settings.repository),
+          event: repairEvent(pullRequest, "closed", repository),
           reason: `${pullRequest.merged ? "merged" : "closed"} on GitHub (updated ${pullRequest.updatedAt}) but its pipelines are still there`,
         });
       }
       continue;
     }
     if (recent(pullRequest)) {
-      decisions.push({ kind: "keep", number, pipelines: names(pipelines), reason: "open and updated in the last minutes" });
+      decisions.push({ kind: "keep", repository, number, pipelines: names(pipelines), reason: "open and updated in the last minutes" });
       continue;
     }
     // An open pull request updated within idleDays is not idle (and would be recreated by createMissing).
@@ -263,19 +329,80 @@ export function planReconciliation(input: PlanInput): Decision[] {
     removeIdle(idle, `; the pull request is open but not updated since ${pullRequest.updatedAt}, so its next push recreates them`);
     const rest = pipelines.filter((pipeline) => !idle.includes(pipeline));
     const missing = settings.createMissing
-      ? settings.servicePipelines.filter((base) => !pipelines.some((pipeline) => pipeline.name === prPipelineName(base, number)))
+      ? servicePipelines.filter((base) => !pipelines.some((pipeline) => pipeline.name === prPipelineName(base, number)))
       : [];
     if (missing.length > 0 && idle.length === 0) considerCreate(pullRequest, missing, rest);
-    else if (rest.length > 0) decisions.push({ kind: "keep", number, pipelines: names(rest), reason: "open and active" });
+    else if (rest.length > 0) decisions.push({ kind: "keep", repository, number, pipelines: names(rest), reason: "open and active" });
   }
 
   if (github.asked && settings.createMissing && github.openPullRequests !== undefined) {
     for (const pullRequest of github.openPullRequests) {
-      if (!groups.has(pullRequest.number)) considerCreate(pullRequest, [...settings.servicePipelines], []);
+      if (!groups.has(pullRequest.number)) considerCreate(pullRequest, servicePipelines, []);
     }
   }
+  return decisions;
+}
 
-  return deferExcessIdleRemovals(decisions).sort((a, b) => a.number - b.number);
+/** The waiting pull requests, oldest first: the room that is free, then the queue tidied. */
+function planPickUps(input: PlanInput, capacity: CapacityView): Decision[] {
+  const decisions: Decision[] = [];
+  let free = capacity.limit - inUse(capacity.ledger);
+  let blockedBy: string | undefined;
+  for (const { key, since } of queueOf(capacity.ledger)) {
+    const forget = (repository: string, number: number, reason: string) =>
+      decisions.push({ kind: "forget", repository, number, key, waitingSince: since, reason });
+    const parsed = parseLedgerKey(key);
+    if (parsed === undefined) {
+      forget(key, 0, "its key in the capacity ledger names no pull request");
+      continue;
+    }
+    const entry = input.settings.repositories.get(parsed.repository);
+    if (entry === undefined) {
+      forget(parsed.repository, parsed.number, `repository ${parsed.repository} is no longer configured`);
+      continue;
+    }
+    const { repository } = entry;
+    const { number } = parsed;
+    const view = input.github.get(repository.toLowerCase());
+    if (view === undefined || !view.asked || view.openPullRequests === undefined) {
+      decisions.push({ kind: "keep", repository, number, pipelines: [], reason: "waits for capacity; whether it is still open is unknown this run" });
+      continue;
+    }
+    const pullRequest = view.openPullRequests.find((open) => open.number === number);
+    if (pullRequest === undefined) {
+      forget(repository, number, "waited for capacity, but is no longer open");
+      continue;
+    }
+    const event = repairEvent(pullRequest, "reopened", repository);
+    const wouldRun = planPullRequestEvent(event, input.settings);
+    if (wouldRun.kind === "skip") {
+      forget(repository, number, `waited for capacity, but pr-pipelines would not run it now (${wouldRun.reason}); its next event queues it again`);
+      continue;
+    }
+    const needed = wouldRun.pipelines.length;
+    if (blockedBy === undefined && needed > free) blockedBy = `#${number} of ${repository}`;
+    if (blockedBy !== undefined) {
+      decisions.push({
+        kind: "keep",
+        repository,
+        number,
+        pipelines: [],
+        reason: `waits for capacity: ${Math.max(free, 0)} of ${capacity.limit} pipelines free, ${blockedBy} (oldest first) needs more`,
+      });
+      continue;
+    }
+    free -= needed;
+    decisions.push({
+      kind: "pick-up",
+      repository,
+      number,
+      event,
+      waitingSince: since,
+      pipelines: needed,
+      reason: `waited for capacity since ${new Date(since).toISOString()}; its ${needed} pipeline(s) fit now`,
+    });
+  }
+  return decisions;
 }
 
 /** Keeps at most MAX_IDLE_REMOVALS_PER_RUN idle removals, the longest idle first; the rest become "keep". */
@@ -289,6 +416,7 @@ function deferExcessIdleRemovals(decisions: Decision[]): Decision[] {
     decision.kind === "remove-idle" && deferred.has(decision)
       ? {
           kind: "keep",
+          repository: decision.repository,
           number: decision.number,
           pipelines: [decision.pipeline],
           reason: `idle, but at most ${MAX_IDLE_REMOVALS_PER_RUN} idle pipelines are removed a run; the next run removes it`,
@@ -297,6 +425,8 @@ function deferExcessIdleRemovals(decisions: Decision[]): Decision[] {
   );
 }
 
+const ACTIONS: ReadonlySet<Decision["kind"]> = new Set(["close", "create", "remove-idle", "pick-up", "forget"]);
+
 export function isAction(decision: Decision): decision is ActionDecision {
-  return decision.kind === "close" || decision.kind === "create" || decision.kind === "remove-idle";
+  return ACTIONS.has(decision.kind);
 }

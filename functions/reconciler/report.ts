@@ -15,6 +15,13 @@ export interface ReconcilerSummary {
   readonly closedRequested: number;
   /** Reopened events put on the bus for open pull requests lacking pipelines (planned, in a dry run). */
   readonly created: number;
+  /** Reopened events put on the bus for pull requests that waited for capacity and fit now (planned, in a dry run). */
+  readonly pickedUp: number;
+  /**
+   * Pull requests left waiting for capacity: the ledger's queue as read, less those picked up or
+   * forgotten this run (in a dry run, the queue as read; 0 when the ledger could not be read).
+   */
+  readonly waiting: number;
   /** Idle pull request pipelines removed (planned, in a dry run). */
   readonly idleRemoved: number;
   /** Pull requests left alone because GitHub could not tell their state. */
@@ -28,10 +35,15 @@ export interface ReconcilerSummary {
 
 export const METRIC_DIMENSION = "Repository";
 
+/** The dimension's value: the summary counts every repository of the catalog. */
+export const ALL_REPOSITORIES = "all";
+
 export const METRIC_NAMES = {
   closed: "ReconcilerClosed",
   created: "ReconcilerCreated",
   idleRemoved: "ReconcilerIdleRemoved",
+  pickedUp: "ReconcilerPickedUp",
+  waiting: "PullRequestsWaitingForCapacity",
   githubFailures: "ReconcilerGitHubFailures",
 } as const;
 
@@ -41,15 +53,17 @@ export const METRIC_NAMES = {
  * done, so the closed, created and idle metrics are 0; GitHub failures count
  * always.
  */
-export function metricFields(summary: ReconcilerSummary, repository: string, now: Date): EmbeddedMetricFields {
+export function metricFields(summary: ReconcilerSummary, now: Date): EmbeddedMetricFields {
   const done = (count: number) => (summary.dryRun ? 0 : count);
   return countMetrics(
     now.getTime(),
-    { [METRIC_DIMENSION]: repository },
+    { [METRIC_DIMENSION]: ALL_REPOSITORIES },
     {
       [METRIC_NAMES.closed]: done(summary.closedRequested),
       [METRIC_NAMES.created]: done(summary.created),
       [METRIC_NAMES.idleRemoved]: done(summary.idleRemoved),
+      [METRIC_NAMES.pickedUp]: done(summary.pickedUp),
+      [METRIC_NAMES.waiting]: summary.waiting,
       [METRIC_NAMES.githubFailures]: summary.githubFailures,
     },
   );

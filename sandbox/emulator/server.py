@@ -57,6 +57,7 @@ check_moto_version(moto.__version__, required_moto_version())
 import codebuild_sources
 import epoch_timestamps
 import event_bus_policies
+import faults
 import event_targets
 import iam_checks
 import iam_conditions
@@ -74,6 +75,7 @@ READY_LINE = "EMULATOR_READY port={port}"
 HEALTH_PATH = "/pipewright/health"
 LIFECYCLE_HOOK_STATUSES_PATH = "/pipewright/lifecycle-hook-statuses"
 LATENCY_PATH = "/pipewright/latency"
+FAULTS_PATH = "/pipewright/faults"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -126,9 +128,20 @@ def set_latency(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     return json_response(start_response, {"milliseconds": latency.milliseconds()})
 
 
+def set_faults(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """POST {"service": ..., "actions": [...], "share": s}: see faults.py."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        faults.set_faults(json.loads(environ["wsgi.input"].read(length) or b"null"))
+    except ValueError as error:
+        example = '{"service": "codepipeline", "actions": ["CreatePipeline"], "share": 0.3}'
+        return json_response(start_response, {"message": f"{error}. Fix: POST {FAULTS_PATH} with a body like {example}"}, "400 Bad Request")
+    return json_response(start_response, faults.describe())
+
+
 def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
-    """Serve the emulator's own endpoints; pass everything else to moto (after the latency asked for)."""
-    delayed_moto_app = latency.delayed(moto_app)
+    """Serve the emulator's own endpoints; pass everything else to moto (after the latency and the faults asked for)."""
+    delayed_moto_app = latency.delayed(faults.throttling(moto_app))
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
@@ -138,6 +151,12 @@ def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
             return json_response(start_response, {"lifecycleHookStatuses": lifecycle_hooks.recorded_statuses()})
         if method == "POST" and path == LATENCY_PATH:
             return set_latency(environ, start_response)
+        if method == "POST" and path == FAULTS_PATH:
+            return set_faults(environ, start_response)
+        if method == "DELETE" and path == FAULTS_PATH:
+            return json_response(start_response, faults.clear())
+        if method == "GET" and path == FAULTS_PATH:
+            return json_response(start_response, faults.describe())
         return delayed_moto_app(environ, start_response)
 
     return app

@@ -25,20 +25,16 @@ export interface PrPipelinesProps {
   readonly prPipelineRole: IamRole;
   /** Main's identities and the pull requests' that replace them in a clone. */
   readonly identities: PrIdentities;
-  /** Names of the main pipelines cloned for each pull request. */
-  readonly servicePipelines: readonly string[];
   /** ARN of the CodeConnections connection the source actions use. */
   readonly connectionArns: readonly string[];
   /** Stages acting in this account are never cloned. */
   readonly prodAccountId: string;
-  /** The repository (owner/name). */
-  readonly repository: string;
   /** The dev account's role for deleting preview stacks of closed pull requests. */
   readonly previewCleanupRoleArn: string;
   /** Name of the function (and of its role, which dev's preview-cleanup role trusts). */
   readonly functionName: string;
-  /** Label that lets the head commit of a pull request from a fork run. */
-  readonly forkLabel: string;
+  /** Pull request pipelines allowed across the platform at once (`limits.maxPullRequestPipelines`). */
+  readonly maxPullRequestPipelines: number;
   /** The optional GitHub credentials: the fork approval is shown with them (a commit status, the label removed). */
   readonly githubToken: SecretsmanagerSecret;
   /** Dead-letter alarms go here. */
@@ -57,7 +53,11 @@ export class PrPipelines extends Construct {
 
   constructor(scope: Construct, id: string, props: PrPipelinesProps) {
     super(scope, id);
-    if (props.servicePipelines.length === 0) throw new Error("PrPipelines: servicePipelines is empty; configure at least one service");
+    const servicePipelines = props.repositories.repositories.flatMap((repository) => repository.services.map((service) => service.pipeline));
+    if (servicePipelines.length === 0) throw new Error("PrPipelines: the repositories list no service; configure at least one service");
+    if (!Number.isSafeInteger(props.maxPullRequestPipelines) || props.maxPullRequestPipelines < 1) {
+      throw new Error(`PrPipelines: maxPullRequestPipelines is ${props.maxPullRequestPipelines}; it must be a whole number of at least 1`);
+    }
     const { store, prArtifactStore } = props;
     const arns = store.arns;
 
@@ -72,8 +72,8 @@ export class PrPipelines extends Construct {
       deletionProtectionEnabled: true,
     });
 
-    const mainPipelines = props.servicePipelines.map((name) => arns.regional("codepipeline", name));
-    const prPipelines = props.servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`));
+    const mainPipelines = servicePipelines.map((name) => arns.regional("codepipeline", name));
+    const prPipelines = servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`));
     this.consumer = new BusConsumer(this, "pr-pipelines", {
       bus: props.bus,
       trigger: { eventPattern: { source: [EVENT_SOURCE], "detail-type": [DETAIL_TYPES.pullRequest] } },
@@ -91,12 +91,10 @@ export class PrPipelines extends Construct {
         // Bounds concurrent CodePipeline calls, which AWS rate-limits per account.
         reservedConcurrency: 10,
         environment: {
-          SERVICE_PIPELINES: JSON.stringify(props.servicePipelines),
           PR_STATE_TABLE: this.table.name,
           PR_IDENTITIES: JSON.stringify(props.identities),
           PROD_ACCOUNT_ID: props.prodAccountId,
-          FORK_LABEL: props.forkLabel,
-          GITHUB_REPOSITORY: props.repository,
+          MAX_PR_PIPELINES: String(props.maxPullRequestPipelines),
           PREVIEW_CLEANUP_ROLE_ARN: props.previewCleanupRoleArn,
           GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
         },

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import type { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import type { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
@@ -18,10 +19,10 @@ export interface ReconcilerProps {
   readonly store: ArtifactStore;
   /** The pull requests' artifact store: idle PR pipelines' artifacts are deleted from it. */
   readonly prArtifactStore: ArtifactStore;
-  /** Names of the main pipelines whose `-pr-` clones are reconciled. */
-  readonly servicePipelines: readonly string[];
-  readonly repository: string;
-  readonly forkLabel: string;
+  /** pr-pipelines' state table: the reconciler reads its capacity ledger and takes closed pull requests out of the queue. */
+  readonly prStateTable: DynamodbTable;
+  /** Pull request pipelines allowed across the platform at once (the same as pr-pipelines'). */
+  readonly maxPullRequestPipelines: number;
   /** The dev account's preview-cleanup role (it must trust this function's role too). */
   readonly previewCleanupRoleArn: string;
   /** GitHub token to read pull requests (optional value). */
@@ -50,7 +51,8 @@ export class Reconciler extends Construct {
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
-    if (props.servicePipelines.length === 0) throw new Error("Reconciler: servicePipelines is empty; configure at least one service");
+    const servicePipelines = props.repositories.repositories.flatMap((repository) => repository.services.map((service) => service.pipeline));
+    if (servicePipelines.length === 0) throw new Error("Reconciler: the repositories list no service; configure at least one service");
     const { store, prArtifactStore } = props;
     const arns = store.arns;
     this.consumer = new BusConsumer(this, "reconciler", {
@@ -72,12 +74,11 @@ export class Reconciler extends Construct {
         logRetentionDays: props.logRetentionDays,
         reservedConcurrency: 1,
         environment: {
-          SERVICE_PIPELINES: JSON.stringify(props.servicePipelines),
-          GITHUB_REPOSITORY: props.repository,
           EVENT_BUS_NAME: props.bus.name,
+          PR_STATE_TABLE: props.prStateTable.name,
+          MAX_PR_PIPELINES: String(props.maxPullRequestPipelines),
           PR_ARTIFACT_BUCKET: prArtifactStore.bucket.bucket,
           PREVIEW_CLEANUP_ROLE_ARN: props.previewCleanupRoleArn,
-          FORK_LABEL: props.forkLabel,
           GITHUB_TOKEN_SECRET_ARN: props.githubToken.arn,
           IDLE_DAYS: String(props.idleDays),
           CREATE_MISSING: String(props.createMissing),
@@ -96,8 +97,9 @@ export class Reconciler extends Construct {
               "codepipeline:ListPipelineExecutions",
               "codepipeline:ListTagsForResource",
             ],
-            Resource: props.servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`)),
+            Resource: servicePipelines.map((name) => arns.regional("codepipeline", `${name}-pr-*`)),
           },
+          { Sid: "CapacityLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: props.prStateTable.arn },
           { Sid: "RequestRepairs", Effect: "Allow", Action: "events:PutEvents", Resource: props.bus.arn },
           { Sid: "ListPrArtifactVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: prArtifactStore.bucket.arn },
           {
@@ -112,5 +114,6 @@ export class Reconciler extends Construct {
       },
     });
     store.grantKeyUseVia("ReconcilerToken", [this.consumer.lambda.role], ["secretsmanager"]);
+    store.grantKeyUseVia("ReconcilerCapacityLedger", [this.consumer.lambda.role], ["dynamodb"]);
   }
 }

@@ -3,7 +3,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { handler } from "../../../functions/pr-pipelines/handler";
 import { lambdaContext } from "../../support/lambda";
 import { FakeHttpServer } from "../../support/fake-http";
-import { busEvent, HEAD_SHA, identities, pullRequest } from "./support/fixtures";
+import { busEvent, catalogFile, HEAD_SHA, identities, pullRequest } from "./support/fixtures";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pipewright/github-token-AbCdEf";
 const secrets = mockClient(SecretsManagerClient);
@@ -17,12 +17,11 @@ beforeAll(async () => {
     ...process.env,
     AWS_REGION: "eu-west-1",
     POWERTOOLS_LOG_LEVEL: "SILENT",
-    SERVICE_PIPELINES: '["pipewright-orders"]',
+    REPOSITORIES_FILE: catalogFile(),
+    MAX_PR_PIPELINES: "300",
     PR_STATE_TABLE: "pipewright-pr-state",
     PR_IDENTITIES: JSON.stringify(identities),
     PROD_ACCOUNT_ID: "333333333333",
-    FORK_LABEL: "safe-to-test",
-    GITHUB_REPOSITORY: "example-org/shop",
     PREVIEW_CLEANUP_ROLE_ARN: "arn:aws:iam::222222222222:role/pipewright-preview-cleanup",
     GITHUB_TOKEN_SECRET_ARN: SECRET_ARN,
     GITHUB_API_URL: github.url,

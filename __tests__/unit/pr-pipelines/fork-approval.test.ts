@@ -81,8 +81,8 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
   });
   afterEach(() => github.stop());
 
-  function notices(source: () => Promise<GitHubClient | undefined> = async () => client) {
-    return new GitHubForkApprovalNotices({ client: source, forkLabel: "safe-to-test", secretArn: SECRET_ARN, logger });
+  function notices(source: (repository: string) => Promise<GitHubClient | undefined> = async () => client) {
+    return new GitHubForkApprovalNotices({ client: source, secretArn: SECRET_ARN, logger });
   }
 
   /** Answers label deletions with `label`, everything else with 201. */
@@ -95,7 +95,7 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("sets the pending status on the head and takes the label off a head it did not approve", async () => {
     answerLabel({ status: 200, body: [] });
-    await notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test", "bug"] }));
+    await notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test", "bug"] }), "safe-to-test");
     expect(calls()).toEqual([`DELETE ${LABEL_PATH}`, `POST ${STATUS_PATH}`]);
     expect(github.requests.find((request) => request.method === "POST")?.json()).toEqual({
       state: "pending",
@@ -108,14 +108,14 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
   });
 
   it("leaves the label alone when the event does not show it, and sends no link it does not have", async () => {
-    await notices().awaiting(pullRequest({ ...fork, htmlUrl: undefined, action: "opened" }));
+    await notices().awaiting(pullRequest({ ...fork, htmlUrl: undefined, action: "opened" }), "safe-to-test");
     expect(calls()).toEqual([`POST ${STATUS_PATH}`]);
     expect(github.requests[0]?.json()).not.toHaveProperty("target_url");
   });
 
   it("takes a 404 on the label as already removed", async () => {
     answerLabel({ status: 404, body: { message: "Label does not exist" } });
-    await notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test"] }));
+    await notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test"] }), "safe-to-test");
     expect(calls()).toEqual([`DELETE ${LABEL_PATH}`, `POST ${STATUS_PATH}`]);
     expect(warnings()).toEqual([]);
     expect(logger.entries).toContainEqual(expect.objectContaining({ level: "info", message: 'The "safe-to-test" label is already gone' }));
@@ -123,7 +123,9 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("on a 403 for the label, logs one line naming the missing permission and keeps the status", async () => {
     answerLabel({ status: 403, body: { message: "Resource not accessible by personal access token" } });
-    await expect(notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test"] }))).resolves.toBeUndefined();
+    await expect(
+      notices().awaiting(pullRequest({ ...fork, action: "synchronize", labels: ["safe-to-test"] }), "safe-to-test"),
+    ).resolves.toBeUndefined();
     expect(calls()).toEqual([`DELETE ${LABEL_PATH}`, `POST ${STATUS_PATH}`]);
     expect(warnings()).toEqual([
       expect.objectContaining({
@@ -138,7 +140,7 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("never throws on GitHub failures: logs the status and the fix after the bounded retries", async () => {
     github.respond(() => ({ status: 502, body: { message: "Bad Gateway" } }));
-    await expect(notices().approved(pullRequest({ ...fork, action: "labeled", labels: ["safe-to-test"] }))).resolves.toBeUndefined();
+    await expect(notices().approved(pullRequest({ ...fork, action: "labeled", labels: ["safe-to-test"] }), "safe-to-test")).resolves.toBeUndefined();
     expect(github.requests).toHaveLength(2);
     expect(warnings()).toEqual([
       expect.objectContaining({
@@ -153,12 +155,12 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("names the missing permission when the status itself is refused", async () => {
     github.respond(() => ({ status: 403, body: { message: "Resource not accessible by integration" } }));
-    await notices().approved(pullRequest({ ...fork, action: "labeled", labels: ["safe-to-test"] }));
+    await notices().approved(pullRequest({ ...fork, action: "labeled", labels: ["safe-to-test"] }), "safe-to-test");
     expect(warnings()[0]?.attributes.fix).toBe('give the token (or the GitHub App) "Commit statuses: write" on example-org/shop');
   });
 
   it("sets the success status on the approved head", async () => {
-    await notices().approved(pullRequest({ ...fork, action: "labeled", labels: ["safe-to-test"] }));
+    await notices().approved(pullRequest({ ...fork, action: "labeled", labels: ["safe-to-test"] }), "safe-to-test");
     expect(calls()).toEqual([`POST ${STATUS_PATH}`]);
     expect(github.requests[0]?.json()).toEqual({
       state: "success",
@@ -169,7 +171,7 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
   });
 
   it("without credentials in the secret, logs what is not shown and how to configure it", async () => {
-    await notices(async () => undefined).awaiting(pullRequest({ ...fork, action: "opened" }));
+    await notices(async () => undefined).awaiting(pullRequest({ ...fork, action: "opened" }), "safe-to-test");
     expect(github.requests).toHaveLength(0);
     expect(warnings()).toEqual([
       {
@@ -185,7 +187,9 @@ describe("GitHubForkApprovalNotices against a stand-in for GitHub", () => {
 
   it("with unusable credentials, logs the secret's error without throwing", async () => {
     const broken = new GitHubCredentialsSecretError(SECRET_ARN, 'has no PEM "privateKey"');
-    await expect(notices(() => Promise.reject(broken)).approved(pullRequest({ ...fork, action: "labeled" }))).resolves.toBeUndefined();
+    await expect(
+      notices(() => Promise.reject(broken)).approved(pullRequest({ ...fork, action: "labeled" }), "safe-to-test"),
+    ).resolves.toBeUndefined();
     expect(warnings()).toEqual([
       expect.objectContaining({
         message: 'Not shown on GitHub: the "safe-to-test" label approved commit 0123456 of pull request #7',

@@ -22,6 +22,7 @@ import {
   type ListObjectVersionsCommandInput,
 } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
+import { DynamoCapacityLedger } from "../../../functions/pr-pipelines/capacity-ledger";
 import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { BasePipelineNotFoundError, InvalidEventError, PullRequestPipelineError } from "../../../functions/pr-pipelines/errors";
 import type { ForkApprovalNotices } from "../../../functions/pr-pipelines/fork-approval";
@@ -65,6 +66,7 @@ function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => 
     pipelines: new CodePipelineGateway(new CodePipelineClient({ region: REGION })),
     artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
     state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
+    capacity: new DynamoCapacityLedger(new DynamoDBClient({ region: REGION }), config.stateTable),
     config,
     logger,
     previewStacks: {
@@ -255,7 +257,7 @@ describe("opened", () => {
     const { handle } = setup();
     const failure = await handle(pullRequest()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(BasePipelineNotFoundError);
-    expect((failure as Error).message).toMatch(/"pipewright-payments" named in SERVICE_PIPELINES does not exist/);
+    expect((failure as Error).message).toMatch(/"pipewright-payments" named in the repository catalog does not exist/);
   });
 });
 

@@ -1,7 +1,7 @@
 /** The pr-pipelines entry point logs with the Lambda context (Powertools: request id and cold start). */
 import { handler } from "../../../functions/pr-pipelines/handler";
 import { capturePowertoolsLogs, lambdaContext } from "../../support/lambda";
-import { busEvent, identities, pullRequest } from "./support/fixtures";
+import { busEvent, catalogFile, identities, pullRequest } from "./support/fixtures";
 
 const FUNCTION_NAME = "pipewright-pr-pipelines";
 const saved = { ...process.env };
@@ -13,12 +13,11 @@ beforeEach(() => {
     AWS_REGION: "eu-west-1",
     // Lambda sets the initialization type; Powertools counts a cold start only for "on-demand".
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-    SERVICE_PIPELINES: '["pipewright-orders"]',
+    REPOSITORIES_FILE: catalogFile(),
+    MAX_PR_PIPELINES: "300",
     PR_STATE_TABLE: "pipewright-pr-state",
     PR_IDENTITIES: JSON.stringify(identities),
     PROD_ACCOUNT_ID: "333333333333",
-    FORK_LABEL: "safe-to-test",
-    GITHUB_REPOSITORY: "example-org/shop",
     PREVIEW_CLEANUP_ROLE_ARN: "arn:aws:iam::222222222222:role/pipewright-preview-cleanup",
   };
   delete process.env.POWERTOOLS_LOG_LEVEL;

@@ -45,7 +45,7 @@ describe("planPullRequestEvent", () => {
     expect(plan).toEqual({
       kind: "skip",
       reason: expect.stringMatching(/fork stranger\/shop .*"safe-to-test" label; a maintainer adds the label after reviewing head 0123456/),
-      awaitingApproval: true,
+      awaitingApproval: { forkLabel: "safe-to-test" },
     });
   });
 
@@ -106,16 +106,34 @@ describe("planPullRequestEvent", () => {
       mayReopen: true,
       reason: expect.stringContaining(words),
       pipelines: expect.any(Array),
+      repository: "example-org/shop",
+      forkLabel: "safe-to-test",
     });
     expect(names(plan)).toEqual(prPipelines);
   });
 
-  it("skips actions that do not change pipelines, and events of other repositories", () => {
+  it("skips actions that do not change pipelines, and events of repositories not in the catalog", () => {
     expect(planPullRequestEvent(pullRequest({ action: "edited" }), config).kind).toBe("skip");
     expect(planPullRequestEvent(pullRequest({ action: "unlabeled", label: "safe-to-test" }), config).kind).toBe("skip");
     expect(planPullRequestEvent(pullRequest({ repository: "example-org/other" }), config)).toEqual({
       kind: "skip",
-      reason: expect.stringContaining("serves example-org/shop"),
+      reason: "repository example-org/other is not configured; add it to repositories[] in the configuration for its pull requests to get pipelines",
     });
+  });
+
+  it("clones only the event's own repository's service pipelines, and approves forks with its own label", () => {
+    const ledger = planPullRequestEvent(pullRequest({ repository: "Example-Org/Ledger", action: "opened" }), config);
+    expect(ledger).toMatchObject({ kind: "create", repository: "example-org/ledger", forkLabel: "run-ci" });
+    expect(names(ledger)).toEqual(["pipewright-ledger-api-pr-7"]);
+    const unlabeled = planPullRequestEvent(
+      pullRequest({ repository: "example-org/ledger", action: "opened", ...fork, labels: ["safe-to-test"] }),
+      config,
+    );
+    expect(unlabeled).toMatchObject({ kind: "skip", awaitingApproval: { forkLabel: "run-ci" } });
+    const labeled = planPullRequestEvent(
+      pullRequest({ repository: "example-org/ledger", action: "labeled", ...fork, labels: ["run-ci"], label: "run-ci" }),
+      config,
+    );
+    expect(labeled).toMatchObject({ kind: "create", forkApproval: "record", forkLabel: "run-ci" });
   });
 });

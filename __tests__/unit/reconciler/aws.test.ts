@@ -9,7 +9,8 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { CodePipelineInventory, stsPipelineArnPrefix } from "../../../functions/reconciler/aws";
-import { BASES, daysAgo, HEAD_SHA, prPipeline, REPOSITORY } from "./support/fixtures";
+import { repositories } from "../pr-pipelines/support/fixtures";
+import { daysAgo, HEAD_SHA, prPipeline, REPOSITORY } from "./support/fixtures";
 
 const codepipeline = mockClient(CodePipelineClient);
 const sts = mockClient(STSClient);
@@ -25,8 +26,7 @@ afterAll(() => {
 const PREFIX = "arn:aws:codepipeline:eu-west-1:111111111111:";
 const inventory = () =>
   new CodePipelineInventory(new CodePipelineClient({ region: "eu-west-1" }), {
-    servicePipelines: BASES,
-    repository: REPOSITORY,
+    repositories,
     arnPrefix: async () => PREFIX,
   });
 
@@ -57,8 +57,7 @@ describe("CodePipelineInventory", () => {
     codepipeline.on(ListPipelinesCommand).resolves({ pipelines: [{ name: "pipewright-orders" }, { name: "unrelated" }] });
     const arnPrefix = jest.fn(async () => PREFIX);
     const result = await new CodePipelineInventory(new CodePipelineClient({ region: "eu-west-1" }), {
-      servicePipelines: BASES,
-      repository: REPOSITORY,
+      repositories,
       arnPrefix,
     }).listPrPipelines();
     expect(result).toEqual({ pipelines: [], ignored: [], failures: [] });

@@ -1,20 +1,20 @@
 import { InvalidConfigurationError } from "../../../functions/shared/env";
 import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
 import { parseReconcilerConfig, type ReconcilerEnvironment } from "../../../functions/reconciler/config";
+import { repositories } from "../pr-pipelines/support/fixtures";
 
 const environment = (overrides: Partial<ReconcilerEnvironment> = {}): ReconcilerEnvironment => ({
-  SERVICE_PIPELINES: '["shop-orders","shop-payments"]',
-  GITHUB_REPOSITORY: "example-org/shop",
   EVENT_BUS_NAME: "shop-github",
+  PR_STATE_TABLE: "shop-pr-state",
+  MAX_PR_PIPELINES: "300",
   PR_ARTIFACT_BUCKET: "shop-artifacts-111111111111-eu-west-1",
   PREVIEW_CLEANUP_ROLE_ARN: "arn:aws:iam::222222222222:role/shop-preview-cleanup",
-  FORK_LABEL: "safe-to-test",
   ...overrides,
 });
 
 function problem(overrides: Partial<ReconcilerEnvironment>): InvalidConfigurationError {
   try {
-    parseReconcilerConfig(environment(overrides));
+    parseReconcilerConfig(environment(overrides), repositories);
   } catch (error) {
     if (error instanceof InvalidConfigurationError) return error;
     throw error;
@@ -24,13 +24,13 @@ function problem(overrides: Partial<ReconcilerEnvironment>): InvalidConfiguratio
 
 describe("parseReconcilerConfig", () => {
   it("reads the construct's variables with the documented defaults", () => {
-    expect(parseReconcilerConfig(environment())).toEqual({
-      servicePipelines: ["shop-orders", "shop-payments"],
-      repository: "example-org/shop",
+    expect(parseReconcilerConfig(environment(), repositories)).toEqual({
+      repositories,
+      stateTable: "shop-pr-state",
+      maxPullRequestPipelines: 300,
       eventBusName: "shop-github",
       artifactBucket: "shop-artifacts-111111111111-eu-west-1",
       previewCleanupRoleArn: "arn:aws:iam::222222222222:role/shop-preview-cleanup",
-      forkLabel: "safe-to-test",
       githubApiUrl: "https://api.github.com",
       idleDays: 14,
       createMissing: false,
@@ -47,6 +47,7 @@ describe("parseReconcilerConfig", () => {
         CREATE_MISSING: "TRUE",
         DRY_RUN: "true",
       }),
+      repositories,
     );
     expect(config).toMatchObject({
       githubTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:shop/github-token-AbCdEf",
@@ -55,13 +56,12 @@ describe("parseReconcilerConfig", () => {
       createMissing: true,
       dryRun: true,
     });
-    expect(parseReconcilerConfig(environment({ GITHUB_API_URL: "http://127.0.0.1:8080" })).githubApiUrl).toBe("http://127.0.0.1:8080");
+    expect(parseReconcilerConfig(environment({ GITHUB_API_URL: "http://127.0.0.1:8080" }), repositories).githubApiUrl).toBe("http://127.0.0.1:8080");
   });
 
   it.each([
-    [{ SERVICE_PIPELINES: "shop-orders" }, "SERVICE_PIPELINES", /not JSON/],
-    [{ SERVICE_PIPELINES: "[]" }, "SERVICE_PIPELINES", /at least one/],
-    [{ GITHUB_REPOSITORY: "shop" }, "GITHUB_REPOSITORY", /owner\/name/],
+    [{ MAX_PR_PIPELINES: "none" }, "MAX_PR_PIPELINES", /whole number of pipelines/],
+    [{ PR_STATE_TABLE: "" }, "PR_STATE_TABLE", /empty/],
     [{ PREVIEW_CLEANUP_ROLE_ARN: "shop-preview-cleanup" }, "PREVIEW_CLEANUP_ROLE_ARN", /IAM role ARN/],
     [{ EVENT_BUS_NAME: " " }, "EVENT_BUS_NAME", /empty/],
     [{ IDLE_DAYS: "two weeks" }, "IDLE_DAYS", /whole number/],
@@ -79,7 +79,7 @@ describe("parseReconcilerConfig", () => {
     ["http://api.github.com", /GITHUB_API_URL is invalid: .* is not https/],
     ["not a url", /GITHUB_API_URL is invalid: .* is not a URL/],
   ])("rejects GITHUB_API_URL %s with the shared parser's error", (value, message) => {
-    expect(() => parseReconcilerConfig(environment({ GITHUB_API_URL: value }))).toThrow(InvalidGitHubApiUrlError);
-    expect(() => parseReconcilerConfig(environment({ GITHUB_API_URL: value }))).toThrow(message);
+    expect(() => parseReconcilerConfig(environment({ GITHUB_API_URL: value }), repositories)).toThrow(InvalidGitHubApiUrlError);
+    expect(() => parseReconcilerConfig(environment({ GITHUB_API_URL: value }), repositories)).toThrow(message);
   });
 });

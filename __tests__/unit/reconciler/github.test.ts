@@ -1,4 +1,5 @@
-import { GitHubPullRequests, InvalidPullRequestError, MAX_OPEN_PAGES } from "../../../functions/reconciler/github";
+import { GitHubPullRequests, InvalidPullRequestError, MAX_OPEN_PAGES, RUN_BUDGET_MS } from "../../../functions/reconciler/github";
+import { GitHubBudget } from "../../../functions/shared/github/budget";
 import { GitHubCallError } from "../../../functions/shared/github/errors";
 import type { RequestPolicy } from "../../../functions/shared/retry-policy";
 import { clientFor, FakeGitHub, FAST_POLICY } from "../../support/fake-github";
@@ -20,7 +21,7 @@ describe("GitHubPullRequests against a fake GitHub", () => {
     return new GitHubPullRequests({
       repository: REPOSITORY,
       client: client!,
-      ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
+      budget: new GitHubBudget(options.budgetMs ?? RUN_BUDGET_MS),
     });
   }
 

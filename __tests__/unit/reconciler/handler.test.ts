@@ -2,6 +2,7 @@ import { ListPipelineExecutionsCommand, ListPipelinesCommand, ListTagsForResourc
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { CAPACITY_LEDGER_KEY } from "../../../functions/pr-pipelines/capacity-ledger";
 import { PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { planPullRequestEvent } from "../../../functions/pr-pipelines/plan";
 import { PipelineInventoryError, ReconciliationIncompleteError } from "../../../functions/reconciler/errors";
@@ -134,8 +135,8 @@ describe("the reconciler handler", () => {
     expect(world.keysLeft()).toEqual(["pipewright-orders-pr/BuildArtif/ddd40", "pipewright-orders-pr/BuildArtif/one"]);
     expect(world.deletedStacks()).toEqual(["pipewright-orders-pr-4", "pipewright-payments-pr-4"]);
     expect(world.sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.RoleArn)).toEqual([CLEANUP_ROLE, CLEANUP_ROLE]);
-    // pr-pipelines' state is left as is.
-    expect(world.aws.dynamodb.calls()).toHaveLength(0);
+    // pr-pipelines' state is left as is: the capacity ledger is only read (it is empty).
+    expect(world.aws.dynamodb.calls().map((call) => call.args[0].constructor.name)).toEqual(["GetItemCommand"]);
 
     // Only pipelines named like ours had their tags read, and #9 (another repository's) was left alone.
     expect(world.taggedArns().sort()).toEqual(
@@ -170,6 +171,8 @@ describe("the reconciler handler", () => {
       prsChecked: 8,
       closedRequested: 2,
       created: 1,
+      pickedUp: 0,
+      waiting: 0,
       idleRemoved: 2,
       unknown: 0,
       githubFailures: 0,
@@ -187,19 +190,51 @@ describe("the reconciler handler", () => {
           {
             Namespace: "pipewright",
             Dimensions: [["Repository"]],
-            Metrics: ["ReconcilerClosed", "ReconcilerCreated", "ReconcilerIdleRemoved", "ReconcilerGitHubFailures"].map((Name) => ({
+            Metrics: [
+              "ReconcilerClosed",
+              "ReconcilerCreated",
+              "ReconcilerIdleRemoved",
+              "ReconcilerPickedUp",
+              "PullRequestsWaitingForCapacity",
+              "ReconcilerGitHubFailures",
+            ].map((Name) => ({
               Name,
               Unit: "Count",
             })),
           },
         ],
       },
-      Repository: REPOSITORY,
+      Repository: "all",
       ReconcilerClosed: 2,
       ReconcilerCreated: 1,
       ReconcilerIdleRemoved: 2,
+      ReconcilerPickedUp: 0,
+      PullRequestsWaitingForCapacity: 0,
       ReconcilerGitHubFailures: 0,
     });
+  });
+
+  it("hands free room to the pull requests waiting for capacity, and forgets the ones that closed", async () => {
+    seed();
+    // #5 (open, no pipelines) and #1 (closed since) wait; #3 and #40 hold their two pipelines each.
+    world.aws.table.items.set(CAPACITY_LEDGER_KEY, {
+      pk: { S: CAPACITY_LEDGER_KEY },
+      version: { N: "7" },
+      used: { N: "4" },
+      [`held:${REPOSITORY}#3`]: { M: { pipelines: { N: "2" }, updatedAt: { N: String(OPENED_AT.getTime()) } } },
+      [`held:${REPOSITORY}#40`]: { M: { pipelines: { N: "2" }, updatedAt: { N: String(OPENED_AT.getTime()) } } },
+      [`waiting:${REPOSITORY}#5`]: { N: String(daysAgo(1).getTime()) },
+      [`waiting:${REPOSITORY}#1`]: { N: String(daysAgo(2).getTime()) },
+    });
+    const result = await world.handler({ MAX_PR_PIPELINES: "6" })();
+    expect(kinds(result).filter((kind) => kind.endsWith("#5") || kind.startsWith("forget"))).toEqual(["forget #1", "pick-up #5"]);
+    expect(world.published().filter((event) => event.number === 5)).toEqual([
+      expect.objectContaining({ action: "reopened", deliveryId: `reconciler-${REPOSITORY}-5-${epoch(OPENED_AT)}` }),
+    ]);
+    const stored = world.aws.table.get(CAPACITY_LEDGER_KEY) ?? {};
+    expect(Object.keys(stored).filter((name) => name.startsWith("waiting:"))).toEqual([`waiting:${REPOSITORY}#5`]);
+    expect(stored.version).toEqual({ N: "8" });
+    expect(result.summary).toMatchObject({ pickedUp: 1, created: 0, waiting: 0 });
   });
 
   it("repeats the same delivery ids on the next run, and does not remove an idle pipeline twice", async () => {
@@ -280,6 +315,7 @@ describe("the reconciler handler", () => {
       {
         source: "github",
         operation: "get pull request",
+        repository: REPOSITORY,
         pullRequest: 1,
         message: expect.stringMatching(/GitHub did not answer .*\/pulls\/1 within 100 ms/),
       },
@@ -301,6 +337,7 @@ describe("the reconciler handler", () => {
       {
         source: "github",
         operation: "get pull request",
+        repository: REPOSITORY,
         pullRequest: 2,
         message: expect.stringMatching(/GitHub answered 401: Bad credentials.*invalid or expired/),
       },
@@ -367,8 +404,8 @@ describe("the reconciler handler", () => {
     expect(world.logger.entries.filter((entry) => entry.level === "warn")).toEqual([
       {
         level: "warn",
-        message: "Reconciler: GitHub is not asked, so only idle pull request pipelines are removed",
-        attributes: { reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) },
+        message: "Reconciler: GitHub is not asked about a repository, so only its idle pull request pipelines are removed",
+        attributes: { repository: REPOSITORY, reason: expect.stringMatching(/GITHUB_TOKEN_SECRET_ARN is not set/) },
       },
     ]);
     expect(result.summary).toMatchObject({ prsChecked: 0, idleRemoved: 2, closedRequested: 0, githubFailures: 0 });
@@ -406,6 +443,7 @@ describe("the reconciler handler", () => {
       {
         source: "github",
         operation: "connect to GitHub",
+        repository: REPOSITORY,
         message: expect.stringMatching(/GitHub App's installation on example-org\/shop failed: GitHub answered 401/),
       },
     ]);

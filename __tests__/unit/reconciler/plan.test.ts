@@ -1,6 +1,8 @@
 import { planPullRequestEvent } from "../../../functions/pr-pipelines/plan";
 import { pullRequestEventSchema } from "../../../functions/shared/events";
+import { ledgerKey, type Ledger } from "../../../functions/pr-pipelines/capacity";
 import {
+  forgetChange,
   GRACE_MS,
   MAX_IDLE_REMOVALS_PER_RUN,
   planReconciliation,
@@ -13,6 +15,7 @@ import {
 } from "../../../functions/reconciler/plan";
 import type { PrPipeline } from "../../../functions/reconciler/discover";
 import type { GitHubPullRequest } from "../../../functions/reconciler/github";
+import { OTHER_REPOSITORY } from "../pr-pipelines/support/fixtures";
 import { BASES, config, daysAgo, FORK_LABEL, githubPull, HEAD_SHA, iso, NOW, prPipeline, REPOSITORY } from "./support/fixtures";
 
 const [ORDERS, PAYMENTS] = BASES;
@@ -28,8 +31,13 @@ function asked(statuses: Record<number, PullRequestStatus>, openPullRequests?: G
 
 const found = (pullRequest: GitHubPullRequest): PullRequestStatus => ({ kind: "found", pullRequest });
 
-function plan(overrides: Partial<PlanInput> & Pick<PlanInput, "pipelines" | "github">): Decision[] {
-  return planReconciliation({ activity: new Map(), now: NOW, settings: config, ...overrides });
+/** GitHub's answers about the shop; the catalog's other repository (the ledger) is not asked unless `others` says. */
+type ShopInput = Omit<Partial<PlanInput>, "github"> & Pick<PlanInput, "pipelines"> & { github: GitHubView; others?: Record<string, GitHubView> };
+
+function plan(overrides: ShopInput): Decision[] {
+  const { github, others = {}, ...rest } = overrides;
+  const views = new Map([[REPOSITORY, github], ...Object.entries(others)]);
+  return planReconciliation({ activity: new Map(), now: NOW, settings: config, ...rest, github: views });
 }
 
 /** Last activity of every pipeline given: `days` ago. */
@@ -248,7 +256,7 @@ describe("planReconciliation", () => {
   });
 
   it("creates nothing for a pull request whose pipelines could not be checked", () => {
-    const decisions = plan({ pipelines: [], github: asked({}, [githubPull(90)]), unverified: new Set([90]) });
+    const decisions = plan({ pipelines: [], github: asked({}, [githubPull(90)]), unverified: new Set([ledgerKey(REPOSITORY, 90)]) });
     expect(decisions).toEqual([expect.objectContaining({ kind: "unknown", number: 90, reason: expect.stringMatching(/could not be read/) })]);
   });
 
@@ -265,5 +273,96 @@ describe("planReconciliation", () => {
     expect(plan(input)).toEqual(plan(input));
     expect(repairDeliveryId("a/b", 5, "2025-01-01T00:00:00Z")).toBe("reconciler-a/b-5-1735689600");
     expect(repairDeliveryId("a/b", 5, "2025-01-01T01:00:00+01:00")).toBe("reconciler-a/b-5-1735689600");
+  });
+});
+
+describe("planReconciliation: pull requests waiting for capacity", () => {
+  const LEDGER = OTHER_REPOSITORY;
+  const LIMIT = 4;
+  /** A ledger with `holders` (key, pipelines) holding and `waiters` (key, pipelines, since) queued. */
+  function ledgerOf(holders: Array<[string, number]>, waiters: Array<[string, number, number]>): Ledger {
+    return {
+      version: 1,
+      holdings: new Map(holders.map(([key, pipelines]) => [key, { pipelines, updatedAt: 1 }])),
+      waiting: new Map(waiters.map(([key, , since]) => [key, since])),
+    };
+  }
+  const ledgerPull = (number: number, options: Parameters<typeof githubPull>[1] = {}) => ({
+    ...githubPull(number, options),
+    repository: LEDGER,
+    headRepository: options.headRepository === undefined ? LEDGER : (options.headRepository ?? "(deleted fork)"),
+    fromFork: options.headRepository !== undefined,
+  });
+
+  it("hands the free room to the oldest waiters of every repository, and stops at the first that does not fit", () => {
+    // 2 of 4 pipelines in use: the shop's #100 (2 pipelines) fits, the ledger's #7 (1) would too, but the shop's #101 (2) waits before it.
+    const capacity = {
+      ledger: ledgerOf(
+        [[ledgerKey(REPOSITORY, 1), 2]],
+        [
+          [ledgerKey(REPOSITORY, 100), 2, 1000],
+          [ledgerKey(REPOSITORY, 101), 2, 2000],
+          [ledgerKey(LEDGER, 7), 1, 3000],
+        ],
+      ),
+      limit: LIMIT,
+    };
+    const decisions = plan({
+      pipelines: both(1),
+      github: asked({ 1: found(githubPull(1)) }, [githubPull(1), githubPull(100), githubPull(101)]),
+      others: { [LEDGER]: asked({}, [ledgerPull(7)]) },
+      settings: { ...config, createMissing: false },
+      capacity,
+    });
+    expect(decisions.map((decision) => `${decision.kind} ${decision.repository}#${decision.number}`)).toEqual([
+      "keep example-org/ledger#7",
+      "keep example-org/shop#1",
+      "pick-up example-org/shop#100",
+      "keep example-org/shop#101",
+    ]);
+    const pickUp = decisions.find((decision) => decision.kind === "pick-up");
+    if (pickUp?.kind !== "pick-up") throw new Error("expected a pick-up");
+    expect(pickUp.event).toMatchObject({ action: "reopened", repository: REPOSITORY, number: 100 });
+    expect(planPullRequestEvent(pickUp.event, config)).toMatchObject({ kind: "create", mayReopen: true });
+    expect(decisions.find((decision) => decision.number === 7)?.reason).toMatch(/0 of 4 pipelines free, #101 of example-org\/shop/);
+  });
+
+  it("forgets waiters that closed meanwhile, that pr-pipelines would not run now, or whose repository left the catalog", () => {
+    const capacity = {
+      ledger: ledgerOf(
+        [],
+        [
+          [ledgerKey(REPOSITORY, 110), 2, 1000],
+          [ledgerKey(REPOSITORY, 111), 2, 2000],
+          [ledgerKey("gone/away", 3), 1, 3000],
+          [ledgerKey(REPOSITORY, 112), 2, 4000],
+        ],
+      ),
+      limit: LIMIT,
+    };
+    const decisions = plan({
+      pipelines: [],
+      github: asked({}, [githubPull(111, { draft: true }), githubPull(112)]),
+      settings: { ...config, createMissing: false },
+      capacity,
+    });
+    expect(decisions.map((decision) => `${decision.kind} #${decision.number}`)).toEqual(["forget #110", "forget #111", "pick-up #112", "forget #3"]);
+    const forgotten = decisions.filter((decision) => decision.kind === "forget");
+    expect(forgotten.map((decision) => decision.reason)).toEqual([
+      "waited for capacity, but is no longer open",
+      expect.stringMatching(/pr-pipelines would not run it now \(.*draft.*\); its next event queues it again/),
+      "repository gone/away is no longer configured",
+    ]);
+    // Forgetting takes exactly that waiter out, and only while it still waits since the same time.
+    const forget = forgotten[0];
+    if (forget?.kind !== "forget") throw new Error("expected a forget");
+    expect(forgetChange(forget)(capacity.ledger)).toEqual({ outcome: true, change: { key: ledgerKey(REPOSITORY, 110), waitingSince: null } });
+    expect(forgetChange({ ...forget, waitingSince: 999 })(capacity.ledger)).toEqual({ outcome: false });
+  });
+
+  it("keeps waiters whose repository's open pull requests are unknown, and leaves them to the pick-up rather than createMissing", () => {
+    const capacity = { ledger: ledgerOf([], [[ledgerKey(REPOSITORY, 120), 2, 1000]]), limit: LIMIT };
+    expect(kinds(plan({ pipelines: [], github: asked({}), capacity }))).toEqual(["keep #120"]);
+    expect(kinds(plan({ pipelines: [], github: asked({}, [githubPull(120)]), capacity }))).toEqual(["pick-up #120"]);
   });
 });

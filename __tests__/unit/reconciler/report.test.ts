@@ -1,12 +1,14 @@
 import { metricFields, type ReconcilerSummary } from "../../../functions/reconciler/report";
 import { createLogger } from "../../../functions/shared/logger";
-import { NOW, REPOSITORY } from "./support/fixtures";
+import { NOW } from "./support/fixtures";
 
 const summary: ReconcilerSummary = {
   prPipelines: 6,
   prsChecked: 4,
   closedRequested: 2,
   created: 1,
+  pickedUp: 2,
+  waiting: 5,
   idleRemoved: 3,
   unknown: 1,
   githubFailures: 1,
@@ -16,7 +18,7 @@ const summary: ReconcilerSummary = {
 
 describe("metricFields", () => {
   it("puts the counts into an Embedded Metric Format block", () => {
-    expect(metricFields(summary, REPOSITORY, NOW)).toEqual({
+    expect(metricFields(summary, NOW)).toEqual({
       _aws: {
         Timestamp: NOW.getTime(),
         CloudWatchMetrics: [
@@ -27,24 +29,30 @@ describe("metricFields", () => {
               { Name: "ReconcilerClosed", Unit: "Count" },
               { Name: "ReconcilerCreated", Unit: "Count" },
               { Name: "ReconcilerIdleRemoved", Unit: "Count" },
+              { Name: "ReconcilerPickedUp", Unit: "Count" },
+              { Name: "PullRequestsWaitingForCapacity", Unit: "Count" },
               { Name: "ReconcilerGitHubFailures", Unit: "Count" },
             ],
           },
         ],
       },
-      Repository: REPOSITORY,
+      Repository: "all",
       ReconcilerClosed: 2,
       ReconcilerCreated: 1,
       ReconcilerIdleRemoved: 3,
+      ReconcilerPickedUp: 2,
+      PullRequestsWaitingForCapacity: 5,
       ReconcilerGitHubFailures: 1,
     });
   });
 
-  it("reports nothing done in a dry run, but GitHub failures still", () => {
-    expect(metricFields({ ...summary, dryRun: true }, REPOSITORY, NOW)).toMatchObject({
+  it("reports nothing done in a dry run, but GitHub failures and the waiting pull requests still", () => {
+    expect(metricFields({ ...summary, dryRun: true }, NOW)).toMatchObject({
       ReconcilerClosed: 0,
       ReconcilerCreated: 0,
       ReconcilerIdleRemoved: 0,
+      ReconcilerPickedUp: 0,
+      PullRequestsWaitingForCapacity: 5,
       ReconcilerGitHubFailures: 1,
     });
   });
@@ -56,7 +64,7 @@ describe("metricFields", () => {
       return true;
     });
     try {
-      createLogger("reconciler").info("Reconciler summary", { ...summary, ...metricFields(summary, REPOSITORY, NOW) });
+      createLogger("reconciler").info("Reconciler summary", { ...summary, ...metricFields(summary, NOW) });
     } finally {
       spy.mockRestore();
     }
@@ -66,7 +74,7 @@ describe("metricFields", () => {
       .filter((line) => line.trim() !== "");
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(line).toMatchObject({ message: "Reconciler summary", closedRequested: 2, Repository: REPOSITORY, ReconcilerClosed: 2 });
+    expect(line).toMatchObject({ message: "Reconciler summary", closedRequested: 2, Repository: "all", ReconcilerClosed: 2 });
     expect((line._aws as { CloudWatchMetrics: Array<{ Namespace: string }> }).CloudWatchMetrics[0]?.Namespace).toBe("pipewright");
   });
 });

@@ -17,7 +17,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-codepipeline";
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client, type ObjectIdentifier } from "@aws-sdk/client-s3";
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { FakeDynamoTable } from "./fake-dynamodb";
 
@@ -60,7 +60,8 @@ type CommandName =
   | "ListTagsForResource"
   | "ListObjectVersions"
   | "DeleteObjects"
-  | "UpdateItem";
+  | "UpdateItem"
+  | "GetItem";
 
 export function throttling(): Error {
   const error = new Error("Rate exceeded");
@@ -286,6 +287,12 @@ export class FakeAws {
     this.dynamodb.on(UpdateItemCommand).callsFake(async (input) => {
       this.maybeFail("UpdateItem");
       return this.table.updateItem(input);
+    });
+    this.dynamodb.on(GetItemCommand).callsFake(async ({ TableName, Key }) => {
+      this.maybeFail("GetItem");
+      if (TableName !== this.table.tableName) throw new Error(`ResourceNotFoundException: table ${TableName}`);
+      const item = this.table.get(Key?.[this.table.keyAttribute]?.S ?? "");
+      return item === undefined ? {} : { Item: structuredClone(item) };
     });
   }
 }

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import type { PipelineDeclaration } from "@aws-sdk/client-codepipeline";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { PrLogger } from "../../../../functions/pr-pipelines/apply";
 import type { PrPipelinesConfig } from "../../../../functions/pr-pipelines/config";
+import { REPOSITORIES_FILE, RepositoryCatalog, type RepositoryCatalogData } from "../../../../functions/shared/repositories";
 import type { PrIdentities } from "../../../../functions/pr-pipelines/identities";
 import type { PullRequestEvent } from "../../../../functions/shared/events";
 
@@ -30,14 +34,42 @@ export const identities: PrIdentities = {
 export const REPOSITORY = "example-org/shop";
 export const CONNECTION_ARN = `arn:aws:codeconnections:eu-west-1:${BUILD_ACCOUNT}:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
 
+/** A second repository of the platform, with one service of its own. */
+export const OTHER_REPOSITORY = "example-org/ledger";
+
+const service = (name: string, pipeline: string) => ({ name, pipeline, include: [`services/${name}/**`], exclude: [] });
+
+/** The repository catalog the build stack bundles: the shop with two services, the ledger with one. */
+export const catalogData: RepositoryCatalogData = {
+  repositories: [
+    {
+      repository: REPOSITORY,
+      mainBranch: "main",
+      forkLabel: "safe-to-test",
+      services: [service("orders", "pipewright-orders"), service("payments", "pipewright-payments")],
+    },
+    { repository: OTHER_REPOSITORY, mainBranch: "trunk", forkLabel: "run-ci", services: [service("api", "pipewright-ledger-api")] },
+  ],
+};
+export const repositories = RepositoryCatalog.from(catalogData);
+
+/** The catalog as a file, for the Lambda entry point (REPOSITORIES_FILE). */
+export function catalogFile(data: RepositoryCatalogData = catalogData): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "pipewright-catalog-")), REPOSITORIES_FILE);
+  writeFileSync(file, JSON.stringify(data));
+  return file;
+}
+
+/** The catalog with the shop alone. */
+export const shopCatalogData: RepositoryCatalogData = { repositories: catalogData.repositories.slice(0, 1) };
+
 export const config: PrPipelinesConfig = {
-  servicePipelines: ["pipewright-orders", "pipewright-payments"],
+  repositories,
   stateTable: "pipewright-pr-state",
   artifactBucket: PR_ARTIFACT_BUCKET,
   identities,
   prodAccountId: PROD_ACCOUNT,
-  forkLabel: "safe-to-test",
-  repository: REPOSITORY,
+  maxPullRequestPipelines: 300,
   github: { apiUrl: "https://api.github.com" },
 };
 

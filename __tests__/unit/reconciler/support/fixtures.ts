@@ -1,7 +1,7 @@
 import type { ReconcilerConfig } from "../../../../functions/reconciler/config";
 import type { PrPipeline } from "../../../../functions/reconciler/discover";
 import type { GitHubPullRequest } from "../../../../functions/reconciler/github";
-import { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, identities, REPOSITORY } from "../../pr-pipelines/support/fixtures";
+import { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, identities, REPOSITORY, repositories } from "../../pr-pipelines/support/fixtures";
 
 export { ARTIFACT_BUCKET, DEV_ACCOUNT, HEAD_SHA, identities, REPOSITORY };
 
@@ -16,12 +16,12 @@ export const CLEANUP_ROLE = `arn:aws:iam::${DEV_ACCOUNT}:role/pipewright-preview
 export const FORK_LABEL = "safe-to-test";
 
 export const config: ReconcilerConfig = {
-  servicePipelines: [...BASES],
-  repository: REPOSITORY,
+  repositories,
+  stateTable: "pipewright-pr-state",
+  maxPullRequestPipelines: 300,
   eventBusName: BUS,
   artifactBucket: ARTIFACT_BUCKET,
   previewCleanupRoleArn: CLEANUP_ROLE,
-  forkLabel: FORK_LABEL,
   githubTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:pipewright/github-token-AbCdEf",
   githubApiUrl: "https://api.github.com",
   idleDays: 14,

@@ -15,10 +15,12 @@ import { clonePipelineForPullRequest } from "../../../../functions/pr-pipelines/
 import { handlerFromEnvironment, type ReconcilerResult } from "../../../../functions/reconciler/handler";
 import type { PullRequestEvent } from "../../../../functions/shared/events";
 import { ACCOUNT, FakeAws, REGION } from "../../pr-pipelines/support/fake-aws";
-import { mainPipelineV2, memoryLogger, PROD_ACCOUNT, pullRequest } from "../../pr-pipelines/support/fixtures";
+import { catalogFile, mainPipelineV2, memoryLogger, PROD_ACCOUNT, pullRequest, shopCatalogData } from "../../pr-pipelines/support/fixtures";
 import { FakeGitHub } from "../../../support/fake-github";
-import { ARTIFACT_BUCKET, BASES, BUS, CLEANUP_ROLE, daysAgo, FORK_LABEL, HEAD_SHA, identities, NOW, REPOSITORY } from "./fixtures";
+import { ARTIFACT_BUCKET, BUS, CLEANUP_ROLE, daysAgo, HEAD_SHA, identities, NOW, REPOSITORY } from "./fixtures";
 
+/** pr-pipelines' state table, which holds the capacity ledger. */
+export const STATE_TABLE = "pipewright-pr-state";
 export const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:pipewright/github-token-AbCdEf`;
 /** The token the GitHub token secret holds, and the fake GitHub accepts. */
 export const TOKEN = "ghs_reconciler";
@@ -46,7 +48,7 @@ export interface PrPipelineSpec {
  * GitHub on 127.0.0.1, and the reconciler built from its environment.
  */
 export class World {
-  readonly aws = new FakeAws("unused");
+  readonly aws = new FakeAws(STATE_TABLE);
   readonly events = mockClient(EventBridgeClient);
   readonly sts = mockClient(STSClient);
   readonly cloudFormation = mockClient(CloudFormationClient);
@@ -79,12 +81,12 @@ export class World {
   env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
     const env: Record<string, string | undefined> = {
       AWS_REGION: REGION,
-      SERVICE_PIPELINES: JSON.stringify(BASES),
-      GITHUB_REPOSITORY: REPOSITORY,
+      REPOSITORIES_FILE: catalogFile(shopCatalogData),
       EVENT_BUS_NAME: BUS,
+      PR_STATE_TABLE: STATE_TABLE,
+      MAX_PR_PIPELINES: "300",
       PR_ARTIFACT_BUCKET: ARTIFACT_BUCKET,
       PREVIEW_CLEANUP_ROLE_ARN: CLEANUP_ROLE,
-      FORK_LABEL,
       GITHUB_TOKEN_SECRET_ARN: SECRET_ARN,
       GITHUB_API_URL: this.github.url,
       IDLE_DAYS: "14",
