@@ -1,7 +1,4 @@
-// A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
-import * as z from "zod";
-import { parseApiUrl, parseMainBranch, parseRepository, pipelineNameSchema, uniquePipelines } from "../../../functions/shared/config-fields";
-import { InvalidConfigurationError } from "../../../functions/shared/env";
+import { mainBranchSchema, parseApiUrl, pipelineNameSchema } from "../../../functions/shared/config-fields";
 import { InvalidGitHubApiUrlError } from "../../../functions/shared/github/api-url";
 import { REPOSITORY_PATTERN } from "../../../functions/shared/github/repository";
 
@@ -25,24 +22,16 @@ describe("the repository rule", () => {
   ])("refuses %s", (name) => {
     expect(REPOSITORY_PATTERN.test(name)).toBe(false);
   });
-
-  it("GITHUB_REPOSITORY names the variable, the value and the form", () => {
-    expect(parseRepository(" acme/mono ")).toBe("acme/mono");
-    expect(() => parseRepository("mono")).toThrow(InvalidConfigurationError);
-    expect(() => parseRepository("mono")).toThrow(
-      /^Environment variable GITHUB_REPOSITORY is invalid: "mono": expected owner\/name, such as octo-org\/monorepo\. Fix: /,
-    );
-  });
 });
 
-describe("MAIN_BRANCH", () => {
+describe("a main branch", () => {
   it("accepts a branch name or its full ref", () => {
-    expect(parseMainBranch("main")).toBe("main");
-    expect(parseMainBranch("refs/heads/release/2025")).toBe("release/2025");
+    expect(mainBranchSchema.parse("main")).toBe("main");
+    expect(mainBranchSchema.parse("refs/heads/release/2025")).toBe("release/2025");
   });
 
   it.each(["refs/tags/v1", "refs/heads/"])("refuses %s", (value) => {
-    expect(() => parseMainBranch(value)).toThrow(/MAIN_BRANCH is invalid: .*is not a branch name such as "main"/);
+    expect(mainBranchSchema.safeParse(value).error?.issues[0]?.message).toBe('is not a branch name such as "main"');
   });
 });
 
@@ -60,18 +49,5 @@ describe("pipelines", () => {
     expect(pipelineNameSchema.safeParse("pipewright-orders@v2_x.y").success).toBe(true);
     expect(pipelineNameSchema.safeParse("has space").success).toBe(false);
     expect(pipelineNameSchema.safeParse("p".repeat(101)).success).toBe(false);
-  });
-
-  it("uniquePipelines reports each repeat at its own place", () => {
-    const names = z.array(z.string()).superRefine(uniquePipelines((name: string) => name));
-    expect(names.safeParse(["a", "b"]).success).toBe(true);
-    expect(names.safeParse(["a", "b", "a", "a"]).error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [[2], '"a" is already listed earlier; each pipeline must be unique'],
-      [[3], '"a" is already listed earlier; each pipeline must be unique'],
-    ]);
-    const services = z
-      .array(z.object({ pipeline: z.string() }))
-      .superRefine(uniquePipelines((service: { pipeline: string }) => service.pipeline, "pipeline"));
-    expect(services.safeParse([{ pipeline: "a" }, { pipeline: "a" }]).error?.issues[0]?.path).toEqual([1, "pipeline"]);
   });
 });
