@@ -1,6 +1,6 @@
 import { type App, Testing, type TerraformStack } from "cdktf";
 import * as path from "node:path";
-import { loadConfig, parseConfig, type PipewrightConfig } from "../../stacks/config";
+import { ConfigError, loadConfig, parseConfig, type PipewrightConfig } from "../../stacks/config";
 import { addPlatformStacks, type PlatformOptions } from "../../stacks/platform";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -16,6 +16,17 @@ export function configWith(change: (raw: Record<string, any>) => void): Pipewrig
   const raw = JSON.parse(JSON.stringify(exampleConfig()));
   change(raw);
   return parseConfig(raw, "test configuration");
+}
+
+/** The problems parseConfig reports for `raw`; fails the test when it is accepted. */
+export function configProblems(raw: unknown): string[] {
+  try {
+    parseConfig(raw, "test.json");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [...error.problems];
+  }
+  throw new Error("configuration was accepted");
 }
 
 export type SynthesizedStack = Record<string, any>;

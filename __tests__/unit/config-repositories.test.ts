@@ -1,23 +1,13 @@
-import { loadConfig, parseConfig, ConfigError } from "../../stacks/config";
+import { loadConfig, parseConfig } from "../../stacks/config";
 import { PlatformNames } from "../../stacks/names";
 import { defaultRepositoryKey, platformRepositories, platformServices, repositoryCatalog } from "../../stacks/repositories";
 import { RepositoryCatalog } from "../../functions/shared/repositories";
-import { EXAMPLE_CONFIG_FILE, ROOT } from "../support/synth";
+import { configProblems, EXAMPLE_CONFIG_FILE, ROOT } from "../support/synth";
 import * as path from "node:path";
 
 const MANY_EXAMPLE = path.join(ROOT, "config", "example-repositories.json");
 const many = () => JSON.parse(JSON.stringify(loadConfig(MANY_EXAMPLE)));
 const single = () => JSON.parse(JSON.stringify(loadConfig(EXAMPLE_CONFIG_FILE)));
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseConfig(raw, "test.json");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("configuration was accepted");
-}
 
 describe("many repositories in the configuration", () => {
   it("keeps the single-repository form and its pipeline names", () => {
@@ -142,7 +132,7 @@ describe("many repositories in the configuration", () => {
   it.each(cases)("rejects %s, naming the field and the fix", (_name, change, expected) => {
     const raw = many();
     change(raw);
-    const problems = problemsOf(raw);
+    const problems = configProblems(raw);
     expect(problems.some((p) => expected.test(p))).toBe(true);
   });
 

@@ -2,20 +2,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, chooseConfigFile, loadConfig, parseConfig } from "../../stacks/config";
-import { EXAMPLE_CONFIG_FILE, ROOT } from "../support/synth";
+import { chooseConfigFile, loadConfig, parseConfig } from "../../stacks/config";
+import { configProblems, EXAMPLE_CONFIG_FILE, ROOT } from "../support/synth";
 
 const example = () => JSON.parse(JSON.stringify(loadConfig(EXAMPLE_CONFIG_FILE)));
-
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseConfig(raw, "test.json");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("configuration was accepted");
-}
 
 describe("configuration", () => {
   it("accepts the committed example and fills defaults", () => {
@@ -124,7 +114,7 @@ describe("configuration", () => {
   it.each(cases)("rejects %s, naming the field and the fix", (_name, change, expected) => {
     const raw = example();
     change(raw);
-    const problems = problemsOf(raw);
+    const problems = configProblems(raw);
     expect(problems.some((p) => expected.test(p))).toBe(true);
   });
 

@@ -1,9 +1,8 @@
 import type { PullRequestEvent } from "../shared/events";
-import type { GitHubClient } from "../shared/github/client";
 import { splitRepository } from "../shared/github/repository";
 import type { PrLogger } from "./apply";
 import type { Reservation } from "./capacity";
-import { bounded, errorOf, fixFor, gitHubClientForNotice, NEXT_EVENT, PERMISSIONS } from "./fork-approval";
+import { bounded, errorOf, fixFor, type GitHubNoticesOptions, gitHubClientForNotice, NEXT_EVENT, PERMISSIONS } from "./fork-approval";
 
 /**
  * What a pull request over the cap waits for, shown on GitHub: a
@@ -61,17 +60,9 @@ export function capacityNotShown(logger: PrLogger): CapacityNotices {
   };
 }
 
-export interface GitHubCapacityNoticesOptions {
-  /** The client for a repository with the configured credentials; undefined while the secret holds no value. */
-  readonly client: (repository: string) => Promise<GitHubClient | undefined>;
-  /** ARN of the GitHub token secret, named in log lines. */
-  readonly secretArn: string;
-  readonly logger: PrLogger;
-}
-
 /** The capacity status on GitHub, through the shared client. */
 export class GitHubCapacityNotices implements CapacityNotices {
-  constructor(private readonly options: GitHubCapacityNoticesOptions) {}
+  constructor(private readonly options: GitHubNoticesOptions) {}
 
   async waiting(pr: PullRequestEvent, wait: CapacityWait): Promise<void> {
     await this.setStatus(pr, "pending", waitingDescription(wait));

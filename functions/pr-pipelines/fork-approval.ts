@@ -108,7 +108,8 @@ export function fixFor(error: unknown, repository: string, permission: string, o
 
 export const NEXT_EVENT = "the next event of the pull request tries again";
 
-export interface GitHubForkApprovalNoticesOptions {
+/** What the GitHub notices of pull requests (fork approval, capacity) are built from. */
+export interface GitHubNoticesOptions {
   /** The client for a repository with the configured credentials; undefined while the secret holds no value. */
   readonly client: (repository: string) => Promise<GitHubClient | undefined>;
   /** ARN of the GitHub token secret, named in log lines. */
@@ -118,7 +119,7 @@ export interface GitHubForkApprovalNoticesOptions {
 
 /** The notices on GitHub, through the shared client. */
 export class GitHubForkApprovalNotices implements ForkApprovalNotices {
-  constructor(private readonly options: GitHubForkApprovalNoticesOptions) {}
+  constructor(private readonly options: GitHubNoticesOptions) {}
 
   async awaiting(pr: PullRequestEvent, forkLabel: string): Promise<void> {
     const client = await gitHubClientForNotice(this.options, pr, whatWaits(pr, forkLabel), about(pr));
@@ -192,7 +193,7 @@ export class GitHubForkApprovalNotices implements ForkApprovalNotices {
 
 /** The GitHub client for a notice on `pr`'s repository, or undefined (and one log line with the fix) when there is none. */
 export async function gitHubClientForNotice(
-  options: { readonly client: (repository: string) => Promise<GitHubClient | undefined>; readonly secretArn: string; readonly logger: PrLogger },
+  options: GitHubNoticesOptions,
   pr: PullRequestEvent,
   what: string,
   details: Record<string, unknown>,
