@@ -1,71 +1,21 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from "@aws-sdk/client-eventbridge";
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { SecretsManagerRotatingSecret, type SecretsManagerRotatingSecretOptions } from "../shared/rotating-secret";
 import { toBusEntry, type BusEvent, type BusPublisher } from "./bus-event";
-import { BusUnavailableError, WebhookSecretUnavailableError } from "./errors";
-import { parseWebhookSecrets, type WebhookSecrets, type WebhookSecretSource } from "./signature";
+import { BusUnavailableError } from "./errors";
+import { WEBHOOK_SECRET_KIND } from "./signature";
 
 /**
  * The only file of the webhook function that talks to AWS. Clients are
  * injected, so tests pass mocked ones and the handler builds real ones lazily.
  */
 
-export interface SecretsManagerWebhookSecretsOptions {
-  client: SecretsManagerClient;
-  /** ARN (or name) of the secret holding {"current": "...", "previous": "..."}. */
-  secretId: string;
-  /** How long a read value is reused. */
-  maxAgeSeconds?: number;
-  /** Forced refreshes (after a signature mismatch) happen at most this often. */
-  minRefreshIntervalMs?: number;
-  /** Milliseconds clock, for tests. */
-  clock?: () => number;
-}
-
 /**
- * Reads the webhook secrets from Secrets Manager through the Powertools
- * secrets provider, which caches them for `maxAgeSeconds`.
- *
- * A signature mismatch may mean the secret was rotated after it was cached;
- * the handler then asks for a forced refresh. Those are rate-limited so a
- * stream of forged requests cannot turn into a stream of Secrets Manager calls.
+ * Reads the webhook secrets from Secrets Manager, cached, with rate-limited
+ * forced refreshes after a mismatch (functions/shared/rotating-secret.ts).
  */
-export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
-  private readonly provider: SecretsProvider;
-  private readonly maxAgeSeconds: number;
-  private readonly minRefreshIntervalMs: number;
-  private readonly clock: () => number;
-  private lastForcedRefresh = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly options: SecretsManagerWebhookSecretsOptions) {
-    this.provider = new SecretsProvider({ awsSdkV3Client: options.client });
-    this.maxAgeSeconds = options.maxAgeSeconds ?? 300;
-    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 30_000;
-    this.clock = options.clock ?? Date.now;
-  }
-
-  async getSecrets(request: { forceRefresh?: boolean } = {}): Promise<WebhookSecrets> {
-    const { secretId } = this.options;
-    let forceFetch = false;
-    if (request.forceRefresh && this.clock() - this.lastForcedRefresh >= this.minRefreshIntervalMs) {
-      forceFetch = true;
-      this.lastForcedRefresh = this.clock();
-    }
-    let value: string | Uint8Array | undefined;
-    try {
-      value = await this.provider.get(secretId, { maxAge: this.maxAgeSeconds, forceFetch });
-    } catch (error) {
-      throw new WebhookSecretUnavailableError(
-        `Could not read the webhook secret ${secretId}. Fix: check that it exists, has a value, and that the function's role may call secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`,
-        { cause: error },
-      );
-    }
-    if (typeof value !== "string") {
-      throw new WebhookSecretUnavailableError(
-        `The webhook secret ${secretId} has no string value. Fix: store {"current": "<webhook secret>"} as its SecretString`,
-      );
-    }
-    return parseWebhookSecrets(value, secretId);
+export class SecretsManagerWebhookSecrets extends SecretsManagerRotatingSecret {
+  constructor(options: SecretsManagerRotatingSecretOptions) {
+    super(options, WEBHOOK_SECRET_KIND);
   }
 }
 

@@ -1,56 +1,28 @@
 import { verifyWithFallback } from "@octokit/webhooks-methods";
-// A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
-import * as z from "zod";
+import { parseRotatingSecret, type RotatingSecret, type RotatingSecretKind, type RotatingSecretSource } from "../shared/rotating-secret";
 import { SignatureError, WebhookSecretUnavailableError } from "./errors";
 
 /**
- * The webhook secrets. During a rotation the Secrets Manager secret holds the
- * new value as `current` and the old one as `previous`, so deliveries signed
- * with either verify until GitHub has switched.
+ * The webhook secrets: the current one and, during a rotation, the previous
+ * one (functions/shared/rotating-secret.ts).
  */
-export interface WebhookSecrets {
-  current: string;
-  previous?: string;
-}
+export type WebhookSecrets = RotatingSecret;
 
 /** Where the handler gets the secrets; the AWS adapter caches them. */
-export interface WebhookSecretSource {
-  /** `forceRefresh` asks for a fresh read (the source may refuse to do so too often). */
-  getSecrets(options?: { forceRefresh?: boolean }): Promise<WebhookSecrets>;
-}
+export type WebhookSecretSource = RotatingSecretSource;
 
-const webhookSecretsSchema = z.object({
-  current: z.string().min(1),
-  // An operator clearing `previous` after a rotation may leave "": same as absent.
-  previous: z
-    .string()
-    .optional()
-    .transform((value) => (value === "" ? undefined : value)),
-});
+/** The webhook secret's name in messages and its error (503: our fault). */
+export const WEBHOOK_SECRET_KIND: RotatingSecretKind = {
+  valueName: "webhook secret",
+  unavailable: (message, options) => new WebhookSecretUnavailableError(message, options),
+};
 
 /**
  * Parses the secret string `{"current": "...", "previous": "..."}`.
  * Errors name the problem but never the value.
  */
 export function parseWebhookSecrets(secretString: string, secretName: string): WebhookSecrets {
-  let json: unknown;
-  try {
-    json = JSON.parse(secretString);
-  } catch {
-    // No cause: JSON.parse's message quotes the text, which is the secret.
-    throw new WebhookSecretUnavailableError(
-      `Secret ${secretName} is not JSON. Fix: store {"current": "<webhook secret>"} in it, optionally with "previous" during a rotation`,
-    );
-  }
-  const result = webhookSecretsSchema.safeParse(json);
-  if (!result.success) {
-    const fields = [...new Set(result.error.issues.map((issue) => issue.path.join(".") || "(root)"))].join(", ");
-    throw new WebhookSecretUnavailableError(
-      `Secret ${secretName} does not have the expected shape (problem in: ${fields}). Fix: store {"current": "<webhook secret>"} in it, optionally with "previous" during a rotation`,
-    );
-  }
-  const { current, previous } = result.data;
-  return previous === undefined ? { current } : { current, previous };
+  return parseRotatingSecret(secretString, secretName, WEBHOOK_SECRET_KIND);
 }
 
 /** What GitHub sends in X-Hub-Signature-256: "sha256=" and 64 hex digits. */
