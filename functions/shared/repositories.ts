@@ -30,6 +30,11 @@ const serviceSchema = z.object({
   include: z.array(z.string().min(1)).min(1),
   /** Globs of paths that never start the service's pipeline. */
   exclude: z.array(z.string().min(1)).default([]),
+  /**
+   * Slack user ids who may approve the service's prod deployment and deploy it
+   * with /pipewright deploy: the service's own list, else the platform's. Empty: nobody in Slack.
+   */
+  slackApprovers: z.array(z.string().regex(/^[UW][A-Z0-9]{8,}$/, { error: "is not a Slack user id (U... or W...)" })).default([]),
 });
 
 const repositoryEntrySchema = z.object({

@@ -24,6 +24,18 @@ describe("the repository catalog", () => {
     expect(catalog.pipelines).toEqual(["pw-shop-orders", "pw-ledger-api"]);
   });
 
+  it("gives each service its Slack approvers, none when the stacks list none, and refuses what is not a Slack user id", () => {
+    const data = catalogData();
+    const withApprovers = { ...data.repositories[0]!, services: [{ ...service("orders", "pw-shop-orders"), slackApprovers: ["U0APPROVER1", "W0123ABCD9"] }] };
+    const catalog = RepositoryCatalog.from({ repositories: [withApprovers, data.repositories[1]!] });
+    expect(catalog.ownerOfPipeline("pw-shop-orders")?.service.slackApprovers).toEqual(["U0APPROVER1", "W0123ABCD9"]);
+    expect(catalog.ownerOfPipeline("pw-ledger-api")?.service.slackApprovers).toEqual([]);
+    const bad = { ...withApprovers, services: [{ ...service("orders", "pw-shop-orders"), slackApprovers: ["@ada"] }] };
+    expect(() => RepositoryCatalog.from({ repositories: [bad] }, "catalog.json")).toThrow(
+      /repositories\[0\]\.services\[0\]\.slackApprovers\[0\]: is not a Slack user id/,
+    );
+  });
+
   it("refuses a repository listed twice and a pipeline of two repositories, naming each place", () => {
     const data = catalogData();
     data.repositories.push({ ...data.repositories[0]!, repository: "ACME/shop", services: [service("api", "pw-ledger-api")] });
