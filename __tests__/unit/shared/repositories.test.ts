@@ -26,7 +26,10 @@ describe("the repository catalog", () => {
 
   it("gives each service its Slack approvers, none when the stacks list none, and refuses what is not a Slack user id", () => {
     const data = catalogData();
-    const withApprovers = { ...data.repositories[0]!, services: [{ ...service("orders", "pw-shop-orders"), slackApprovers: ["U0APPROVER1", "W0123ABCD9"] }] };
+    const withApprovers = {
+      ...data.repositories[0]!,
+      services: [{ ...service("orders", "pw-shop-orders"), slackApprovers: ["U0APPROVER1", "W0123ABCD9"] }],
+    };
     const catalog = RepositoryCatalog.from({ repositories: [withApprovers, data.repositories[1]!] });
     expect(catalog.ownerOfPipeline("pw-shop-orders")?.service.slackApprovers).toEqual(["U0APPROVER1", "W0123ABCD9"]);
     expect(catalog.ownerOfPipeline("pw-ledger-api")?.service.slackApprovers).toEqual([]);
