@@ -3,12 +3,13 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { requireEnv } from "../shared/env";
+import { headerValue, type HttpRequest, rawBody } from "../shared/http-request";
 import { createLogger } from "../shared/logger";
 import { loadRepositoryCatalog } from "../shared/repositories";
 import { EventBridgeBusPublisher, SecretsManagerWebhookSecrets } from "./aws";
 import type { BusPublisher } from "./bus-event";
 import { SignatureError, WebhookError } from "./errors";
-import { assertBodySize, deliveryIdOf, headerValue, parseJsonObject, rawBody, readDeliveryHeaders, type HttpRequest } from "./request";
+import { assertBodySize, deliveryIdOf, parseJsonObject, readDeliveryHeaders } from "./request";
 import { type RepositoryLookup, routeDelivery } from "./route";
 import { readSignatureHeader, verifySignature, type WebhookSecretSource } from "./signature";
 

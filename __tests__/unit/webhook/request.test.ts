@@ -1,14 +1,7 @@
 import fc from "fast-check";
 import { MalformedDeliveryError, PayloadTooLargeError } from "../../../functions/webhook/errors";
-import {
-  MAX_BODY_BYTES,
-  assertBodySize,
-  bodySize,
-  headerValue,
-  parseJsonObject,
-  rawBody,
-  readDeliveryHeaders,
-} from "../../../functions/webhook/request";
+import { bodySize, headerValue, rawBody } from "../../../functions/shared/http-request";
+import { MAX_BODY_BYTES, assertBodySize, parseJsonObject, readDeliveryHeaders } from "../../../functions/webhook/request";
 
 describe("headerValue", () => {
   it("finds a header whatever the case of its name", () => {
