@@ -14,7 +14,7 @@ import {
 } from "./facts";
 import { identifyPipeline, needsTags, type PipelineIdentity } from "./identity";
 import { type ConsoleLocation, partitionOfArn, pipelineArn } from "./links";
-import { type EventPlan, needsRecoveryCheck, previousOutcome } from "./routing";
+import { type EventPlan, needsRecoveryCheck, previousOutcome, threadStepNeedsActions } from "./routing";
 
 /**
  * What the notifier learns about an event's execution from CodePipeline, best
@@ -63,7 +63,7 @@ export async function enrich(
 
   // The action executions carry the commit message, the failed actions and the approval;
   // a pending commit status alone needs none of them.
-  const wantsActions = plan.notification !== undefined || plan.commitStatus?.state === "failure";
+  const wantsActions = plan.notification !== undefined || plan.commitStatus?.state === "failure" || threadStepNeedsActions(plan.thread);
   const [tags, execution, actions] = await Promise.all([
     needsTags(pipeline, catalog)
       ? read("the pipeline's tags (ListTagsForResource)", () =>

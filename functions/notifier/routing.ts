@@ -29,6 +29,22 @@ export interface CommitStatusIntent {
 /** What an event may notify before the enrichment: a success may still turn out to be a recovery. */
 export type NotificationCandidate = Exclude<NotifyState, "RECOVERED">;
 
+/** How an execution of a main pipeline ends, as the pipeline event says it. */
+export const FINISH_STATES = ["SUCCEEDED", "FAILED", "STOPPED", "CANCELED", "SUPERSEDED"] as const;
+export type FinishState = (typeof FINISH_STATES)[number];
+
+/**
+ * What an event adds to its execution's Slack thread (bot mode, main
+ * pipelines). Every step posts the thread's parent when it is the first of
+ * the execution to arrive; "start" adds nothing else.
+ */
+export type ThreadStep =
+  | { kind: "start" }
+  | { kind: "resume" }
+  | { kind: "stage"; stage: string; outcome: "SUCCEEDED" | "FAILED" }
+  | { kind: "approval"; stage: string; action: string }
+  | { kind: "finish"; state: FinishState };
+
 export type EventPlan =
   | { kind: "ignore"; reason: string }
   | {
@@ -37,9 +53,16 @@ export type EventPlan =
       commitStatus?: CommitStatusIntent;
       /** For an approval waiting: where it waits. */
       approval?: { stage: string; action: string };
+      /** The step of the execution's Slack thread, when threads are on for the pipeline. */
+      thread?: ThreadStep;
       /** Why no notification, when there is none (for the log). */
       quietBecause?: string;
     };
+
+export interface PlanOptions {
+  /** Bot mode and a main pipeline: the execution's events go to its Slack thread whatever NOTIFY_STATES says. */
+  threads?: boolean;
+}
 
 const PIPELINE_STATE_PLANS: Record<string, { notification?: NotificationCandidate; status?: CommitStatusIntent }> = {
   STARTED: { notification: "STARTED", status: { state: "pending", eventState: "STARTED", whileExecutionIs: ["InProgress"] } },
@@ -57,9 +80,37 @@ function enabledFor(candidate: NotificationCandidate, enabled: ReadonlySet<Notif
   return enabled.has(candidate);
 }
 
-/** What to do with an event, from the event alone. */
-export function planEvent(event: CodePipelineEvent, enabled: ReadonlySet<NotifyState>): EventPlan {
+function isFinishState(state: string): state is FinishState {
+  return (FINISH_STATES as readonly string[]).includes(state);
+}
+
+/** The step an event adds to its execution's Slack thread, if any. */
+export function threadStepOf(event: CodePipelineEvent): ThreadStep | undefined {
   const { state } = event.detail;
+  switch (event["detail-type"]) {
+    case CODEPIPELINE_DETAIL_TYPES.pipeline:
+      if (state === "STARTED") return { kind: "start" };
+      if (state === "RESUMED") return { kind: "resume" };
+      return isFinishState(state) ? { kind: "finish", state } : undefined;
+    case CODEPIPELINE_DETAIL_TYPES.stage:
+      return state === "SUCCEEDED" || state === "FAILED" ? { kind: "stage", stage: event.detail.stage, outcome: state } : undefined;
+    case CODEPIPELINE_DETAIL_TYPES.action:
+      return isApprovalWaiting(event) ? { kind: "approval", stage: event.detail.stage, action: event.detail.action } : undefined;
+  }
+}
+
+/** Whether a thread step needs the execution's action executions (failed actions, an approval's instructions). */
+export function threadStepNeedsActions(step: ThreadStep | undefined): boolean {
+  if (step === undefined) return false;
+  if (step.kind === "approval") return true;
+  if (step.kind === "stage") return step.outcome === "FAILED";
+  return step.kind === "finish" && step.state === "FAILED";
+}
+
+/** What to do with an event, from the event alone. */
+export function planEvent(event: CodePipelineEvent, enabled: ReadonlySet<NotifyState>, options: PlanOptions = {}): EventPlan {
+  const { state } = event.detail;
+  const thread = options.threads ? threadStepOf(event) : undefined;
   switch (event["detail-type"]) {
     case CODEPIPELINE_DETAIL_TYPES.pipeline: {
       const plan = PIPELINE_STATE_PLANS[state];
@@ -69,6 +120,7 @@ export function planEvent(event: CodePipelineEvent, enabled: ReadonlySet<NotifyS
         kind: "act",
         notification: notify ? plan.notification : undefined,
         commitStatus: plan.status,
+        thread,
         quietBecause: notify
           ? undefined
           : plan.notification
@@ -77,12 +129,22 @@ export function planEvent(event: CodePipelineEvent, enabled: ReadonlySet<NotifyS
       };
     }
     case CODEPIPELINE_DETAIL_TYPES.stage:
-      return { kind: "ignore", reason: "stage changes are reported through the pipeline-level event of the execution" };
+      if (thread) return { kind: "act", thread, quietBecause: "a stage's result is told only in the execution's Slack thread" };
+      return {
+        kind: "ignore",
+        reason: options.threads
+          ? `stage ${event.detail.stage} ${state} is not a result the Slack thread tells`
+          : "stage changes are reported through the pipeline-level event of the execution",
+      };
     case CODEPIPELINE_DETAIL_TYPES.action: {
       const { detail } = event;
       if (isApprovalWaiting(event)) {
-        if (!enabled.has("APPROVAL_WAITING")) return { kind: "ignore", reason: "APPROVAL_WAITING is not in NOTIFY_STATES" };
-        return { kind: "act", notification: "APPROVAL_WAITING", approval: { stage: detail.stage, action: detail.action } };
+        const approval = { stage: detail.stage, action: detail.action };
+        if (!enabled.has("APPROVAL_WAITING")) {
+          if (thread) return { kind: "act", approval, thread, quietBecause: "APPROVAL_WAITING is not in NOTIFY_STATES" };
+          return { kind: "ignore", reason: "APPROVAL_WAITING is not in NOTIFY_STATES" };
+        }
+        return { kind: "act", notification: "APPROVAL_WAITING", approval, thread };
       }
       if (detail.type.category === "Source" && state === "SUCCEEDED") {
         // The commit an execution builds may be unknown until its source action
