@@ -1,7 +1,9 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import { InvalidConfigurationError, parseVariable } from "../shared/env";
+import { isLoopbackHost } from "../shared/loopback";
 import type { RepositoryCatalog } from "../shared/repositories";
+import { ConflictingSlackModesError } from "./errors";
 import { DEFAULT_NOTIFY_STATES, NOTIFY_STATES, type NotifyState } from "./routing";
 
 /**
@@ -59,4 +61,57 @@ const topicArnSchema = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[
 
 export function parseTopicArn(value: string): string {
   return parseVariable("TOPIC_ARN", topicArnSchema, value);
+}
+
+/** How the notifier posts to Slack: not at all, through an incoming webhook, or as the Slack app (threads, approval buttons). */
+export type SlackSettings =
+  | { mode: "off" }
+  | { mode: "webhook"; webhookSecretArn: string }
+  | { mode: "bot"; botTokenSecretArn: string; channel: string; apiUrl: string; threadsTable: string };
+
+/** The variables of bot mode: all of them, or none. */
+export const SLACK_BOT_VARIABLES = ["SLACK_BOT_TOKEN_SECRET_ARN", "SLACK_CHANNEL", "SLACK_API_URL", "SLACK_THREADS_TABLE"] as const;
+export type SlackVariable = "SLACK_WEBHOOK_SECRET_ARN" | (typeof SLACK_BOT_VARIABLES)[number];
+
+const secretArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, "is not the ARN of a Secrets Manager secret");
+const channelSchema = z
+  .string()
+  .regex(/^[CG][A-Z0-9]{8,}$/, "is not a Slack channel id (C or G and at least 8 more of A-Z 0-9, as the channel's details show it)");
+const tableNameSchema = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)");
+const apiUrlSchema = z
+  .url({ error: "is not a URL" })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
+  }, "is neither https nor http on this machine (a local stand-in)")
+  .transform((value) => (value.endsWith("/") ? value : `${value}/`));
+
+/**
+ * The Slack variables: SLACK_WEBHOOK_SECRET_ARN alone is webhook mode; the
+ * four bot variables together are bot mode; none is off. A part of bot mode,
+ * or both modes at once, is an error naming the fix.
+ */
+export function parseSlackSettings(values: Readonly<Partial<Record<SlackVariable, string>>>): SlackSettings {
+  const botSet = SLACK_BOT_VARIABLES.filter((variable) => values[variable] !== undefined);
+  const webhookSecretArn = values.SLACK_WEBHOOK_SECRET_ARN;
+  if (botSet.length === 0) return webhookSecretArn === undefined ? { mode: "off" } : { mode: "webhook", webhookSecretArn };
+  if (webhookSecretArn !== undefined) throw new ConflictingSlackModesError(botSet);
+  const missing = SLACK_BOT_VARIABLES.filter((variable) => values[variable] === undefined);
+  if (missing.length > 0) {
+    throw new InvalidConfigurationError(
+      missing[0] as string,
+      `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set, but ${botSet.join(", ")} ${botSet.length === 1 ? "is" : "are"}: ` +
+        `Slack's bot mode needs all of ${SLACK_BOT_VARIABLES.join(", ")}`,
+    );
+  }
+  const value = (variable: (typeof SLACK_BOT_VARIABLES)[number]) => values[variable] as string;
+  return {
+    mode: "bot",
+    botTokenSecretArn: parseVariable("SLACK_BOT_TOKEN_SECRET_ARN", secretArnSchema, value("SLACK_BOT_TOKEN_SECRET_ARN")),
+    channel: parseVariable("SLACK_CHANNEL", channelSchema, value("SLACK_CHANNEL")),
+    apiUrl: parseVariable("SLACK_API_URL", apiUrlSchema, value("SLACK_API_URL")),
+    threadsTable: parseVariable("SLACK_THREADS_TABLE", tableNameSchema, value("SLACK_THREADS_TABLE")),
+  };
 }

@@ -14,6 +14,19 @@ export class InvalidCodePipelineEventError extends Error {
   }
 }
 
+/** The environment asks for both ways of posting to Slack: the incoming webhook and the Slack app (bot mode). */
+export class ConflictingSlackModesError extends Error {
+  constructor(readonly botVariables: readonly string[]) {
+    super(
+      `Environment variables SLACK_WEBHOOK_SECRET_ARN and ${botVariables.join(", ")} are both set: the notifier posts to Slack either ` +
+        "through an incoming webhook or as the Slack app (bot mode), not both. Fix: choose one in the configuration's notifications.slack " +
+        '(true or {"mode": "webhook"} for the webhook, {"mode": "bot", "channel": "C..."} for the app) and deploy again through the pipewright stacks, ' +
+        "which set the variables of that mode only",
+    );
+    this.name = "ConflictingSlackModesError";
+  }
+}
+
 /** A secret holds a value the notifier cannot use. */
 export class SecretValueError extends Error {
   constructor(

@@ -1,4 +1,5 @@
 import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -11,6 +12,7 @@ import { GitHubCallError } from "../shared/github/errors";
 import { gitHubClientFromSecret } from "../shared/github/source";
 import { createLogger } from "../shared/logger";
 import { loadRepositoryCatalog } from "../shared/repositories";
+import { parseSlackBotToken, SlackApiError, SlackBotTokenError, slackChat } from "../shared/slack/web-api";
 import { CodePipelineFacts, secretsManagerValue, SnsTopicPublisher } from "./aws";
 import {
   type ChannelName,
@@ -18,32 +20,45 @@ import {
   type ChannelResult,
   type CommitStatusSender,
   deliverAll,
+  type SlackBotSender,
   type SlackSender,
   type TopicPublisher,
 } from "./channels";
 import { commitStatusFor, statusStillHolds } from "./commit-status";
-import { type NotifierConfig, parseNotifyStates, parsePipelinePrefix, parseTopicArn } from "./config";
+import {
+  type NotifierConfig,
+  parseNotifyStates,
+  parsePipelinePrefix,
+  parseSlackSettings,
+  parseTopicArn,
+  SLACK_BOT_VARIABLES,
+  type SlackVariable,
+} from "./config";
+import { DynamoThreadStore } from "./dynamo-threads";
 import { emailMessage } from "./email";
 import { describeError, HttpDeliveryError, InvalidCodePipelineEventError, NotificationDeliveryError } from "./errors";
 import { approvalOf, type CommitFacts, type ExecutionFacts, type FailedActionFacts, type PipelineFacts } from "./facts";
 import type { PipelineIdentity } from "./identity";
 import { enrich } from "./enrich";
 import { GitHubCommitStatuses } from "./github";
-import { executionUrl, githubWebOrigin } from "./links";
+import { commitUrl, executionUrl, githubWebOrigin } from "./links";
 import { notificationFailureMetric } from "./metrics";
 import { buildNotification } from "./notification";
 import { type CommitStatusIntent, finalNotification, type NotifyState, planEvent } from "./routing";
 import { parseSlackWebhookSecret } from "./secrets";
 import { SlackWebhook } from "./slack";
-import { slackMessage } from "./slack-message";
+import { SlackBotChannel } from "./slack-bot";
+import { slackChatMessage, slackMessage } from "./slack-message";
+import { type ThreadInput, threadDelivery } from "./thread-messages";
 
 /**
  * Target of the notifications rule on the default bus: CodePipeline
  * execution state changes of the platform's pipelines. Enriches the event
  * from CodePipeline, then, each channel independently: publishes to the SNS
- * topic, posts to Slack (when a webhook is configured), and sets the GitHub
- * commit status of the commit the execution built (when credentials are), in
- * the pipeline's repository as the repository catalog tells it.
+ * topic, posts to Slack (through a webhook, or as the Slack app: a thread per
+ * execution of a main pipeline), and sets the GitHub commit status of the
+ * commit the execution built (when credentials are), in the pipeline's
+ * repository as the repository catalog tells it.
  */
 
 /** The part of Powertools' structured logger the notifier uses. */
@@ -55,6 +70,8 @@ export interface NotifierDeps {
   topic: TopicPublisher;
   /** Absent when no Slack webhook secret is configured (SLACK_WEBHOOK_SECRET_ARN unset). */
   slack?: SlackSender;
+  /** The Slack app (bot mode); absent unless its variables are set. Never together with `slack`. */
+  slackBot?: SlackBotSender;
   /** Absent when no GitHub credentials secret is configured (GITHUB_TOKEN_SECRET_ARN unset). */
   commitStatuses?: CommitStatusSender;
   logger?: NotifierLogger;
@@ -65,11 +82,13 @@ export interface NotifierDeps {
 export type NotifierResult = { outcome: "ignored"; reason: string } | { outcome: "handled"; notification?: NotifyState; channels: ChannelResult[] };
 
 function statusOf(cause: unknown): number | string {
-  if (cause instanceof HttpDeliveryError || cause instanceof GitHubCallError) return cause.status ?? "no answer";
+  if (cause instanceof HttpDeliveryError || cause instanceof GitHubCallError || cause instanceof SlackApiError) return cause.status ?? "no answer";
   const sdkStatus = (cause as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
   if (typeof sdkStatus === "number") return sdkStatus;
   const name = (cause as { name?: unknown } | undefined)?.name;
-  return name === "SecretValueError" || cause instanceof GitHubCredentialsSecretError ? "bad secret value" : "error";
+  return name === "SecretValueError" || cause instanceof GitHubCredentialsSecretError || cause instanceof SlackBotTokenError
+    ? "bad secret value"
+    : "error";
 }
 
 function eventContext(event: CodePipelineEvent): Record<string, unknown> {
@@ -86,7 +105,7 @@ function eventContext(event: CodePipelineEvent): Record<string, unknown> {
 }
 
 export function makeHandler(deps: NotifierDeps) {
-  const { config, facts: pipelineFacts, topic, slack, commitStatuses } = deps;
+  const { config, facts: pipelineFacts, topic, slack, slackBot, commitStatuses } = deps;
   const logger: NotifierLogger = deps.logger ?? createLogger("notifier");
   const now = deps.now ?? Date.now;
   const webOrigin = githubWebOrigin(config.githubApiUrl);
@@ -115,7 +134,9 @@ export function makeHandler(deps: NotifierDeps) {
       logger.info(`Ignoring the event: ${reason}`, context);
       return { outcome: "ignored", reason };
     }
-    const plan = planEvent(codePipelineEvent, config.notifyStates);
+    // In bot mode a main pipeline's execution is a Slack thread, which every step of it joins.
+    const threads = slackBot !== undefined && config.catalog.ownerOfPipeline(pipeline) !== undefined;
+    const plan = planEvent(codePipelineEvent, config.notifyStates, { threads });
     if (plan.kind === "ignore") {
       logger.info(`Ignoring the event: ${plan.reason}`, context);
       return { outcome: "ignored", reason: plan.reason };
@@ -149,14 +170,46 @@ export function makeHandler(deps: NotifierDeps) {
       if (slack) {
         const message = slackMessage(notification, email.subject);
         attempts.push({ channel: "slack", send: () => slack.send(message) });
-      } else {
-        logOnce("slack-off", "Slack is off: SLACK_WEBHOOK_SECRET_ARN is not set, so notifications go to the SNS topic only", context);
+      } else if (slackBot && plan.thread === undefined) {
+        const message = slackChatMessage(notification, email.subject);
+        attempts.push({ channel: "slack", send: () => slackBot.post(message) });
+      } else if (!slackBot) {
+        logOnce(
+          "slack-off",
+          "Slack is off: neither SLACK_WEBHOOK_SECRET_ARN nor SLACK_BOT_TOKEN_SECRET_ARN is set, so notifications go to the SNS topic only",
+          context,
+        );
       }
     } else {
       logger.info(`No notification: ${plan.quietBecause ?? `${plan.notification} is not in NOTIFY_STATES`}`, context);
     }
 
     const targetUrl = executionUrl(location, pipeline, executionId);
+    if (slackBot && plan.thread) {
+      const repository = identity.repository?.repository;
+      const trigger = "execution-trigger" in detail ? detail["execution-trigger"] : undefined;
+      const input: ThreadInput = {
+        step: plan.thread,
+        eventId: codePipelineEvent.id,
+        pipeline,
+        executionId,
+        repository,
+        service: identity.service,
+        branch: identity.repository?.mainBranch,
+        commit,
+        trigger: execution?.trigger ?? (trigger ? { type: trigger["trigger-type"], detail: trigger["trigger-detail"] } : undefined),
+        links: { execution: targetUrl, commit: commit && repository ? commitUrl(webOrigin, repository, commit.sha) : undefined },
+        executionStatus: execution?.status,
+        statusSummary: execution?.statusSummary,
+        startTime: detail["start-time"],
+        time: codePipelineEvent.time,
+        failures,
+        approval: plan.approval ? approvalOf(plan.approval.stage, plan.approval.action, enrichment.actions) : undefined,
+        approvers: config.catalog.ownerOfPipeline(pipeline)?.service.slackApprovers ?? [],
+      };
+      // Built inside the attempt: a message that cannot be built fails the Slack channel only.
+      attempts.push({ channel: "slack", send: () => slackBot.thread(threadDelivery(input)) });
+    }
     const commitStatusAttempt = plannedCommitStatus(plan.commitStatus, identity, execution, commit, failures, targetUrl, context);
     if (commitStatusAttempt) attempts.push(commitStatusAttempt);
 
@@ -251,7 +304,8 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, log
     githubApiUrl: parseApiUrl(optionalEnv("GITHUB_API_URL", env)),
   };
   const topicArn = parseTopicArn(requireEnv("TOPIC_ARN", env));
-  const slackSecretArn = optionalEnv("SLACK_WEBHOOK_SECRET_ARN", env);
+  const slackVariables: SlackVariable[] = ["SLACK_WEBHOOK_SECRET_ARN", ...SLACK_BOT_VARIABLES];
+  const slackSettings = parseSlackSettings(Object.fromEntries(slackVariables.map((variable) => [variable, optionalEnv(variable, env)])));
   const githubSecretArn = optionalEnv("GITHUB_TOKEN_SECRET_ARN", env);
   // The SDK's standard retries (3 attempts) bound the AWS calls, SNS's publish included.
   const retry = { retryMode: "standard", maxAttempts: 3 } as const;
@@ -259,9 +313,23 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, log
   const secretsClient = () => (secrets ??= new SecretsManagerClient(retry));
 
   let slack: SlackSender | undefined;
-  if (slackSecretArn) {
-    const read = secretsManagerValue(slackSecretArn, secretsClient());
-    slack = new SlackWebhook(async () => parseSlackWebhookSecret(slackSecretArn, await read()));
+  let slackBot: SlackBotSender | undefined;
+  if (slackSettings.mode === "webhook") {
+    const { webhookSecretArn } = slackSettings;
+    const read = secretsManagerValue(webhookSecretArn, secretsClient());
+    slack = new SlackWebhook(async () => parseSlackWebhookSecret(webhookSecretArn, await read()));
+  } else if (slackSettings.mode === "bot") {
+    const { botTokenSecretArn, apiUrl, channel, threadsTable } = slackSettings;
+    const readToken = secretsManagerValue(botTokenSecretArn, secretsClient());
+    // Slack's client is loaded on the first call, not here.
+    const chat = slackChat({ token: async () => parseSlackBotToken(await readToken(), botTokenSecretArn), apiUrl });
+    slackBot = new SlackBotChannel({
+      // The stacks create the token secret empty: Slack is skipped until the app's token is stored.
+      chat: async () => ((await readToken()) === undefined ? undefined : chat),
+      store: new DynamoThreadStore(new DynamoDBClient(retry), threadsTable),
+      channel,
+      logger,
+    });
   }
   const commitStatuses = githubSecretArn
     ? new GitHubCommitStatuses({
@@ -277,6 +345,7 @@ export function handlerFromEnvironment(env: NodeJS.ProcessEnv = process.env, log
     facts: new CodePipelineFacts(new CodePipelineClient(retry)),
     topic: new SnsTopicPublisher(new SNSClient(retry), topicArn),
     slack,
+    slackBot,
     commitStatuses,
     logger,
   });

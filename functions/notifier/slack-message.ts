@@ -1,3 +1,4 @@
+import type { ChatMessage } from "./channels";
 import { AUTHOR_UNAVAILABLE, cut, firstLine, stateWords, type Notification } from "./notification";
 import type { NotifyState } from "./routing";
 
@@ -60,7 +61,8 @@ function field(label: string, value: string): TextObject {
   return { type: "mrkdwn", text: cut(`*${label}*\n${value}`, FIELD_MAX) };
 }
 
-function link(url: string | undefined, label: string): string {
+/** A mrkdwn link, or the bare label when the URL cannot go inside <...|...>. */
+export function link(url: string | undefined, label: string): string {
   // The URL goes inside <...|...>: it must not contain "|" or ">" itself.
   return url && !/[|>]/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : escapeMrkdwn(label);
 }
@@ -88,7 +90,8 @@ function fields(n: Notification): TextObject[] {
   return list.slice(0, FIELDS_MAX);
 }
 
-function codeBlock(text: string, max: number): string {
+/** Text in a mrkdwn code block of at most `max` characters. */
+export function codeBlock(text: string, max: number): string {
   // Triple backticks inside would end the block early.
   return `\`\`\`${cut(escapeMrkdwn(text.replace(/```/g, "'''")), max - 6)}\`\`\``;
 }
@@ -157,4 +160,13 @@ export function slackMessage(n: Notification, fallbackText: string): SlackMessag
     text: fallbackText,
     attachments: [{ color: SLACK_COLOURS[n.state], fallback: fallbackText, blocks }],
   };
+}
+
+/**
+ * The same message for Slack's Web API (bot mode, a message on its own):
+ * chat.postMessage takes the blocks themselves, without the coloured attachment.
+ */
+export function slackChatMessage(n: Notification, fallbackText: string): ChatMessage {
+  const message = slackMessage(n, fallbackText);
+  return { text: message.text, blocks: message.attachments.flatMap((attachment) => attachment.blocks) };
 }

@@ -514,7 +514,7 @@ describe("Slack and GitHub not configured", () => {
     expect(topic.published).toHaveLength(2);
     const off = logger.entries.filter((entry) => /is off|are off/.test(entry.message)).map((entry) => entry.message);
     expect(off).toEqual([
-      "Slack is off: SLACK_WEBHOOK_SECRET_ARN is not set, so notifications go to the SNS topic only",
+      "Slack is off: neither SLACK_WEBHOOK_SECRET_ARN nor SLACK_BOT_TOKEN_SECRET_ARN is set, so notifications go to the SNS topic only",
       "Commit statuses are off: GITHUB_TOKEN_SECRET_ARN is not set",
     ]);
     expect(logger.entries.filter((entry) => entry.level === "error")).toEqual([]);
