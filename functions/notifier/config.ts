@@ -81,11 +81,11 @@ const channelSchema = z
   .regex(/^[CG][A-Z0-9]{8,}$/, "is not a Slack channel id (C or G and at least 8 more of A-Z 0-9, as the channel's details show it)");
 const tableNameSchema = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)");
 const apiUrlSchema = z
-  .url({ error: "is not a URL" })
+  .string()
   .refine((value) => {
-    const url = new URL(value);
-    return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
-  }, "is neither https nor http on this machine (a local stand-in)")
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    return url?.protocol === "https:" || (url?.protocol === "http:" && isLoopbackHost(url.hostname));
+  }, "is not an https URL, nor an http URL on this machine (a local stand-in)")
   .transform((value) => (value.endsWith("/") ? value : `${value}/`));
 
 /**

@@ -1,15 +1,14 @@
 import type { EventBridgeEvent } from "aws-lambda";
-import type { ChannelOutcome, CommitStatusSender, SlackSender, TopicPublisher } from "../../../functions/notifier/channels";
+import type { ChannelOutcome, CommitStatusSender, SlackSender } from "../../../functions/notifier/channels";
 import type { CommitStatus } from "../../../functions/notifier/commit-status";
 import { parseNotifyStates } from "../../../functions/notifier/config";
-import type { EmailMessage } from "../../../functions/notifier/email";
 import { HttpDeliveryError, InvalidCodePipelineEventError, NotificationDeliveryError } from "../../../functions/notifier/errors";
-import type { ActionExecutionFacts, ExecutionFacts, PipelineFacts } from "../../../functions/notifier/facts";
+import type { ActionExecutionFacts } from "../../../functions/notifier/facts";
 import { makeHandler, type NotifierDeps } from "../../../functions/notifier/handler";
 import { PR_TAG_KEYS } from "../../../functions/notifier/identity";
-import type { ExecutionSummaryFacts } from "../../../functions/notifier/routing";
 import type { SlackMessage } from "../../../functions/notifier/slack-message";
 import { type FixtureName, sampleFor } from "./events";
+import { FakeFacts, RecordingTopic, recordingLogger } from "./fakes";
 import { CATALOG } from "./notifications";
 
 const SHA = "3f1c2a9e8d7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a";
@@ -17,46 +16,6 @@ const PR_SHA = "aaaabbbbccccddddeeeeffff0000111122223333";
 const EXECUTION = "12345678-1234-5678-abcd-12345678abcd";
 const MAIN = "pipewright-orders";
 const PR = "pipewright-orders-pr-12";
-
-/** CodePipeline as a map of what each call answers; a thrown error is answered as such. */
-class FakeFacts implements PipelineFacts {
-  calls: string[] = [];
-  executions = new Map<string, ExecutionFacts | Error>();
-  actions = new Map<string, ActionExecutionFacts[] | Error>();
-  tagsByArn = new Map<string, Record<string, string> | Error>();
-  recent = new Map<string, ExecutionSummaryFacts[] | Error>();
-
-  private answer<T>(call: string, value: T | Error | undefined, fallback: T): Promise<T> {
-    this.calls.push(call);
-    if (value instanceof Error) return Promise.reject(value);
-    return Promise.resolve(value ?? fallback);
-  }
-  execution(pipeline: string, executionId: string) {
-    return this.answer(`GetPipelineExecution ${pipeline}`, this.executions.get(`${pipeline}/${executionId}`), {
-      status: "InProgress",
-      revisions: [],
-    });
-  }
-  actionExecutions(pipeline: string, executionId: string) {
-    return this.answer(`ListActionExecutions ${pipeline}`, this.actions.get(`${pipeline}/${executionId}`), []);
-  }
-  tags(arn: string) {
-    return this.answer(`ListTagsForResource ${arn}`, this.tagsByArn.get(arn), {});
-  }
-  recentExecutions(pipeline: string) {
-    return this.answer(`ListPipelineExecutions ${pipeline}`, this.recent.get(pipeline), []);
-  }
-}
-
-class RecordingTopic implements TopicPublisher {
-  published: EmailMessage[] = [];
-  fail?: unknown;
-  async publish(message: EmailMessage): Promise<ChannelOutcome> {
-    if (this.fail) throw this.fail;
-    this.published.push(message);
-    return { status: "delivered", detail: "message m-1" };
-  }
-}
 
 class RecordingSlack implements SlackSender {
   sent: SlackMessage[] = [];
@@ -76,18 +35,6 @@ class RecordingStatuses implements CommitStatusSender {
     if (this.outcome.status === "delivered") this.sent.push(status);
     return this.outcome;
   }
-}
-
-function recordingLogger() {
-  const entries: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
-  const at =
-    (level: string) =>
-    (message: string, ...attributes: unknown[]) => {
-      entries.push({ level, message, attributes: Object.assign({}, ...(attributes as object[])) });
-    };
-  return { entries, info: at("info"), warn: at("warn"), error: at("error") } as unknown as NotifierDeps["logger"] & {
-    entries: typeof entries;
-  };
 }
 
 function arnOf(pipeline: string): string {

@@ -6,6 +6,7 @@ import {
   type NotifyState,
   planEvent,
   previousOutcome,
+  threadStepNeedsActions,
 } from "../../../functions/notifier/routing";
 import { type FixtureName, sampleFor } from "./events";
 
@@ -76,6 +77,60 @@ describe("planEvent: stage and action events", () => {
   test("other action changes are ignored, failed ones too (the pipeline's FAILED reports them)", () => {
     expect(plan("action-build-failed", all)).toMatchObject({ kind: "ignore" });
     expect(plan("action-approval-started", all, "SUCCEEDED")).toMatchObject({ kind: "ignore" });
+  });
+});
+
+describe("planEvent with Slack threads (bot mode, a main pipeline)", () => {
+  const threaded = (name: FixtureName, enabled: ReadonlySet<NotifyState> = defaults, state?: string) =>
+    planEvent(codePipelineEventSchema.parse(sampleFor(name, "pipewright-orders", { state })), enabled, { threads: true });
+
+  test.each([
+    ["pipeline-started", undefined, { kind: "start" }],
+    ["pipeline-resumed", undefined, { kind: "resume" }],
+    ["pipeline-succeeded", undefined, { kind: "finish", state: "SUCCEEDED" }],
+    ["pipeline-failed", undefined, { kind: "finish", state: "FAILED" }],
+    ["pipeline-stopped", undefined, { kind: "finish", state: "STOPPED" }],
+    ["pipeline-canceled", undefined, { kind: "finish", state: "CANCELED" }],
+    ["pipeline-superseded", undefined, { kind: "finish", state: "SUPERSEDED" }],
+    ["stage-failed", undefined, { kind: "stage", stage: "Build", outcome: "FAILED" }],
+    ["stage-failed", "SUCCEEDED", { kind: "stage", stage: "Build", outcome: "SUCCEEDED" }],
+    ["action-approval-started", undefined, { kind: "approval", stage: "Approval", action: "Approval" }],
+  ] as const)("%s (%s) is the thread step %o, whatever NOTIFY_STATES says", (name, state, step) => {
+    expect(threaded(name, new Set(), state)).toMatchObject({ kind: "act", thread: step });
+  });
+
+  test("the commit statuses and the notifications stay as NOTIFY_STATES says", () => {
+    expect(threaded("pipeline-failed")).toMatchObject({ notification: "FAILED", commitStatus: { state: "failure" } });
+    expect(threaded("pipeline-started")).toMatchObject({ notification: undefined, commitStatus: { state: "pending" } });
+    expect(threaded("stage-failed", all)).toEqual({
+      kind: "act",
+      thread: { kind: "stage", stage: "Build", outcome: "FAILED" },
+      quietBecause: "a stage's result is told only in the execution's Slack thread",
+    });
+    expect(threaded("action-approval-started", new Set())).toEqual({
+      kind: "act",
+      approval: { stage: "Approval", action: "Approval" },
+      thread: { kind: "approval", stage: "Approval", action: "Approval" },
+      quietBecause: "APPROVAL_WAITING is not in NOTIFY_STATES",
+    });
+  });
+
+  test("other stage changes, STOPPING and other actions are still ignored", () => {
+    expect(threaded("stage-failed", all, "STARTED")).toEqual({
+      kind: "ignore",
+      reason: "stage Build STARTED is not a result the Slack thread tells",
+    });
+    expect(threaded("pipeline-stopping", all)).toMatchObject({ kind: "ignore" });
+    expect(threaded("action-build-failed", all)).toMatchObject({ kind: "ignore" });
+  });
+
+  test("only failures and approvals need the action executions", () => {
+    expect(threadStepNeedsActions({ kind: "stage", stage: "Build", outcome: "FAILED" })).toBe(true);
+    expect(threadStepNeedsActions({ kind: "finish", state: "FAILED" })).toBe(true);
+    expect(threadStepNeedsActions({ kind: "approval", stage: "Prod", action: "Approve" })).toBe(true);
+    expect(threadStepNeedsActions({ kind: "stage", stage: "Build", outcome: "SUCCEEDED" })).toBe(false);
+    expect(threadStepNeedsActions({ kind: "finish", state: "SUCCEEDED" })).toBe(false);
+    expect(threadStepNeedsActions({ kind: "start" })).toBe(false);
   });
 });
 
