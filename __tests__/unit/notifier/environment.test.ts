@@ -1,8 +1,10 @@
 import { CodePipelineClient, GetPipelineExecutionCommand, ListActionExecutionsCommand } from "@aws-sdk/client-codepipeline";
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { EventBridgeEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
+import { ConflictingSlackModesError } from "../../../functions/notifier/errors";
 import { handlerFromEnvironment } from "../../../functions/notifier/handler";
 import { InvalidConfigurationError, MissingEnvironmentError } from "../../../functions/shared/env";
 import { RepositoryCatalogError } from "../../../functions/shared/repositories";
@@ -19,6 +21,7 @@ const GITHUB_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipewri
 const codepipeline = mockClient(CodePipelineClient);
 const sns = mockClient(SNSClient);
 const secrets = mockClient(SecretsManagerClient);
+const dynamodb = mockClient(DynamoDBClient);
 const REPOSITORY = "acme-corp/shop";
 let slack: FakeHttpServer;
 let github: FakeGitHub;
@@ -30,6 +33,7 @@ beforeEach(async () => {
   codepipeline.reset();
   sns.reset();
   secrets.reset();
+  dynamodb.reset();
   codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: "Failed", artifactRevisions: [{ revisionId: SHA }] } });
   codepipeline.on(ListActionExecutionsCommand).resolves({
     actionExecutionDetails: [
@@ -54,6 +58,7 @@ afterAll(() => {
   codepipeline.restore();
   sns.restore();
   secrets.restore();
+  dynamodb.restore();
 });
 
 function environment(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -181,6 +186,96 @@ describe("handlerFromEnvironment", () => {
   test("a bad NOTIFY_STATES stops the function with the variable and the allowed values", () => {
     expect(() => handlerFromEnvironment(environment({ NOTIFY_STATES: "FAILED,OOPS" }))).toThrow(InvalidConfigurationError);
     expect(() => handlerFromEnvironment(environment({ NOTIFY_STATES: "FAILED,OOPS" }))).toThrow(/NOTIFY_STATES[\s\S]*OOPS/);
+  });
+});
+
+describe("handlerFromEnvironment in Slack's bot mode", () => {
+  const TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pipewright/slack-bot-token-AbCdEf";
+  const TABLE = "pipewright-slack-threads";
+  let slackApi: FakeHttpServer;
+
+  beforeEach(async () => {
+    slackApi = await FakeHttpServer.start((request) =>
+      request.path === "/api/chat.postMessage"
+        ? { status: 200, body: { ok: true, channel: "C0SANDBOX01", ts: `1711461552.00010${slackApi.requests.length}` } }
+        : { status: 200, body: { ok: true } },
+    );
+    secrets.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: '{"token": "xoxb-sandbox-token"}' });
+    dynamodb.on(PutItemCommand).resolves({});
+    dynamodb.on(UpdateItemCommand).resolves({});
+  });
+  afterEach(() => slackApi.stop());
+
+  const botEnvironment = (overrides: Record<string, string | undefined> = {}) =>
+    environment({
+      SLACK_WEBHOOK_SECRET_ARN: undefined,
+      GITHUB_TOKEN_SECRET_ARN: undefined,
+      SLACK_BOT_TOKEN_SECRET_ARN: TOKEN_ARN,
+      SLACK_CHANNEL: "C0SANDBOX01",
+      SLACK_API_URL: `${slackApi.url}/api/`,
+      SLACK_THREADS_TABLE: TABLE,
+      ...overrides,
+    });
+
+  test("a main pipeline's failure starts its thread in the table and posts the parent and the finish with the bot token", async () => {
+    const result = await handlerFromEnvironment(botEnvironment())(failed());
+
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "delivered" },
+        { channel: "slack", status: "delivered" },
+      ],
+    });
+    expect(slackApi.requests.map((r) => `${r.path} ${r.headers.authorization} ${new URLSearchParams(r.body).get("thread_ts")}`)).toEqual([
+      "/api/chat.postMessage Bearer xoxb-sandbox-token null",
+      "/api/chat.postMessage Bearer xoxb-sandbox-token 1711461552.000101",
+    ]);
+    const claim = dynamodb.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(claim).toMatchObject({
+      TableName: TABLE,
+      Item: { thread: { S: "pipewright-orders#12345678-1234-5678-abcd-12345678abcd" }, channel: { S: "C0SANDBOX01" } },
+      ConditionExpression: expect.stringContaining("attribute_not_exists(#thread)"),
+    });
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input.UpdateExpression)).toEqual([
+      "SET #ts = :ts, #channel = :channel",
+      "ADD #posted :keys",
+    ]);
+  });
+
+  test("while the bot token secret holds no value, Slack is skipped and the table is not touched", async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: "" });
+    const result = await handlerFromEnvironment(botEnvironment())(failed());
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "delivered" },
+        { channel: "slack", status: "skipped" },
+      ],
+    });
+    expect(dynamodb.calls()).toHaveLength(0);
+    expect(slackApi.requests).toEqual([]);
+  });
+
+  test("a token secret that holds something else fails the Slack channel, naming the fix", async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: "the-signing-secret" });
+    const result = await handlerFromEnvironment(botEnvironment())(failed());
+    expect(result).toMatchObject({
+      channels: [
+        { channel: "sns", status: "delivered" },
+        {
+          channel: "slack",
+          status: "failed",
+          cause: expect.objectContaining({ name: "SlackBotTokenError", message: expect.stringContaining("Fix: store") }),
+        },
+      ],
+    });
+  });
+
+  test("the webhook and the bot token together stop the function, naming the fix", () => {
+    expect(() => handlerFromEnvironment(botEnvironment({ SLACK_WEBHOOK_SECRET_ARN: SLACK_ARN }))).toThrow(ConflictingSlackModesError);
+  });
+
+  test("a part of bot mode stops the function, naming what is missing", () => {
+    expect(() => handlerFromEnvironment(botEnvironment({ SLACK_THREADS_TABLE: undefined }))).toThrow(/SLACK_THREADS_TABLE is not set/);
   });
 });
 
