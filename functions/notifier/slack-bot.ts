@@ -123,6 +123,7 @@ export class SlackBotChannel implements SlackBotSender {
         }
       } else {
         logger.info("This event's reply is in the thread already (a retried or repeated event), so it is not posted again", context);
+        done.push("reply posted before");
       }
     }
 

@@ -219,7 +219,7 @@ function resumeReply(input: ThreadInput): ChatMessage {
 }
 
 /** The approval request of the shared approval message, with its buttons when someone may answer from Slack. */
-export function approvalRequest(input: ThreadInput, approval: ApprovalFacts): ApprovalRequest {
+function approvalRequest(input: ThreadInput, approval: ApprovalFacts): ApprovalRequest {
   return {
     target: { pipeline: input.pipeline, stage: approval.stage, action: approval.action, executionId: input.executionId },
     repository: input.repository,

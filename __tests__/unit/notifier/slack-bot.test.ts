@@ -128,7 +128,7 @@ describe("replies", () => {
     const again = await slack.thread(stageReply("stage-build"));
 
     expect(chat.posts()).toHaveLength(2);
-    expect(again).toEqual({ status: "delivered", detail: "thread 1711461552.000100 already started" });
+    expect(again).toEqual({ status: "delivered", detail: "reply posted before" });
     expect(logger.entries).toContainEqual(
       expect.objectContaining({
         level: "info",
