@@ -30,6 +30,7 @@ const serviceSchema = z.object({
   include: z.array(z.string().min(1)).min(1),
   /** Globs of paths that never start the service's pipeline. */
   exclude: z.array(z.string().min(1)).default([]),
+  slackApprovers: z.array(z.string()).default([]),
 });
 
 const repositoryEntrySchema = z.object({

@@ -20,10 +20,22 @@ export const PUSH_STATE_TABLE = "pw-push-state";
 export const MONO = "acme/mono";
 export const SHOP = "acme/shop";
 
-export const API: ServiceEntry = { name: "api", pipeline: "pw-api", include: ["services/api/**", "libs/shared/**"], exclude: ["**/*.md"] };
-export const WEB: ServiceEntry = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [] };
-export const INFRA: ServiceEntry = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [] };
-export const CART: ServiceEntry = { name: "shop-cart", pipeline: "pw-shop-cart", include: ["services/**", "libs/shared/**"], exclude: [] };
+export const API: ServiceEntry = {
+  name: "api",
+  pipeline: "pw-api",
+  include: ["services/api/**", "libs/shared/**"],
+  exclude: ["**/*.md"],
+  slackApprovers: [],
+};
+export const WEB: ServiceEntry = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [], slackApprovers: [] };
+export const INFRA: ServiceEntry = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [], slackApprovers: [] };
+export const CART: ServiceEntry = {
+  name: "shop-cart",
+  pipeline: "pw-shop-cart",
+  include: ["services/**", "libs/shared/**"],
+  exclude: [],
+  slackApprovers: [],
+};
 /** The monorepo's pipelines. */
 export const ALL_PIPELINES = ["pw-api", "pw-web", "pw-infra"];
 

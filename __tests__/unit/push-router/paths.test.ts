@@ -2,7 +2,13 @@ import type { ServiceEntry } from "../../../functions/shared/repositories";
 import { matchingServices } from "../../../functions/push-router/route";
 import { API, INFRA, WEB } from "./fixtures";
 
-const service = (include: string[], exclude: string[] = []): ServiceEntry => ({ name: "svc", pipeline: "pw-svc", include, exclude });
+const service = (include: string[], exclude: string[] = []): ServiceEntry => ({
+  name: "svc",
+  pipeline: "pw-svc",
+  include,
+  exclude,
+  slackApprovers: [],
+});
 
 describe("a service matches a changed path", () => {
   it.each<[string, string[], string[], string, boolean]>([
