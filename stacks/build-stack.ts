@@ -10,12 +10,13 @@ import { type PolicyStatement, policyDocument } from "./iam";
 import { Approvals } from "./constructs/approvals";
 import { DeliveryPipeline } from "./constructs/delivery-pipeline";
 import { GitHubCredentials } from "./constructs/github-credentials";
-import { Notifications } from "./constructs/notifications";
+import { Notifications, type NotificationsSlack } from "./constructs/notifications";
 import { Reconciler } from "./constructs/reconciler";
 import { OperationsAlerts } from "./constructs/operations-alerts";
 import { PipelineRoles } from "./constructs/pipeline-roles";
 import { PrPipelines } from "./constructs/pr-pipelines";
 import { PushRouter } from "./constructs/push-router";
+import { SlackControl } from "./constructs/slack-control";
 import { WebhookIntake } from "./constructs/webhook-intake";
 import type { PrIdentities } from "../functions/pr-pipelines/identities";
 import type { RepositoryCatalogData } from "../functions/shared/repositories";
@@ -48,6 +49,8 @@ export class BuildStack extends AccountStack {
   readonly approvals: Approvals;
   readonly github: GitHubCredentials;
   readonly notifications: Notifications;
+  /** The Slack app (`notifications.slack` in bot mode). */
+  readonly slack?: SlackControl;
   readonly reconciler: Reconciler;
   /** The delivery pipeline of each service, by service name. */
   readonly pipelines: ReadonlyMap<string, DeliveryPipeline>;
@@ -119,6 +122,7 @@ export class BuildStack extends AccountStack {
     });
 
     const store = this.artifactStore;
+    const slackSettings = config.notifications.slack;
     this.alerts = new OperationsAlerts(this, "alerts", {
       topicName: `${names.project}-operations`,
       store,
@@ -129,6 +133,7 @@ export class BuildStack extends AccountStack {
       namePrefix: names.project,
       repositories: catalog,
       otherGitHubEventPublisherArns: [arns.role(names.reconcilerFunction)],
+      slackEventPublisherArns: slackSettings.mode === "bot" ? [arns.role(names.slackFunction)] : [],
       store,
       logRetentionDays: config.logRetentionDays,
     });
@@ -205,12 +210,31 @@ export class BuildStack extends AccountStack {
       githubToken: this.github.tokenSecret,
     });
 
+    let notifierSlack: NotificationsSlack = slackSettings.mode === "webhook" ? slackSettings : { mode: "off" };
+    if (slackSettings.mode === "bot") {
+      this.slack = new SlackControl(this, "slack", {
+        api: this.webhook.api,
+        bus: this.webhook.bus,
+        functionName: names.slackFunction,
+        actionsFunctionName: names.slackActionsFunction,
+        signingSecretName: names.slackSigningSecret,
+        botTokenSecretName: names.slackBotTokenSecret,
+        apiUrl: slackSettings.apiUrl,
+        repositories: catalog,
+        pipelines,
+        store,
+        alarmTopic: this.alerts.topic,
+        logRetentionDays: config.logRetentionDays,
+      });
+      // One owner of the bot token: the app's construct; the notifier posts with it too.
+      notifierSlack = { ...slackSettings, botToken: this.slack.botTokenSecret, threadsTableName: names.slackThreadsTable };
+    }
     this.notifications = new Notifications(this, "notifications", {
       namePrefix: names.project,
       store,
       repositories: catalog,
       emails: config.notifications.emails,
-      slack: config.notifications.slack,
+      slack: notifierSlack,
       notifyStates: config.notifications.states,
       githubToken: this.github.tokenSecret,
       alarmTopic: this.alerts.topic,
@@ -241,6 +265,12 @@ export class BuildStack extends AccountStack {
     new TerraformOutput(this, "pr_artifact_bucket", { value: this.prArtifactStore.bucket.bucket });
     new TerraformOutput(this, "artifact_key_arn", { value: this.artifactStore.key.arn });
     new TerraformOutput(this, "pipeline_role_arn", { value: this.roles.pipelineRole.arn });
+    if (this.slack) {
+      new TerraformOutput(this, "slack_commands_url", { value: this.slack.commandsUrl });
+      new TerraformOutput(this, "slack_interactions_url", { value: this.slack.interactionsUrl });
+      new TerraformOutput(this, "slack_signing_secret_arn", { value: this.slack.signingSecret.arn });
+      new TerraformOutput(this, "slack_bot_token_secret_arn", { value: this.slack.botTokenSecret.arn });
+    }
   }
 
   /** What a pull request pipeline acts as instead of what its main pipeline acts as (functions/pr-pipelines/identities.ts). */

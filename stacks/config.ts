@@ -56,6 +56,87 @@ const repoPath = (what: string) =>
       `${JSON.stringify(issue.input)} is not a repository-relative path to the ${what}. Fix: a path like "services/api/buildspec.yml", without a leading "/" or ".." segments`,
   });
 
+/** Slack's user IDs: "U..." for members, "W..." for Enterprise Grid. */
+export const SLACK_USER_ID_PATTERN = /^[UW][A-Z0-9]{8,}$/;
+
+/** Slack's conversation IDs: "C..." for channels, "G..." for older private channels. */
+export const SLACK_CHANNEL_ID_PATTERN = /^[CG][A-Z0-9]{8,}$/;
+
+/** Slack's Web API, which the Slack app calls unless configured otherwise. */
+export const DEFAULT_SLACK_API_URL = "https://slack.com/api/";
+
+const slackUserIds = z.array(
+  z.string({ error: 'must be a Slack user ID such as "U0123ABCD"' }).regex(SLACK_USER_ID_PATTERN, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a Slack user ID. Fix: copy the member ID from the person's Slack profile (the "..." menu > Copy member ID), e.g. "U0123ABCD"; names and e-mail addresses are not accepted`,
+  }),
+  {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is missing. Fix: list the Slack user IDs, e.g. ["U0123ABCD"], or remove the field'
+        : 'must be a list of Slack user IDs. Fix: write it as ["U0123ABCD"]',
+  },
+);
+
+/** Hosts the Slack API may be reached on over plain http: a local stand-in (the sandbox's). */
+const LOOPBACK_HOSTS = ["127.0.0.1", "localhost"];
+
+const slackApiUrl = z.string({ error: 'must be a URL such as "https://slack.com/api/"' }).superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a URL. Fix: use "${DEFAULT_SLACK_API_URL}", or remove apiUrl for it` });
+    return;
+  }
+  const local = url.protocol === "http:" && LOOPBACK_HOSTS.includes(url.hostname);
+  if (url.protocol !== "https:" && !local) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(value)} is not an https URL; the bot token travels with every call. Fix: use https (plain http only for a local stand-in on 127.0.0.1 or localhost)`,
+    });
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "" || !url.pathname.endsWith("/")) {
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(value)} is not the base of Slack's Web API: method names are appended to it. Fix: a URL ending in "/", without credentials, query or fragment, e.g. "${DEFAULT_SLACK_API_URL}"`,
+    });
+  }
+});
+
+const SLACK_FORMS = 'must be false, true (an incoming webhook), {"mode": "webhook"} or {"mode": "bot", "channel": "C0123456789"}';
+
+/**
+ * `false` and `true` are the forms of before the Slack app and stay valid;
+ * `{"mode": "off"}`, what `false` parses to, is accepted too, so a parsed
+ * configuration parses again to itself.
+ */
+const slackNotifications = z.preprocess(
+  (value) => (value === true ? { mode: "webhook" } : value === false ? { mode: "off" } : value),
+  z.discriminatedUnion(
+    "mode",
+    [
+      z.strictObject({ mode: z.literal("off") }),
+      /** An incoming webhook, its URL in the `<project>/slack-webhook-url` secret. */
+      z.strictObject({ mode: z.literal("webhook") }),
+      /** The Slack app, its credentials in the `<project>/slack-signing-secret` and `<project>/slack-bot-token` secrets. */
+      z.strictObject({
+        mode: z.literal("bot"),
+        /** ID of the channel the notifier posts in. */
+        channel: z
+          .string({ error: 'is missing. Fix: give the ID of the channel to post in, e.g. "C0123456789" (in the channel\'s details, at the bottom)' })
+          .regex(SLACK_CHANNEL_ID_PATTERN, {
+            error: (issue) =>
+              `${JSON.stringify(issue.input)} is not a Slack channel ID. Fix: copy the channel ID from the channel's details (click the channel's name; the ID such as "C0123456789" is at the bottom), not its name`,
+          }),
+        /** Base URL of Slack's Web API. @default "https://slack.com/api/" */
+        apiUrl: slackApiUrl.default(DEFAULT_SLACK_API_URL),
+      }),
+    ],
+    { error: `${SLACK_FORMS}. Fix: use one of these forms` },
+  ),
+);
+
 const service = z.strictObject({
   /**
    * Service name: part of its pipeline, stack and role names. Words joined by
@@ -90,6 +171,13 @@ const service = z.strictObject({
   template: repoPath("application template"),
   /** Runs the build in privileged mode (needed only to build container images). @default false */
   privilegedBuild: z.boolean().default(false),
+  /** Who may approve this service's prod deployments and deploy it from Slack. @default the platform's `approvers.slackUserIds` */
+  approvers: z
+    .strictObject({
+      /** Slack user IDs; replaces the platform's list for this service ([] lets nobody from Slack). */
+      slackUserIds,
+    })
+    .optional(),
 });
 
 const connection = z.union(
@@ -225,6 +313,11 @@ export const configSchema = z
           .string()
           .regex(/^[\w+=,.@-]{1,128}$/)
           .optional(),
+        /**
+         * Slack users who may approve prod deployments and deploy from Slack
+         * (bot mode), on every service that lists none of its own. @default []
+         */
+        slackUserIds: slackUserIds.default([]),
       })
       .refine((a) => a.principalArns.length > 0 || a.groupName !== undefined, {
         error: "names nobody. Fix: list principalArns or set groupName, or prod deployments can never be approved",
@@ -233,15 +326,19 @@ export const configSchema = z
       .strictObject({
         /** Addresses subscribed to failures and approvals. */
         emails: z.array(z.email({ error: (issue) => `${JSON.stringify(issue.input)} is not an e-mail address` })).default([]),
-        /** Creates a Secrets Manager secret for a Slack incoming-webhook URL. @default false */
-        slack: z.boolean().default(false),
+        /**
+         * Slack: `false` (none), `true` or `{"mode": "webhook"}` (an incoming
+         * webhook), or `{"mode": "bot", "channel": "C...", "apiUrl"?: "..."}` (the
+         * Slack app: approvals, `/pipewright` and threads). @default false
+         */
+        slack: slackNotifications.default({ mode: "off" }),
         /** Pipeline states that notify. @default ["FAILED", "APPROVAL_WAITING", "RECOVERED"] */
         states: z
           .array(z.enum(["FAILED", "APPROVAL_WAITING", "RECOVERED", "SUCCEEDED", "STARTED", "STOPPED", "SUPERSEDED"]))
           .min(1)
           .default(["FAILED", "APPROVAL_WAITING", "RECOVERED"]),
       })
-      .default({ emails: [], slack: false, states: ["FAILED", "APPROVAL_WAITING", "RECOVERED"] }),
+      .default({ emails: [], slack: { mode: "off" }, states: ["FAILED", "APPROVAL_WAITING", "RECOVERED"] }),
     reconciler: z
       .strictObject({
         /** How often the reconciler runs (EventBridge schedule expression). @default "rate(15 minutes)" */
@@ -328,6 +425,7 @@ export const configSchema = z
         });
       }
     });
+    checkSlackApprovers(config, ctx);
     const single = config.github.repository !== undefined || config.services !== undefined;
     if (config.repositories !== undefined && single) {
       ctx.addIssue({
@@ -424,9 +522,40 @@ export const configSchema = z
     }
   });
 
+/** Slack approvers mean something only to the Slack app: anywhere else they would be a promise nobody keeps. */
+function checkSlackApprovers(config: PipewrightConfig, ctx: z.RefinementCtx): void {
+  if (config.notifications.slack.mode === "bot") return;
+  const fix = `Fix: set notifications.slack to {"mode": "bot", "channel": "C0123456789"} to approve and deploy from Slack, or remove it`;
+  const mode = config.notifications.slack.mode === "off" ? "off" : "an incoming webhook, which cannot take button clicks";
+  if (config.approvers.slackUserIds.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["approvers", "slackUserIds"],
+      message: `lists Slack users, but notifications.slack is ${mode}, so nobody could approve from Slack. ${fix}`,
+    });
+  }
+  const servicesOf = (services: readonly ServiceConfig[] | undefined, at: readonly (string | number)[]) =>
+    (services ?? []).forEach((service, index) => {
+      if (service.approvers === undefined) return;
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, index, "approvers"],
+        message: `names Slack approvers, but notifications.slack is ${mode}, so nobody could approve from Slack. ${fix}`,
+      });
+    });
+  servicesOf(config.services, ["services"]);
+  config.repositories?.forEach((repository, index) => {
+    servicesOf(repository.services, ["repositories", index, "services"]);
+  });
+}
+
 /** The validated configuration, with every default filled in. */
 export type PipewrightConfig = z.infer<typeof configSchema>;
 export type ServiceConfig = NonNullable<PipewrightConfig["services"]>[number];
+/** What the parsed `notifications.slack` holds: `{mode: "off"}`, `{mode: "webhook"}` or the Slack app's settings. */
+export type SlackSettings = PipewrightConfig["notifications"]["slack"];
+/** The Slack app: approvals, `/pipewright` and threads of progress, in one channel. */
+export type SlackBotSettings = Extract<SlackSettings, { mode: "bot" }>;
 
 export type AccountName = keyof PipewrightConfig["accounts"];
 export type TargetAccountName = Exclude<AccountName, "build">;
@@ -465,7 +594,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Validates a parsed configuration object; `source` names it in errors. */
 export function parseConfig(raw: unknown, source = "configuration"): PipewrightConfig {
-  const result = configSchema.safeParse(raw);
+  // With the input in each issue, a value of the wrong type is told apart from a missing one.
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
   return result.data;
 }

@@ -103,6 +103,31 @@ export class PlatformNames {
     return `${this.project}-reconciler`;
   }
 
+  /** Build account: the Slack app's HTTP front (verifies and acknowledges Slack's requests), and its execution role. */
+  get slackFunction(): string {
+    return `${this.project}-slack`;
+  }
+
+  /** Build account: the Slack app's worker (approvals, deployments, answers), and its execution role. */
+  get slackActionsFunction(): string {
+    return `${this.project}-slack-actions`;
+  }
+
+  /** Build account: the notifier's Slack threads, one per pipeline execution. */
+  get slackThreadsTable(): string {
+    return `${this.project}-slack-threads`;
+  }
+
+  /** Build account: the Slack app's signing secret, `{"current": "...", "previous": "..."}`. */
+  get slackSigningSecret(): string {
+    return `${this.project}/slack-signing-secret`;
+  }
+
+  /** Build account: the Slack app's bot token, `{"token": "xoxb-..."}`. */
+  get slackBotTokenSecret(): string {
+    return `${this.project}/slack-bot-token`;
+  }
+
   /** The main pipeline of a service. */
   pipeline(service: Pick<ServiceConfig, "name">): string {
     return `${this.project}-${service.name}`;
@@ -153,6 +178,9 @@ export class PlatformNames {
       this.webhookFunction,
       this.prPipelinesFunction,
       this.reconcilerFunction,
+      this.slackFunction,
+      this.slackActionsFunction,
+      this.slackThreadsTable,
       `${this.project}-push-router`,
       `${this.project}-notifier`,
       `${this.project}-pr-state`,

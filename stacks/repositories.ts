@@ -99,10 +99,11 @@ export function platformServices(config: Pick<PipewrightConfig, "github" | "serv
 
 /** What the functions know of the repositories: the file the build stack bundles with them (functions/shared/repositories.ts). */
 export function repositoryCatalog(
-  config: Pick<PipewrightConfig, "github" | "services" | "repositories">,
+  config: Pick<PipewrightConfig, "github" | "services" | "repositories" | "approvers">,
   names: PlatformNames,
 ): RepositoryCatalogData {
   const services = platformServices(config);
+  const platformSlackApprovers = config.approvers.slackUserIds;
   return {
     repositories: platformRepositories(config).map((repository, repositoryIndex) => ({
       repository: repository.repository,
@@ -110,7 +111,14 @@ export function repositoryCatalog(
       forkLabel: repository.forkPullRequestLabel,
       services: services
         .filter((service) => service.repositoryIndex === repositoryIndex)
-        .map((service) => ({ name: service.serviceName, pipeline: names.pipeline(service), include: service.include, exclude: service.exclude })),
+        .map((service) => ({
+          name: service.serviceName,
+          pipeline: names.pipeline(service),
+          include: service.include,
+          exclude: service.exclude,
+          // A service's own list replaces the platform's, so a sensitive service can have fewer approvers.
+          slackApprovers: service.approvers?.slackUserIds ?? platformSlackApprovers,
+        })),
     })),
   };
 }

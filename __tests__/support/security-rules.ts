@@ -82,6 +82,8 @@ const ROLE_SHAPING_ACTIONS = [
 const S3_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:RestoreObject", "s3:PutObjectAcl"];
 const KEY_WRITE_ACTIONS = ["kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptTo"];
 const TRUST_ZONE = "pipewright:trust-zone";
+/** An API Gateway source ARN that names one method and one path (any stage): `<execution ARN>/<stage>/POST/webhook`. */
+const API_ROUTE_SOURCE = /\/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\/[^*]*$/;
 
 /** Whether an IAM action pattern (`iam:*`, `s3:Put*`, `*`) covers `action`. */
 function covers(pattern: string, action: string): boolean {
@@ -339,6 +341,21 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
   each("aws_lambda_permission", (name, p) => {
     if (String(p.principal).endsWith(".amazonaws.com") && !p.source_arn) {
       add("lambda-permission-source", "aws_lambda_permission", name, `${p.principal} may invoke without a source_arn`);
+    }
+    // The function behind a route trusts its path (what it answers, how it verifies); another route of the API must not reach it.
+    if (p.principal === "apigateway.amazonaws.com" && p.source_arn && !API_ROUTE_SOURCE.test(String(p.source_arn))) {
+      add("apigateway-permission-route", "aws_lambda_permission", name, `${p.source_arn} lets more than one route of the API invoke the function`);
+    }
+  });
+  each("aws_secretsmanager_secret", (name, secret) => {
+    if (!secret.kms_key_id) add("secret-encryption", "aws_secretsmanager_secret", name, "secret is not encrypted with the platform key");
+  });
+  each("aws_dynamodb_table", (name, table) => {
+    const sse = block(table.server_side_encryption);
+    if (sse?.enabled !== true || !sse?.kms_key_arn)
+      add("dynamodb-encryption", "aws_dynamodb_table", name, "table is not encrypted with the platform key");
+    if (block(table.point_in_time_recovery)?.enabled !== true) {
+      add("dynamodb-pitr", "aws_dynamodb_table", name, "table has no point-in-time recovery");
     }
   });
   return findings;

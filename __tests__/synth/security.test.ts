@@ -37,6 +37,14 @@ describe("security rules", () => {
     expect(securityFindings(synthPlatform(config, { bootstrap: true })[id])).toEqual([]);
   });
 
+  it("find nothing in the build stack with the Slack app", () => {
+    const config = configWith((c) => {
+      c.notifications.slack = { mode: "bot", channel: "C0SANDBOX01" };
+      c.approvers.slackUserIds = ["U0APPROVER1"];
+    });
+    expect(securityFindings(synthPlatform(config).build)).toEqual([]);
+  });
+
   const violations: Array<[string, string, Mutation]> = [
     ["s3-encryption", "default encryption removed", (s) => (delete s.build.resource.aws_s3_bucket_server_side_encryption_configuration, s.build)],
     [
@@ -182,6 +190,35 @@ describe("security rules", () => {
           function_name: "x",
           principal: "events.amazonaws.com",
         }),
+    ],
+    [
+      "apigateway-permission-route",
+      "API Gateway may invoke the webhook function through any route",
+      (s) => {
+        const permission = resourceAt(s.build, "aws_lambda_permission", "webhook/invoke");
+        permission.source_arn = permission.source_arn.replace(/\/POST\/webhook$/, "/*/*");
+        return s.build;
+      },
+    ],
+    [
+      "apigateway-permission-route",
+      "API Gateway may invoke the webhook function with any method",
+      (s) => {
+        const permission = resourceAt(s.build, "aws_lambda_permission", "webhook/invoke");
+        permission.source_arn = permission.source_arn.replace(/\/POST\/webhook$/, "/*/webhook");
+        return s.build;
+      },
+    ],
+    ["secret-encryption", "a secret without the platform key", (s) => withResource(s.build, "aws_secretsmanager_secret", { name: "x" })],
+    [
+      "dynamodb-encryption",
+      "a table with only AWS-owned encryption",
+      (s) => withResource(s.build, "aws_dynamodb_table", { name: "x", point_in_time_recovery: { enabled: true } }),
+    ],
+    [
+      "dynamodb-pitr",
+      "a table without point-in-time recovery",
+      (s) => withResource(s.build, "aws_dynamodb_table", { name: "x", server_side_encryption: { enabled: true, kms_key_arn: "k" } }),
     ],
     [
       "policy-unreadable",

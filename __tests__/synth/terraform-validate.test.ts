@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { addPlatformStacks } from "../../stacks/platform";
-import { exampleConfig } from "../support/synth";
+import { configWith } from "../support/synth";
 import { requireTerraform, terraformEnv, validateStack } from "../support/terraform";
 
 describe("terraform validate", () => {
@@ -14,7 +14,12 @@ describe("terraform validate", () => {
     await requireTerraform();
     outdir = mkdtempSync(path.join(tmpdir(), "pipewright-synth-"));
     const app = new App({ outdir, skipValidation: false });
-    addPlatformStacks(app, exampleConfig());
+    // The example with the Slack app on: every kind of resource the stacks can make, in one run.
+    const config = configWith((c) => {
+      c.notifications.slack = { mode: "bot", channel: "C0SANDBOX01" };
+      c.approvers.slackUserIds = ["U0APPROVER1"];
+    });
+    addPlatformStacks(app, config);
     app.synth();
   });
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -51,7 +51,7 @@ describe("WebhookIntake in the build stack", () => {
     });
   });
 
-  it("lets only the webhook and the reconciler speak for GitHub on the bus", () => {
+  it("lets only the webhook and the reconciler speak for GitHub on the bus, and nobody for Slack without the Slack app", () => {
     const policy = resourceAt(build, "aws_cloudwatch_event_bus_policy", "webhook/bus-policy").policy;
     expect(statementsOf(policy)).toEqual([
       {
@@ -69,6 +69,14 @@ describe("WebhookIntake in the build stack", () => {
             ],
           },
         },
+      },
+      {
+        Sid: "OnlyTheSlackFrontSpeaksForSlack",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "events:PutEvents",
+        Resource: expect.stringMatching(/aws_cloudwatch_event_bus\.webhook_bus_\w+\.arn/),
+        Condition: { StringEquals: { "events:source": "pipewright.slack" } },
       },
     ]);
     expect(resourceAt(build, "aws_iam_role", "reconciler/reconciler/function/role").name).toBe("pipewright-reconciler");

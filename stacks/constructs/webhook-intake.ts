@@ -10,10 +10,11 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { EVENT_SOURCE } from "../../functions/shared/events";
-import { policyDocument } from "../iam";
+import { type PolicyStatement, policyDocument } from "../iam";
 import type { ArtifactStore } from "./artifact-store";
 import { LambdaFunction } from "./lambda-function";
 import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
+import { SLACK_EVENT_SOURCE } from "./slack-control";
 
 export interface WebhookIntakeProps {
   /** The repositories served and their services; bundled with the function as its repository catalog (deliveries of others are ignored). */
@@ -27,6 +28,13 @@ export interface WebhookIntakeProps {
    * @default none
    */
   readonly otherGitHubEventPublisherArns?: readonly string[];
+  /**
+   * Roles that may put Slack requests (source `pipewright.slack`) on the
+   * bus: the Slack app's front. The bus's policy refuses such events from
+   * every other principal, and from everyone when there is none.
+   * @default none
+   */
+  readonly slackEventPublisherArns?: readonly string[];
   /** Encrypts the secret; the function may decrypt it only through Secrets Manager. */
   readonly store: ArtifactStore;
   /** Retention of the function's and the API's logs, in days. */
@@ -99,6 +107,19 @@ export class WebhookIntake extends Construct {
       ],
     });
     store.grantKeyUseVia("WebhookSecret", [this.lambda.role], ["secretsmanager"]);
+    const slackPublishers = props.slackEventPublisherArns ?? [];
+    // Slack requests make the worker approve and deploy; the worker checks their signature too, this keeps forgeries off the bus.
+    const onlySlackFront: PolicyStatement = {
+      Sid: "OnlyTheSlackFrontSpeaksForSlack",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "events:PutEvents",
+      Resource: this.bus.arn,
+      Condition: {
+        StringEquals: { "events:source": SLACK_EVENT_SOURCE },
+        ...(slackPublishers.length > 0 ? { ArnNotEquals: { "aws:PrincipalArn": [...slackPublishers] } } : {}),
+      },
+    };
     new CloudwatchEventBusPolicy(this, "bus-policy", {
       eventBusName: this.bus.name,
       policy: policyDocument([
@@ -114,6 +135,7 @@ export class WebhookIntake extends Construct {
             ArnNotEquals: { "aws:PrincipalArn": [this.lambda.role.arn, ...(props.otherGitHubEventPublisherArns ?? [])] },
           },
         },
+        onlySlackFront,
       ]),
     });
 
