@@ -192,7 +192,9 @@ export function makeHandler(deps: SlackActionsDependencies) {
         logger.error("Could not update the approval message; the clicker is told instead", { ...context, channel, ts, error });
       }
     }
-    if (payload.response_url !== undefined) await answer(payload.response_url, { text: approvalOutcomeLine(outcome) }, context);
+    if (payload.response_url !== undefined) {
+      await answer(payload.response_url, { text: approvalOutcomeLine(outcome), replace_original: false }, context);
+    }
   }
 
   async function handleClick(payload: BlockActions, request: Request): Promise<SlackActionResult> {
@@ -209,7 +211,11 @@ export function makeHandler(deps: SlackActionsDependencies) {
     } catch (error) {
       if (!(error instanceof ApprovalTargetError)) throw error;
       if (payload.response_url !== undefined) {
-        await answer(payload.response_url, { text: "This button does not say which approval it answers; use the CodePipeline console." }, context);
+        await answer(
+          payload.response_url,
+          { text: "This button does not say which approval it answers; use the CodePipeline console.", replace_original: false },
+          context,
+        );
       }
       return refuse("invalid_target", `Refused a click: ${error.message}`, context);
     }

@@ -223,7 +223,9 @@ describe("slack-actions: approval clicks", () => {
     const { send, responses, failUpdates, lines } = worker();
     failUpdates(new SlackApiError("chat.update", "not_in_channel", 200, "Slack's chat.update answered not_in_channel"));
     expect(await send(click())).toEqual({ outcome: "approval", result: "approved" });
-    expect(responses).toEqual([{ url: RESPONSE_URL, message: { text: expect.stringMatching(/^:white_check_mark: Approved by <@U0APPROVER1>/) } }]);
+    expect(responses).toEqual([
+      { url: RESPONSE_URL, message: { text: expect.stringMatching(/^:white_check_mark: Approved by <@U0APPROVER1>/), replace_original: false } },
+    ]);
     expect(lines.some((line) => line.level === "error")).toBe(true);
   });
 
