@@ -33,7 +33,7 @@ const BUTTON_VALUE_MAX = 2000;
 const URL_MAX = 3000;
 const PLACEHOLDER_MAX = 150;
 /** A plain_text_input's max_length; CodePipeline's summary holds at most 512 characters in all. */
-export const COMMENT_MAX = 400;
+const COMMENT_MAX = 400;
 
 /** The approval action a button answers, and the execution it was posted for. */
 export interface ApprovalTarget {

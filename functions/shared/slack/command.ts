@@ -11,7 +11,7 @@ export type SlackCommand =
   | { kind: "invalid"; reason: string };
 
 /** How a service is named: its pipeline's name, the pipeline's service key (after the project prefix) or the service's name. */
-export const SERVICE_ARGUMENT = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
+const SERVICE_ARGUMENT = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 const COMMIT_ARGUMENT = /^[0-9A-Fa-f]{40}$/;
 
 /** A word of the user's text, bounded and quoted, for the reason of an invalid command. */
