@@ -45,6 +45,15 @@ export const FIRST_INVOCATION_CLIENTS: Readonly<Record<string, readonly FirstInv
     client("secretsmanager", "secrets-manager", "SecretsManager", "GetSecretValue", { SecretId: "webhook-secret" }),
     client("events", "eventbridge", "EventBridge", "PutEvents", { Entries: [] }),
   ],
+  // The Slack front answers within Slack's 3 s: the signing secret and PutEvents, nothing else.
+  slack: [
+    client("secretsmanager", "secrets-manager", "SecretsManager", "GetSecretValue", { SecretId: "slack-signing-secret" }),
+    client("events", "eventbridge", "EventBridge", "PutEvents", { Entries: [] }),
+  ],
+  "slack-actions": [
+    client("secretsmanager", "secrets-manager", "SecretsManager", "GetSecretValue", { SecretId: "slack-signing-secret" }),
+    client("codepipeline", "codepipeline", "CodePipeline", "GetPipelineState", { name: "pipeline" }),
+  ],
   "pr-pipelines": [
     client("dynamodb", "dynamodb", "DynamoDB", "UpdateItem", { TableName: "pr-state", Key: {} }),
     client("codepipeline", "codepipeline", "CodePipeline", "GetPipeline", { name: "pipeline" }),

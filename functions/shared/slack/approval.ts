@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
+import { isLoopbackHost } from "../loopback";
 import { cut, escapeMrkdwn, mrkdwnLink } from "./mrkdwn";
 
 /**
@@ -32,7 +33,7 @@ const BUTTON_VALUE_MAX = 2000;
 const URL_MAX = 3000;
 const PLACEHOLDER_MAX = 150;
 /** A plain_text_input's max_length; CodePipeline's summary holds at most 512 characters in all. */
-export const COMMENT_MAX = 400;
+const COMMENT_MAX = 400;
 
 /** The approval action a button answers, and the execution it was posted for. */
 export interface ApprovalTarget {
@@ -116,8 +117,16 @@ function field(label: string, value: string): TextObject {
   return mrkdwn(`*${label}*\n${value}`, FIELD_MAX);
 }
 
+/** The URL if a message may link to it: https, or http on this machine (the sandbox's fakes). */
 function usableUrl(url: string | undefined): string | undefined {
-  return url !== undefined && url.length <= URL_MAX && /^https?:\/\//.test(url) ? url : undefined;
+  if (url === undefined || url.length > URL_MAX) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  return parsed.protocol === "https:" || (parsed.protocol === "http:" && isLoopbackHost(parsed.hostname)) ? url : undefined;
 }
 
 function firstLine(text: string | undefined): string | undefined {

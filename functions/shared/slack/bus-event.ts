@@ -13,8 +13,7 @@ export const SLACK_REQUEST_DETAIL_TYPE = "Slack request";
 /** The worker's rule on the bus. */
 export const SLACK_ACTIONS_EVENT_PATTERN = { source: [SLACK_EVENT_SOURCE], "detail-type": [SLACK_REQUEST_DETAIL_TYPE] };
 
-export const SLACK_REQUEST_KINDS = ["command", "interaction"] as const;
-export type SlackRequestKind = (typeof SLACK_REQUEST_KINDS)[number];
+const SLACK_REQUEST_KINDS = ["command", "interaction"] as const;
 
 // EventBridge takes at most 256 KB an entry; Slack's interaction payloads stay far below.
 const MAX_BODY_CHARS = 200_000;

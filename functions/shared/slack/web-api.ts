@@ -60,11 +60,6 @@ const FIXES: Readonly<Record<string, string>> = {
   ratelimited: "Slack's rate limit was reached; a later call tries again",
 };
 
-/** The fix for a Slack error code, when one is known. */
-export function slackErrorFix(errorCode: string): string | undefined {
-  return FIXES[errorCode];
-}
-
 export interface SlackChatOptions {
   /** Resolves the bot token (read lazily, e.g. secretsManagerSlackBotToken). */
   token: () => Promise<string>;
@@ -164,7 +159,7 @@ function toSlackApiError(method: string, error: unknown, policy: RequestPolicy):
   const { WebAPIPlatformError, WebAPIHTTPError, WebAPIRequestError, WebAPIRateLimitedError } = loadWebApi();
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
-    const fix = slackErrorFix(code);
+    const fix = FIXES[code];
     return new SlackApiError(method, code, 200, `Slack's ${method} answered ${code}${fix ? `. ${fix}` : ""}`, { cause: error });
   }
   if (error instanceof WebAPIHTTPError) {

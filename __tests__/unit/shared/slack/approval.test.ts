@@ -110,6 +110,13 @@ describe("approvalRequestMessage", () => {
     expect(JSON.stringify(blocks)).not.toContain(APPROVE_ACTION_ID);
   });
 
+  it("links only https, and http on this machine", () => {
+    const links = (changeSetUrl: string) =>
+      byId(approvalRequestMessage({ ...REQUEST, changeSetUrl, executionUrl: undefined }).blocks, "pipewright_links");
+    expect(links("http://example.com/change-set")).toBeUndefined();
+    expect(links("http://127.0.0.1:4566/change-set")?.elements[0].url).toBe("http://127.0.0.1:4566/change-set");
+  });
+
   it("keeps to Block Kit's limits with long instructions and leaves out links that are not http(s)", () => {
     const { blocks } = approvalRequestMessage({
       ...REQUEST,
