@@ -72,6 +72,17 @@ describe("the sandbox's HTTP API front (API Gateway HTTP API, payload format 2.0
     expect(JSON.parse(accessLog[0] as string)).toMatchObject({ status: 202, routeKey: "POST /webhook" });
   });
 
+  it("hands a form body (as Slack posts) base64-encoded, as API Gateway does; JSON stays text", async () => {
+    const invoke = jest.fn(async (_event: unknown) => answered({ statusCode: 200 }));
+    const { url } = await start(invoke);
+    const form = "command=%2Fpipewright&text=status+orders";
+    await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form });
+    await fetch(url, { method: "POST", headers: { "content-type": "application/json; charset=utf-8" }, body: "{}" });
+    const [formEvent, jsonEvent] = invoke.mock.calls.map(([event]) => event as APIGatewayProxyEventV2);
+    expect(formEvent).toMatchObject({ isBase64Encoded: true, body: Buffer.from(form).toString("base64") });
+    expect(jsonEvent).toMatchObject({ isBase64Encoded: false, body: "{}" });
+  });
+
   it("answers 413 above 10 MB without invoking the function", async () => {
     const invoke = jest.fn(async () => answered({ statusCode: 200 }));
     const { url } = await start(invoke);
