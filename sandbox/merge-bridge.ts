@@ -57,7 +57,8 @@ export function decodeApprovalTarget(value: string): ApprovalTarget {
 // --- notifications.slack in bot mode and approvers.slackUserIds. On merge: read config.notifications.slack and
 // config.approvers.slackUserIds, which stacks/config.ts then types, instead of these schemas.
 
-const botModeSchema = z.object({ mode: z.literal("bot"), channel: z.string(), apiUrl: z.string() });
+// Loose: fields this branch does not know of survive withSlackApiUrl.
+const botModeSchema = z.looseObject({ mode: z.literal("bot"), channel: z.string(), apiUrl: z.string() });
 const slackApproversSchema = z.object({ slackUserIds: z.array(z.string()).default([]) });
 
 /** The configuration's Slack app, when notifications.slack is in bot mode. */
