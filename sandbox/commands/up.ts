@@ -57,7 +57,7 @@ function resetSandboxDir(paths: SandboxPaths): void {
   mkdirSync(paths.logDir, { recursive: true });
 }
 
-/** The HTTP API's routes the sandbox hands out (webhook-intake.ts and the Slack routes of contract 15). */
+/** The HTTP API's routes the sandbox hands out: GitHub's webhook and the Slack app's. */
 const WEBHOOK_ROUTE = "POST /webhook";
 const SLACK_COMMANDS_ROUTE = "POST /slack/commands";
 const SLACK_INTERACTIONS_ROUTE = "POST /slack/interactions";
@@ -67,7 +67,7 @@ const SLACK_INTERACTIONS_ROUTE = "POST /slack/interactions";
  * pull request pipelines' stay InProgress, as before; main pipelines' succeed, so a push
  * runs to the prod approval, where Slack's buttons come in. First match wins.
  */
-export function sandboxActionOutcomes(projectName: string): ActionOutcomeRule[] {
+function sandboxActionOutcomes(projectName: string): ActionOutcomeRule[] {
   return [
     { pipeline: "*-pr-[0-9]*", outcome: "InProgress" },
     { pipeline: `${projectName}-*`, outcome: "Succeeded" },
