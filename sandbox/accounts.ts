@@ -102,22 +102,54 @@ export async function serviceRoleCredentials(config: PipewrightConfig, endpoint:
   return Object.fromEntries(entries);
 }
 
+/** Stores `value` as the secret's JSON string, in the build account, before IAM checks are on. */
+async function putSecretJson(config: PipewrightConfig, endpoint: string, secretArn: string, value: Record<string, string>): Promise<void> {
+  const client = inAccount(
+    new SecretsManagerClient({ endpoint, region: config.region, credentials: BOOTSTRAP_CREDENTIALS, maxAttempts: 1 }),
+    config.accounts.build.accountId,
+  );
+  try {
+    await client.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify(value) }));
+  } finally {
+    client.destroy();
+  }
+}
+
 /**
  * Gives the webhook secret (which the stack creates empty) a random value,
  * as {"current": "..."}: the shape the webhook function reads.
  */
 export async function setWebhookSecret(config: PipewrightConfig, endpoint: string, secretArn: string): Promise<string> {
   const secret = randomBytes(32).toString("hex");
-  const client = inAccount(
-    new SecretsManagerClient({ endpoint, region: config.region, credentials: BOOTSTRAP_CREDENTIALS, maxAttempts: 1 }),
-    config.accounts.build.accountId,
-  );
-  try {
-    await client.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify({ current: secret }) }));
-  } finally {
-    client.destroy();
-  }
+  await putSecretJson(config, endpoint, secretArn, { current: secret });
   return secret;
+}
+
+/** What the sandbox's Slack app and its Slack share: made up by `up`, known to the stand-in before the stacks exist. */
+export interface SlackAppCredentials {
+  readonly signingSecret: string;
+  readonly botToken: string;
+}
+
+export function newSlackAppCredentials(): SlackAppCredentials {
+  return { signingSecret: randomBytes(32).toString("hex"), botToken: `xoxb-sandbox-${randomBytes(12).toString("hex")}` };
+}
+
+/**
+ * Fills the Slack app's two secrets, which the stack creates empty, in
+ * the shapes the Slack functions and the notifier read:
+ * {"current": "..."} and {"token": "xoxb-..."}.
+ */
+export async function setSlackSecrets(
+  config: PipewrightConfig,
+  endpoint: string,
+  secretArns: { readonly signingSecret: string; readonly botToken: string },
+  credentials: SlackAppCredentials,
+): Promise<void> {
+  await Promise.all([
+    putSecretJson(config, endpoint, secretArns.signingSecret, { current: credentials.signingSecret }),
+    putSecretJson(config, endpoint, secretArns.botToken, { token: credentials.botToken }),
+  ]);
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * npm run sandbox -- up | down | status | send <event> <payload.json> [--repository <owner/name>] [--delivery <id>]
+ *                     | slack '<slash command>' [--user <id>] | slack approve|reject <pipeline> [--user <id>] [--comment "<text>"]
  *
  * pipewright on the AWS emulator, on this machine. See sandbox/README.md.
  */
 import { availableParallelism } from "node:os";
 import { down } from "./commands/down";
 import { send } from "./commands/send";
+import { parseSlackArguments, SLACK_USAGE, slack } from "./commands/slack";
 import { status } from "./commands/status";
 import { up } from "./commands/up";
 import { SandboxError, UsageError } from "./errors";
@@ -17,7 +19,8 @@ const USAGE = `Usage: npm run sandbox -- <command>
   status                           what runs and whether it answers
   send <event> <payload.json>      sign and post a webhook delivery, print the answer
        [--repository <owner/name>] move the payload to that repository first (default: as the file has it)
-       [--delivery <id>]           the X-GitHub-Delivery of a redelivery`;
+       [--delivery <id>]           the X-GitHub-Delivery of a redelivery
+${SLACK_USAGE}`;
 
 /**
  * Environments per function: one per core, at most 4. More than the cores
@@ -80,6 +83,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       const [event, payloadFile] = args;
       if (!event || !payloadFile) throw new UsageError(`send needs an event name and a payload file\n${USAGE}`);
       return (await send(paths, { event, payloadFile, ...(deliveryId ? { deliveryId } : {}), ...(repository ? { repository } : {}) })) ? 0 : 1;
+    }
+    case "slack": {
+      const user = option(args, "--user");
+      const comment = option(args, "--comment");
+      const line = parseSlackArguments(args, { ...(user !== undefined ? { user } : {}), ...(comment !== undefined ? { comment } : {}) });
+      return (await slack(paths, line)) ? 0 : 1;
     }
     default:
       throw new UsageError(command ? `Unknown command "${command}"\n${USAGE}` : USAGE);

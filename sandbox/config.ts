@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { ConfigError, loadConfig, type PipewrightConfig } from "../stacks/config";
 import { platformRepositories } from "../stacks/repositories";
 import { SandboxError } from "./errors";
+import { slackWebhookMode } from "./merge-bridge";
 import { REPO_ROOT } from "./paths";
 
 /**
@@ -17,7 +18,8 @@ export class SandboxConfigError extends SandboxError {}
  * Loads and validates a configuration for the sandbox: everything the
  * platform requires, plus what the emulator needs (an existing connection
  * ARN for every repository, because the emulator cannot create
- * CodeConnections connections).
+ * CodeConnections connections). Slack's bot mode is welcome, with any
+ * apiUrl: `up` points it at the sandbox's Slack stand-in.
  */
 export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): PipewrightConfig {
   let config: PipewrightConfig;
@@ -46,6 +48,11 @@ export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): Pipewrigh
     const field = config.repositories === undefined ? "services" : "repositories[0].services";
     problems.push(
       `${field}: the sandbox needs at least two services in its first repository (${first.repository}), so routing a push to one of them can be seen. Fix: add a second service`,
+    );
+  }
+  if (slackWebhookMode(config)) {
+    problems.push(
+      'notifications.slack: the sandbox has no incoming webhook to post to. Fix: use {"mode": "bot", "channel": "C0SANDBOX01"} (the sandbox\'s Slack stand-in) or false',
     );
   }
   if (config.backend.type !== "local") {

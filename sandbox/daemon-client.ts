@@ -45,6 +45,11 @@ export class DaemonClient {
     }
   }
 
+  /** Starts the Slack stand-in on `port`; returns its URL. */
+  async startSlackStandIn(options: { readonly port: number; readonly botToken: string; readonly channels: readonly string[] }): Promise<string> {
+    return (await this.request({ type: "start-slack-stand-in", ...options }, "slack-stand-in-ready")).url;
+  }
+
   async startEmulator(
     port: number,
     logs: { readonly logFile: string; readonly logRequests: boolean; readonly requestHistoryFile: string },
@@ -53,8 +58,9 @@ export class DaemonClient {
     return { endpoint: reply.endpoint, pid: reply.pid };
   }
 
+  /** Starts the runtime; returns the HTTP API's stage URL. */
   async startRuntime(options: Omit<RuntimeOptions, "log">): Promise<string> {
-    return (await this.request({ type: "start-runtime", options }, "runtime-ready")).webhookUrl;
+    return (await this.request({ type: "start-runtime", options }, "runtime-ready")).httpApiUrl;
   }
 
   /** Lets the background process run on after `up` exits. */

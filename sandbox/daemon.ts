@@ -1,13 +1,16 @@
 /**
- * The sandbox's background process: it owns the emulator and the runtime
- * (HTTP front, function environments, event delivery) and outlives `up`.
+ * The sandbox's background process: it owns the Slack stand-in, the
+ * emulator and the runtime (HTTP front, function environments, event
+ * delivery) and outlives `up`.
  * `up` drives it over IPC; `down` stops it with SIGTERM (by PID).
  * Its stdout and stderr go to .sandbox/logs/sandbox.log.
  */
 import { startEmulator, type Emulator } from "./emulator";
 import type { DaemonReply, DaemonRequest } from "./daemon-protocol";
 import { startRuntime, type Runtime } from "./runtime/runtime";
+import { type SlackStandIn, startSlackStandIn } from "./slack-standin";
 
+let slackStandIn: SlackStandIn | undefined;
 let emulator: Emulator | undefined;
 let runtime: Runtime | undefined;
 let detached = false;
@@ -26,6 +29,7 @@ function shutdown(code: number): Promise<void> {
     log("Stopping", { code });
     await runtime?.stop().catch((error: unknown) => log("Stopping the runtime failed", { error: String(error) }));
     await emulator?.stop();
+    await slackStandIn?.close();
     log("Stopped");
     process.exit(code);
   })();
@@ -34,6 +38,16 @@ function shutdown(code: number): Promise<void> {
 
 async function handle(request: DaemonRequest): Promise<void> {
   switch (request.type) {
+    case "start-slack-stand-in":
+      slackStandIn = await startSlackStandIn({
+        port: request.port,
+        botToken: request.botToken,
+        channels: request.channels,
+        onCall: ({ kind, ok, error, channel, ts, responseId }) => log("Slack call", { kind, ok, error, channel, ts, responseId }),
+      });
+      log("Slack stand-in started", { url: slackStandIn.url });
+      reply({ type: "slack-stand-in-ready", url: slackStandIn.url });
+      return;
     case "start-emulator":
       // Errors always reach the log. One line per request costs the emulator a blocking pipe write
       // before each answer, which under a burst adds up: only when asked for (PIPEWRIGHT_SANDBOX_EMULATOR_LOG=1).
@@ -48,8 +62,8 @@ async function handle(request: DaemonRequest): Promise<void> {
       return;
     case "start-runtime":
       runtime = await startRuntime({ ...request.options, log });
-      log("Runtime started", { webhookUrl: runtime.webhookUrl });
-      reply({ type: "runtime-ready", webhookUrl: runtime.webhookUrl });
+      log("Runtime started", { httpApiUrl: runtime.httpApiUrl });
+      reply({ type: "runtime-ready", httpApiUrl: runtime.httpApiUrl });
       return;
     case "detach":
       detached = true;

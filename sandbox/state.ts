@@ -28,6 +28,28 @@ export interface AccountCredentials {
 }
 
 /**
+ * The sandbox's Slack, when `notifications.slack` is in bot mode: the
+ * stand-in that plays Slack, and what Slack and the app share.
+ */
+export interface SandboxSlack {
+  /** The Slack Web API the stacks call: the stand-in's `/api/` (notifications.slack.apiUrl as synthesized). */
+  readonly apiUrl: string;
+  /** The stand-in: `GET /recorded` (every call), `POST /response/<id>` (response URLs). */
+  readonly standInUrl: string;
+  /** In `<project>/slack-signing-secret` as {"current": ...}: what requests from Slack are signed with. */
+  readonly signingSecret: string;
+  /** In `<project>/slack-bot-token` as {"token": ...}: the only token the stand-in accepts. */
+  readonly botToken: string;
+  /** The channel the app posts in (notifications.slack.channel). */
+  readonly channel: string;
+  /** The platform's Slack approvers (approvers.slackUserIds). */
+  readonly approvers: readonly string[];
+  /** The HTTP API's routes Slack posts to: slash commands and interactivity (button clicks). */
+  readonly commandsUrl: string;
+  readonly interactionsUrl: string;
+}
+
+/**
  * `.sandbox/state.json`. The first block is the contract other tools read;
  * the rest is what the sandbox itself needs (what to stop, how to read the
  * emulator now that it checks IAM).
@@ -40,6 +62,8 @@ export interface SandboxState {
   readonly accounts: Readonly<Record<AccountName, string>>;
   /** Every configured repository, in configuration order. */
   readonly repositories: readonly SandboxRepository[];
+  /** Present when the configuration's notifications.slack is in bot mode (config/sandbox.json's is). */
+  readonly slack?: SandboxSlack;
 
   /** Administrator credentials per account: every call to the emulator must be signed by a known identity. */
   readonly credentials: Readonly<Record<AccountName, AccountCredentials>>;

@@ -22,12 +22,18 @@ export async function status(paths: SandboxPaths, write: (line: string) => void 
     [`background process (pid ${state.processes.daemon})`]: isOurs(state.processes.daemon, PROCESS_MARKERS.daemon),
     [`AWS emulator (pid ${state.processes.emulator}) at ${state.awsEndpoint}`]: await answers(`${state.awsEndpoint}/pipewright/health`),
     [`webhook at ${state.webhookUrl}`]: await answers(state.webhookUrl, { method: "GET" }),
+    ...(state.slack ? { [`Slack stand-in at ${state.slack.standInUrl}`]: await answers(`${state.slack.standInUrl}/recorded`) } : {}),
   };
   for (const [what, ok] of Object.entries(checks)) write(`${ok ? "up  " : "DOWN"} ${what}`);
   write(`Region ${state.region}; accounts build ${state.accounts.build}, dev ${state.accounts.dev}, prod ${state.accounts.prod}`);
   for (const repository of state.repositories) {
     write(
       `Repository ${repository.repository} (main branch ${repository.mainBranch}); pipelines ${repository.pipelines.map((p) => p.name).join(", ")}`,
+    );
+  }
+  if (state.slack) {
+    write(
+      `Slack channel ${state.slack.channel}; approvers ${state.slack.approvers.join(", ") || "none"}; what Slack was sent: ${state.slack.standInUrl}/recorded`,
     );
   }
   write(`Started ${state.startedAt}; logs in ${state.logDir}`);

@@ -9,8 +9,11 @@ import {
   createProvisioningRoles,
   enableIamChecks,
   functionCredentials,
+  newSlackAppCredentials,
   serviceRoleCredentials,
+  setSlackSecrets,
   setWebhookSecret,
+  type SlackAppCredentials,
 } from "../accounts";
 import { applyStacks, initStacks } from "../apply";
 import { loadSandboxConfig } from "../config";
@@ -21,9 +24,10 @@ import { REPO_ROOT, removeSandboxFiles, type SandboxPaths } from "../paths";
 import { requireTerraform } from "../prerequisites";
 import { isOurs, PROCESS_MARKERS } from "../processes";
 import { Progress } from "../progress";
-import { manifestFromState, type RunnableFunction, type RuntimeManifest } from "../runtime/manifest";
+import { type ActionOutcomeRule, setActionOutcomes, slackBotSettings } from "../merge-bridge";
+import { manifestFromState, type RunnableFunction, type RuntimeManifest, routeUrl } from "../runtime/manifest";
 import { DELIVERY_TARGET_ID } from "../sandbox-resources";
-import { readState, removeState, writeState, type SandboxState } from "../state";
+import { readState, removeState, type SandboxSlack, type SandboxState, writeState } from "../state";
 import { synthesizeSandbox } from "../synth";
 import { TerraformState } from "../tfstate";
 
@@ -53,16 +57,58 @@ function resetSandboxDir(paths: SandboxPaths): void {
   mkdirSync(paths.logDir, { recursive: true });
 }
 
-/** A free loopback port, chosen before the emulator starts so the stacks can be synthesized for it meanwhile. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
+/** The HTTP API's routes the sandbox hands out: GitHub's webhook and the Slack app's. */
+const WEBHOOK_ROUTE = "POST /webhook";
+const SLACK_COMMANDS_ROUTE = "POST /slack/commands";
+const SLACK_INTERACTIONS_ROUTE = "POST /slack/interactions";
+
+/**
+ * What the emulator does with the actions CodePipeline would run (builds, deploys, tests):
+ * pull request pipelines' stay InProgress, as before; main pipelines' succeed, so a push
+ * runs to the prod approval, where Slack's buttons come in. First match wins.
+ */
+function sandboxActionOutcomes(projectName: string): ActionOutcomeRule[] {
+  return [
+    { pipeline: "*-pr-[0-9]*", outcome: "InProgress" },
+    { pipeline: `${projectName}-*`, outcome: "Succeeded" },
+  ];
+}
+
+/**
+ * `count` distinct free loopback ports, chosen before the emulator and the Slack stand-in
+ * start so the stacks can be synthesized for them meanwhile. All are held until all are
+ * chosen, so no two are the same.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(0, "127.0.0.1", () => {
+              const address = server.address();
+              if (typeof address === "object" && address) resolve(address.port);
+              else reject(new Error("no port"));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+  }
+}
+
+/** The ARN of one of the Slack app's secrets, which the build stack creates in bot mode. */
+function slackSecretArn(build: TerraformState, name: string): string {
+  const [secret, ...others] = build.resources("aws_secretsmanager_secret").filter((s) => s.name === name);
+  if (!secret || others.length > 0) {
+    throw new ManifestError(
+      `The build stack has ${secret ? "several secrets" : "no secret"} named ${name}, which bot mode (notifications.slack) needs`,
+    );
+  }
+  return String(secret.arn);
 }
 
 /** Every repository with its services' main pipelines, each of which the build stack must deploy. */
@@ -90,8 +136,16 @@ function deadLetterQueues(manifest: RuntimeManifest): Record<string, string> {
   return Object.fromEntries(entries);
 }
 
+function setSlackAppSecrets(config: PipewrightConfig, endpoint: string, build: TerraformState, credentials: SlackAppCredentials): Promise<void> {
+  const secretArns = {
+    signingSecret: slackSecretArn(build, `${config.projectName}/slack-signing-secret`),
+    botToken: slackSecretArn(build, `${config.projectName}/slack-bot-token`),
+  };
+  return setSlackSecrets(config, endpoint, secretArns, credentials);
+}
+
 /**
- * `npm run sandbox -- up`: emulator, synth, offline apply of dev, prod and
+ * `npm run sandbox -- up`: the Slack stand-in (bot mode), emulator, synth, offline apply of dev, prod and
  * build, account and function setup, then the runtime in the background.
  * On failure everything it started is stopped again.
  */
@@ -101,25 +155,39 @@ export async function up(options: UpOptions): Promise<SandboxState> {
   ensureNotRunning(paths);
   resetSandboxDir(paths);
   const config = loadSandboxConfig(options.configFile);
-  const port = await freePort();
+  const slackBot = slackBotSettings(config);
+  const [port, standInPort] = (await freePorts(2)) as [number, number];
   const endpoint = `http://127.0.0.1:${port}`;
+  const slack = slackBot && {
+    ...slackBot,
+    ...newSlackAppCredentials(),
+    standInUrl: `http://127.0.0.1:${standInPort}`,
+    apiUrl: `http://127.0.0.1:${standInPort}/api/`,
+  };
   let daemon: DaemonClient | undefined;
   try {
     // The emulator starts while the stacks are synthesized and initialised: none needs the other.
     const runningDaemon = DaemonClient.launch(paths.daemonLog);
     daemon = runningDaemon;
     const [emulator] = await Promise.all([
-      progress.step("start the AWS emulator", () =>
-        runningDaemon.startEmulator(port, {
-          logFile: paths.emulatorLog,
-          logRequests: options.logEmulatorRequests === true,
-          requestHistoryFile: paths.emulatorRequestHistory,
-        }),
-      ),
+      (async () => {
+        if (slack) {
+          await progress.step("start the Slack stand-in", () =>
+            runningDaemon.startSlackStandIn({ port: standInPort, botToken: slack.botToken, channels: [slack.channel] }),
+          );
+        }
+        return progress.step("start the AWS emulator", () =>
+          runningDaemon.startEmulator(port, {
+            logFile: paths.emulatorLog,
+            logRequests: options.logEmulatorRequests === true,
+            requestHistoryFile: paths.emulatorRequestHistory,
+          }),
+        );
+      })(),
       (async () => {
         await progress.step("synthesize the stacks for the emulator", async () => {
           await requireTerraform();
-          synthesizeSandbox(config, endpoint, paths.synthDir);
+          synthesizeSandbox(config, endpoint, paths.synthDir, slack ? { slackApiUrl: slack.apiUrl } : {});
         });
         await progress.step("terraform init (offline)", () => initStacks(paths));
       })(),
@@ -132,7 +200,7 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     const manifest = manifestFromState(build, paths.stackDir("build"), config.region, DELIVERY_TARGET_ID);
     const repositories = repositoriesOf(config, build.output<string[]>("pipelines"));
     const [webhookSecret, credentials, serviceRoles, functions] = await progress.step(
-      "set the webhook secret, create administrators, prepare the functions",
+      `set the webhook${slack ? " and Slack" : ""} secrets, create administrators, prepare the functions, let main pipelines run`,
       () =>
         Promise.all([
           setWebhookSecret(config, endpoint, build.output<string>("webhook_secret_arn")),
@@ -147,10 +215,12 @@ export async function up(options: UpOptions): Promise<SandboxState> {
               }),
             ),
           ),
+          slack && setSlackAppSecrets(config, endpoint, build, slack),
+          setActionOutcomes({ endpoint }, sandboxActionOutcomes(config.projectName)),
         ]),
     );
     await progress.step("switch on IAM checks in the emulator", () => enableIamChecks(endpoint));
-    const webhookUrl = await progress.step("start the functions, the HTTP API and event delivery", () =>
+    const httpApiUrl = await progress.step("start the functions, the HTTP API and event delivery", () =>
       runningDaemon.startRuntime({
         manifest,
         functions,
@@ -164,12 +234,26 @@ export async function up(options: UpOptions): Promise<SandboxState> {
     );
 
     const state: SandboxState = {
-      webhookUrl,
+      webhookUrl: routeUrl(manifest.httpApi, httpApiUrl, WEBHOOK_ROUTE),
       webhookSecret,
       awsEndpoint: endpoint,
       region: config.region,
       accounts: { build: config.accounts.build.accountId, dev: config.accounts.dev.accountId, prod: config.accounts.prod.accountId },
       repositories,
+      ...(slack
+        ? {
+            slack: {
+              apiUrl: slack.apiUrl,
+              standInUrl: slack.standInUrl,
+              signingSecret: slack.signingSecret,
+              botToken: slack.botToken,
+              channel: slack.channel,
+              approvers: slack.approvers,
+              commandsUrl: routeUrl(manifest.httpApi, httpApiUrl, SLACK_COMMANDS_ROUTE),
+              interactionsUrl: routeUrl(manifest.httpApi, httpApiUrl, SLACK_INTERACTIONS_ROUTE),
+            } satisfies SandboxSlack,
+          }
+        : {}),
       credentials,
       serviceRoleCredentials: serviceRoles,
       resources: {

@@ -27,8 +27,11 @@ export interface RouteContext {
   readonly time: Date;
 }
 
-/** Content types API Gateway passes as text; every other body arrives base64-encoded. */
-const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript|x-www-form-urlencoded)\b)/i;
+/**
+ * Content types API Gateway passes as text; every other body arrives base64-encoded, form bodies
+ * (`application/x-www-form-urlencoded`, as Slack posts) and bodies without a content type included.
+ */
+const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|[\w.+-]+\+json|xml|[\w.+-]+\+xml|javascript)\b)/i;
 
 /** `22/Nov/2026:04:17:31 +0000`, API Gateway's requestContext.time. */
 export function requestTime(time: Date): string {

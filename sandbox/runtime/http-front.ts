@@ -13,17 +13,23 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Beyond this the front stops reading an oversized body and closes the connection. */
 const DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
+/** What a route's integration invokes: the function's resource policy and the function. */
+export interface RouteTarget {
+  readonly permissions: readonly ResourcePermission[];
+  readonly invoke: (event: unknown) => Promise<InvokeOutcome>;
+}
+
 export interface HttpFrontOptions {
   readonly api: HttpApiSpec;
   readonly region: string;
-  /** The integrated function's resource policy. */
-  readonly permissions: readonly ResourcePermission[];
-  readonly invoke: (event: unknown) => Promise<InvokeOutcome>;
+  /** The target of each route's function, by function name. */
+  readonly targets: ReadonlyMap<string, RouteTarget>;
   /** One line per request, in the stage's access-log format when it has one. */
   readonly accessLog: (line: string) => void;
 }
 
 export interface HttpFront {
+  /** The stage's base URL (`http://127.0.0.1:<port>` for `$default`); a route is at `<url><path>`. */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -60,33 +66,45 @@ function accessLogLine(format: string | undefined, values: Record<string, string
 }
 
 /**
- * The webhook's way in, as API Gateway's HTTP API behaves: one route
- * (`POST /webhook` on the `$default` stage), payload format 2.0, 10 MB
- * bodies (413 beyond), route throttling (429), the integration timeout
- * (503), function errors (500), and the function's resource policy checked
- * before it is invoked.
+ * The HTTP API as API Gateway serves it: every route (`POST /webhook`, the
+ * Slack routes) to its function, payload format 2.0, 10 MB bodies (413
+ * beyond), each route's throttling (429), its integration timeout (503),
+ * function errors (500), and the function's resource policy for that
+ * route's source ARN checked before it is invoked. Other paths and methods: 404.
  */
 export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const { api } = options;
-  const [routeMethod, routePath] = api.routeKey.split(" ") as [string, string];
   const stagePrefix = api.stage === "$default" ? "" : `/${api.stage}`;
-  const bucket = new TokenBucket(api.throttling.rateLimit, api.throttling.burstLimit);
+  const routes = new Map(
+    api.routes.map((route) => {
+      const target = options.targets.get(route.functionName);
+      if (!target) throw new Error(`Route ${route.routeKey} integrates ${route.functionName}, which the runtime does not run`);
+      return [
+        `${route.method} ${stagePrefix}${route.path}`,
+        { route, target, bucket: new TokenBucket(route.throttling.rateLimit, route.throttling.burstLimit) },
+      ];
+    }),
+  );
 
-  async function handle(request: IncomingMessage): Promise<{ answer: HttpAnswer; id: string; latency: number; integrationError: string }> {
+  async function handle(
+    request: IncomingMessage,
+  ): Promise<{ answer: HttpAnswer; id: string; latency: number; integrationError: string; routeKey: string }> {
     const id = requestId();
     const path = new URL(request.url ?? "/", "http://sandbox").pathname;
+    const matched = routes.get(`${request.method} ${path}`);
     let integrationError = "";
-    const done = (answer: HttpAnswer, latency = 0) => ({ answer, id, latency, integrationError });
-    if (request.method !== routeMethod || path !== `${stagePrefix}${routePath}`) {
+    const done = (answer: HttpAnswer, latency = 0) => ({ answer, id, latency, integrationError, routeKey: matched?.route.routeKey ?? "-" });
+    if (!matched) {
       request.resume();
       return done(gatewayAnswer(404, "Not Found"));
     }
+    const { route, target, bucket } = matched;
     const body = await readBody(request);
     if (body === "too-large") return done(gatewayAnswer(413, "Request Entity Too Large"));
     if (!bucket.tryTake()) return done(gatewayAnswer(429, "Too Many Requests"));
-    const sourceArn = `${api.executionArn}/${api.stage}/${routeMethod}${routePath}`;
-    if (!mayInvoke(options.permissions, "apigateway.amazonaws.com", sourceArn)) {
-      integrationError = `API Gateway may not invoke ${api.functionName}: no lambda permission for ${sourceArn}`;
+    const sourceArn = `${api.executionArn}/${api.stage}/${route.method}${route.path}`;
+    if (!mayInvoke(target.permissions, "apigateway.amazonaws.com", sourceArn)) {
+      integrationError = `API Gateway may not invoke ${route.functionName}: no lambda permission for ${sourceArn}`;
       return done(gatewayAnswer(500, "Internal Server Error"));
     }
     const event = toEvent(
@@ -102,7 +120,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
         apiId: api.apiId,
         accountId: api.accountId,
         region: options.region,
-        routeKey: api.routeKey,
+        routeKey: route.routeKey,
         stage: api.stage,
         requestId: id,
         time: new Date(),
@@ -110,13 +128,13 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     );
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), api.timeoutMs)));
+    const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), route.timeoutMs)));
     // Past the integration timeout the function keeps running, as in AWS; only the answer is lost.
-    const outcome = await Promise.race([options.invoke(event), timedOut]);
+    const outcome = await Promise.race([target.invoke(event), timedOut]);
     clearTimeout(timer);
     const latency = Date.now() - started;
     if (outcome === "timeout") {
-      integrationError = `The integration did not answer within ${api.timeoutMs} ms`;
+      integrationError = `The integration did not answer within ${route.timeoutMs} ms`;
       return done(gatewayAnswer(503, "Service Unavailable"), latency);
     }
     if (!outcome.ok) {
@@ -134,8 +152,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
         id: requestId(),
         latency: 0,
         integrationError: String(error),
+        routeKey: "-",
       }))
-      .then(({ answer, id, latency, integrationError }) => {
+      .then(({ answer, id, latency, integrationError, routeKey }) => {
         response.writeHead(answer.status, { ...answer.headers, "apigw-requestid": id, "content-length": String(answer.body.length) });
         response.end(answer.body);
         options.accessLog(
@@ -143,7 +162,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
             requestId: id,
             "identity.sourceIp": request.socket.remoteAddress ?? "",
             requestTime: received.toISOString(),
-            routeKey: answer.status === 404 ? "-" : api.routeKey,
+            routeKey,
             status: answer.status,
             responseLength: answer.body.length,
             integrationLatency: latency,
@@ -159,7 +178,7 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${stagePrefix}${routePath}`,
+    url: `http://127.0.0.1:${port}${stagePrefix}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

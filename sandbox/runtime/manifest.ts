@@ -57,16 +57,26 @@ export interface BusTargetSpec {
   readonly deliveryQueueUrl: string;
 }
 
+/** One route of the HTTP API and the function its Lambda proxy integration invokes. */
+export interface HttpRouteSpec {
+  /** As declared, e.g. `POST /webhook`. */
+  readonly routeKey: string;
+  readonly method: string;
+  /** The literal path, e.g. `/slack/commands`. */
+  readonly path: string;
+  readonly functionName: string;
+  readonly payloadFormatVersion: string;
+  readonly timeoutMs: number;
+  /** The stage's throttling for this route: its own route settings, else the stage's default route settings. */
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
 export interface HttpApiSpec {
   readonly apiId: string;
   readonly accountId: string;
   readonly executionArn: string;
-  readonly routeKey: string;
   readonly stage: string;
-  readonly functionName: string;
-  readonly payloadFormatVersion: string;
-  readonly timeoutMs: number;
-  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly routes: readonly HttpRouteSpec[];
   readonly accessLogFormat?: string;
 }
 
@@ -126,29 +136,73 @@ function functionSpec(state: TerraformState, stackDir: string, fn: Attributes): 
   };
 }
 
-function httpApiSpec(state: TerraformState, functions: readonly FunctionSpec[]): HttpApiSpec {
-  const api = state.one("aws_apigatewayv2_api");
-  const route = state.one("aws_apigatewayv2_route");
+/** Route keys the sandbox's HTTP front serves: one method and a literal path. */
+const LITERAL_ROUTE_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\/[\w./~-]*)$/;
+
+/** API Gateway's defaults when the stage sets no route throttling. */
+const DEFAULT_THROTTLING = { rateLimit: 10_000, burstLimit: 5_000 };
+
+function routeSpec(state: TerraformState, route: Attributes, stage: Attributes, functions: readonly FunctionSpec[]): HttpRouteSpec {
+  const routeKey = str(route, "route_key");
+  const key = LITERAL_ROUTE_KEY.exec(routeKey);
+  if (!key) {
+    throw new ManifestError(
+      `The HTTP API has route "${routeKey}"; the sandbox's HTTP front serves only routes of one method and a literal path (no ANY, $default or {variables}). Fix: teach sandbox/runtime/http-front.ts to match it`,
+    );
+  }
   const integrationId = str(route, "target").replace(/^integrations\//, "");
   const integration = state.one("aws_apigatewayv2_integration", (i) => i.id === integrationId);
   const functionArn = LAMBDA_FROM_INVOKE_URI.exec(str(integration, "integration_uri"))?.[1];
   const fn = functions.find((f) => f.arn === functionArn);
-  if (!fn) throw new ManifestError(`The HTTP API integrates ${str(integration, "integration_uri")}, which is none of the stack's functions`);
+  if (!fn) throw new ManifestError(`Route ${routeKey} integrates ${str(integration, "integration_uri")}, which is none of the stack's functions`);
+  const payloadFormatVersion = str(integration, "payload_format_version");
+  if (payloadFormatVersion !== "2.0") {
+    throw new ManifestError(
+      `Route ${routeKey} uses payload format ${payloadFormatVersion}; the sandbox's HTTP front speaks 2.0 only. Fix: use "2.0"`,
+    );
+  }
+  const defaults = block(stage, "default_route_settings");
+  const own = ((stage.route_settings as Attributes[] | undefined) ?? []).find((settings) => settings.route_key === routeKey);
+  const setting = (name: string, fallback: number) => Number(own?.[name] ?? defaults?.[name] ?? fallback);
+  return {
+    routeKey,
+    method: key[1] as string,
+    path: key[2] as string,
+    functionName: fn.name,
+    payloadFormatVersion,
+    timeoutMs: num(integration, "timeout_milliseconds"),
+    throttling: {
+      rateLimit: setting("throttling_rate_limit", DEFAULT_THROTTLING.rateLimit),
+      burstLimit: setting("throttling_burst_limit", DEFAULT_THROTTLING.burstLimit),
+    },
+  };
+}
+
+function httpApiSpec(state: TerraformState, functions: readonly FunctionSpec[]): HttpApiSpec {
+  const api = state.one("aws_apigatewayv2_api");
   const stage = state.one("aws_apigatewayv2_stage");
-  const settings = block(stage, "default_route_settings");
+  const routes = state
+    .resources("aws_apigatewayv2_route")
+    .filter((route) => route.api_id === api.id)
+    .map((route) => routeSpec(state, route, stage, functions));
+  if (routes.length === 0) throw new ManifestError(`The HTTP API ${str(api, "id")} has no routes`);
   const executionArn = str(api, "execution_arn");
+  const accessLogSettings = block(stage, "access_log_settings");
   return {
     apiId: str(api, "id"),
     accountId: executionArn.split(":")[4] ?? "",
     executionArn,
-    routeKey: str(route, "route_key"),
     stage: str(stage, "name"),
-    functionName: fn.name,
-    payloadFormatVersion: str(integration, "payload_format_version"),
-    timeoutMs: num(integration, "timeout_milliseconds"),
-    throttling: { rateLimit: Number(settings?.throttling_rate_limit ?? 10_000), burstLimit: Number(settings?.throttling_burst_limit ?? 5_000) },
-    ...(block(stage, "access_log_settings")?.format ? { accessLogFormat: str(block(stage, "access_log_settings") as Attributes, "format") } : {}),
+    routes,
+    ...(accessLogSettings?.format ? { accessLogFormat: str(accessLogSettings, "format") } : {}),
   };
+}
+
+/** The URL of route `routeKey` of the HTTP API served at `httpApiUrl`; fails when the API has no such route. */
+export function routeUrl(api: HttpApiSpec, httpApiUrl: string, routeKey: string): string {
+  const route = api.routes.find((r) => r.routeKey === routeKey);
+  if (!route) throw new ManifestError(`The HTTP API has no route ${routeKey} (it has ${api.routes.map((r) => r.routeKey).join(", ")})`);
+  return `${httpApiUrl}${route.path}`;
 }
 
 /**

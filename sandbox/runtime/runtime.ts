@@ -6,7 +6,7 @@ import { type AwsCredentials, sandboxClient, sandboxClientConfig } from "../aws/
 import { SqsQueue } from "../aws/sqs";
 import { BusTargetDelivery } from "./event-delivery";
 import { FunctionPool } from "./function-pool";
-import { startHttpFront, type HttpFront } from "./http-front";
+import { type HttpFront, type RouteTarget, startHttpFront } from "./http-front";
 import type { RunnableFunction, RuntimeManifest } from "./manifest";
 
 export interface RuntimeOptions {
@@ -25,7 +25,8 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime {
-  readonly webhookUrl: string;
+  /** The HTTP API's stage URL: each route at `<httpApiUrl><path>`. */
+  readonly httpApiUrl: string;
   stop(): Promise<void>;
 }
 
@@ -47,7 +48,7 @@ export function compileFunctionHost(binDir: string): string {
 
 /**
  * The platform's functions running locally: a pool of execution
- * environments per function, the HTTP API in front of the webhook, and
+ * environments per function, the HTTP API in front of its functions, and
  * the delivery of every bus rule's matches to its function.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -98,12 +99,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Every environment loads its bundle now: a broken bundle fails `up`, not the first delivery.
     await Promise.all([...pools.values()].map((p) => p.warm()));
 
-    const webhook = pool(manifest.httpApi.functionName);
+    const targets = new Map<string, RouteTarget>(
+      manifest.httpApi.routes.map(({ functionName }) => {
+        const routed = pool(functionName);
+        return [functionName, { permissions: routed.fn.permissions, invoke: (event) => routed.invoke(event) }];
+      }),
+    );
     front = await startHttpFront({
       api: manifest.httpApi,
       region,
-      permissions: webhook.fn.permissions,
-      invoke: (event) => webhook.invoke(event),
+      targets,
       accessLog: (line) => accessLog.write(`${line}\n`),
     });
 
@@ -128,5 +133,5 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await stop();
     throw error;
   }
-  return { webhookUrl: front.url, stop };
+  return { httpApiUrl: front.url, stop };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { loadSandboxConfig, SANDBOX_CONFIG_FILE, SandboxConfigError } from "../../../sandbox/config";
+import { slackBotSettings, withSlackApiUrl } from "../../../sandbox/merge-bridge";
 import { PlatformNames } from "../../../stacks/names";
 import { platformRepositories, platformServices } from "../../../stacks/repositories";
 
@@ -78,5 +79,38 @@ describe("the sandbox's configuration (config/sandbox.json)", () => {
       "pipewright-orders",
       "pipewright-payments",
     ]);
+  });
+
+  it("runs Slack in bot mode: the sandbox's channel and approver, Slack's Web API until up points it at the stand-in", () => {
+    const config = loadSandboxConfig();
+    expect(slackBotSettings(config)).toEqual({ channel: "C0SANDBOX01", apiUrl: "https://slack.com/api/", approvers: ["U0APPROVER1"] });
+    const pointed = withSlackApiUrl(config, "http://127.0.0.1:4100/api/");
+    expect(slackBotSettings(pointed)).toEqual({ channel: "C0SANDBOX01", apiUrl: "http://127.0.0.1:4100/api/", approvers: ["U0APPROVER1"] });
+    expect(slackBotSettings(config)?.apiUrl).toBe("https://slack.com/api/");
+  });
+
+  it("takes a bot mode with an apiUrl of its own, which up replaces", () => {
+    const raw = committed();
+    raw.notifications.slack.apiUrl = "https://slack.example.com/api/";
+    const config = loadSandboxConfig(written(raw));
+    expect(slackBotSettings(withSlackApiUrl(config, "http://127.0.0.1:4100/api/"))?.apiUrl).toBe("http://127.0.0.1:4100/api/");
+  });
+
+  it("runs without Slack, and leaves such a configuration as it is", () => {
+    const raw = committed();
+    raw.notifications.slack = false;
+    delete raw.approvers.slackUserIds;
+    const config = loadSandboxConfig(written(raw));
+    expect(slackBotSettings(config)).toBeUndefined();
+    expect(withSlackApiUrl(config, "http://127.0.0.1:4100/api/")).toBe(config);
+  });
+
+  it.each([true, { mode: "webhook" }])("refuses Slack's incoming webhook (%p), which has nothing to post to here", (slack) => {
+    const raw = committed();
+    raw.notifications.slack = slack;
+    delete raw.approvers.slackUserIds;
+    expect(problemOf(raw)).toContain(
+      'notifications.slack: the sandbox has no incoming webhook to post to. Fix: use {"mode": "bot", "channel": "C0SANDBOX01"} (the sandbox\'s Slack stand-in) or false',
+    );
   });
 });
