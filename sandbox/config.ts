@@ -2,7 +2,6 @@ import * as path from "node:path";
 import { ConfigError, loadConfig, type PipewrightConfig } from "../stacks/config";
 import { platformRepositories } from "../stacks/repositories";
 import { SandboxError } from "./errors";
-import { slackWebhookMode } from "./merge-bridge";
 import { REPO_ROOT } from "./paths";
 
 /**
@@ -50,7 +49,7 @@ export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): Pipewrigh
       `${field}: the sandbox needs at least two services in its first repository (${first.repository}), so routing a push to one of them can be seen. Fix: add a second service`,
     );
   }
-  if (slackWebhookMode(config)) {
+  if (config.notifications.slack.mode === "webhook") {
     problems.push(
       'notifications.slack: the sandbox has no incoming webhook to post to. Fix: use {"mode": "bot", "channel": "C0SANDBOX01"} (the sandbox\'s Slack stand-in) or false',
     );
@@ -62,4 +61,25 @@ export function loadSandboxConfig(file: string = SANDBOX_CONFIG_FILE): Pipewrigh
     throw new SandboxConfigError(`${file} cannot be used for the sandbox:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return config;
+}
+
+/** The configuration's Slack app, when notifications.slack is in bot mode. */
+export interface SandboxSlackBot {
+  readonly channel: string;
+  readonly apiUrl: string;
+  /** The platform's Slack approvers. */
+  readonly approvers: readonly string[];
+}
+
+export function slackBotSettings(config: PipewrightConfig): SandboxSlackBot | undefined {
+  const slack = config.notifications.slack;
+  if (slack.mode !== "bot") return undefined;
+  return { channel: slack.channel, apiUrl: slack.apiUrl, approvers: config.approvers.slackUserIds };
+}
+
+/** The configuration with the Slack app's Web API at `apiUrl` (the stand-in); unchanged unless in bot mode. */
+export function withSlackApiUrl(config: PipewrightConfig, apiUrl: string): PipewrightConfig {
+  const slack = config.notifications.slack;
+  if (slack.mode !== "bot") return config;
+  return { ...config, notifications: { ...config.notifications, slack: { ...slack, apiUrl } } };
 }

@@ -1,7 +1,7 @@
 import { App } from "cdktf";
 import type { PipewrightConfig } from "../stacks/config";
 import { addPlatformStacks } from "../stacks/platform";
-import { withSlackApiUrl } from "./merge-bridge";
+import { withSlackApiUrl } from "./config";
 import { emulatorProviderOverrides } from "./provider";
 import { addSandboxDeliveryTargets } from "./sandbox-resources";
 

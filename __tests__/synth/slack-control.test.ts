@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { type App, type TerraformAsset, Testing } from "cdktf";
 import { REPOSITORIES_FILE, RepositoryCatalog } from "../../functions/shared/repositories";
 import { LambdaFunction } from "../../stacks/constructs/lambda-function";
-import { SLACK_ACTIONS_EVENT_PATTERN } from "../../stacks/constructs/slack-control";
+import { SLACK_ACTIONS_EVENT_PATTERN } from "../../functions/shared/slack/bus-event";
 import { addPlatformStacks } from "../../stacks/platform";
 import { configWith, resourceAt, resourcesOf, statement, statementsOf, synthPlatform, synthStack } from "../support/synth";
 
@@ -242,7 +242,7 @@ describe("the Slack app in the build stack", () => {
     });
     const policy = resourceAt(build, "aws_iam_role_policy", "notifications/notifier/function/policy").policy;
     expect(statement(policy, "SlackThreads")).toMatchObject({
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
       Resource: expect.stringMatching(ref("aws_dynamodb_table", "notifications/slack-threads", "arn")),
     });
     expect(statement(policy, "ReadCredentials").Resource).toEqual([

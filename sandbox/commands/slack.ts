@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { SandboxError, SandboxNotRunningError, UsageError } from "../errors";
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../merge-bridge";
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../../functions/shared/slack/approval";
 import type { SandboxPaths } from "../paths";
 import { slackMessageLines, slackResponseLines } from "../slack-display";
 import {

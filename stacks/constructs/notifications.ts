@@ -159,7 +159,7 @@ export class Notifications extends Construct {
         SLACK_THREADS_TABLE: threads.name,
       },
       statements: [
-        { Sid: "SlackThreads", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: threads.arn },
+        { Sid: "SlackThreads", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: threads.arn },
       ],
       secretArns: [slack.botToken.arn],
       keyServices: ["dynamodb"],

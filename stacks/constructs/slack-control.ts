@@ -7,19 +7,11 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
+import { SLACK_ACTIONS_EVENT_PATTERN, SLACK_EVENT_SOURCE, SLACK_REQUEST_DETAIL_TYPE } from "../../functions/shared/slack/bus-event";
 import type { ArtifactStore } from "./artifact-store";
 import { BusConsumer } from "./bus-consumer";
 import type { DeliveryPipeline } from "./delivery-pipeline";
 import { LambdaFunction } from "./lambda-function";
-
-/**
- * The Slack app's requests on the GitHub bus, as the front puts them and the
- * worker's rule matches them (the bus event of issue 15's contract, which
- * functions/shared/slack/bus-event.ts defines for the functions).
- */
-export const SLACK_EVENT_SOURCE = "pipewright.slack";
-export const SLACK_REQUEST_DETAIL_TYPE = "Slack request";
-export const SLACK_ACTIONS_EVENT_PATTERN = { source: [SLACK_EVENT_SOURCE], "detail-type": [SLACK_REQUEST_DETAIL_TYPE] };
 
 /** The paths Slack POSTs to, as set in the app's settings (Slash Commands, Interactivity & Shortcuts). */
 export const SLACK_ROUTES = { commands: "/slack/commands", interactions: "/slack/interactions" } as const;

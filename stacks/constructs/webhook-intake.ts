@@ -14,7 +14,7 @@ import { type PolicyStatement, policyDocument } from "../iam";
 import type { ArtifactStore } from "./artifact-store";
 import { LambdaFunction } from "./lambda-function";
 import { REPOSITORIES_FILE, type RepositoryCatalogData } from "../../functions/shared/repositories";
-import { SLACK_EVENT_SOURCE } from "./slack-control";
+import { SLACK_EVENT_SOURCE } from "../../functions/shared/slack/bus-event";
 
 export interface WebhookIntakeProps {
   /** The repositories served and their services; bundled with the function as its repository catalog (deliveries of others are ignored). */

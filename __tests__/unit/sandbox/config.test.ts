@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { loadSandboxConfig, SANDBOX_CONFIG_FILE, SandboxConfigError } from "../../../sandbox/config";
-import { slackBotSettings, withSlackApiUrl } from "../../../sandbox/merge-bridge";
+import { loadSandboxConfig, SANDBOX_CONFIG_FILE, SandboxConfigError, slackBotSettings, withSlackApiUrl } from "../../../sandbox/config";
 import { PlatformNames } from "../../../stacks/names";
 import { platformRepositories, platformServices } from "../../../stacks/repositories";
 
