@@ -200,8 +200,8 @@ export async function clearFaults(emulator: Pick<Emulator, "endpoint">): Promise
 }
 
 /** Categories of the actions whose outcome rules decide: Source actions succeed, Approval actions wait for PutApprovalResult. */
-export const RULED_ACTION_CATEGORIES = ["Build", "Deploy", "Test", "Invoke", "Compute"] as const;
-export const ACTION_OUTCOMES = ["Succeeded", "Failed", "InProgress"] as const;
+const RULED_ACTION_CATEGORIES = ["Build", "Deploy", "Test", "Invoke", "Compute"] as const;
+const ACTION_OUTCOMES = ["Succeeded", "Failed", "InProgress"] as const;
 
 const actionOutcomeRuleSchema = z.object({
   pipeline: z.string(),
