@@ -199,6 +199,47 @@ export async function clearFaults(emulator: Pick<Emulator, "endpoint">): Promise
   return faultsReportSchema.parse(await response.json()).throttled;
 }
 
+/** Categories of the actions whose outcome rules decide: Source actions succeed, Approval actions wait for PutApprovalResult. */
+const RULED_ACTION_CATEGORIES = ["Build", "Deploy", "Test", "Invoke", "Compute"] as const;
+const ACTION_OUTCOMES = ["Succeeded", "Failed", "InProgress"] as const;
+
+const actionOutcomeRuleSchema = z.object({
+  pipeline: z.string(),
+  stage: z.string().optional(),
+  action: z.string().optional(),
+  category: z.enum(RULED_ACTION_CATEGORIES).optional(),
+  outcome: z.enum(ACTION_OUTCOMES),
+  summary: z.string().optional(),
+});
+const actionOutcomesReportSchema = z.object({ rules: z.array(actionOutcomeRuleSchema) });
+
+/** One rule of `POST /pipewright/action-outcomes` (sandbox/emulator/action_outcomes.py). */
+export type ActionOutcomeRule = Readonly<z.infer<typeof actionOutcomeRuleSchema>>;
+
+/**
+ * Replaces the emulator's action-outcome rules (for every account): when an execution starts an
+ * action that is neither a Source nor an Approval, the first rule whose given fields all match it
+ * (`pipeline` an fnmatch glob of the pipeline's name, `stage`, `action`, `category` equal) decides:
+ * Succeeded or Failed finish it at once with the rule's summary, InProgress (as without a matching
+ * rule) leaves it running. Rules apply to actions started later, not to those already running.
+ */
+export async function setActionOutcomes(emulator: Pick<Emulator, "endpoint">, rules: readonly ActionOutcomeRule[]): Promise<void> {
+  const response = await fetch(`${emulator.endpoint}/pipewright/action-outcomes`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ rules }),
+  });
+  if (!response.ok)
+    throw new Error(`Emulator answered ${response.status} to action-outcome rules ${JSON.stringify(rules)}: ${await response.text()}`);
+}
+
+/** Clears the action-outcome rules (actions started later stay InProgress); returns the rules that were set. */
+export async function clearActionOutcomes(emulator: Pick<Emulator, "endpoint">): Promise<ActionOutcomeRule[]> {
+  const response = await fetch(`${emulator.endpoint}/pipewright/action-outcomes`, { method: "DELETE" });
+  if (!response.ok) throw new Error(`Emulator answered ${response.status} to clearing its action-outcome rules: ${await response.text()}`);
+  return actionOutcomesReportSchema.parse(await response.json()).rules;
+}
+
 function emulatorEnv(iamChecks: boolean): NodeJS.ProcessEnv {
   const env = { ...process.env };
   // A fixed MOTO_ACCOUNT_ID would override the per-request account header.

@@ -4,7 +4,15 @@
  * set up by an administrator, then shown both ways by identities acting with their own
  * credentials (sts:AssumeRole sessions), as pipewright's roles act in AWS.
  */
-import { CodePipelineClient, CreatePipelineCommand, type PipelineDeclaration } from "@aws-sdk/client-codepipeline";
+import {
+  CodePipelineClient,
+  CreatePipelineCommand,
+  GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
+  ListPipelineExecutionsCommand,
+  type PipelineDeclaration,
+  PutApprovalResultCommand,
+} from "@aws-sdk/client-codepipeline";
 import {
   CreateEventBusCommand,
   DescribeEventBusCommand,
@@ -637,5 +645,84 @@ describe("AWS emulator IAM checks: iam:PassedToService on CreatePipeline", () =>
       name: "AccessDeniedException",
       message: expect.stringContaining("iam:PassRole"),
     });
+  });
+});
+
+describe("AWS emulator IAM checks: PutApprovalResult on the approval action's ARN", () => {
+  const pipeline = "pr-approvals";
+  const actionArn = (pipelineName: string) => `arn:aws:codepipeline:${EMULATOR_REGION}:${ACCOUNT_A}:${pipelineName}/Prod/Approve`;
+  let administrator: CodePipelineClient;
+
+  async function approverOf(name: string, resource: string): Promise<CodePipelineClient> {
+    const role = await createWorkerRole(name, policy({ Effect: "Allow", Action: "codepipeline:PutApprovalResult", Resource: resource }));
+    return client(new CodePipelineClient(sdkConfig(await session(administrators[ACCOUNT_A], role))));
+  }
+
+  async function approve(approver: CodePipelineClient): Promise<unknown> {
+    const { stageStates } = await administrator.send(new GetPipelineStateCommand({ name: pipeline }));
+    const token = stageStates?.find((stage) => stage.stageName === "Prod")?.actionStates?.[0]?.latestExecution?.token;
+    return approver.send(
+      new PutApprovalResultCommand({
+        pipelineName: pipeline,
+        stageName: "Prod",
+        actionName: "Approve",
+        token,
+        result: { status: "Approved", summary: "ok" },
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    administrator = clientOf(CodePipelineClient, administrators[ACCOUNT_A]);
+    const pipelineRole = await createRole(
+      ACCOUNT_A,
+      "approvals-pipeline",
+      policy({ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }),
+    );
+    await administrator.send(
+      new CreatePipelineCommand({
+        pipeline: {
+          name: pipeline,
+          roleArn: pipelineRole,
+          artifactStore: { type: "S3", location: "emulator-iam-approval-artifacts" },
+          stages: [
+            {
+              name: "Source",
+              actions: [
+                {
+                  name: "GitHub",
+                  actionTypeId: { category: "Source", owner: "AWS", provider: "CodeStarSourceConnection", version: "1" },
+                  configuration: { ConnectionArn: CONNECTION_ARN, FullRepositoryId: "acme/monorepo", BranchName: "main" },
+                  outputArtifacts: [{ name: "SourceArtifact" }],
+                },
+              ],
+            },
+            { name: "Prod", actions: [{ name: "Approve", actionTypeId: { category: "Approval", owner: "AWS", provider: "Manual", version: "1" } }] },
+          ],
+        },
+      }),
+    );
+  });
+
+  it("refuse a role allowed only another pipeline's approval, or only the pipeline itself", async () => {
+    const refused: [role: string, resource: string][] = [
+      ["approves-another-pipeline", actionArn("other-pipeline")],
+      ["approves-the-pipeline-arn", `arn:aws:codepipeline:${EMULATOR_REGION}:${ACCOUNT_A}:${pipeline}`],
+    ];
+    for (const [role, resource] of refused) {
+      await expect(approve(await approverOf(role, resource))).rejects.toMatchObject({
+        name: "AccessDeniedException",
+        message: expect.stringContaining(`codepipeline:PutApprovalResult on resource: ${actionArn(pipeline)}`),
+      });
+    }
+  });
+
+  it("let a role allowed the exact approval action's ARN approve it", async () => {
+    await expect(approve(await approverOf("approves-the-action", actionArn(pipeline)))).resolves.toMatchObject({ approvedAt: expect.any(Date) });
+    const { pipelineExecutionSummaries } = await administrator.send(new ListPipelineExecutionsCommand({ pipelineName: pipeline }));
+    const { pipelineExecution } = await administrator.send(
+      new GetPipelineExecutionCommand({ pipelineName: pipeline, pipelineExecutionId: pipelineExecutionSummaries?.[0]?.pipelineExecutionId }),
+    );
+    expect(pipelineExecution?.status).toBe("Succeeded");
   });
 });

@@ -7,7 +7,8 @@ identity policies. Out of the box that cannot work for pipewright's roles:
 1. Most services authorize against the resource "*", so a statement that
    names ARNs (every statement pipewright writes) never matches and every
    call is denied. Here the actions pipewright's functions make are checked
-   against their real resource ARN (CodePipeline, Secrets Manager, DynamoDB,
+   against their real resource ARN (CodePipeline: the pipeline, or for
+   PutApprovalResult the action, pipeline/stage/action; Secrets Manager, DynamoDB,
    CloudFormation, SNS, CloudWatch Logs, and IAM CreateRole; moto already
    does S3, SQS, STS and the IAM calls on an existing role; EventBridge
    PutEvents: event_bus_policies).
@@ -84,7 +85,11 @@ def codepipeline_resource(self: Any) -> str:
     if self._get_action() in TAGGING_ACTIONS:
         return self._get_param("resourceArn") or "*"
     name = self._get_param("name") or self._get_param("pipelineName") or (self._get_param("pipeline") or {}).get("name")
-    return regional_arn(self, "codepipeline", name) if name else "*"
+    if not name:
+        return "*"
+    stage, action = self._get_param("stageName"), self._get_param("actionName")
+    # A call on one action (PutApprovalResult) is authorized on the action: <pipeline>/<stage>/<action>.
+    return regional_arn(self, "codepipeline", f"{name}/{stage}/{action}" if stage and action else name)
 
 
 def secretsmanager_resource(self: Any) -> str:

@@ -5,7 +5,12 @@ a stage, run-order group by run-order group. Nothing really runs, so the
 emulator decides each action's outcome:
   * Source actions succeed at once and store their output artifacts in S3;
   * Approval actions wait for PutApprovalResult;
-  * every other action stays InProgress until the execution is stopped.
+  * every other action is decided by the first matching action-outcome rule
+    (action_outcomes): succeeded or failed at once, or, by default, InProgress
+    until the execution is stopped.
+A failed action fails its stage and the execution once no action of its
+run-order group is in progress. Every change is reported as a CodePipeline
+event on the default bus (pipeline_events), in the order the changes happen.
 Executions advance independently of each other, as in PARALLEL mode: the stage
 locking and superseding of QUEUED/SUPERSEDED modes are not simulated.
 """
@@ -16,19 +21,38 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.utils import unix_time
+from moto.utilities.utils import get_partition
 
+import action_outcomes
+import pipeline_events
 from aws_errors import AwsJsonError
 from source_artifacts import put_source_artifact
 
 # (region, pipeline declaration, artifact name) -> S3 location, or None if not stored.
 ArtifactPublisher = Callable[[str, dict[str, Any], str], dict[str, str] | None]
+# Takes a PutEvents entry for the default bus.
+EventSink = Callable[[dict[str, Any]], None]
 
 ACTIVE_STATUSES = ("InProgress", "Stopping")
+# Categories whose actions the emulator does not decide by action-outcome rules.
+SELF_DECIDING_CATEGORIES = ("Source", "Approval")
+# What CodePipeline reports for an action whose job failed.
+JOB_FAILED = "JobFailed"
+# API statuses -> the states the events spell.
+EVENT_STATES = {
+    "InProgress": "STARTED",
+    "Succeeded": "SUCCEEDED",
+    "Failed": "FAILED",
+    "Stopping": "STOPPING",
+    "Stopped": "STOPPED",
+    "Abandoned": "ABANDONED",
+}
 
 # The revision types StartPipelineExecution accepts per source provider.
 REVISION_TYPES_BY_PROVIDER = {
@@ -87,6 +111,7 @@ class ActionRun:
         self.status = "InProgress"
         self.started = self.last_update = unix_time()
         self.summary: str | None = None
+        self.error_code: str | None = None
         self.revision_id: str | None = None
         self.output_artifacts: list[dict[str, Any]] = []
         self.output_variables: dict[str, str] = {}
@@ -105,10 +130,16 @@ class ActionRun:
     def region(self) -> str:
         return self.action.get("region") or self.execution.region
 
-    def finish(self, status: str, summary: str | None = None) -> None:
+    def finish(self, status: str, summary: str | None = None, error_code: str | None = None) -> None:
         self.status = status
         self.summary = summary
+        self.error_code = error_code
         self.last_update = unix_time()
+
+    def error_details(self) -> dict[str, str] | None:
+        if self.error_code is None:
+            return None
+        return {"code": self.error_code, "message": self.summary or f"Action {self.name} failed."}
 
     def state(self) -> dict[str, Any]:
         """ActionExecution, as GetPipelineState shows it."""
@@ -120,6 +151,37 @@ class ActionRun:
                 "lastStatusChange": self.last_update,
                 "token": self.token if self.status == "InProgress" else None,
                 "externalExecutionId": self.revision_id,
+                "errorDetails": self.error_details(),
+            }
+        )
+
+    def input_artifacts(self) -> list[dict[str, Any]]:
+        """ArtifactDetail of each input: its S3 location once a source action has stored it."""
+        return [
+            self.execution.artifacts.get(artifact["name"], {"name": artifact["name"]})
+            for artifact in self.action.get("inputArtifacts", [])
+        ]
+
+    def event_detail(self) -> dict[str, Any]:
+        """The action's part of its state-change event's detail."""
+        result = without_none(
+            {
+                "external-execution-id": self.revision_id,
+                "external-execution-summary": self.summary,
+                "error-code": self.error_code,
+            }
+        )
+        return without_none(
+            {
+                "stage": self.stage_name,
+                "action": self.name,
+                "region": self.region,
+                "type": {
+                    key: self.action["actionTypeId"][key] for key in ("owner", "provider", "category", "version")
+                },
+                "input-artifacts": self.input_artifacts() or None,
+                "output-artifacts": self.output_artifacts or None,
+                "execution-result": result or None,
             }
         )
 
@@ -142,17 +204,18 @@ class ActionRun:
                     "resolvedConfiguration": resolve_configuration(configuration, self.execution.variables),
                     "roleArn": self.action.get("roleArn"),
                     "region": self.region,
-                    "inputArtifacts": [
-                        self.execution.artifacts.get(artifact["name"], {"name": artifact["name"]})
-                        for artifact in self.action.get("inputArtifacts", [])
-                    ],
+                    "inputArtifacts": self.input_artifacts(),
                     "namespace": self.action.get("namespace"),
                 }
             ),
             "output": {
                 "outputArtifacts": self.output_artifacts,
                 "executionResult": without_none(
-                    {"externalExecutionId": self.revision_id, "externalExecutionSummary": self.summary}
+                    {
+                        "externalExecutionId": self.revision_id,
+                        "externalExecutionSummary": self.summary,
+                        "errorDetails": self.error_details(),
+                    }
                 ),
                 "outputVariables": self.output_variables,
             },
@@ -170,10 +233,14 @@ class Execution:
         variables: dict[str, str],
         revision_overrides: dict[str, str],
         publish: ArtifactPublisher,
+        pipeline_arn: str,
+        emit: EventSink,
     ):
         self.id = str(uuid.uuid4())
         # A snapshot: UpdatePipeline must not change an execution already running.
         self.pipeline = copy.deepcopy(pipeline)
+        self.pipeline_arn = pipeline_arn
+        self.emit = emit
         self.region = region
         self.trigger = trigger
         self.variables = variables
@@ -187,17 +254,25 @@ class Execution:
         self.artifacts: dict[str, dict[str, Any]] = {}  # artifact name -> ArtifactDetail
         self._pending_groups = list(run_order_groups(self.pipeline["stages"]))
         self._current_stage: str | None = None
+        # The actions of the run-order group started last, which run side by side.
+        self._current_group: list[ActionRun] = []
+        self._pipeline_event("STARTED")
 
     def settle(self) -> None:
         """Move on as far as possible without outside input (an approval, a stop)."""
         while self.status == "InProgress" and not self._runs_in_progress():
+            if any(run.status == "Failed" for run in self._current_group):
+                self._end("Failed")
+                return
             if not self._pending_groups:
                 self._end("Succeeded")
                 return
             stage_name, actions = self._pending_groups.pop(0)
             self._enter_stage(stage_name)
-            for action in actions:
-                self._start_action(stage_name, action)
+            # All of a group's actions start before any of them finishes, as they run side by side.
+            self._current_group = [self._start_action(stage_name, action) for action in actions]
+            for run in self._current_group:
+                self._decide(run)
         # A stop-and-wait completes once the last in-progress action has finished.
         if self.status == "Stopping" and not self._runs_in_progress():
             self._end("Stopped")
@@ -214,17 +289,17 @@ class Execution:
                 f"Pipeline execution {self.id} is {self.status} and cannot be stopped.",
             )
         self.stop_trigger = without_none({"reason": reason})
+        # A stop-and-abandon, too, is Stopping for a moment while its actions are abandoned.
+        if self.status != "Stopping":
+            self._set_status("Stopping")
+            self._pipeline_event("STOPPING")
         if abandon:
             self._end("Stopped")
-            return
         # Every in-progress execution has an action in progress (settle() ensures
-        # it), so stop-and-wait always passes through Stopping.
-        self._set_status("Stopping")
+        # it), so stop-and-wait always stays Stopping for now.
 
     def answer_approval(self, run: ActionRun, status: str, summary: str) -> None:
-        run.finish("Succeeded" if status == "Approved" else "Failed", summary)
-        if run.status == "Failed":
-            self._end("Failed")
+        self._finish_action(run, "Succeeded" if status == "Approved" else "Failed", summary)
         self.settle()
 
     def summary(self) -> dict[str, Any]:
@@ -286,22 +361,71 @@ class Execution:
 
     def _end(self, status: str) -> None:
         for run in self._runs_in_progress():
-            run.finish("Abandoned")
+            self._finish_action(run, "Abandoned")
         self._set_status(status)
+        if self._current_stage:
+            self._stage_event(self._current_stage, EVENT_STATES[status])
+        self._pipeline_event(EVENT_STATES[status])
 
     def _enter_stage(self, stage_name: str) -> None:
         if stage_name == self._current_stage:
             return
         if self._current_stage:
             self.stage_statuses[self._current_stage] = "Succeeded"
+            self._stage_event(self._current_stage, "SUCCEEDED")
         self._current_stage = stage_name
         self.stage_statuses[stage_name] = "InProgress"
+        self._stage_event(stage_name, "STARTED")
 
-    def _start_action(self, stage_name: str, action: dict[str, Any]) -> None:
+    def _start_action(self, stage_name: str, action: dict[str, Any]) -> ActionRun:
         run = ActionRun(self, stage_name, action)
         self.runs.append(run)
+        self._action_event(run)
+        return run
+
+    def _decide(self, run: ActionRun) -> None:
+        """Finish a just-started action if nothing outside the emulator has to."""
         if run.category == "Source":
             self._complete_source(run)
+            return
+        if run.category in SELF_DECIDING_CATEGORIES:
+            return
+        outcome = action_outcomes.decide(self.pipeline["name"], run.stage_name, run.name, run.category)
+        if outcome is None or outcome.status == "InProgress":
+            return
+        error_code = JOB_FAILED if outcome.status == "Failed" else None
+        self._finish_action(run, outcome.status, outcome.summary, error_code)
+
+    def _finish_action(self, run: ActionRun, status: str, summary: str | None = None, error_code: str | None = None) -> None:
+        run.finish(status, summary, error_code)
+        self._action_event(run)
+
+    def _detail(self, state: str) -> dict[str, Any]:
+        """What every event of this execution's changes carries in its detail."""
+        return {
+            "pipeline": self.pipeline["name"],
+            "execution-id": self.id,
+            "start-time": pipeline_events.event_time(self.started),
+            "state": state,
+            "version": self.pipeline["version"],
+            # Nothing is retried here, so every execution is on its first attempt.
+            "pipeline-execution-attempt": 1,
+        }
+
+    def _pipeline_event(self, state: str) -> None:
+        trigger = without_none(
+            {"trigger-type": self.trigger.get("triggerType"), "trigger-detail": self.trigger.get("triggerDetail")}
+        )
+        detail = self._detail(state) | {"execution-trigger": trigger}
+        self.emit(pipeline_events.entry(pipeline_events.PIPELINE_DETAIL_TYPE, self.pipeline_arn, detail))
+
+    def _stage_event(self, stage_name: str, state: str) -> None:
+        detail = self._detail(state) | {"stage": stage_name}
+        self.emit(pipeline_events.entry(pipeline_events.STAGE_DETAIL_TYPE, self.pipeline_arn, detail))
+
+    def _action_event(self, run: ActionRun) -> None:
+        detail = self._detail(EVENT_STATES[run.status]) | run.event_detail()
+        self.emit(pipeline_events.entry(pipeline_events.ACTION_DETAIL_TYPE, self.pipeline_arn, detail))
 
     def _complete_source(self, run: ActionRun) -> None:
         """Record the revision and store the output artifacts, as a source fetch would."""
@@ -318,7 +442,7 @@ class Execution:
                 for variable, key in GIT_OUTPUT_VARIABLES.items()
                 if key in configuration
             }
-        run.finish("Succeeded")
+        self._finish_action(run, "Succeeded")
 
 
 def stage_states(stages: list[dict[str, Any]], executions: list[Execution]) -> list[dict[str, Any]]:
@@ -375,6 +499,29 @@ class PipelineExecutionsBackend(BaseBackend):
         self.request_tokens: dict[str, dict[str, str]] = {}
         # The server is threaded; an idempotency check and its insert must not interleave.
         self.lock = threading.Lock()
+        # Events of the change under way (the lock held), delivered once it is done.
+        self.outbox: list[dict[str, Any]] = []
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Holds the lock for a change of executions, then delivers the change's events without it."""
+        self.lock.acquire()
+        try:
+            yield
+        finally:
+            # Cleared, not replaced: the executions hold its append.
+            events = list(self.outbox)
+            self.outbox.clear()
+            # Taken before the lock is let go, so the next change's events wait for these.
+            pipeline_events.DELIVERY_LOCK.acquire()
+            self.lock.release()
+            try:
+                pipeline_events.deliver(self.account_id, self.region_name, events)
+            finally:
+                pipeline_events.DELIVERY_LOCK.release()
+
+    def pipeline_arn(self, pipeline_name: str) -> str:
+        return f"arn:{get_partition(self.region_name)}:codepipeline:{self.region_name}:{self.account_id}:{pipeline_name}"
 
     def start(
         self,
@@ -385,7 +532,7 @@ class PipelineExecutionsBackend(BaseBackend):
         client_request_token: str | None,
     ) -> Execution:
         name = pipeline["name"]
-        with self.lock:
+        with self._changing():
             tokens = self.request_tokens.setdefault(name, {})
             if client_request_token in tokens:
                 return self.executions[name][tokens[client_request_token]]
@@ -396,6 +543,8 @@ class PipelineExecutionsBackend(BaseBackend):
                 variables,
                 revision_overrides,
                 partial(put_source_artifact, self.account_id),
+                self.pipeline_arn(name),
+                self.outbox.append,
             )
             self.executions.setdefault(name, {})[execution.id] = execution
             if client_request_token:
@@ -424,13 +573,13 @@ class PipelineExecutionsBackend(BaseBackend):
         return [run for execution in executions for run in reversed(execution.runs)]
 
     def stop(self, pipeline_name: str, execution_id: str, abandon: bool, reason: str | None) -> None:
-        with self.lock:
+        with self._changing():
             self.get(pipeline_name, execution_id).stop(abandon, reason)
 
     def answer_approval(
         self, pipeline_name: str, stage_name: str, action_name: str, token: str, status: str, summary: str
     ) -> None:
-        with self.lock:
+        with self._changing():
             execution, run = self._approval_run(pipeline_name, stage_name, action_name, token)
             if run.status == "Abandoned":
                 raise AwsJsonError(

@@ -54,6 +54,7 @@ except ImportError as error:
 # Before the patches are imported: they import moto internals that another release may not have.
 check_moto_version(moto.__version__, required_moto_version())
 
+import action_outcomes
 import codebuild_sources
 import epoch_timestamps
 import event_bus_policies
@@ -76,6 +77,7 @@ HEALTH_PATH = "/pipewright/health"
 LIFECYCLE_HOOK_STATUSES_PATH = "/pipewright/lifecycle-hook-statuses"
 LATENCY_PATH = "/pipewright/latency"
 FAULTS_PATH = "/pipewright/faults"
+ACTION_OUTCOMES_PATH = "/pipewright/action-outcomes"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -139,6 +141,18 @@ def set_faults(environ: dict[str, Any], start_response: Callable[..., Any]) -> l
     return json_response(start_response, faults.describe())
 
 
+def set_action_outcomes(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """POST {"rules": [...]}: see action_outcomes.py."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        action_outcomes.set_rules(json.loads(environ["wsgi.input"].read(length) or b"null"))
+    except ValueError as error:
+        example = '{"rules": [{"pipeline": "pipewright-*", "stage": "Build", "outcome": "Succeeded"}]}'
+        message = f"{error}. Fix: POST {ACTION_OUTCOMES_PATH} with a body like {example}"
+        return json_response(start_response, {"message": message}, "400 Bad Request")
+    return json_response(start_response, action_outcomes.describe())
+
+
 def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
     """Serve the emulator's own endpoints; pass everything else to moto (after the latency and the faults asked for)."""
     delayed_moto_app = latency.delayed(faults.throttling(moto_app))
@@ -157,6 +171,12 @@ def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
             return json_response(start_response, faults.clear())
         if method == "GET" and path == FAULTS_PATH:
             return json_response(start_response, faults.describe())
+        if method == "POST" and path == ACTION_OUTCOMES_PATH:
+            return set_action_outcomes(environ, start_response)
+        if method == "DELETE" and path == ACTION_OUTCOMES_PATH:
+            return json_response(start_response, action_outcomes.clear())
+        if method == "GET" and path == ACTION_OUTCOMES_PATH:
+            return json_response(start_response, action_outcomes.describe())
         return delayed_moto_app(environ, start_response)
 
     return app
