@@ -1,7 +1,14 @@
 import { createHmac, randomBytes } from "node:crypto";
 import * as z from "zod";
 import { SandboxError } from "./errors";
-import { APPROVAL_BLOCK_ID, APPROVE_ACTION_ID, type ApprovalTarget, COMMENT_ACTION_ID, COMMENT_BLOCK_ID, decodeApprovalTarget } from "../functions/shared/slack/approval";
+import {
+  APPROVAL_BLOCK_ID,
+  APPROVE_ACTION_ID,
+  type ApprovalTarget,
+  COMMENT_ACTION_ID,
+  COMMENT_BLOCK_ID,
+  decodeApprovalTarget,
+} from "../functions/shared/slack/approval";
 import type { RecordedSlackCall, SlackMessage } from "./slack-standin";
 import { SANDBOX_SLACK_WORKSPACE } from "./slack-workspace";
 

@@ -16,7 +16,7 @@ import {
   type SlackAppCredentials,
 } from "../accounts";
 import { applyStacks, initStacks } from "../apply";
-import { loadSandboxConfig } from "../config";
+import { loadSandboxConfig, slackBotSettings } from "../config";
 import { DaemonClient } from "../daemon-client";
 import { ManifestError, SandboxAlreadyRunningError } from "../errors";
 import { unpackFunction } from "../function-code";
@@ -24,7 +24,7 @@ import { REPO_ROOT, removeSandboxFiles, type SandboxPaths } from "../paths";
 import { requireTerraform } from "../prerequisites";
 import { isOurs, PROCESS_MARKERS } from "../processes";
 import { Progress } from "../progress";
-import { type ActionOutcomeRule, setActionOutcomes, slackBotSettings } from "../merge-bridge";
+import { type ActionOutcomeRule, setActionOutcomes } from "../emulator";
 import { manifestFromState, type RunnableFunction, type RuntimeManifest, routeUrl } from "../runtime/manifest";
 import { DELIVERY_TARGET_ID } from "../sandbox-resources";
 import { readState, removeState, type SandboxSlack, type SandboxState, writeState } from "../state";
