@@ -77,7 +77,7 @@ export function functionCredentials(config: PipewrightConfig, endpoint: string, 
 
 /**
  * Credentials of the roles AWS services assume for pipewright (CodePipeline,
- * CodeBuild, CloudFormation), by role ARN, obtained as those services would:
+ * CodeBuild, CloudFormation, and Lambda for the Slack functions), by role ARN, obtained as those services would:
  * what the tests act as when they check what each identity may reach.
  */
 export async function serviceRoleCredentials(config: PipewrightConfig, endpoint: string): Promise<Record<string, AwsCredentials>> {
@@ -90,6 +90,13 @@ export async function serviceRoleCredentials(config: PipewrightConfig, endpoint:
     ["dev", names.cloudFormationExecutionRole],
     ["dev", names.previewCloudFormationExecutionRole],
     ["prod", names.cloudFormationExecutionRole],
+    // The Slack functions' roles, whose reach the end-to-end tests check too.
+    ...(config.notifications.slack.mode === "bot"
+      ? ([
+          ["build", names.slackFunction],
+          ["build", names.slackActionsFunction],
+        ] satisfies Array<[AccountName, string]>)
+      : []),
   ];
   const entries = await Promise.all(
     roles.map(async ([account, roleName]) => {

@@ -11,7 +11,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PipelineNotFoundException } from "@aws-sdk/client-codepipeline";
+import { GetPipelineStateCommand, PipelineNotFoundException } from "@aws-sdk/client-codepipeline";
+import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from "../../functions/shared/slack/approval";
+import { sandboxActionOutcomes } from "../../sandbox/commands/up";
+import { setActionOutcomes } from "../../sandbox/emulator";
+import { findButton, type SignedSlackRequest } from "../../sandbox/slack-requests";
 import { loadSandboxConfig } from "../../sandbox/config";
 import { REPO_ROOT } from "../../sandbox/paths";
 import type { SandboxPipeline, SandboxRepository } from "../../sandbox/state";
@@ -21,15 +25,19 @@ import { type PlatformRepository, platformRepositories } from "../../stacks/repo
 import { Identity } from "./support/identities";
 import { eventually, SandboxWorld } from "./support/observe";
 import { commit, pullRequestPayload, pushPayload } from "./support/payloads";
+import { SandboxSlackSide } from "./support/slack";
 import { useSandbox } from "./support/sandbox";
 
 jest.setTimeout(60_000);
 
 const sandbox = useSandbox();
 let world: SandboxWorld;
+let slack: SandboxSlackSide;
 
 beforeAll(() => {
   world = new SandboxWorld(sandbox());
+  if (world.state.slack === undefined) throw new Error("config/sandbox.json must run Slack in bot mode: state.json has no slack");
+  slack = new SandboxSlackSide(world.state.slack);
 });
 
 afterAll(() => world?.destroy());
@@ -57,7 +65,7 @@ function pullRequest(
 }
 
 /** A push to a repository's main branch that touched `modified`. */
-function mainPush(repository: SandboxRepository, after: string, modified: readonly string[]): Delivery {
+function mainPush(repository: SandboxRepository, after: string, modified: readonly string[], pushedAt?: number): Delivery {
   const body = JSON.stringify(
     pushPayload({
       repository: repository.repository,
@@ -65,6 +73,7 @@ function mainPush(repository: SandboxRepository, after: string, modified: readon
       before: commit(`${after} before`),
       after,
       modified,
+      pushedAt,
     }),
   );
   return { event: "push", body };
@@ -408,6 +417,29 @@ describe("who can reach what: each identity acts with its own credentials, and t
     expect(await previewExec.removeBoundary(`${preview}-AppFunctionRole`)).toBe("refused");
   });
 
+  it("the Slack worker answers only the main pipelines' approval actions and starts no pull request pipeline; the Slack front does neither", async () => {
+    const pipeline = (shop().pipelines[0] as SandboxPipeline).name;
+    const worker = Identity.serviceRole(world.state, "build", names.slackActionsFunction);
+    expect(await worker.answerApproval(pipeline, "Prod", "Approve")).toBe("allowed");
+    expect(await worker.answerApproval(pipeline, "Dev", "Deploy")).toBe("refused");
+    expect(await worker.answerApproval(`${pipeline}-pr-7`, "Prod", "Approve")).toBe("refused");
+    expect(await worker.startPipeline(`${pipeline}-pr-7`)).toBe("refused");
+    const front = Identity.serviceRole(world.state, "build", names.slackFunction);
+    expect(await front.answerApproval(pipeline, "Prod", "Approve")).toBe("refused");
+    expect(await front.startPipeline(pipeline)).toBe("refused");
+  });
+
+  it("a pipewright.slack event put by anyone but the Slack front is refused", async () => {
+    const forged = {
+      kind: "command",
+      requestId: randomUUID(),
+      receivedAt: new Date().toISOString(),
+      request: { body: "", timestamp: "0", signature: "v0=" },
+    };
+    // An administrator of the build account: allowed everything by its own policy, refused by the bus's.
+    expect(await admin.putEvent(world.state.resources.githubBus, "pipewright.slack", "Slack request", forged)).toBe("refused");
+  });
+
   it("a pipewright.github event put by anyone but the webhook is refused, and starts nothing", async () => {
     const before = await snapshot();
     const forged = { deliveryId: randomUUID(), repository: shop().repository, ref: `refs/heads/${shop().mainBranch}` };
@@ -493,24 +525,119 @@ describe("the README's walk-through", () => {
 });
 
 describe("a pipeline failure", () => {
-  it("a CodePipeline failure event on the default bus reaches the notifier, which publishes to the SNS topic", async () => {
-    const pipeline = (shop().pipelines[0] as SandboxPipeline).name;
-    const executionId = await world.startExecution(pipeline);
+  it("a build that fails reaches the notifier through CodePipeline's own events: an e-mail on the SNS topic, a reply in the execution's Slack thread", async () => {
+    const pipeline = (shop().pipelines[1] as SandboxPipeline).name;
+    const endpoint = world.state.awsEndpoint;
     const inbox = await world.subscribeToNotifications();
+    await setActionOutcomes({ endpoint }, [
+      { pipeline, stage: "Build", outcome: "Failed", summary: "e2e: the unit tests failed" },
+      ...sandboxActionOutcomes("pipewright"),
+    ]);
+    let executionId: string;
+    try {
+      executionId = await world.startExecution(pipeline);
+    } finally {
+      await setActionOutcomes({ endpoint }, sandboxActionOutcomes("pipewright"));
+    }
 
-    await world.putCodePipelineEvent({
-      "detail-type": "CodePipeline Pipeline Execution State Change",
-      detail: { pipeline, "execution-id": executionId, state: "FAILED", version: 1, "pipeline-execution-attempt": 1 },
-    });
-
-    const [message] = await eventually(async () => {
-      const received = await inbox.receive();
-      if (received.length === 0) throw new Error("No notification published yet");
-      return received;
+    const message = await eventually(async () => {
+      const failed = (await inbox.receive()).find((m) => m.body.includes(executionId));
+      if (failed === undefined) throw new Error(`No notification of execution ${executionId} published yet`);
+      return failed;
     }, 30_000);
-    expect(message?.subject).toContain(pipeline);
-    expect(message?.subject).toMatch(/fail/i);
-    expect(message?.body).toContain(executionId);
+    expect(message.subject).toContain(pipeline);
+    expect(message.subject).toMatch(/fail/i);
+    expect(message.body).toContain("e2e: the unit tests failed");
+    await eventually(async () => {
+      const texts = (await slack.recorded())
+        .filter((call) => call.kind === "postMessage" && call.thread_ts !== undefined)
+        .map((call) => JSON.stringify(call.body));
+      expect(texts.some((text) => text.includes(pipeline) && text.includes("e2e: the unit tests failed"))).toBe(true);
+    }, 30_000);
+  });
+});
+
+describe("Slack as a control room", () => {
+  const STRANGER = "U0STRANGER1";
+  const orders = () => shop().pipelines[0] as SandboxPipeline;
+  const ordersFile = () => (orders().include[0] as string).replace("**", "src/handler.ts");
+
+  async function executionAt(pipeline: string, sha: string): Promise<string> {
+    const run = (await world.executions(pipeline)).find((e) => e.sourceRevisions?.some((r) => r.revisionId === sha));
+    if (run?.pipelineExecutionId === undefined) throw new Error(`No execution of ${pipeline} at ${sha} yet`);
+    return run.pipelineExecutionId;
+  }
+
+  async function approvalAction(pipeline: string) {
+    const state = await world.pipelines.send(new GetPipelineStateCommand({ name: pipeline }));
+    const prod = state.stageStates?.find((stage) => stage.stageName === "Prod");
+    return prod?.actionStates?.find((action) => action.actionName === "Approve")?.latestExecution;
+  }
+
+  it("a push runs to the approval, posted with buttons; a stranger's click is refused and changes nothing; an approver's approves and prod deploys", async () => {
+    const after = commit("slack approval");
+    // Later than "pushes never go backwards"' push of this service, which is an hour ahead.
+    await expectAccepted(mainPush(shop(), after, [ordersFile()], Math.floor(Date.now() / 1000) + 2 * 3600));
+    const executionId = await eventually(() => executionAt(orders().name, after));
+    const approval = await eventually(() => slack.approvalOf(orders().name, executionId), 30_000);
+    expect(approval.target).toEqual({ pipeline: orders().name, stage: "Prod", action: "Approve", executionId });
+    expect(findButton(approval.message, "pipewright_approval", REJECT_ACTION_ID)).toBeDefined();
+
+    const refused = await slack.click(approval, APPROVE_ACTION_ID, { userId: STRANGER });
+    expect(refused.answer.status).toBe(200);
+    expect(await eventually(async () => (await slack.answersAt(refused.responseUrl))[0] ?? Promise.reject(new Error("no answer yet")))).toMatch(
+      /may not approve/,
+    );
+    await world.settled();
+    expect(await approvalAction(orders().name)).toMatchObject({ status: "InProgress" });
+
+    const approved = await slack.click(approval, APPROVE_ACTION_ID, { comment: "change set reviewed" });
+    expect(approved.answer.status).toBe(200);
+    await eventually(async () => {
+      const run = (await world.executions(orders().name)).find((e) => e.pipelineExecutionId === executionId);
+      expect(run?.status).toBe("Succeeded");
+    }, 30_000);
+    expect(await approvalAction(orders().name)).toMatchObject({
+      status: "Succeeded",
+      summary: expect.stringMatching(/U0APPROVER1.*change set reviewed/),
+    });
+    const updated = await eventually(() => slack.updateOf(approval.message.ts as string));
+    expect(updated).toContain("Approved by <@U0APPROVER1>");
+    expect(updated).not.toContain(APPROVE_ACTION_ID);
+  });
+
+  it("/pipewright deploy orders <sha> starts a run pinned to the commit; a stranger's deploy starts nothing", async () => {
+    const sha = commit("deployed from slack");
+    const refused = await slack.command(`deploy orders ${sha}`, { userId: STRANGER });
+    expect(await eventually(async () => (await slack.answersAt(refused.responseUrl))[0] ?? Promise.reject(new Error("no answer yet")))).toMatch(
+      /may not deploy orders/,
+    );
+    await world.settled();
+    await expect(executionAt(orders().name, sha)).rejects.toThrow();
+
+    const started = await slack.command(`deploy orders ${sha}`);
+    expect(started.answer.status).toBe(200);
+    const executionId = await eventually(() => executionAt(orders().name, sha));
+    expect(await eventually(async () => (await slack.answersAt(started.responseUrl))[0] ?? Promise.reject(new Error("no answer yet")))).toContain(
+      executionId,
+    );
+  });
+
+  const forged = (signature: string) => (request: SignedSlackRequest) => ({
+    ...request,
+    headers: { ...request.headers, "x-slack-signature": signature },
+  });
+  it.each([
+    { what: "unsigned", sender: { tamper: forged("") } },
+    { what: "wrongly signed", sender: { tamper: forged(`v0=${"0".repeat(64)}`) } },
+    { what: "10 minutes old", sender: { sentAt: new Date(Date.now() - 10 * 60_000) } },
+  ])("a $what request gets 401 and changes nothing", async ({ sender }) => {
+    const before = await snapshot();
+    const exchange = await slack.command(`deploy orders ${commit("never deployed")}`, sender);
+    expect(exchange.answer.status).toBe(401);
+    await world.settled();
+    expect(await snapshot()).toEqual(before);
+    expect(await slack.answersAt(exchange.responseUrl)).toEqual([]);
   });
 });
 

@@ -67,7 +67,7 @@ const SLACK_INTERACTIONS_ROUTE = "POST /slack/interactions";
  * pull request pipelines' stay InProgress, as before; main pipelines' succeed, so a push
  * runs to the prod approval, where Slack's buttons come in. First match wins.
  */
-function sandboxActionOutcomes(projectName: string): ActionOutcomeRule[] {
+export function sandboxActionOutcomes(projectName: string): ActionOutcomeRule[] {
   return [
     { pipeline: "*-pr-[0-9]*", outcome: "InProgress" },
     { pipeline: `${projectName}-*`, outcome: "Succeeded" },

@@ -226,9 +226,9 @@ describe("a click on an approval request's button (block_actions)", () => {
 
 describe("finding the approval request of a pipeline in what the stand-in recorded", () => {
   it("takes the newest posted message whose Approve button names the pipeline", () => {
-    const older = approvalMessage("1796291000.000100", "pipewright-shop-orders", { executionId: "e-old" });
+    const older = approvalMessage("1796291000.000100", "pipewright-shop-orders", { executionId: "0bd0-0000" });
     const other = approvalMessage("1796291000.000200", "pipewright-shop-payments");
-    const newer = approvalMessage("1796291000.000300", "pipewright-shop-orders", { executionId: "e-new" });
+    const newer = approvalMessage("1796291000.000300", "pipewright-shop-orders", { executionId: "aaaa-0001" });
     const progress: SlackMessage = {
       ...other,
       ts: "1796291000.000400",
@@ -239,7 +239,7 @@ describe("finding the approval request of a pipeline in what the stand-in record
     expect(newestApprovalMessage(recorded, "pipewright-shop-orders")).toEqual({
       channel: CHANNEL,
       message: newer,
-      target: target("pipewright-shop-orders", "e-new"),
+      target: target("pipewright-shop-orders", "aaaa-0001"),
     });
     expect(newestApprovalMessage(recorded, "pipewright-customer-preferences-api")).toBeUndefined();
     expect(approvalMessages(recorded).map((a) => a.message.ts)).toEqual([older.ts, other.ts, newer.ts]);
