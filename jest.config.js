@@ -19,4 +19,7 @@ module.exports = {
     "^@octokit/webhooks-methods$": "<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js",
   },
   testTimeout: 60000,
+  // Jest's default leaves one core idle; the end-to-end file spends most of its time waiting on
+  // Terraform's apply, so the other files run beside it on every core.
+  maxWorkers: "100%",
 };
