@@ -6,14 +6,27 @@ import type { OperationCounts } from "./calls";
  * cache or the event itself should have answered, and fails the benchmark.
  * The samples are sent one at a time, in this order, right after `up`: pull
  * request 7 of the sandbox's first repository, the shop (two services), opened, then closed,
- * then a push to main that touches one service.
+ * then a push to main that touches one service, which runs to its prod approval; then from
+ * Slack: `/pipewright status`, the approver's click on that approval, and a deploy pinned to a
+ * commit.
  */
+/** What a sample sends: a GitHub delivery, or a request from Slack signed as Slack signs it. */
+export type SampleRequest =
+  | {
+      readonly kind: "github";
+      /** X-GitHub-Event. */
+      readonly event: "pull_request" | "push";
+      /** Relative to the repository. */
+      readonly payloadFile: string;
+    }
+  /** `/pipewright <text>` from the sandbox's Slack approver. */
+  | { readonly kind: "slack-command"; readonly text: string }
+  /** The approver's click on Approve in the newest approval message of the pipeline. */
+  | { readonly kind: "slack-approval"; readonly pipeline: string };
+
 export interface SampleEvent {
   readonly name: string;
-  /** X-GitHub-Event. */
-  readonly event: "pull_request" | "push";
-  /** Relative to the repository. */
-  readonly payloadFile: string;
+  readonly request: SampleRequest;
   /** The function the bus hands the event to. */
   readonly consumer: string;
   readonly expected: Readonly<Record<string, OperationCounts>>;
@@ -22,8 +35,7 @@ export interface SampleEvent {
 export const SAMPLE_EVENTS: readonly SampleEvent[] = [
   {
     name: "pull request opened",
-    event: "pull_request",
-    payloadFile: "sandbox/samples/pull-request-opened.json",
+    request: { kind: "github", event: "pull_request", payloadFile: "sandbox/samples/pull-request-opened.json" },
     consumer: "pr-pipelines",
     expected: {
       // The webhook's first delivery: its secret is read once, then cached (the later samples read nothing).
@@ -45,8 +57,7 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
   },
   {
     name: "pull request closed",
-    event: "pull_request",
-    payloadFile: "sandbox/samples/pull-request-closed.json",
+    request: { kind: "github", event: "pull_request", payloadFile: "sandbox/samples/pull-request-closed.json" },
     consumer: "pr-pipelines",
     expected: {
       webhook: { PutEvents: 1 },
@@ -72,13 +83,43 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
   },
   {
     name: "push to main touching one service",
-    event: "push",
-    payloadFile: "sandbox/samples/push-orders.json",
+    request: { kind: "github", event: "push", payloadFile: "sandbox/samples/push-orders.json" },
     consumer: "push-router",
     expected: {
       webhook: { PutEvents: 1 },
       // The conditional write that admits the push (is it newer?), then the pinned run.
       "push-router": { UpdateItem: 1, StartPipelineExecution: 1 },
+    },
+  },
+  {
+    name: "Slack: /pipewright status",
+    request: { kind: "slack-command", text: "status" },
+    consumer: "slack-actions",
+    expected: {
+      // The front's first request: its signing secret is read once, then cached.
+      slack: { GetSecretValue: 1, PutEvents: 1 },
+      // The signing secret again (the worker verifies the request itself), then per main pipeline
+      // of the sandbox (three) its latest execution and its stages, side by side.
+      "slack-actions": { GetSecretValue: 1, ListPipelineExecutions: 3, GetPipelineState: 3 },
+    },
+  },
+  {
+    name: "Slack: Approve clicked on the push's approval",
+    request: { kind: "slack-approval", pipeline: "pipewright-shop-orders" },
+    consumer: "slack-actions",
+    expected: {
+      slack: { PutEvents: 1 },
+      // The approval's token, the answer, and the bot token to rewrite the message (read once, then cached).
+      "slack-actions": { GetPipelineState: 1, PutApprovalResult: 1, GetSecretValue: 1 },
+    },
+  },
+  {
+    name: "Slack: /pipewright deploy orders <commit>",
+    request: { kind: "slack-command", text: "deploy orders 1111111111111111111111111111111111111111" },
+    consumer: "slack-actions",
+    expected: {
+      slack: { PutEvents: 1 },
+      "slack-actions": { StartPipelineExecution: 1 },
     },
   },
 ];

@@ -23,7 +23,17 @@ import { setLatency } from "../sandbox/emulator";
 import { REPO_ROOT, SandboxPaths } from "../sandbox/paths";
 import { runSandboxCli } from "../sandbox/run-cli";
 import { readState, type SandboxRepository, type SandboxState } from "../sandbox/state";
+import {
+  type ApprovalMessage,
+  newestApprovalMessage,
+  postSlackRequest,
+  type SignedSlackRequest,
+  signedBlockAction,
+  signedSlashCommand,
+} from "../sandbox/slack-requests";
+import { readRecordedSlackCalls } from "../sandbox/slack-standin";
 import { sendDelivery } from "../sandbox/webhook-client";
+import { APPROVE_ACTION_ID } from "../functions/shared/slack/approval";
 import {
   callsByFunction,
   compareCalls,
@@ -121,13 +131,15 @@ function endedInvocations(logDir: string, functionName: string): number {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Waits until `condition` holds, running `refresh` (if any) before each look. */
+async function until(condition: () => boolean, timeoutMs: number, refresh?: () => Promise<void>): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  for (;;) {
+    await refresh?.();
+    if (condition()) return true;
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
-  return true;
 }
 
 interface SampleWindow {
@@ -142,19 +154,65 @@ async function sendSamples(state: SandboxState, functionName: (fn: string) => st
   for (const sample of SAMPLE_EVENTS) {
     const consumer = functionName(sample.consumer);
     const ended = endedInvocations(state.logDir, consumer);
+    // A click needs its message: the notifier posts it once the push's run reaches the approval.
+    const prepared = await prepareRequest(state, sample);
     const fromMs = Date.now();
-    const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, {
-      event: sample.event,
-      body: readFileSync(path.join(REPO_ROOT, sample.payloadFile)),
-    });
-    if (answer.status !== 202 || !answer.body.includes('"accepted"'))
-      throw new SampleDeliveryError(sample.name, `was answered HTTP ${answer.status} ${answer.body}, not 202 accepted`);
+    const answer = await prepared();
+    if (!answer.ok) throw new SampleDeliveryError(sample.name, answer.problem);
     if (!(await until(() => endedInvocations(state.logDir, consumer) > ended, INVOCATION_TIMEOUT_MS))) {
       throw new SampleDeliveryError(sample.name, `did not end an invocation of ${consumer} within ${INVOCATION_TIMEOUT_MS / 1000} s`);
     }
     windows.push({ sample, fromMs, toMs: Date.now() });
   }
   return windows;
+}
+
+type SendOutcome = { ok: true } | { ok: false; problem: string };
+
+/** The sample's request, ready to send: a signed GitHub delivery, or a signed Slack request. */
+async function prepareRequest(state: SandboxState, sample: SampleEvent): Promise<() => Promise<SendOutcome>> {
+  const { request } = sample;
+  if (request.kind === "github") {
+    return async () => {
+      const answer = await sendDelivery(state.webhookUrl, state.webhookSecret, {
+        event: request.event,
+        body: readFileSync(path.join(REPO_ROOT, request.payloadFile)),
+      });
+      return answer.status === 202 && answer.body.includes('"accepted"')
+        ? { ok: true }
+        : { ok: false, problem: `was answered HTTP ${answer.status} ${answer.body}, not 202 accepted` };
+    };
+  }
+  const slack = state.slack;
+  if (slack === undefined) return async () => ({ ok: false, problem: "needs Slack in bot mode, and config/sandbox.json is not" });
+  const common = {
+    signingSecret: slack.signingSecret,
+    userId: slack.approvers[0] as string,
+    channelId: slack.channel,
+    responseUrl: `${slack.standInUrl}/response/${randomUUID()}`,
+  };
+  let signed: SignedSlackRequest;
+  let url: string;
+  if (request.kind === "slack-command") {
+    signed = signedSlashCommand({ ...common, command: "/pipewright", text: request.text });
+    url = slack.commandsUrl;
+  } else {
+    let approval: ApprovalMessage | undefined;
+    await until(
+      () => approval !== undefined,
+      INVOCATION_TIMEOUT_MS,
+      async () => {
+        approval = newestApprovalMessage(await readRecordedSlackCalls(slack.standInUrl), request.pipeline);
+      },
+    );
+    if (approval === undefined) return async () => ({ ok: false, problem: `found no approval message of ${request.pipeline} in Slack` });
+    signed = signedBlockAction({ ...common, message: approval.message, actionId: APPROVE_ACTION_ID });
+    url = slack.interactionsUrl;
+  }
+  return async () => {
+    const answer = await postSlackRequest(url, signed);
+    return answer.status === 200 ? { ok: true } : { ok: false, problem: `was answered HTTP ${answer.status} ${answer.body}, not 200` };
+  };
 }
 
 /** What each sample cost, by function, from the request history. */

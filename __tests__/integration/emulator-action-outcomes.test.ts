@@ -22,7 +22,12 @@ import {
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { type CodePipelineEvent, codePipelineEventSchema, NOTIFIER_EVENT_PATTERN } from "../../functions/shared/codepipeline-events";
+import {
+  CODEPIPELINE_DETAIL_TYPES,
+  CODEPIPELINE_EVENT_SOURCE,
+  type CodePipelineEvent,
+  codePipelineEventSchema,
+} from "../../functions/shared/codepipeline-events";
 import { clearActionOutcomes, EMULATOR_REGION, emulatorClientConfig, inAccount, setActionOutcomes } from "../../sandbox/emulator";
 import { useEmulator } from "../support/emulator";
 
@@ -82,14 +87,23 @@ function declaration(name: string): PipelineDeclaration {
 }
 
 /**
- * A queue that a rule on the default bus, with the notifier's pattern for `pipeline`, targets;
+ * A queue that a rule on the default bus, matching every execution state change of `pipeline`, targets;
  * returns a reader of the events that arrived since it last read, each checked against the schema
  * the notifier validates with.
  */
 async function eventsOf(pipeline: string): Promise<() => Promise<CodePipelineEvent[]>> {
   const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `events-${pipeline}` }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
-  await events.send(new PutRuleCommand({ Name: pipeline, EventPattern: JSON.stringify(NOTIFIER_EVENT_PATTERN(pipeline)) }));
+  await events.send(
+    new PutRuleCommand({
+      Name: pipeline,
+      EventPattern: JSON.stringify({
+        source: [CODEPIPELINE_EVENT_SOURCE],
+        "detail-type": Object.values(CODEPIPELINE_DETAIL_TYPES),
+        detail: { pipeline: [pipeline] },
+      }),
+    }),
+  );
   await events.send(new PutTargetsCommand({ Rule: pipeline, Targets: [{ Id: "queue", Arn: Attributes?.QueueArn }] }));
   return async () => {
     const received: CodePipelineEvent[] = [];

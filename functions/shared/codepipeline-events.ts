@@ -28,16 +28,25 @@ export const ACTION_EVENT_STATES = ["STARTED", "SUCCEEDED", "FAILED", "CANCELED"
  */
 export type NotifierEventPattern = {
   source: string[];
-  "detail-type": string[];
-  detail: { pipeline: Array<{ prefix: string }> };
+  $or: Array<{
+    "detail-type": string[];
+    detail: { pipeline: Array<{ prefix: string }>; state: string[]; type?: { category: string[] } };
+  }>;
 };
 
+/** Pipeline states the notifier acts on (notifications, commit statuses, Slack threads); STOPPING says nothing new. */
+export const NOTIFIER_PIPELINE_STATES = ["STARTED", "RESUMED", "SUCCEEDED", "FAILED", "STOPPED", "CANCELED", "SUPERSEDED"] as const;
+
 /**
- * The pattern of the notifier's rule on the default bus: every pipeline,
- * stage and action execution state change of the pipelines whose names start
- * with `pipelinePrefix` (the platform's `<project>-` prefix, which the
- * per-PR clones `<pipeline>-pr-<n>` keep). Manual approvals waiting arrive as
- * action changes (category Approval, state STARTED).
+ * The pattern of the notifier's rule on the default bus: the state changes
+ * the notifier acts on, of the pipelines whose names start with
+ * `pipelinePrefix` (the platform's `<project>-` prefix, which the per-PR
+ * clones `<pipeline>-pr-<n>` keep): every pipeline state but STOPPING; stage
+ * results (Slack threads); a manual approval waiting (an Approval action
+ * STARTED); a source action that succeeded (the commit is known, so a pending
+ * commit status can be set). Everything else an execution emits (about
+ * twice as many events: stages and actions starting, builds and deploys
+ * finishing) never reaches the function, which would only ignore it.
  */
 export function NOTIFIER_EVENT_PATTERN(pipelinePrefix: string): NotifierEventPattern {
   if (!/^[A-Za-z0-9.@_-]{1,99}$/.test(pipelinePrefix)) {
@@ -46,10 +55,15 @@ export function NOTIFIER_EVENT_PATTERN(pipelinePrefix: string): NotifierEventPat
         "an empty prefix would match every pipeline in the account",
     );
   }
+  const pipeline = [{ prefix: pipelinePrefix }];
   return {
     source: [CODEPIPELINE_EVENT_SOURCE],
-    "detail-type": [CODEPIPELINE_DETAIL_TYPES.pipeline, CODEPIPELINE_DETAIL_TYPES.stage, CODEPIPELINE_DETAIL_TYPES.action],
-    detail: { pipeline: [{ prefix: pipelinePrefix }] },
+    $or: [
+      { "detail-type": [CODEPIPELINE_DETAIL_TYPES.pipeline], detail: { pipeline, state: [...NOTIFIER_PIPELINE_STATES] } },
+      { "detail-type": [CODEPIPELINE_DETAIL_TYPES.stage], detail: { pipeline, state: ["SUCCEEDED", "FAILED"] } },
+      { "detail-type": [CODEPIPELINE_DETAIL_TYPES.action], detail: { pipeline, state: ["STARTED"], type: { category: ["Approval"] } } },
+      { "detail-type": [CODEPIPELINE_DETAIL_TYPES.action], detail: { pipeline, state: ["SUCCEEDED"], type: { category: ["Source"] } } },
+    ],
   };
 }
 

@@ -8,6 +8,7 @@ bus match them and their targets receive them; CodePipeline itself needs no perm
 """
 
 import json
+import queue
 import sys
 import threading
 import traceback
@@ -23,10 +24,29 @@ ACTION_DETAIL_TYPE = "CodePipeline Action Execution State Change"
 # PutEvents takes at most this many entries per call.
 MAX_ENTRIES = 10
 
-# Held from the end of an execution change until its events are delivered, and taken before the
-# change's own lock is let go: the events of changes reach the bus in the order of the changes,
-# and no execution lock is held while moto delivers (which only reaches SQS, logs and buses).
-DELIVERY_LOCK = threading.Lock()
+# Events wait here for the one delivery thread: CodePipeline's API answers without waiting for
+# them, as in AWS, where events reach EventBridge after the change; one thread keeps their order.
+_OUTBOX: "queue.SimpleQueue[tuple[str, str, list[dict[str, Any]]]]" = queue.SimpleQueue()
+_WORKER_LOCK = threading.Lock()
+_worker: threading.Thread | None = None
+
+
+def publish(account_id: str, region: str, entries: list[dict[str, Any]]) -> None:
+    """Queue a change's events for delivery, in the order of the calls."""
+    global _worker
+    if not entries:
+        return
+    with _WORKER_LOCK:
+        if _worker is None:
+            _worker = threading.Thread(target=_deliver_forever, name="codepipeline-events", daemon=True)
+            _worker.start()
+    _OUTBOX.put((account_id, region, entries))
+
+
+def _deliver_forever() -> None:
+    while True:
+        account_id, region, entries = _OUTBOX.get()
+        deliver(account_id, region, entries)
 
 
 def event_time(epoch_seconds: float) -> str:

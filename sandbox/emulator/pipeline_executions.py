@@ -504,21 +504,16 @@ class PipelineExecutionsBackend(BaseBackend):
 
     @contextmanager
     def _changing(self) -> Iterator[None]:
-        """Holds the lock for a change of executions, then delivers the change's events without it."""
-        self.lock.acquire()
-        try:
-            yield
-        finally:
-            # Cleared, not replaced: the executions hold its append.
-            events = list(self.outbox)
-            self.outbox.clear()
-            # Taken before the lock is let go, so the next change's events wait for these.
-            pipeline_events.DELIVERY_LOCK.acquire()
-            self.lock.release()
+        """Holds the lock for a change of executions, then queues the change's events for delivery."""
+        with self.lock:
             try:
-                pipeline_events.deliver(self.account_id, self.region_name, events)
+                yield
             finally:
-                pipeline_events.DELIVERY_LOCK.release()
+                # Cleared, not replaced: the executions hold its append. Queued under the lock, so
+                # the events of changes keep the order of the changes.
+                events = list(self.outbox)
+                self.outbox.clear()
+                pipeline_events.publish(self.account_id, self.region_name, events)
 
     def pipeline_arn(self, pipeline_name: str) -> str:
         return f"arn:{get_partition(self.region_name)}:codepipeline:{self.region_name}:{self.account_id}:{pipeline_name}"

@@ -5,25 +5,17 @@ import {
   NOTIFIER_EVENT_PATTERN,
   type ActionExecutionEvent,
 } from "../../../functions/shared/codepipeline-events";
+import { NOTIFY_STATES, planEvent } from "../../../functions/notifier/routing";
 import { FIXTURE_NAMES, sample, sampleFor } from "./events";
 import { matchesPattern } from "./pattern-matcher";
 
 describe("NOTIFIER_EVENT_PATTERN", () => {
   const pattern = NOTIFIER_EVENT_PATTERN("pipewright-");
 
-  test("selects CodePipeline's three execution state-change types of the prefixed pipelines", () => {
-    expect(pattern).toEqual({
-      source: ["aws.codepipeline"],
-      "detail-type": [
-        "CodePipeline Pipeline Execution State Change",
-        "CodePipeline Stage Execution State Change",
-        "CodePipeline Action Execution State Change",
-      ],
-      detail: { pipeline: [{ prefix: "pipewright-" }] },
-    });
-  });
+  // The documented samples the notifier acts on, and those it would only ignore.
+  const ACTED_ON = FIXTURE_NAMES.filter((name) => !["pipeline-stopping", "action-build-failed"].includes(name));
 
-  test.each(FIXTURE_NAMES)("matches the documented sample %s of a platform pipeline", (name) => {
+  test.each(ACTED_ON)("matches the documented sample %s of a platform pipeline", (name) => {
     expect(matchesPattern(pattern, sampleFor(name, "pipewright-orders"))).toBe(true);
     expect(matchesPattern(pattern, sampleFor(name, "pipewright-orders-pr-12"))).toBe(true);
   });
@@ -31,6 +23,18 @@ describe("NOTIFIER_EVENT_PATTERN", () => {
   test.each(FIXTURE_NAMES)("does not match the sample %s of another pipeline", (name) => {
     expect(matchesPattern(pattern, sample(name))).toBe(false);
     expect(matchesPattern(pattern, sampleFor(name, "other-pipewright-orders"))).toBe(false);
+  });
+
+  test.each([
+    ["a pipeline STOPPING (its STOPPED follows)", "pipeline-stopping", {}],
+    ["a build action that failed (its stage and pipeline FAILED follow)", "action-build-failed", {}],
+    ["an approval that was answered (the pipeline's events follow)", "action-approval-started", { state: "SUCCEEDED" }],
+    ["a stage that started", "stage-failed", { state: "STARTED" }],
+    ["a source action that started", "action-source-succeeded", { state: "STARTED" }],
+  ] as const)("leaves out what the notifier only ignores: %s", (_what, name, detail) => {
+    const event = sampleFor(name, "pipewright-orders", detail);
+    expect(matchesPattern(pattern, event)).toBe(false);
+    expect(planEvent(codePipelineEventSchema.parse(event), new Set(NOTIFY_STATES), { threads: true }).kind).toBe("ignore");
   });
 
   test("does not match other sources or detail types", () => {

@@ -1,7 +1,7 @@
 /**
  * A tiny EventBridge pattern matcher for the subset of the pattern language
  * pipewright's rules use: nested objects, arrays of allowed values (exact
- * strings and numbers), and { prefix } filters. Anything else throws, so a
+ * strings and numbers), { prefix } filters, and $or (any of its patterns). Anything else throws, so a
  * pattern that grows past this subset cannot pass a test by accident.
  * Semantics as EventBridge documents them: every field of the pattern must
  * match; a field whose value in the event is an array matches when any
@@ -28,6 +28,10 @@ function matchesValue(matchers: readonly unknown[], value: unknown): boolean {
 export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
   if (typeof event !== "object" || event === null) return false;
   return Object.entries(pattern).every(([key, expected]) => {
+    if (key === "$or") {
+      if (!Array.isArray(expected)) throw new Error(`$or must be an array of patterns, got ${JSON.stringify(expected)}`);
+      return expected.some((alternative) => matchesPattern(alternative as Record<string, unknown>, event));
+    }
     const actual = (event as Record<string, unknown>)[key];
     if (actual === undefined) return false;
     if (Array.isArray(expected)) return matchesValue(expected as Matcher[], actual);
