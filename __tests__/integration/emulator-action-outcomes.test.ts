@@ -89,7 +89,8 @@ function declaration(name: string): PipelineDeclaration {
 /**
  * A queue that a rule on the default bus, matching every execution state change of `pipeline`, targets;
  * returns a reader of the events that arrived since it last read, each checked against the schema
- * the notifier validates with.
+ * the notifier validates with. Events are delivered after the call that caused them answers, as in
+ * AWS, so the reader waits (long polling) for a moment without any before it returns.
  */
 async function eventsOf(pipeline: string): Promise<() => Promise<CodePipelineEvent[]>> {
   const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `events-${pipeline}` }));
@@ -108,7 +109,7 @@ async function eventsOf(pipeline: string): Promise<() => Promise<CodePipelineEve
   return async () => {
     const received: CodePipelineEvent[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
       if (Messages.length === 0) return received;
       received.push(...Messages.map((message) => codePipelineEventSchema.parse(JSON.parse(message.Body ?? ""))));
       await sqs.send(
@@ -492,6 +493,20 @@ describe("AWS emulator: CodePipeline events on the default bus", () => {
       }),
     );
     expect(changes(await readRejected())).toEqual(["action Prod/Approve FAILED", "stage Prod FAILED", "pipeline FAILED"]);
+  });
+
+  test("a scheduled rule on the default bus is not fired by them: it runs on its schedule only", async () => {
+    const name = "pw-events-scheduled";
+    const read = await eventsOf(name);
+    const { QueueUrl: scheduledQueue } = await sqs.send(new CreateQueueCommand({ QueueName: `scheduled-${name}` }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: scheduledQueue, AttributeNames: ["QueueArn"] }));
+    await events.send(new PutRuleCommand({ Name: `scheduled-${name}`, ScheduleExpression: "rate(15 minutes)" }));
+    await events.send(new PutTargetsCommand({ Rule: `scheduled-${name}`, Targets: [{ Id: "queue", Arn: Attributes?.QueueArn }] }));
+
+    await createPipeline(name);
+    expect(changes(await read())).toContain("pipeline STARTED");
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: scheduledQueue, MaxNumberOfMessages: 10 }));
+    expect(Messages).toEqual([]);
   });
 
   test("stopping reports STOPPING, the abandoned action, then the stage and the execution STOPPED", async () => {

@@ -10,6 +10,11 @@ are left out of the delivery; the rule keeps them (ListTargetsByRule).
 
 moto's default target input also leaves out the event's "account", which
 every EventBridge event carries (the notifier's schema requires it).
+
+A scheduled rule has no event pattern, and moto takes a missing pattern for
+one that matches every event: each event put on the default bus (CodePipeline's
+state changes among them) fired the scheduled rules' targets, the reconciler
+once per event. In EventBridge a scheduled rule only fires on its schedule.
 """
 
 import copy
@@ -33,6 +38,8 @@ def install() -> None:
     send_to_targets = Rule.send_to_targets
 
     def send_to_deliverable_targets(self: Rule, event: Any, transform_input: bool = True) -> None:
+        if self.scheduled_expression and not self.event_pattern.get_pattern():
+            return
         deliverable = [t for t in self.targets if parse_arn(t["Arn"]).service in DELIVERED_SERVICES]
         if len(deliverable) == len(self.targets):
             return send_to_targets(self, event, transform_input)
