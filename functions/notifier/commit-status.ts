@@ -1,5 +1,5 @@
 import type { FailedActionFacts } from "./facts";
-import { cut } from "./notification";
+import { cut } from "../shared/text";
 import type { CommitState, CommitStatusIntent } from "./routing";
 
 /**

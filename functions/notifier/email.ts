@@ -1,4 +1,5 @@
-import { AUTHOR_UNAVAILABLE, cut, firstLine, stateWords, whereBuilt, type Notification } from "./notification";
+import { cut } from "../shared/text";
+import { AUTHOR_UNAVAILABLE, firstLine, stateWords, whereBuilt, type Notification } from "./notification";
 
 /**
  * The SNS message: a subject for e-mail and a plain-text body that reads

@@ -134,11 +134,5 @@ export function firstLine(message: string | undefined): string | undefined {
   return line ? line : undefined;
 }
 
-/** Cuts text to `max` characters, marking the cut. */
-export function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, Math.max(0, max - 3)).trimEnd()}...`;
-}
-
 /** CodePipeline reports no commit author: messages say so instead of inventing one. */
 export const AUTHOR_UNAVAILABLE = "not reported by CodePipeline";

@@ -1,5 +1,7 @@
 import type { ChatMessage } from "./channels";
-import { AUTHOR_UNAVAILABLE, cut, firstLine, stateWords, type Notification } from "./notification";
+import { escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
+import { cut } from "../shared/text";
+import { AUTHOR_UNAVAILABLE, firstLine, stateWords, type Notification } from "./notification";
 import type { NotifyState } from "./routing";
 
 /**
@@ -52,19 +54,8 @@ export interface SlackMessage {
   attachments: Array<{ color: string; fallback: string; blocks: SlackBlock[] }>;
 }
 
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
 function field(label: string, value: string): TextObject {
   return { type: "mrkdwn", text: cut(`*${label}*\n${value}`, FIELD_MAX) };
-}
-
-/** A mrkdwn link, or the bare label when the URL cannot go inside <...|...>. */
-export function link(url: string | undefined, label: string): string {
-  // The URL goes inside <...|...>: it must not contain "|" or ">" itself.
-  return url && !/[|>]/.test(url) ? `<${url}|${escapeMrkdwn(label)}>` : escapeMrkdwn(label);
 }
 
 function header(n: Notification): string {
@@ -78,9 +69,9 @@ function fields(n: Notification): TextObject[] {
     field("Repository", escapeMrkdwn(n.repository ?? "unknown")),
     field("Service", escapeMrkdwn(n.service ?? "unknown")),
     n.pullRequest !== undefined
-      ? field("Pull request", link(n.links.pullRequest, `#${n.pullRequest}`) + (n.branch ? ` (${escapeMrkdwn(n.branch)})` : ""))
+      ? field("Pull request", mrkdwnLink(n.links.pullRequest, `#${n.pullRequest}`) + (n.branch ? ` (${escapeMrkdwn(n.branch)})` : ""))
       : field("Branch", escapeMrkdwn(n.branch ?? "not reported")),
-    field("Commit", n.commit ? `${link(n.links.commit, n.commit.shortSha)}${message ? ` ${escapeMrkdwn(cut(message, 150))}` : ""}` : "unknown"),
+    field("Commit", n.commit ? `${mrkdwnLink(n.links.commit, n.commit.shortSha)}${message ? ` ${escapeMrkdwn(cut(message, 150))}` : ""}` : "unknown"),
     field("Author", `_${AUTHOR_UNAVAILABLE}_`),
   ];
   const failure = n.failures[0];

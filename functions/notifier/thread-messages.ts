@@ -2,9 +2,11 @@ import { type ApprovalRequest, approvalRequestMessage } from "../shared/slack/ap
 import type { ChatMessage, ThreadDelivery } from "./channels";
 import type { ApprovalFacts, CommitFacts, FailedActionFacts } from "./facts";
 import { safeLink } from "./links";
-import { cut, firstLine } from "./notification";
+import { escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
+import { cut } from "../shared/text";
+import { firstLine } from "./notification";
 import type { FinishState, ThreadStep } from "./routing";
-import { codeBlock, escapeMrkdwn, link } from "./slack-message";
+import { codeBlock } from "./slack-message";
 
 /**
  * The messages of a main pipeline's execution thread in Slack (bot mode), and
@@ -121,7 +123,7 @@ function where(input: Pick<ThreadInput, "pipeline" | "branch">): string {
 function commitText(input: ThreadInput): string {
   if (input.commit === undefined) return "not reported yet";
   const message = firstLine(input.commit.message);
-  return `${link(input.links.commit, input.commit.shortSha)}${message ? ` ${escapeMrkdwn(cut(message, 150))}` : ""}`;
+  return `${mrkdwnLink(input.links.commit, input.commit.shortSha)}${message ? ` ${escapeMrkdwn(cut(message, 150))}` : ""}`;
 }
 
 function triggerText(trigger: ThreadInput["trigger"]): string {

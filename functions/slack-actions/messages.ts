@@ -1,5 +1,6 @@
 import { type ConsoleLocation, executionUrl, pipelineViewUrl } from "../notifier/links";
-import { cut, escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
+import { escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
+import { cut } from "../shared/text";
 import type { ExecutionView } from "./pipelines";
 import type { CatalogService } from "./services";
 

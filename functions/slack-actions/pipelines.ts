@@ -1,4 +1,4 @@
-import { cut } from "../shared/slack/mrkdwn";
+import { cut } from "../shared/text";
 import type { ApprovalTarget } from "../shared/slack/approval";
 
 /**

@@ -1,4 +1,5 @@
-import { escapeMrkdwn, SLACK_COLOURS, slackMessage, type SlackBlock } from "../../../functions/notifier/slack-message";
+import { SLACK_COLOURS, slackMessage, type SlackBlock } from "../../../functions/notifier/slack-message";
+import { escapeMrkdwn } from "../../../functions/shared/slack/mrkdwn";
 import { APPROVAL, BUILD_FAILURE, notification, PR_IDENTITY } from "./notifications";
 
 type Button = { text: { text: string }; url: string; action_id: string; style?: string };

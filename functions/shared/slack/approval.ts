@@ -1,7 +1,8 @@
 // A namespace import lets esbuild drop the parts of zod (e.g. its locales) that are not used.
 import * as z from "zod";
 import { isLoopbackHost } from "../loopback";
-import { cut, escapeMrkdwn, mrkdwnLink } from "./mrkdwn";
+import { cut } from "../text";
+import { escapeMrkdwn, mrkdwnLink } from "./mrkdwn";
 
 /**
  * The approval message in Slack: the notifier posts it when a prod approval
