@@ -3,6 +3,7 @@ import { escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
 import { cut } from "../shared/text";
 import { AUTHOR_UNAVAILABLE, firstLine, stateWords, type Notification } from "./notification";
 import type { NotifyState } from "./routing";
+import { BUTTON_TEXT_MAX, FIELD_MAX, FIELDS_MAX, HEADER_MAX, SECTION_MAX } from "../shared/slack/block-kit";
 
 /**
  * The Slack message: Block Kit inside an attachment, whose colour bar shows
@@ -20,13 +21,6 @@ export const SLACK_COLOURS: Readonly<Record<NotifyState, string>> = {
   STOPPED: "#8c959f",
   SUPERSEDED: "#8c959f",
 };
-
-// Block Kit limits.
-const HEADER_MAX = 150;
-const FIELD_MAX = 2000;
-const SECTION_MAX = 3000;
-const FIELDS_MAX = 10;
-const BUTTON_TEXT_MAX = 75;
 
 interface TextObject {
   type: "plain_text" | "mrkdwn";

@@ -7,6 +7,7 @@ import { cut } from "../shared/text";
 import { firstLine } from "./notification";
 import type { FinishState, ThreadStep } from "./routing";
 import { codeBlock } from "./slack-message";
+import { BUTTON_TEXT_MAX, CONTEXT_MAX, FIELD_MAX, HEADER_MAX, SECTION_MAX } from "../shared/slack/block-kit";
 
 /**
  * The messages of a main pipeline's execution thread in Slack (bot mode), and
@@ -14,12 +15,6 @@ import { codeBlock } from "./slack-message";
  * stands; replies tell the stage results, the approval and the finish.
  */
 
-// Block Kit limits.
-const HEADER_MAX = 150;
-const FIELD_MAX = 2000;
-const SECTION_MAX = 3000;
-const CONTEXT_MAX = 2000;
-const BUTTON_TEXT_MAX = 75;
 /** Failed actions told in full in one reply; more are counted. */
 const LISTED_FAILURES = 3;
 

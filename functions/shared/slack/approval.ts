@@ -3,6 +3,7 @@ import * as z from "zod";
 import { isLoopbackHost } from "../loopback";
 import { cut } from "../text";
 import { escapeMrkdwn, mrkdwnLink } from "./mrkdwn";
+import { BUTTON_TEXT_MAX, BUTTON_VALUE_MAX, CONTEXT_MAX, FIELD_MAX, HEADER_MAX, PLACEHOLDER_MAX, SECTION_MAX, URL_MAX } from "./block-kit";
 
 /**
  * The approval message in Slack: the notifier posts it when a prod approval
@@ -24,15 +25,6 @@ export const APPROVERS_BLOCK_ID = "pipewright_approvers";
 /** Link buttons (change set, execution): Slack reports their clicks too, which the front ignores. */
 export const LINKS_BLOCK_ID = "pipewright_links";
 
-// Block Kit limits.
-const HEADER_MAX = 150;
-const FIELD_MAX = 2000;
-const SECTION_MAX = 3000;
-const CONTEXT_MAX = 2000;
-const BUTTON_TEXT_MAX = 75;
-const BUTTON_VALUE_MAX = 2000;
-const URL_MAX = 3000;
-const PLACEHOLDER_MAX = 150;
 /** A plain_text_input's max_length; CodePipeline's summary holds at most 512 characters in all. */
 const COMMENT_MAX = 400;
 
