@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { slackSignature } from "../functions/shared/slack/signature";
 import * as z from "zod";
 import { SandboxError } from "./errors";
 import {
@@ -36,10 +37,8 @@ export interface SignedSlackRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** `v0=<hex HMAC-SHA256 of "v0:<timestamp>:<body>">` keyed with the signing secret: Slack's request signature. */
-export function slackSignature(signingSecret: string, timestamp: string, body: string): string {
-  return `v0=${createHmac("sha256", signingSecret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
-}
+// Slack's request signature, as the functions verify it: `v0=<hex HMAC-SHA256 of "v0:<timestamp>:<body>">`.
+export { slackSignature };
 
 /** Signs `body` as sent at `sentAt`, with Slack's headers. */
 export function signSlackRequest(signingSecret: string, body: string, sentAt: Date = new Date()): SignedSlackRequest {

@@ -13,7 +13,7 @@ import {
   shortSha,
 } from "./facts";
 import { identifyPipeline, needsTags, type PipelineIdentity } from "./identity";
-import { type ConsoleLocation, partitionOfArn, pipelineArn } from "./links";
+import { type ConsoleLocation, partitionOfArn, pipelineArn } from "../shared/links";
 import { type EventPlan, needsRecoveryCheck, previousOutcome, threadStepNeedsActions } from "./routing";
 
 /**

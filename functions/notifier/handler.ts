@@ -41,7 +41,7 @@ import { approvalOf, type CommitFacts, type ExecutionFacts, type FailedActionFac
 import type { PipelineIdentity } from "./identity";
 import { enrich } from "./enrich";
 import { GitHubCommitStatuses } from "./github";
-import { commitUrl, executionUrl, githubWebOrigin } from "./links";
+import { commitUrl, executionUrl, githubWebOrigin } from "../shared/links";
 import { notificationFailureMetric } from "./metrics";
 import { buildNotification } from "./notification";
 import { type CommitStatusIntent, finalNotification, type NotifyState, planEvent } from "./routing";

@@ -1,6 +1,6 @@
 import type { ApprovalFacts, CommitFacts, FailedActionFacts } from "./facts";
 import type { PipelineIdentity } from "./identity";
-import { commitUrl, executionUrl, pipelineViewUrl, pullRequestUrl, safeLink, type ConsoleLocation } from "./links";
+import { commitUrl, executionUrl, pipelineViewUrl, pullRequestUrl, safeLink, type ConsoleLocation } from "../shared/links";
 import type { NotifyState } from "./routing";
 
 /**

@@ -1,7 +1,7 @@
 import { type ApprovalRequest, approvalRequestMessage } from "../shared/slack/approval";
 import type { ChatMessage, ThreadDelivery } from "./channels";
 import type { ApprovalFacts, CommitFacts, FailedActionFacts } from "./facts";
-import { safeLink } from "./links";
+import { safeLink } from "../shared/links";
 import { escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
 import { cut } from "../shared/text";
 import { firstLine } from "./notification";

@@ -3,7 +3,7 @@ import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, EventBridgeEvent } from "aws-lambda";
-import type { ConsoleLocation } from "../notifier/links";
+import type { ConsoleLocation } from "../shared/links";
 import { THROTTLED_CLIENT_RETRY } from "../shared/aws-retry";
 import { bothSettled, mapWithConcurrency } from "../shared/concurrency";
 import { optionalEnv, requireEnv } from "../shared/env";

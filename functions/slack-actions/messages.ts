@@ -1,4 +1,4 @@
-import { type ConsoleLocation, executionUrl, pipelineViewUrl } from "../notifier/links";
+import { type ConsoleLocation, executionUrl, pipelineViewUrl } from "../shared/links";
 import { escapeMrkdwn, mrkdwnLink } from "../shared/slack/mrkdwn";
 import { cut } from "../shared/text";
 import type { ExecutionView } from "./pipelines";

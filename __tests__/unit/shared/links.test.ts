@@ -1,4 +1,4 @@
-import { commitUrl, executionUrl, githubWebOrigin, partitionOfArn, pipelineArn, pipelineViewUrl, safeLink } from "../../../functions/notifier/links";
+import { commitUrl, executionUrl, githubWebOrigin, partitionOfArn, pipelineArn, pipelineViewUrl, safeLink } from "../../../functions/shared/links";
 
 describe("console links", () => {
   test("open the execution's timeline in the pipeline's own Region", () => {
