@@ -154,30 +154,33 @@ export class BuildStack extends AccountStack {
       };
     };
     this.pipelines = new Map(
-      services.map((service) => [
-        service.name,
-        new DeliveryPipeline(this, `pipeline-${service.name}`, {
-          arns,
-          pipelineName: names.pipeline(service),
-          stackPrefix: names.applicationStackPrefix(service),
-          store,
-          pipelineRole: this.roles.pipelineRole,
-          codeBuildRole: this.roles.codeBuildRole,
-          pullRequests: { codeBuildRole: this.prRoles.codeBuildRole, store: this.prArtifactStore },
-          connectionArn: connections.of(service.repository),
-          repository: service.repository.repository,
-          branch: service.repository.mainBranch,
-          buildspec: service.buildspec,
-          integrationTestsBuildspec: service.integrationTestsBuildspec,
-          dev: target("dev"),
-          prod: target("prod"),
-          approvalTopic: this.approvals.topic,
-          region: arns.region,
-          logRetentionDays: config.logRetentionDays,
-          privilegedBuild: service.privilegedBuild,
-          project: names.project,
-        }),
-      ]),
+      services.map((service) => {
+        if (service.kind !== "lambda") throw new Error(`BuildStack: service ${service.name} is a container service, which is being built`);
+        return [
+          service.name,
+          new DeliveryPipeline(this, `pipeline-${service.name}`, {
+            arns,
+            pipelineName: names.pipeline(service),
+            stackPrefix: names.applicationStackPrefix(service),
+            store,
+            pipelineRole: this.roles.pipelineRole,
+            codeBuildRole: this.roles.codeBuildRole,
+            pullRequests: { codeBuildRole: this.prRoles.codeBuildRole, store: this.prArtifactStore },
+            connectionArn: connections.of(service.repository),
+            repository: service.repository.repository,
+            branch: service.repository.mainBranch,
+            buildspec: service.buildspec,
+            integrationTestsBuildspec: service.integrationTestsBuildspec,
+            dev: target("dev"),
+            prod: target("prod"),
+            approvalTopic: this.approvals.topic,
+            region: arns.region,
+            logRetentionDays: config.logRetentionDays,
+            privilegedBuild: service.privilegedBuild,
+            project: names.project,
+          }),
+        ] as const;
+      }),
     );
     const pipelines = [...this.pipelines.values()];
     this.approvals.allowApproving(pipelines);

@@ -137,12 +137,20 @@ const slackNotifications = z.preprocess(
   ),
 );
 
-const service = z.strictObject({
-  /**
-   * Service name: part of its pipeline, stack and role names. Words joined by
-   * single "-"; the words of environments (`dev`, `prod`, `pr`) are reserved,
-   * since stack names end in them.
-   */
+/** What a service is: a SAM/Lambda application (the default) or a container image on ECS. */
+export const SERVICE_KINDS = ["lambda", "container"] as const;
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
+/** Images main's ECR repository of a container service keeps. */
+export const DEFAULT_KEEP_IMAGES = 20;
+
+/** Settings that only one kind of service has, and the fix when they are given to the other. */
+const KIND_ONLY: Record<ServiceKind, readonly string[]> = {
+  lambda: ["buildspec", "privilegedBuild"],
+  container: ["dockerfile", "context", "testCommand", "keepImages"],
+};
+
+const serviceFields = z.strictObject({
   name: z
     .string({ error: 'is missing. Fix: name the service, e.g. "api"' })
     .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, {
@@ -163,14 +171,42 @@ const service = z.strictObject({
   include: z.array(glob).min(1, { error: 'needs at least one glob. Fix: list the paths of this service, e.g. ["services/api/**"]' }),
   /** Globs of paths that never start this service's pipeline, even when included. */
   exclude: z.array(glob).default([]),
-  /** The CodeBuild buildspec that builds, tests and packages the service. */
-  buildspec: repoPath("build buildspec"),
+  /** `"lambda"` (a SAM application, built by its buildspec) or `"container"` (an image built from its Dockerfile, run on ECS). @default "lambda" */
+  kind: z
+    .enum(SERVICE_KINDS, { error: (issue) => `${JSON.stringify(issue.input)} is not a kind of service. Fix: use "lambda" or "container"` })
+    .default("lambda"),
+  /** Lambda: the CodeBuild buildspec that builds, tests and packages the service. */
+  buildspec: repoPath("build buildspec").optional(),
   /** The CodeBuild buildspec that runs integration tests against the dev deployment. */
   integrationTestsBuildspec: repoPath("integration-tests buildspec").optional(),
-  /** The SAM/CloudFormation template of the service's application. */
+  /** The CloudFormation (or SAM) template of the service's application. */
   template: repoPath("application template"),
-  /** Runs the build in privileged mode (needed only to build container images). @default false */
-  privilegedBuild: z.boolean().default(false),
+  /** Lambda: runs the build in privileged mode. @default false */
+  privilegedBuild: z.boolean().optional(),
+  /** Container: the Dockerfile the image is built from. */
+  dockerfile: repoPath("Dockerfile").optional(),
+  /** Container: the folder the image is built in (Docker's build context). @default the Dockerfile's folder */
+  context: repoPath("image build context folder").optional(),
+  /** Container: the command that runs the tests inside the built image, through `/bin/sh -c`; the image is pushed only if it succeeds. */
+  testCommand: z
+    .string({ error: 'must be a command such as "npm test"' })
+    .trim()
+    .min(1, { error: 'is empty. Fix: give the command that runs the tests inside the image, e.g. "npm test"' })
+    .max(1000, { error: "is longer than 1,000 characters. Fix: put the steps in a script inside the image and call it" })
+    .optional(),
+  /** Container: images main's ECR repository keeps; older ones expire. @default 20 */
+  keepImages: z
+    .number({ error: "must be a number. Fix: e.g. 20" })
+    .int({ error: "must be a whole number. Fix: e.g. 20" })
+    .min(1, { error: "must be at least 1: the running image must stay pullable. Fix: e.g. 20" })
+    .max(1000, { error: "must be at most 1,000. Fix: lower it" })
+    .optional(),
+  /**
+   * Deploy each pull request to a preview stack in dev, deleted with the
+   * pull request. @default true for lambda, false for container (a preview
+   * costs a running task and a load balancer)
+   */
+  preview: z.boolean({ error: "must be true or false" }).optional(),
   /** Who may approve this service's prod deployments and deploy it from Slack. @default the platform's `approvers.slackUserIds` */
   approvers: z
     .strictObject({
@@ -179,6 +215,101 @@ const service = z.strictObject({
     })
     .optional(),
 });
+
+type ServiceFields = z.infer<typeof serviceFields>;
+
+/** A missing setting of one kind of service. */
+function requireField(service: ServiceFields, ctx: z.RefinementCtx, field: "buildspec" | "dockerfile" | "testCommand", fix: string): void {
+  if (service[field] === undefined) ctx.addIssue({ code: "custom", path: [field], message: `is missing. Fix: ${fix}` });
+}
+
+const service = serviceFields
+  .superRefine((service, ctx) => {
+    const other: ServiceKind = service.kind === "lambda" ? "container" : "lambda";
+    for (const field of KIND_ONLY[other]) {
+      if (service[field as keyof ServiceFields] === undefined) continue;
+      const fix =
+        field === "buildspec"
+          ? "pipewright builds, tests and pushes container images with its own buildspec; put build steps in the Dockerfile and remove buildspec"
+          : field === "privilegedBuild"
+            ? "container builds are always privileged (Docker needs it); remove privilegedBuild"
+            : `set "kind": "container", or remove ${field}`;
+      ctx.addIssue({
+        code: "custom",
+        path: [field],
+        message: `is a setting of ${other} services, but this service's kind is "${service.kind}". Fix: ${fix}`,
+      });
+    }
+    if (service.kind === "lambda") {
+      requireField(
+        service,
+        ctx,
+        "buildspec",
+        'give the repository-relative path of the build buildspec, e.g. "services/api/buildspec.yml" (a "lambda" service, the default kind, is built by it), or set "kind": "container" and give a dockerfile',
+      );
+    } else {
+      requireField(
+        service,
+        ctx,
+        "dockerfile",
+        'give the repository-relative path of the Dockerfile of this container service, e.g. "services/web/Dockerfile"',
+      );
+      requireField(
+        service,
+        ctx,
+        "testCommand",
+        'give the command that runs the tests inside this container service\'s image, e.g. "npm test"; the image is pushed only if it succeeds',
+      );
+    }
+  })
+  .transform((service): LambdaServiceConfig | ContainerServiceConfig => {
+    const { kind, buildspec, privilegedBuild, dockerfile, context, testCommand, keepImages, preview, ...common } = service;
+    if (kind === "lambda") {
+      return { ...common, kind, buildspec: buildspec as string, privilegedBuild: privilegedBuild ?? false, preview: preview ?? true };
+    }
+    const file = dockerfile as string;
+    return {
+      ...common,
+      kind,
+      dockerfile: file,
+      context: context ?? (file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : "."),
+      testCommand: testCommand as string,
+      keepImages: keepImages ?? DEFAULT_KEEP_IMAGES,
+      preview: preview ?? false,
+    };
+  });
+
+/** What every service has, whatever its kind. */
+interface CommonServiceConfig {
+  readonly name: string;
+  readonly include: string[];
+  readonly exclude: string[];
+  readonly template: string;
+  readonly integrationTestsBuildspec?: string;
+  readonly approvers?: { readonly slackUserIds: string[] };
+  /** Pull requests deploy preview stacks in dev. */
+  readonly preview: boolean;
+}
+
+/** A SAM/Lambda service, built by its own buildspec. */
+export interface LambdaServiceConfig extends CommonServiceConfig {
+  readonly kind: "lambda";
+  readonly buildspec: string;
+  readonly privilegedBuild: boolean;
+}
+
+/** A container service: an image built from its Dockerfile, tested inside, pushed to ECR, run on ECS. */
+export interface ContainerServiceConfig extends CommonServiceConfig {
+  readonly kind: "container";
+  readonly dockerfile: string;
+  readonly context: string;
+  readonly testCommand: string;
+  readonly keepImages: number;
+}
+
+export function isContainerService<T extends ServiceConfig>(service: T): service is Extract<T, ContainerServiceConfig> {
+  return service.kind === "container";
+}
 
 const connection = z.union(
   [
@@ -551,7 +682,7 @@ function checkSlackApprovers(config: PipewrightConfig, ctx: z.RefinementCtx): vo
 
 /** The validated configuration, with every default filled in. */
 export type PipewrightConfig = z.infer<typeof configSchema>;
-export type ServiceConfig = NonNullable<PipewrightConfig["services"]>[number];
+export type ServiceConfig = LambdaServiceConfig | ContainerServiceConfig;
 /** What the parsed `notifications.slack` holds: `{mode: "off"}`, `{mode: "webhook"}` or the Slack app's settings. */
 export type SlackSettings = PipewrightConfig["notifications"]["slack"];
 /** The Slack app: approvals, `/pipewright` and threads of progress, in one channel. */

@@ -128,6 +128,39 @@ export class PlatformNames {
     return `${this.project}/slack-bot-token`;
   }
 
+  /** Dev and prod accounts: the role ECS tasks of main's container services pull their images as (their execution role). */
+  get imagePullRole(): string {
+    return `${this.project}-image-pull`;
+  }
+
+  /** Dev account: the role ECS tasks of preview stacks pull pull-request images as. */
+  get previewImagePullRole(): string {
+    return `${this.project}-preview-image-pull`;
+  }
+
+  /**
+   * Dev and prod accounts: the SSM parameters naming the network container
+   * services run in (the platform team creates them; the templates read them).
+   */
+  get networkParameters(): { readonly vpcId: string; readonly subnetIds: string } {
+    return { vpcId: `/${this.project}/network/vpc-id`, subnetIds: `/${this.project}/network/subnet-ids` };
+  }
+
+  /** Build account: main's ECR repository of a container service; only main's builds push to it. */
+  imageRepository(service: Pick<ServiceConfig, "name">): string {
+    return `${this.project}/${service.name}`;
+  }
+
+  /** Build account: the pull requests' ECR repository of a container service; main's deployments never read it. */
+  prImageRepository(service: Pick<ServiceConfig, "name">): string {
+    return `${this.project}-pr/${service.name}`;
+  }
+
+  /** The log group of a container service's stack (`/ecs/<stack>`); a pattern for previews. */
+  containerLogGroup(stack: string): string {
+    return `/ecs/${stack}`;
+  }
+
   /** The main pipeline of a service. */
   pipeline(service: Pick<ServiceConfig, "name">): string {
     return `${this.project}-${service.name}`;
@@ -174,6 +207,8 @@ export class PlatformNames {
       this.previewDeployRole,
       this.previewCloudFormationExecutionRole,
       this.previewCleanupRole,
+      this.imagePullRole,
+      this.previewImagePullRole,
       this.applicationBoundaryPolicy,
       this.webhookFunction,
       this.prPipelinesFunction,

@@ -36,7 +36,10 @@ export interface PlatformRepository {
 }
 
 /** A service of one repository. `name` is what every name of the service is built from. */
-export interface PlatformService extends ServiceConfig {
+export type PlatformService = ServiceConfig & PlaceOfService;
+
+/** Where a service is in the configuration. */
+interface PlaceOfService {
   /** `<short name>-<service>`, or the service's name in the single-repository form. */
   readonly name: string;
   /** The service's name as configured. */
@@ -118,6 +121,8 @@ export function repositoryCatalog(
           exclude: service.exclude,
           // A service's own list replaces the platform's, so a sensitive service can have fewer approvers.
           slackApprovers: service.approvers?.slackUserIds ?? platformSlackApprovers,
+          kind: service.kind,
+          preview: service.preview,
         })),
     })),
   };

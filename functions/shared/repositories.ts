@@ -35,6 +35,10 @@ const serviceSchema = z.object({
    * with /pipewright deploy: the service's own list, else the platform's. Empty: nobody in Slack.
    */
   slackApprovers: z.array(z.string().regex(/^[UW][A-Z0-9]{8,}$/, { error: "is not a Slack user id (U... or W...)" })).default([]),
+  /** A SAM/Lambda application, or a container image on ECS. */
+  kind: z.enum(["lambda", "container"]).default("lambda"),
+  /** Pull requests deploy a preview stack in dev; without, their pipelines build and test only. */
+  preview: z.boolean().default(true),
 });
 
 const repositoryEntrySchema = z.object({

@@ -26,15 +26,19 @@ export const API: ServiceEntry = {
   include: ["services/api/**", "libs/shared/**"],
   exclude: ["**/*.md"],
   slackApprovers: [],
+  kind: "lambda",
+  preview: true,
 };
-export const WEB: ServiceEntry = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [], slackApprovers: [] };
-export const INFRA: ServiceEntry = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [], slackApprovers: [] };
+export const WEB: ServiceEntry = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [], slackApprovers: [], kind: "lambda", preview: true };
+export const INFRA: ServiceEntry = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [], slackApprovers: [], kind: "lambda", preview: true };
 export const CART: ServiceEntry = {
   name: "shop-cart",
   pipeline: "pw-shop-cart",
   include: ["services/**", "libs/shared/**"],
   exclude: [],
   slackApprovers: [],
+  kind: "lambda",
+  preview: true,
 };
 /** The monorepo's pipelines. */
 export const ALL_PIPELINES = ["pw-api", "pw-web", "pw-infra"];

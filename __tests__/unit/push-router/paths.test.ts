@@ -8,6 +8,8 @@ const service = (include: string[], exclude: string[] = []): ServiceEntry => ({
   include,
   exclude,
   slackApprovers: [],
+  kind: "lambda",
+  preview: true,
 });
 
 describe("a service matches a changed path", () => {
