@@ -6,96 +6,36 @@
  * integration tests pass (the latter against a local HTTP API stand-in).
  *
  * Needs cfn-lint (Python; it brings aws-sam-translator and PyYAML): pip install cfn-lint.
- * No YAML package is installed for Node, so YAML is read through cfn-lint's own loader.
+ * YAML is read through cfn-lint's own loader (__tests__/support/cfn-template.ts).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import {
+  cfnLint,
+  describeFindings,
+  type Json,
+  parseTemplate,
+  ROOT,
+  readYaml,
+  runNode as node,
+  runNodeAsync,
+  samTransform,
+} from "../support/cfn-template";
 
-const ROOT = path.resolve(__dirname, "../..");
 const TEMPLATE = path.join(ROOT, "templates/app/template.yaml");
 const BUILDSPEC = path.join(ROOT, "templates/buildspec.yml");
 const INTEGRATION_BUILDSPEC = path.join(ROOT, "templates/buildspec-integration.yml");
 const CONFIGS_SCRIPT = path.join(ROOT, "templates/scripts/template-configs.mjs");
-const INSTALL_HINT = "Fix: pip install cfn-lint";
-
-type Json = Record<string, any>;
-
-/**
- * parse: the template as JSON (intrinsic short forms become {"Ref": ...} etc.);
- * transform: SAM's transform with the given parameter values, as CloudFormation runs it;
- * yaml: a plain YAML file (buildspecs) as JSON.
- */
-const PYTHON_HELPER = `
-import json, sys
-mode, file = sys.argv[1], sys.argv[2]
-if mode == "yaml":
-    import yaml
-    print(json.dumps(yaml.safe_load(open(file))))
-    sys.exit(0)
-from cfnlint.decode import cfn_yaml
-template = json.loads(json.dumps(cfn_yaml.load(file)))
-if mode == "parse":
-    print(json.dumps(template))
-    sys.exit(0)
-from samtranslator.translator.transform import transform
-class NoManagedPolicies:
-    def load(self):
-        return {}
-for resource in template.get("Resources", {}).values():
-    if resource.get("Type") == "AWS::Serverless::Function":
-        # What aws cloudformation package puts there.
-        resource["Properties"]["CodeUri"] = "s3://artifact-bucket/packages/app.zip"
-print(json.dumps(transform(template, json.loads(sys.argv[3]), NoManagedPolicies())))
-`;
-
-function python(args: string[]): Json {
-  const run = spawnSync("python3", ["-c", PYTHON_HELPER, ...args], {
-    encoding: "utf8",
-    env: { ...process.env, AWS_DEFAULT_REGION: "eu-west-1" },
-    timeout: 60_000,
-  });
-  if (run.error) throw new Error(`python3 could not be run (${run.error.message}). ${INSTALL_HINT}`);
-  if (run.status !== 0) {
-    const missing = /No module named '(cfnlint|samtranslator|yaml)'/.exec(run.stderr);
-    if (missing) throw new Error(`cfn-lint is not installed for python3 (no module ${missing[1]}). ${INSTALL_HINT}`);
-    throw new Error(`python3 ${args[0]} ${args[1]} failed:\n${run.stderr}`);
-  }
-  return JSON.parse(run.stdout) as Json;
-}
-
-function cfnLint(file: string): { status: number | null; findings: Json[] } {
-  const run = spawnSync("cfn-lint", ["--format", "json", "--", file], { encoding: "utf8", timeout: 120_000 });
-  if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-    throw new Error(`cfn-lint is not installed (or not on the PATH). ${INSTALL_HINT}`);
-  }
-  if (run.error) throw run.error;
-  let findings: Json[];
-  try {
-    findings = JSON.parse(run.stdout || "[]") as Json[];
-  } catch {
-    throw new Error(`cfn-lint printed something other than JSON (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-  }
-  return { status: run.status, findings };
-}
-
-function describeFindings(findings: Json[]): string {
-  return findings.map((f) => `${f.Rule?.Id} ${f.Location?.Path?.join("/") ?? ""} (line ${f.Location?.Start?.LineNumber}): ${f.Message}`).join("\n");
-}
-
-function node(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; output: string } {
-  const run = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
-}
 
 let template: Json;
 let configsDir: string;
 const configs: Record<string, Json> = {};
 
 beforeAll(() => {
-  template = python(["parse", TEMPLATE]);
+  template = parseTemplate(TEMPLATE);
   configsDir = mkdtempSync(path.join(tmpdir(), "pipewright-template-configs-"));
   const run = node([CONFIGS_SCRIPT, configsDir], { PROJECT_NAME: "acme-shop", LOG_RETENTION_DAYS: "14" });
   if (run.status !== 0) throw new Error(`template-configs.mjs failed:\n${run.output}`);
@@ -226,7 +166,7 @@ describe("templates/app/template.yaml", () => {
 });
 
 describe("the template as SAM transforms it with the build's template configurations", () => {
-  const transformed = (environment: string) => python(["transform", TEMPLATE, JSON.stringify(configs[environment]?.Parameters)]);
+  const transformed = (environment: string) => samTransform(TEMPLATE, configs[environment]?.Parameters);
 
   it.each([
     ["dev", "CodeDeployDefault.LambdaAllAtOnce"],
@@ -335,8 +275,8 @@ describe("template configurations (templates/scripts/template-configs.mjs)", () 
 });
 
 describe("buildspecs", () => {
-  const buildspec = () => python(["yaml", BUILDSPEC]);
-  const integration = () => python(["yaml", INTEGRATION_BUILDSPEC]);
+  const buildspec = () => readYaml(BUILDSPEC);
+  const integration = () => readYaml(INTEGRATION_BUILDSPEC);
   const commands = (spec: Json) =>
     Object.values(spec.phases as Json)
       .flatMap((phase) => (phase.commands ?? []) as string[])
@@ -399,15 +339,7 @@ describe("the sample application", () => {
     });
 
     // Asynchronous: the server runs in a child, and this process must stay free to wait for it.
-    function runIntegration(env: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
-      return new Promise((resolve) => {
-        const child = spawn(process.execPath, ["--test", "templates/app/test/integration.mjs"], { cwd: ROOT, env: { ...process.env, ...env } });
-        let output = "";
-        child.stdout.on("data", (chunk) => (output += chunk));
-        child.stderr.on("data", (chunk) => (output += chunk));
-        child.on("close", (status) => resolve({ status, output }));
-      });
-    }
+    const runIntegration = (env: NodeJS.ProcessEnv) => runNodeAsync(["--test", "templates/app/test/integration.mjs"], env);
 
     it("pass", async () => {
       const run = await runIntegration({ API_URL: apiUrl, EXPECTED_ENVIRONMENT: "local" });
