@@ -247,6 +247,7 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
         "pipewright:pull-request": String(NUMBER),
         "pipewright:head-sha": HEAD_1,
         "pipewright:base-pipeline": base,
+        "pipewright:preview": "true",
       });
 
       const pinned = await expectRunningOnlyAt(name, HEAD_1);
@@ -441,6 +442,7 @@ describe("a service without previews (preview: false)", () => {
     expect(actionsOf(payments).filter((action) => action.actionTypeId?.provider === "CloudFormation")).toEqual([]);
     expect(JSON.stringify(payments)).not.toContain(DEV_ACCOUNT);
     expect(payments.roleArn).toBe(PR_PIPELINE_ROLE_ARN);
+    expect((await tagsOf(world, (await getPipeline(world, PAYMENTS))?.arn as string))["pipewright:preview"]).toBe("false");
     const orders = (await getPipeline(world, ORDERS))?.declaration as PipelineDeclaration;
     expect(orders.stages?.map((stage) => stage.name)).toEqual(["Source", "Build", "Dev"]);
     for (const name of [ORDERS, PAYMENTS]) {

@@ -25,6 +25,8 @@ import { prCodeBuildProjectName, prPipelineName, previewStackName } from "./name
  * - CloudFormation actions deploy a preview stack (`previewStackName`), or,
  *   for a service without previews (`deployPreview` false), their stages are
  *   removed the same way: the pull request is built and tested only;
+ * - tags `PR_TAG_KEYS` name the repository, pull request, head commit, main
+ *   pipeline and whether it deploys a preview;
  * - every identity is the pull requests' (`PrIdentities`): the pipeline runs
  *   as the PR pipeline role with the PR artifact store, builds run in the PR
  *   CodeBuild projects, deployments go through the preview roles. Anything of
@@ -37,6 +39,8 @@ export const PR_TAG_KEYS = {
   pullRequest: "pipewright:pull-request",
   headSha: "pipewright:head-sha",
   basePipeline: "pipewright:base-pipeline",
+  /** "true" or "false": whether the pipeline deploys a preview (the notifier's commit status says when it does not). */
+  preview: "pipewright:preview",
 } as const;
 
 export type PullRequestRef = Pick<PullRequestEvent, "repository" | "number" | "headRef" | "headSha">;
@@ -361,6 +365,7 @@ export function clonePipelineForPullRequest(declaration: PipelineDeclaration, pr
       { key: PR_TAG_KEYS.pullRequest, value: String(pr.number) },
       { key: PR_TAG_KEYS.headSha, value: pr.headSha },
       { key: PR_TAG_KEYS.basePipeline, value: baseName },
+      { key: PR_TAG_KEYS.preview, value: String(deployPreview) },
     ],
     sourceActionNames,
     previewStacks: previewStacksOf(pipeline),

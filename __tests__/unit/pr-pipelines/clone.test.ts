@@ -121,12 +121,13 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
     expect(DEV_ACCOUNT).toBe(PREVIEW_DEPLOY_ROLE.split(":")[4]);
   });
 
-  it("tags the clone with repository, pull request, head commit and base pipeline", () => {
+  it("tags the clone with repository, pull request, head commit, base pipeline and that it deploys a preview", () => {
     expect(clone.tags).toEqual([
       { key: PR_TAG_KEYS.repository, value: REPOSITORY },
       { key: PR_TAG_KEYS.pullRequest, value: "7" },
       { key: PR_TAG_KEYS.headSha, value: HEAD_SHA },
       { key: PR_TAG_KEYS.basePipeline, value: "pipewright-orders" },
+      { key: PR_TAG_KEYS.preview, value: "true" },
     ]);
   });
 
@@ -199,8 +200,9 @@ describe("clonePipelineForPullRequest of a container service", () => {
       expect(clone.sourceActionNames).toEqual(["Source"]);
     });
 
-    it("is tagged like any pull request pipeline", () => {
+    it("is tagged like any pull request pipeline, and as one without a preview", () => {
       expect(clone.tags).toContainEqual({ key: PR_TAG_KEYS.basePipeline, value: "pipewright-storefront" });
+      expect(clone.tags).toContainEqual({ key: PR_TAG_KEYS.preview, value: "false" });
     });
 
     it("needs no preview identity for the stages it removes", () => {
