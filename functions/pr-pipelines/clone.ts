@@ -136,7 +136,7 @@ function namespacesIn(text: string): string[] {
   return [...text.matchAll(/#\{([A-Za-z0-9@\-_]+)\./g)].map((match) => match[1] as string);
 }
 
-/** Why a stage goes from a clone that deploys no preview, or undefined. */
+/** The reason a clone that deploys no preview gives for each stage with a CloudFormation action. */
 export const NO_PREVIEW_REASON = "the service deploys no preview (preview: false)";
 
 function deploysStack(stage: StageDeclaration): boolean {
