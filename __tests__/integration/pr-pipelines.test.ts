@@ -79,10 +79,10 @@ afterAll(() => world?.destroy());
 type Clients = ReturnType<World["clients"]>;
 
 /** The handler as the Lambda builds it, with its own SDK clients pointed at the emulator. */
-function prHandler(clients: Clients = world.clients(), forkApproval?: ForkApprovalNotices) {
+function prHandler(clients: Clients = world.clients(), forkApproval?: ForkApprovalNotices, handlerConfig: PrPipelinesConfig = config) {
   const handle = makeHandler({
     ...(forkApproval === undefined ? {} : { forkApproval }),
-    config,
+    config: handlerConfig,
     pipelines: new CodePipelineGateway(clients.codepipeline),
     artifacts: new S3ArtifactGateway(clients.s3),
     state: new DynamoPrStateStore(clients.dynamodb, STATE_TABLE),
@@ -247,6 +247,7 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
         "pipewright:pull-request": String(NUMBER),
         "pipewright:head-sha": HEAD_1,
         "pipewright:base-pipeline": base,
+        "pipewright:preview": "true",
       });
 
       const pinned = await expectRunningOnlyAt(name, HEAD_1);
@@ -403,6 +404,79 @@ describe("a pull request's whole life: opened, synchronize, closed, reopened", (
       // A new pipeline: the executions of the deleted one are gone with it.
       expect(await executionsOf(world, name)).toHaveLength(2);
     }
+  });
+});
+
+describe("a service without previews (preview: false)", () => {
+  const NUMBER = 60;
+  const [ORDERS, PAYMENTS] = prPipelinesOf(NUMBER) as [string, string];
+  let deliverPreviewless: ReturnType<typeof prHandler>;
+  beforeAll(() => {
+    const previewless = parseConfig(
+      { PR_STATE_TABLE: STATE_TABLE, PR_IDENTITIES: JSON.stringify(world.identities), PROD_ACCOUNT_ID: PROD_ACCOUNT, MAX_PR_PIPELINES: "300" },
+      RepositoryCatalog.from({
+        repositories: [
+          {
+            repository: REPOSITORY,
+            mainBranch: "main",
+            forkLabel: FORK_LABEL,
+            services: SERVICES.map((service, index) => ({
+              name: service,
+              pipeline: MAIN_PIPELINES[index],
+              include: [`services/${service}/**`],
+              ...(service === "payments" ? { preview: false } : {}),
+            })),
+          },
+        ],
+      }),
+    );
+    deliverPreviewless = prHandler(world.clients(), undefined, previewless);
+  });
+
+  test("opened: its pipeline builds and tests only, pinned to the head commit, beside a service with a preview", async () => {
+    const head = commit(`pr-${NUMBER}-head-1`);
+    expect(await deliverPreviewless(pullRequest(NUMBER, "opened", 0, { headSha: head }))).toMatchObject({ outcome: "ran" });
+
+    const payments = (await getPipeline(world, PAYMENTS))?.declaration as PipelineDeclaration;
+    expect(payments.stages?.map((stage) => stage.name)).toEqual(["Source", "Build"]);
+    expect(actionsOf(payments).filter((action) => action.actionTypeId?.provider === "CloudFormation")).toEqual([]);
+    expect(JSON.stringify(payments)).not.toContain(DEV_ACCOUNT);
+    expect(payments.roleArn).toBe(PR_PIPELINE_ROLE_ARN);
+    expect((await tagsOf(world, (await getPipeline(world, PAYMENTS))?.arn as string))["pipewright:preview"]).toBe("false");
+    const orders = (await getPipeline(world, ORDERS))?.declaration as PipelineDeclaration;
+    expect(orders.stages?.map((stage) => stage.name)).toEqual(["Source", "Build", "Dev"]);
+    for (const name of [ORDERS, PAYMENTS]) {
+      await expectRunningOnlyAt(name, head);
+      await expectAutomaticRunAbandoned(name);
+    }
+    const started = logger.entries
+      .filter((entry) => entry.message === "Started a pinned execution")
+      .map((entry) => entry.attributes[0] as Record<string, unknown>)
+      .find((attributes) => attributes.prPipeline === PAYMENTS);
+    expect(started).toMatchObject({
+      previewStacks: [],
+      removedStages: [
+        { name: "Dev", reason: "the service deploys no preview (preview: false)" },
+        { name: "Prod", reason: expect.any(String) },
+      ],
+    });
+  });
+
+  test("closed: its pipeline and exactly its artifacts go, and no preview stack is asked for", async () => {
+    const keys = await artifactKeysOf(world, PAYMENTS);
+    expect(keys.length).toBeGreaterThan(0);
+    previewCleanups.length = 0;
+
+    expect(await deliverPreviewless(pullRequest(NUMBER, "closed", 5))).toMatchObject({
+      outcome: "deleted",
+      deletions: [
+        { prPipeline: ORDERS, deleted: true, previewStacks: [ORDERS] },
+        { prPipeline: PAYMENTS, deleted: true, previewStacks: [] },
+      ],
+    });
+    for (const name of [ORDERS, PAYMENTS]) expect(await getPipeline(world, name)).toBeUndefined();
+    expect((await bucketVersions(world)).filter((entry) => keys.includes(keyOfVersion(entry)))).toEqual([]);
+    expect(previewCleanups.map((request) => request.prPipeline)).toEqual([ORDERS]);
   });
 });
 

@@ -27,12 +27,21 @@ export function commitStatusContext(pipeline: string): string {
   return `pipewright/${pipeline}`;
 }
 
-function describe(intent: CommitStatusIntent, failures: readonly FailedActionFacts[], statusSummary: string | undefined): string {
+/** Said on a pull request pipeline without a preview, so nobody looks for one. */
+export const NO_PREVIEW_NOTE = "build and test only: no preview, the service has preview: false";
+
+function describe(
+  intent: CommitStatusIntent,
+  failures: readonly FailedActionFacts[],
+  statusSummary: string | undefined,
+  deploysPreview: boolean,
+): string {
+  const note = deploysPreview ? "" : ` (${NO_PREVIEW_NOTE})`;
   switch (intent.eventState) {
     case "RESUMED":
       return "Running again in CodePipeline (resumed after a retry)";
     case "SUCCEEDED":
-      return "Succeeded in CodePipeline";
+      return `Succeeded in CodePipeline${note}`;
     case "FAILED": {
       const failure = failures[0];
       if (!failure) return "Failed in CodePipeline";
@@ -45,7 +54,7 @@ function describe(intent: CommitStatusIntent, failures: readonly FailedActionFac
     case "CANCELED":
       return "Canceled by CodePipeline (the pipeline was updated while it ran)";
     default:
-      return "Running in CodePipeline";
+      return `Running in CodePipeline${note}`;
   }
 }
 
@@ -58,6 +67,8 @@ export function commitStatusFor(
     executionUrl?: string;
     failures: readonly FailedActionFacts[];
     statusSummary?: string;
+    /** False for a pull request pipeline that deploys no preview. @default true */
+    deploysPreview?: boolean;
   },
 ): CommitStatus {
   return {
@@ -65,7 +76,7 @@ export function commitStatusFor(
     sha: input.sha,
     state: intent.state,
     context: commitStatusContext(input.pipeline),
-    description: cut(describe(intent, input.failures, input.statusSummary), MAX_DESCRIPTION_LENGTH),
+    description: cut(describe(intent, input.failures, input.statusSummary, input.deploysPreview ?? true), MAX_DESCRIPTION_LENGTH),
     targetUrl: input.executionUrl,
   };
 }

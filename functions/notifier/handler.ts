@@ -265,6 +265,7 @@ export function makeHandler(deps: NotifierDeps) {
       executionUrl: targetUrl,
       failures,
       statusSummary: execution?.statusSummary,
+      ...(identity.deploysPreview === undefined ? {} : { deploysPreview: identity.deploysPreview }),
     });
     return { channel: "github", send: () => commitStatuses.send(status) };
   }

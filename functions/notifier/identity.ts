@@ -11,6 +11,7 @@ export const PR_TAG_KEYS = {
   pullRequest: "pipewright:pull-request",
   headSha: "pipewright:head-sha",
   basePipeline: "pipewright:base-pipeline",
+  preview: "pipewright:preview",
 } as const;
 
 export interface PipelineIdentity {
@@ -31,6 +32,8 @@ export interface PipelineIdentity {
   basePipeline?: string;
   /** The pull request's head commit as the tag last recorded it. */
   headShaTag?: string;
+  /** False for a pull request pipeline that deploys no preview (its service has `preview: false`); undefined when not tagged. */
+  deploysPreview?: boolean;
 }
 
 const PR_SUFFIX = /^(.+)-pr-(\d+)$/;
@@ -60,7 +63,18 @@ export function identifyPipeline(pipeline: string, catalog: RepositoryCatalog, t
   const base = basePipeline === undefined ? undefined : catalog.ownerOfPipeline(basePipeline);
   const taggedRepository = tags?.[PR_TAG_KEYS.repository];
   const repository = base?.repository ?? (taggedRepository ? catalog.get(taggedRepository) : undefined);
-  return { pipeline, isMain: false, pullRequest, basePipeline, repository, service: base?.service.name, headShaTag };
+  const previewTag = tags?.[PR_TAG_KEYS.preview];
+  const deploysPreview = previewTag === "true" ? true : previewTag === "false" ? false : undefined;
+  return {
+    pipeline,
+    isMain: false,
+    pullRequest,
+    basePipeline,
+    repository,
+    service: base?.service.name,
+    headShaTag,
+    ...(deploysPreview === undefined ? {} : { deploysPreview }),
+  };
 }
 
 /** Whether identifying the pipeline needs its tags: not for a main pipeline of the catalog. */

@@ -96,8 +96,8 @@ function contextFor(pr: PullRequestIdentity, operation: string, pipeline?: strin
 /** The repository-specific part of a plan: which repository's source actions point at the pull request. */
 type RepositoryTarget = Pick<ActivePlan, "repository">;
 
-function cloneOptions(config: PrPipelinesConfig, target: RepositoryTarget): CloneOptions {
-  return { prodAccountId: config.prodAccountId, repository: target.repository, identities: config.identities };
+function cloneOptions(config: PrPipelinesConfig, target: RepositoryTarget, planned: PlannedPipeline): CloneOptions {
+  return { prodAccountId: config.prodAccountId, repository: target.repository, identities: config.identities, deployPreview: planned.deployPreview };
 }
 
 /** Runs one AWS step; failures carry the operation, pipeline, pull request and delivery. */
@@ -280,7 +280,7 @@ export async function runPullRequestPipeline(
   if (existing === undefined) {
     const base = await step(at("GetPipeline", basePipeline), () => pipelines.getPipeline(basePipeline));
     if (base === undefined) throw new BasePipelineNotFoundError({ ...at("clone"), basePipeline });
-    const clone = clonePipelineForPullRequest(base.declaration, pr, cloneOptions(config, target));
+    const clone = clonePipelineForPullRequest(base.declaration, pr, cloneOptions(config, target, planned));
     cloned = { basePipeline, removedStages: clone.removedStages, previewStacks: clone.previewStacks.map((stack) => stack.stackName) };
     created = (await step(at("CreatePipeline"), () => pipelines.createPipeline(clone.pipeline, clone.tags))) === "created";
     sourceActionNames = clone.sourceActionNames;
@@ -365,7 +365,7 @@ async function previewStacksFromBase(
   const base = await step(contextFor(pr, "GetPipeline", planned.basePipeline), () => deps.pipelines.getPipeline(planned.basePipeline));
   if (base === undefined) return [];
   try {
-    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config, target)).previewStacks;
+    return clonePipelineForPullRequest(base.declaration, pr, cloneOptions(deps.config, target, planned)).previewStacks;
   } catch (error) {
     if (!(error instanceof PipelineCloneError)) throw error;
     deps.logger.warn("Cannot derive the preview stacks from the main pipeline", { basePipeline: planned.basePipeline, problem: error.message });
@@ -398,7 +398,8 @@ export async function deletePullRequestPipelines(
     if (foreign !== undefined) return { item, existing: false, foreign, stacks: [], keys: [] };
     return { item, existing: true, stacks: previewStacksOf(existing.declaration), keys };
   });
-  const ours = targets.filter((target) => target.foreign === undefined);
+  // A pipeline without preview stacks (its service has preview: false) needs no cleanup, so no AssumeRole.
+  const withPreviews = targets.filter((target) => target.foreign === undefined && target.stacks.length > 0);
   const foundKeys = new Set(targets.flatMap((target) => target.keys));
   if (foundKeys.size > MAX_RECORDED_ARTIFACT_KEYS) {
     deps.logger.warn("Too many artifact keys to record; a retry after this point relies on the bucket lifecycle", { keys: foundKeys.size });
@@ -417,7 +418,7 @@ export async function deletePullRequestPipelines(
       ? step(contextFor(pr, "DeletePipeline", item.prPipeline), () => deps.pipelines.deletePipeline(item.prPipeline))
       : Promise.resolve("missing" as const),
   );
-  const previewStacksDeleted = mapWithConcurrency(ours, PIPELINE_CONCURRENCY, ({ item, stacks }) =>
+  const previewStacksDeleted = mapWithConcurrency(withPreviews, PIPELINE_CONCURRENCY, ({ item, stacks }) =>
     step(contextFor(pr, "delete preview stacks", item.prPipeline), () =>
       deps.previewStacks.deletePreviewStacks({
         repository: pr.repository,

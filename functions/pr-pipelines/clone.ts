@@ -22,7 +22,11 @@ import { prCodeBuildProjectName, prPipelineName, previewStackName } from "./name
  * - every stage that could touch prod is removed (see `prodReason`), and with
  *   it every later stage that needs an artifact or a variable namespace only
  *   a removed stage produced;
- * - CloudFormation actions deploy a preview stack (`previewStackName`);
+ * - CloudFormation actions deploy a preview stack (`previewStackName`), or,
+ *   for a service without previews (`deployPreview` false), their stages are
+ *   removed the same way: the pull request is built and tested only;
+ * - tags `PR_TAG_KEYS` name the repository, pull request, head commit, main
+ *   pipeline and whether it deploys a preview;
  * - every identity is the pull requests' (`PrIdentities`): the pipeline runs
  *   as the PR pipeline role with the PR artifact store, builds run in the PR
  *   CodeBuild projects, deployments go through the preview roles. Anything of
@@ -35,6 +39,8 @@ export const PR_TAG_KEYS = {
   pullRequest: "pipewright:pull-request",
   headSha: "pipewright:head-sha",
   basePipeline: "pipewright:base-pipeline",
+  /** "true" or "false": whether the pipeline deploys a preview (the notifier's commit status says when it does not). */
+  preview: "pipewright:preview",
 } as const;
 
 export type PullRequestRef = Pick<PullRequestEvent, "repository" | "number" | "headRef" | "headSha">;
@@ -46,6 +52,12 @@ export interface CloneOptions {
   readonly identities: PrIdentities;
   /** owner/name whose source action is pointed at the pull request. @default pr.repository */
   readonly repository?: string;
+  /**
+   * Whether the clone deploys a preview stack (the service's `preview` in the
+   * catalog). When false, every stage with a CloudFormation action is removed,
+   * and with it every later stage that needs it. @default true
+   */
+  readonly deployPreview?: boolean;
 }
 
 /** A CloudFormation stack the pull request pipeline deploys: what a cleanup needs to delete it. */
@@ -124,13 +136,28 @@ function namespacesIn(text: string): string[] {
   return [...text.matchAll(/#\{([A-Za-z0-9@\-_]+)\./g)].map((match) => match[1] as string);
 }
 
-function removeStagesThatCouldTouchProd(stages: StageDeclaration[], prodAccountId: string): { kept: StageDeclaration[]; removed: RemovedStage[] } {
+/** The reason a clone that deploys no preview gives for each stage with a CloudFormation action. */
+export const NO_PREVIEW_REASON = "the service deploys no preview (preview: false)";
+
+function deploysStack(stage: StageDeclaration): boolean {
+  return actionsOf(stage).some((action) => action.actionTypeId?.provider === CLOUDFORMATION_PROVIDER);
+}
+
+/**
+ * Removes the stages `reasonToRemove` names a reason for, and every later
+ * stage that needs an artifact or a variable namespace only a removed stage
+ * produced.
+ */
+function removeStages(
+  stages: StageDeclaration[],
+  reasonToRemove: (stage: StageDeclaration) => string | undefined,
+): { kept: StageDeclaration[]; removed: RemovedStage[] } {
   const kept: StageDeclaration[] = [];
   const removed: RemovedStage[] = [];
   const lostArtifacts = new Set<string>();
   const lostNamespaces = new Set<string>();
   for (const stage of stages) {
-    let reason = prodReason(stage, prodAccountId);
+    let reason = reasonToRemove(stage);
     if (reason === undefined) {
       for (const action of actionsOf(stage)) {
         const missing = (action.inputArtifacts ?? []).find((artifact) => lostArtifacts.has(artifact.name ?? ""));
@@ -267,11 +294,15 @@ export function clonePipelineForPullRequest(declaration: PipelineDeclaration, pr
   delete copy.triggers;
   delete copy.version;
 
-  const { kept, removed } = removeStagesThatCouldTouchProd(required(copy.stages, baseName, "the stage list"), options.prodAccountId);
+  const deployPreview = options.deployPreview ?? true;
+  const { kept, removed } = removeStages(
+    required(copy.stages, baseName, "the stage list"),
+    (stage) => prodReason(stage, options.prodAccountId) ?? (deployPreview || !deploysStack(stage) ? undefined : NO_PREVIEW_REASON),
+  );
   if (kept.length < 2) {
     throw new PipelineCloneError(
       baseName,
-      `only ${kept.length} stage(s) remain once the stages that could touch prod are removed (${removed.map((stage) => stage.name).join(", ")}); a pipeline needs at least 2`,
+      `only ${kept.length} stage(s) remain once these are removed: ${removed.map((stage) => `${stage.name} (${stage.reason})`).join(", ")}; a pipeline needs at least 2`,
     );
   }
 
@@ -334,6 +365,7 @@ export function clonePipelineForPullRequest(declaration: PipelineDeclaration, pr
       { key: PR_TAG_KEYS.pullRequest, value: String(pr.number) },
       { key: PR_TAG_KEYS.headSha, value: pr.headSha },
       { key: PR_TAG_KEYS.basePipeline, value: baseName },
+      { key: PR_TAG_KEYS.preview, value: String(deployPreview) },
     ],
     sourceActionNames,
     previewStacks: previewStacksOf(pipeline),

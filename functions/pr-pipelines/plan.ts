@@ -8,6 +8,8 @@ import { prPipelineName } from "./names";
 export interface PlannedPipeline {
   readonly basePipeline: string;
   readonly prPipeline: string;
+  /** The service's `preview` in the catalog: whether its pull request pipeline deploys a preview stack. */
+  readonly deployPreview: boolean;
 }
 
 /**
@@ -75,7 +77,11 @@ const OPENING_ACTIONS = new Set(["opened", "reopened", "ready_for_review"]);
 /** The pull request pipelines of `pr` in its repository, with what every active plan carries about the repository. */
 function targetsFor(pr: PullRequestEvent, entry: RepositoryEntry) {
   return {
-    pipelines: entry.services.map(({ pipeline }) => ({ basePipeline: pipeline, prPipeline: prPipelineName(pipeline, pr.number) })),
+    pipelines: entry.services.map(({ pipeline, preview }) => ({
+      basePipeline: pipeline,
+      prPipeline: prPipelineName(pipeline, pr.number),
+      deployPreview: preview,
+    })),
     repository: entry.repository,
     forkLabel: entry.forkLabel,
   };

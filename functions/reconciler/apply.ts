@@ -82,7 +82,9 @@ async function removeIdle(decision: Extract<ActionDecision, { kind: "remove-idle
   }
   const keys = await collectArtifactKeys(identity, prPipeline, { pipelines: deps.pipelines, logger: deps.logger, config: { artifactBucket } });
   const stacks = previewStacksOf(existing.declaration);
-  await deps.previewStacks.deletePreviewStacks({ repository, pullRequest: number, deliveryId: identity.deliveryId, prPipeline, stacks });
+  if (stacks.length > 0) {
+    await deps.previewStacks.deletePreviewStacks({ repository, pullRequest: number, deliveryId: identity.deliveryId, prPipeline, stacks });
+  }
   const deletedArtifactVersions = keys.length === 0 ? 0 : await deps.artifacts.deleteAllVersions(artifactBucket, keys);
   await deps.pipelines.deletePipeline(prPipeline);
   const previewStacks = stacks.map((stack) => stack.stackName);

@@ -1,4 +1,10 @@
-import { commitStatusContext, commitStatusFor, MAX_DESCRIPTION_LENGTH, statusStillHolds } from "../../../functions/notifier/commit-status";
+import {
+  commitStatusContext,
+  commitStatusFor,
+  MAX_DESCRIPTION_LENGTH,
+  NO_PREVIEW_NOTE,
+  statusStillHolds,
+} from "../../../functions/notifier/commit-status";
 import { codePipelineEventSchema } from "../../../functions/shared/codepipeline-events";
 import { planEvent } from "../../../functions/notifier/routing";
 import { type FixtureName, sampleFor } from "./events";
@@ -38,6 +44,20 @@ describe("commit status per pipeline state", () => {
     });
     expect(status.description).toMatch(description);
     expect(status.description.length).toBeLessThanOrEqual(MAX_DESCRIPTION_LENGTH);
+  });
+
+  test.each([
+    ["pipeline-started", "Running in CodePipeline (build and test only: no preview, the service has preview: false)"],
+    ["pipeline-succeeded", "Succeeded in CodePipeline (build and test only: no preview, the service has preview: false)"],
+  ] as const)("a pull request pipeline without a preview says so: %s", (name, description) => {
+    const status = commitStatusFor(intentOf(name), { ...input, pipeline: "pipewright-orders-pr-12", deploysPreview: false });
+    expect(status.description).toBe(description);
+    expect(status.description).toContain(NO_PREVIEW_NOTE);
+  });
+
+  test("a failure of a pull request pipeline without a preview names the failed action, as any failure", () => {
+    const status = commitStatusFor(intentOf("pipeline-failed"), { ...input, deploysPreview: false });
+    expect(status.description).toMatch(/^Failed at Build\/BuildAndPackage: Build terminated/);
   });
 
   test("the context is per pipeline, so main and PR pipelines report separately", () => {

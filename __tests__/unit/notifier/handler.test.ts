@@ -283,6 +283,16 @@ describe("pull request pipelines", () => {
     expect(statuses.sent[0]).toMatchObject({ sha: PR_SHA, state: "failure" });
   });
 
+  test("one without a preview says so in its commit status", async () => {
+    facts.executions.set(`${PR}/${EXECUTION}`, { status: "Succeeded", revisions: [{ revisionId: PR_SHA }] });
+    facts.tagsByArn.set(arnOf(PR), { [PR_TAG_KEYS.pullRequest]: "12", [PR_TAG_KEYS.basePipeline]: MAIN, [PR_TAG_KEYS.preview]: "false" });
+    await handlerWith()(event("pipeline-succeeded", PR));
+    expect(statuses.sent[0]).toMatchObject({
+      state: "success",
+      description: "Succeeded in CodePipeline (build and test only: no preview, the service has preview: false)",
+    });
+  });
+
   test("fall back to the <base>-pr-<n> name when the tags cannot be read", async () => {
     facts.executions.set(`${PR}/${EXECUTION}`, { status: "Failed", revisions: [{ revisionId: PR_SHA }] });
     facts.tagsByArn.set(arnOf(PR), new Error("AccessDenied"));

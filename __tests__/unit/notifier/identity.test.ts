@@ -36,6 +36,15 @@ describe("identifyPipeline", () => {
     });
   });
 
+  test.each([
+    ["false", false],
+    ["true", true],
+  ])("whether a pull request pipeline deploys a preview, by its tag (%s)", (tag, deploysPreview) => {
+    const tags = { [PR_TAG_KEYS.pullRequest]: "7", [PR_TAG_KEYS.basePipeline]: "pipewright-orders", [PR_TAG_KEYS.preview]: tag };
+    expect(identifyPipeline("pipewright-orders-pr-7", services, tags).deploysPreview).toBe(deploysPreview);
+    expect(identifyPipeline("pipewright-orders-pr-7", services, { [PR_TAG_KEYS.pullRequest]: "7" })).not.toHaveProperty("deploysPreview");
+  });
+
   test("a pull request pipeline by its <base>-pr-<n> name when the tags cannot be read", () => {
     expect(identifyPipeline("pipewright-orders-pr-7", services, undefined)).toMatchObject({
       repository: SHOP,

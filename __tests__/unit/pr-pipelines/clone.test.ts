@@ -1,10 +1,11 @@
 import type { ActionDeclaration, PipelineDeclaration, StageDeclaration } from "@aws-sdk/client-codepipeline";
-import { clonePipelineForPullRequest, previewStacksOf, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
+import { clonePipelineForPullRequest, NO_PREVIEW_REASON, previewStacksOf, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { PipelineCloneError } from "../../../functions/pr-pipelines/errors";
 import {
   DEV_ACCOUNT,
   HEAD_SHA,
   identities,
+  mainContainerPipeline,
   mainPipelineV1,
   mainPipelineV2,
   PR_ARTIFACT_BUCKET,
@@ -120,12 +121,13 @@ describe("clonePipelineForPullRequest with a V2 main pipeline", () => {
     expect(DEV_ACCOUNT).toBe(PREVIEW_DEPLOY_ROLE.split(":")[4]);
   });
 
-  it("tags the clone with repository, pull request, head commit and base pipeline", () => {
+  it("tags the clone with repository, pull request, head commit, base pipeline and that it deploys a preview", () => {
     expect(clone.tags).toEqual([
       { key: PR_TAG_KEYS.repository, value: REPOSITORY },
       { key: PR_TAG_KEYS.pullRequest, value: "7" },
       { key: PR_TAG_KEYS.headSha, value: HEAD_SHA },
       { key: PR_TAG_KEYS.basePipeline, value: "pipewright-orders" },
+      { key: PR_TAG_KEYS.preview, value: "true" },
     ]);
   });
 
@@ -159,6 +161,89 @@ describe("preview stack parameters", () => {
       (a) => a.configuration?.TemplateConfiguration,
     );
     expect(kept.filter(Boolean)).toContain("BuildOutput::params/devx.json");
+  });
+});
+
+describe("clonePipelineForPullRequest of a container service", () => {
+  const original = mainContainerPipeline("storefront");
+  const pristine = structuredClone(original);
+
+  describe("without previews (deployPreview false)", () => {
+    const clone = clonePipelineForPullRequest(original, pr, { ...options, deployPreview: false });
+    const { pipeline } = clone;
+
+    it("keeps Source and Build only: the image is built and tested, nothing is deployed", () => {
+      expect(pipeline.stages?.map((candidate) => candidate.name)).toEqual(["Source", "Build"]);
+      expect(clone.previewStacks).toEqual([]);
+      expect(JSON.stringify(pipeline)).not.toContain("CloudFormation");
+      expect(JSON.stringify(pipeline)).not.toContain(DEV_ACCOUNT);
+      expect(original).toEqual(pristine);
+    });
+
+    it("says why each stage went: no preview, the tests that read the preview's outputs, prod", () => {
+      expect(clone.removedStages).toEqual([
+        { name: "Dev", reason: NO_PREVIEW_REASON },
+        { name: "IntegrationTests", reason: 'action "IntegrationTests" reads variables of namespace "DevStack" from a removed stage' },
+        { name: "Prod", reason: expect.stringContaining("looks like prod") },
+      ]);
+      expect(NO_PREVIEW_REASON).toBe("the service deploys no preview (preview: false)");
+    });
+
+    it("builds in the pull requests' CodeBuild project, as the pull requests' pipeline role and store, from the head branch", () => {
+      expect(action(pipeline, "Build", "BuildImage")).toEqual({
+        ...action(original, "Build", "BuildImage"),
+        configuration: { ProjectName: "pipewright-pr-storefront-build" },
+      });
+      expect(pipeline.roleArn).toBe(PR_PIPELINE_ROLE);
+      expect(pipeline.artifactStore).toEqual({ type: "S3", location: PR_ARTIFACT_BUCKET, encryptionKey: { id: PR_ARTIFACT_KEY_ARN, type: "KMS" } });
+      expect(action(pipeline, "Source", "Source").configuration).toMatchObject({ BranchName: "feature/login", DetectChanges: "false" });
+      expect(clone.sourceActionNames).toEqual(["Source"]);
+    });
+
+    it("is tagged like any pull request pipeline, and as one without a preview", () => {
+      expect(clone.tags).toContainEqual({ key: PR_TAG_KEYS.basePipeline, value: "pipewright-storefront" });
+      expect(clone.tags).toContainEqual({ key: PR_TAG_KEYS.preview, value: "false" });
+    });
+
+    it("needs no preview identity for the stages it removes", () => {
+      const declaration = mainContainerPipeline("storefront");
+      (stage(declaration, "Dev").actions?.[0] as ActionDeclaration).roleArn = `arn:aws:iam::${DEV_ACCOUNT}:role/admin`;
+      expect(clonePipelineForPullRequest(declaration, pr, { ...options, deployPreview: false }).pipeline.stages).toHaveLength(2);
+      expect(() => clonePipelineForPullRequest(declaration, pr, options)).toThrow(/role\/admin, which has no pull request counterpart/);
+    });
+
+    it("refuses a main pipeline whose only stage after the source deploys, naming why each stage went", () => {
+      const declaration: PipelineDeclaration = { ...original, stages: (original.stages ?? []).filter((candidate) => candidate.name !== "Build") };
+      expect(() => clonePipelineForPullRequest(declaration, pr, { ...options, deployPreview: false })).toThrow(
+        /only 1 stage\(s\) remain once these are removed: Dev \(the service deploys no preview \(preview: false\)\), .*a pipeline needs at least 2/,
+      );
+    });
+  });
+
+  describe.each([
+    ["with previews (deployPreview true)", { ...options, deployPreview: true }],
+    ["by default", options],
+  ])("%s", (_when, cloneOptions) => {
+    const clone = clonePipelineForPullRequest(original, pr, cloneOptions);
+
+    it("deploys pr.json to the preview stack through the preview roles, and runs the integration tests against it", () => {
+      expect(clone.pipeline.stages?.map((candidate) => candidate.name)).toEqual(["Source", "Build", "Dev", "IntegrationTests"]);
+      expect(action(clone.pipeline, "Dev", "CreateChangeSet")).toMatchObject({
+        roleArn: PREVIEW_DEPLOY_ROLE,
+        configuration: {
+          StackName: "pipewright-storefront-pr-7",
+          TemplateConfiguration: "BuildOutput::pr.json",
+          TemplatePath: "BuildOutput::packaged.yaml",
+          RoleArn: PREVIEW_EXECUTION_ROLE,
+        },
+      });
+      expect(action(clone.pipeline, "IntegrationTests", "IntegrationTests").configuration).toMatchObject({
+        ProjectName: "pipewright-pr-storefront-integration-tests",
+        EnvironmentVariables: expect.stringContaining("#{DevStack.ApiUrl}"),
+      });
+      expect(clone.previewStacks.map((stack) => stack.stackName)).toEqual(["pipewright-storefront-pr-7"]);
+      expect(clone.removedStages.map((removed) => removed.name)).toEqual(["Prod"]);
+    });
   });
 });
 

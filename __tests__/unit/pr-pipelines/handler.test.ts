@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { CodePipelineGateway, S3ArtifactGateway } from "../../../functions/pr-pipelines/aws";
 import { DynamoCapacityLedger } from "../../../functions/pr-pipelines/capacity-ledger";
-import { clonePipelineForPullRequest, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
+import { clonePipelineForPullRequest, NO_PREVIEW_REASON, PR_TAG_KEYS } from "../../../functions/pr-pipelines/clone";
 import { BasePipelineNotFoundError, InvalidEventError, PullRequestPipelineError } from "../../../functions/pr-pipelines/errors";
 import type { ForkApprovalNotices } from "../../../functions/pr-pipelines/fork-approval";
 import { makeHandler } from "../../../functions/pr-pipelines/handler";
@@ -31,12 +31,14 @@ import { clientRequestToken } from "../../../functions/pr-pipelines/names";
 import type { PreviewStackCleanupRequest } from "../../../functions/pr-pipelines/preview-stacks";
 import { DynamoPrStateStore } from "../../../functions/pr-pipelines/state";
 import type { PullRequestEvent } from "../../../functions/shared/events";
+import { RepositoryCatalog } from "../../../functions/shared/repositories";
 import { FakeAws, REGION, throttling } from "./support/fake-aws";
 import {
   busEvent,
   config,
   HEAD_SHA,
   identities,
+  mainContainerPipeline,
   mainPipelineV2,
   memoryLogger,
   NEXT_SHA,
@@ -59,7 +61,7 @@ beforeEach(() => {
 afterEach(() => aws.restore());
 
 /** `onCleanup` runs as each preview-stack cleanup request arrives. */
-function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => {}, forkApproval?: ForkApprovalNotices) {
+function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => {}, forkApproval?: ForkApprovalNotices, handlerConfig = config) {
   const logger = memoryLogger();
   const cleanupRequests: PreviewStackCleanupRequest[] = [];
   const handle = makeHandler({
@@ -67,7 +69,7 @@ function setup(onCleanup: (request: PreviewStackCleanupRequest) => void = () => 
     artifacts: new S3ArtifactGateway(new S3Client({ region: REGION })),
     state: new DynamoPrStateStore(new DynamoDBClient({ region: REGION }), config.stateTable),
     capacity: new DynamoCapacityLedger(new DynamoDBClient({ region: REGION }), config.stateTable),
-    config,
+    config: handlerConfig,
     logger,
     previewStacks: {
       async deletePreviewStacks(request) {
@@ -629,6 +631,85 @@ describe("closed", () => {
     const sizes = aws.sent<DeleteObjectsCommandInput>(DeleteObjectsCommand).map((input) => input.Delete?.Objects?.length);
     expect(sizes).toEqual([1000, 507]);
     expect(aws.objectsIn(PR_ARTIFACT_BUCKET).filter((entry) => entry.key === key("BuildArtif", "gH7iJ9k"))).toHaveLength(0);
+  });
+});
+
+describe("a service without previews (preview: false in the catalog)", () => {
+  const ORDERS = "pipewright-orders-pr-7";
+  const STOREFRONT = "pipewright-storefront-pr-7";
+  const previewless = {
+    ...config,
+    repositories: RepositoryCatalog.from({
+      repositories: [
+        {
+          repository: REPOSITORY,
+          mainBranch: "main",
+          forkLabel: "safe-to-test",
+          services: [
+            { name: "orders", pipeline: "pipewright-orders", include: ["services/orders/**"] },
+            { name: "storefront", pipeline: "pipewright-storefront", include: ["services/storefront/**"], kind: "container", preview: false },
+          ],
+        },
+      ],
+    }),
+  };
+  const opened = pullRequest({ action: "opened" });
+  const closed = pullRequest({ action: "closed", updatedAt: "2025-05-01T11:00:00Z", deliveryId: "close-7" });
+
+  beforeEach(() => {
+    aws.addPipeline(mainContainerPipeline("storefront"));
+  });
+
+  it("gets a pipeline that builds and tests only, and the log line says why the stages went", async () => {
+    const { handle, logger } = setup(undefined, undefined, previewless);
+    await expect(handle(opened)).resolves.toMatchObject({ outcome: "ran" });
+
+    const created = new Map(aws.sent<CreatePipelineInput>(CreatePipelineCommand).map((input) => [input.pipeline?.name, input.pipeline]));
+    expect(created.get(ORDERS)?.stages?.map((stage) => stage.name)).toEqual(["Source", "Build", "Dev"]);
+    expect(created.get(STOREFRONT)?.stages?.map((stage) => stage.name)).toEqual(["Source", "Build"]);
+    expect(created.get(STOREFRONT)?.stages?.[1]?.actions?.[0]?.configuration?.ProjectName).toBe("pipewright-pr-storefront-build");
+
+    const started = logger.entries.find((entry) => entry.message === "Started a pinned execution" && entry.attributes.prPipeline === STOREFRONT);
+    expect(started?.attributes).toMatchObject({
+      previewStacks: [],
+      removedStages: [
+        { name: "Dev", reason: NO_PREVIEW_REASON },
+        { name: "IntegrationTests", reason: expect.stringContaining('"DevStack"') },
+        { name: "Prod", reason: expect.any(String) },
+      ],
+    });
+  });
+
+  it("closing deletes its pipeline and artifacts and asks for no stack cleanup; the service with previews still gets its", async () => {
+    const { handle, cleanupRequests } = setup(undefined, undefined, previewless);
+    await handle(opened);
+    aws.addExecution(STOREFRONT, { artifacts: [{ bucket: PR_ARTIFACT_BUCKET, key: "pipewright-storefron/BuildOutpu/img0001" }] });
+    aws.addObject(PR_ARTIFACT_BUCKET, "pipewright-storefron/BuildOutpu/img0001", ["v1", "v2"]);
+
+    const result = await handle(closed);
+    expect(result).toMatchObject({
+      outcome: "deleted",
+      deletedArtifactVersions: 2,
+      deletions: [
+        { prPipeline: ORDERS, deleted: true, previewStacks: [ORDERS] },
+        { prPipeline: STOREFRONT, deleted: true, previewStacks: [] },
+      ],
+    });
+    expect(aws.sent(DeletePipelineCommand)).toEqual([{ name: ORDERS }, { name: STOREFRONT }]);
+    expect(aws.objectsIn(PR_ARTIFACT_BUCKET)).toEqual([]);
+    expect(cleanupRequests.map((request) => request.prPipeline)).toEqual([ORDERS]);
+  });
+
+  it("a close after its pipeline is gone derives no preview stack for it from the main pipeline", async () => {
+    const { handle, cleanupRequests } = setup(undefined, undefined, previewless);
+    await expect(handle(closed)).resolves.toMatchObject({
+      outcome: "deleted",
+      deletions: [
+        { prPipeline: ORDERS, deleted: false, previewStacks: [ORDERS] },
+        { prPipeline: STOREFRONT, deleted: false, previewStacks: [] },
+      ],
+    });
+    expect(cleanupRequests.map((request) => request.prPipeline)).toEqual([ORDERS]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { planPullRequestEvent, type Plan } from "../../../functions/pr-pipelines/plan";
-import { config, pullRequest } from "./support/fixtures";
+import { RepositoryCatalog } from "../../../functions/shared/repositories";
+import { catalogData, config, pullRequest, REPOSITORY } from "./support/fixtures";
 
 const fork = { fromFork: true, headRepository: "stranger/shop" };
 const prPipelines = ["pipewright-orders-pr-7", "pipewright-payments-pr-7"];
@@ -119,6 +120,18 @@ describe("planPullRequestEvent", () => {
       kind: "skip",
       reason: "repository example-org/other is not configured; add it to repositories[] in the configuration for its pull requests to get pipelines",
     });
+  });
+
+  it.each(["opened", "closed"])("carries each service's preview setting from the catalog (%s)", (action) => {
+    const [shop] = catalogData.repositories;
+    if (shop === undefined) throw new Error("fixture changed");
+    const services = [shop.services[0], { ...shop.services[1], kind: "container" as const, preview: false }];
+    const repositories = RepositoryCatalog.from({ repositories: [{ ...shop, services }] });
+    const plan = planPullRequestEvent(pullRequest({ repository: REPOSITORY, action }), { repositories });
+    expect(plan.kind === "skip" ? [] : plan.pipelines.map((pipeline) => [pipeline.prPipeline, pipeline.deployPreview])).toEqual([
+      ["pipewright-orders-pr-7", true],
+      ["pipewright-payments-pr-7", false],
+    ]);
   });
 
   it("clones only the event's own repository's service pipelines, and approves forks with its own label", () => {

@@ -459,6 +459,23 @@ describe("the reconciler handler", () => {
     expect(result.summary).toMatchObject({ idleRemoved: 2, githubFailures: 0 });
   });
 
+  it("removes an idle pipeline of a service without previews with its artifacts, and assumes no role for a stack it never deployed", async () => {
+    const name = world.addPrPipeline("orders", 8, {
+      lastRun: daysAgo(30),
+      artifacts: ["pipewright-orders-pr/BuildArtif/eee8"],
+      deployPreview: false,
+    });
+    world.github.addPull(restPull(8, { updatedAt: daysAgo(30) }));
+    const result = await world.handler()();
+
+    expect(kinds(result)).toEqual(["remove-idle #8"]);
+    expect(result.outcomes).toEqual([expect.objectContaining({ result: "removed", deletedArtifactVersions: 2, previewStacks: [] })]);
+    expect(world.deletedPipelines()).toEqual([name]);
+    expect(world.keysLeft()).toEqual([]);
+    expect(world.sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    expect(world.deletedStacks()).toEqual([]);
+  });
+
   it("leaves idle pipelines of closed pull requests to the close", async () => {
     world.addPrPipeline("orders", 11, { lastRun: daysAgo(30) });
     world.github.addPull(restPull(11, { state: "closed", updatedAt: daysAgo(25) }));

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import type { PipelineDeclaration } from "@aws-sdk/client-codepipeline";
+import type { ActionDeclaration, PipelineDeclaration } from "@aws-sdk/client-codepipeline";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { PrLogger } from "../../../../functions/pr-pipelines/apply";
 import type { PrPipelinesConfig } from "../../../../functions/pr-pipelines/config";
@@ -211,6 +211,104 @@ export function mainPipelineV2(service = "orders"): PipelineDeclaration {
               StackName: `pipewright-${service}-prod`,
               ChangeSetName: `pipewright-${service}-changes`,
             },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * A container service's main pipeline as the build stack declares it: the image is built and
+ * tested in CodeBuild, dev deploys it by change set with `dev.json`, the integration tests read
+ * the dev stack's `ApiUrl` (and nothing of the build's artifacts), prod follows an approval.
+ */
+export function mainContainerPipeline(service = "storefront"): PipelineDeclaration {
+  const name = `pipewright-${service}`;
+  const stack = (environment: string) => `pipewright-${service}-${environment}`;
+  const changeSets = (account: string, environment: "dev" | "prod", namespace: string): ActionDeclaration[] => {
+    const common = { actionTypeId: cloudFormation, roleArn: `arn:aws:iam::${account}:role/pipewright-deploy`, region: "eu-west-1" };
+    const changeSetName = `${stack(environment)}-changeset`;
+    return [
+      {
+        ...common,
+        name: "CreateChangeSet",
+        runOrder: 1,
+        inputArtifacts: [{ name: "BuildOutput" }],
+        configuration: {
+          ActionMode: "CHANGE_SET_REPLACE",
+          StackName: stack(environment),
+          ChangeSetName: changeSetName,
+          TemplatePath: "BuildOutput::packaged.yaml",
+          TemplateConfiguration: `BuildOutput::${environment}.json`,
+          Capabilities: "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND",
+          RoleArn: `arn:aws:iam::${account}:role/pipewright-cfn-exec`,
+        },
+      },
+      {
+        ...common,
+        name: "ExecuteChangeSet",
+        runOrder: 2,
+        namespace,
+        configuration: { ActionMode: "CHANGE_SET_EXECUTE", StackName: stack(environment), ChangeSetName: changeSetName },
+      },
+    ];
+  };
+  return {
+    name,
+    roleArn: MAIN_PIPELINE_ROLE,
+    artifactStore: { type: "S3", location: ARTIFACT_BUCKET, encryptionKey: { id: ARTIFACT_KEY_ARN, type: "KMS" } },
+    pipelineType: "V2",
+    executionMode: "QUEUED",
+    stages: [
+      {
+        name: "Source",
+        actions: [
+          {
+            name: "Source",
+            actionTypeId: connectionSource,
+            namespace: "SourceVariables",
+            configuration: { ConnectionArn: CONNECTION_ARN, FullRepositoryId: REPOSITORY, BranchName: "main", DetectChanges: "false" },
+            outputArtifacts: [{ name: "SourceOutput" }],
+          },
+        ],
+      },
+      {
+        name: "Build",
+        actions: [
+          {
+            name: "BuildImage",
+            actionTypeId: codeBuild,
+            namespace: "BuildVariables",
+            configuration: { ProjectName: `pipewright-${service}-build` },
+            inputArtifacts: [{ name: "SourceOutput" }],
+            outputArtifacts: [{ name: "BuildOutput" }],
+          },
+        ],
+      },
+      { name: "Dev", actions: changeSets(DEV_ACCOUNT, "dev", "DevStack") },
+      {
+        name: "IntegrationTests",
+        actions: [
+          {
+            name: "IntegrationTests",
+            actionTypeId: { ...codeBuild, category: "Test" },
+            inputArtifacts: [{ name: "SourceOutput" }],
+            configuration: {
+              ProjectName: `pipewright-${service}-integration-tests`,
+              EnvironmentVariables: JSON.stringify([{ name: "API_URL", value: "#{DevStack.ApiUrl}", type: "PLAINTEXT" }]),
+            },
+          },
+        ],
+      },
+      {
+        name: "Prod",
+        actions: [
+          ...changeSets(PROD_ACCOUNT, "prod", "ProdStack"),
+          {
+            name: "Approve",
+            actionTypeId: { category: "Approval", owner: "AWS", provider: "Manual", version: "1" },
+            runOrder: 2,
           },
         ],
       },

@@ -40,6 +40,8 @@ export interface PrPipelineSpec {
   created?: Date;
   /** Tags to use instead of the clone's. */
   tags?: Array<{ key: string; value: string }>;
+  /** False: cloned for a service with `preview: false` (no Dev stage, no preview stack). */
+  deployPreview?: boolean;
 }
 
 /**
@@ -115,7 +117,11 @@ export class World {
   /** A pull request pipeline as pr-pipelines creates it: the clone of the service's main pipeline, with its tags. */
   addPrPipeline(service: "orders" | "payments", number: number, spec: PrPipelineSpec = {}): string {
     const pr = pullRequest({ number, headSha: spec.headSha ?? HEAD_SHA, headRef: `feature/change-${number}` });
-    const clone = clonePipelineForPullRequest(mainPipelineV2(service), pr, { prodAccountId: PROD_ACCOUNT, identities });
+    const clone = clonePipelineForPullRequest(mainPipelineV2(service), pr, {
+      prodAccountId: PROD_ACCOUNT,
+      identities,
+      ...(spec.deployPreview === undefined ? {} : { deployPreview: spec.deployPreview }),
+    });
     const name = clone.pipeline.name ?? "";
     this.aws.addPipeline(clone.pipeline, spec.tags ?? clone.tags);
     this.createdAt.set(name, spec.created ?? daysAgo(60));
