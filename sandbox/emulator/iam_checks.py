@@ -193,6 +193,31 @@ def identity_permission(request: IAMRequestBase, action: str, resource: str, con
     return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
 
+def resource_policy_refusal(
+    caller: IAMRequestBase, action: str, resource: str, owner: str | None, policy: str | None, context: Context
+) -> str | None:
+    """Why the caller may not do `action` on `resource` (owned by account `owner`, under resource policy
+    `policy`), in AWS's words, or None when it may.
+
+    An explicit Deny in either policy refuses. Otherwise the identity policies must allow, and for a caller
+    of another account than the owner the resource policy must allow too (a same-account resource policy
+    naming the caller does not stand in for a missing identity Allow here).
+    """
+    caller_arn = caller._access_key.arn
+    refused = f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
+    identity = identity_permission(caller, action, resource, context)
+    if identity == PermissionResult.DENIED:
+        return f"{refused} with an explicit deny in an identity-based policy"
+    resource_policy = IAMPolicy(policy).is_action_permitted(action, resource, caller_arn, context) if policy else PermissionResult.NEUTRAL
+    if resource_policy == PermissionResult.DENIED:
+        return f"{refused} with an explicit deny in a resource-based policy"
+    if identity != PermissionResult.PERMITTED:
+        return f"{refused} because no identity-based policy allows the {action} action"
+    if owner != caller._access_key.account_id and resource_policy != PermissionResult.PERMITTED:
+        return f"{refused} because no resource-based policy allows the {action} action"
+    return None
+
+
 def role_in_its_account(role_arn: str) -> Any:
     """The role an ARN names, looked up in the role's own account (not the caller's), or None."""
     parts = role_arn.split(":")
