@@ -56,6 +56,7 @@ check_moto_version(moto.__version__, required_moto_version())
 
 import action_outcomes
 import codebuild_sources
+import ecr_repositories
 import epoch_timestamps
 import event_bus_policies
 import faults
@@ -108,6 +109,7 @@ def install_patches() -> None:
     event_bus_policies.install()
     s3_bucket_policies.install()
     s3_delete_objects.install()
+    ecr_repositories.install()
     jsonpath_cache.install()
     thread_safety.install()
     keep_alive.install()
