@@ -29,7 +29,10 @@ one); a registry's digest is the sha256 of the manifest as pushed. Here it
 is, so a digest the build reads from the registry is the one a pull by
 digest asks for. PutImage to a repository that does not exist answered HTTP
 500 (an SDK retries that); it is RepositoryNotFoundException, and a manifest
-that is not JSON InvalidParameterException, as in AWS.
+that is not JSON InvalidParameterException, as in AWS. In a repository with
+IMMUTABLE tags, a push of another manifest under a tag in use is
+ImageTagAlreadyExistsException, as the PutImage reference says (moto gave
+ImageAlreadyExistsException, which means the same image pushed again).
 """
 
 import base64
@@ -38,13 +41,12 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlparse
 from weakref import WeakKeyDictionary
 
 from moto.core.responses import ActionResult
 from moto.ecr.exceptions import InvalidParameterException, RepositoryNotFoundException
-from moto.ecr.models import ECRBackend, Image, Repository, ecr_backends
+from moto.ecr.models import ECRBackend, Image, RepoTagMutability, Repository, ecr_backends
 from moto.ecr.responses import ECRResponse
 
 from aws_errors import AwsJsonError
@@ -216,13 +218,28 @@ def install() -> None:
 
     put_image = ECRBackend.put_image
 
-    def put_image_answering_errors(self: ECRBackend, repository_name: str, image_manifest: str, *args: Any, **kwargs: Any) -> Image:
-        if repository_name not in self.repositories:
+    def put_image_answering_errors(
+        self: ECRBackend,
+        repository_name: str,
+        image_manifest: str,
+        image_tag: str,
+        image_manifest_mediatype: str | None = None,
+        digest: str | None = None,
+    ) -> Image:
+        repository = self.repositories.get(repository_name)
+        if repository is None:
             raise RepositoryNotFoundException(repository_name, self.account_id)
         try:
             json.loads(image_manifest)
         except json.JSONDecodeError:
             raise InvalidParameterException("Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'") from None
-        return put_image(self, repository_name, image_manifest, *args, **kwargs)
+        if image_tag and repository.image_tag_mutability == RepoTagMutability.IMMUTABLE:
+            if any(image_tag in image.image_tags and image.image_manifest != image_manifest for image in repository.images):
+                raise AwsJsonError(
+                    "ImageTagAlreadyExistsException",
+                    f"The image tag '{image_tag}' already exists in the '{repository_name}' repository and cannot be overwritten "
+                    "because the repository is immutable.",
+                )
+        return put_image(self, repository_name, image_manifest, image_tag, image_manifest_mediatype, digest)
 
     ECRBackend.put_image = put_image_answering_errors
