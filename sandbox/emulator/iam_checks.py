@@ -11,7 +11,7 @@ identity policies. Out of the box that cannot work for pipewright's roles:
    PutApprovalResult the action, pipeline/stage/action; Secrets Manager, DynamoDB,
    CloudFormation, SNS, CloudWatch Logs, and IAM CreateRole; moto already
    does S3, SQS, STS and the IAM calls on an existing role; EventBridge
-   PutEvents: event_bus_policies).
+   PutEvents: event_bus_policies; ECR: ecr_repositories).
 2. A trust policy naming a role ARN is compared with the caller's
    assumed-role session ARN, which never equal, and a Service principal in a
    trust policy raises a TypeError (HTTP 500). Here a session matches the
@@ -37,8 +37,8 @@ identity policies. Out of the box that cannot work for pipewright's roles:
    (iam_context) as iam_conditions describes.
 
 Still not checked: conditions on keys outside iam_conditions.MODELLED_KEYS
-(those hold), resource-based policies other than bucket and event bus
-policies (queue, key, Lambda: the sandbox runtime checks Lambda's itself),
+(those hold), resource-based policies other than bucket, event bus and ECR
+repository policies (queue, key, Lambda: the sandbox runtime checks Lambda's itself),
 NotResource, permission boundaries and SCPs.
 """
 
