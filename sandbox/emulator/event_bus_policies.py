@@ -40,7 +40,7 @@ from typing import Any
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import EventBus, EventsBackend, events_backends
 from moto.events.responses import EventsHandler
-from moto.iam.access_control import IAMPolicy, IAMRequest, PermissionResult
+from moto.iam.access_control import IAMRequest
 
 import iam_checks
 import iam_context
@@ -97,13 +97,10 @@ def backend_of(bus_arn: str) -> EventsBackend | None:
         return None
 
 
-def bus_policy_permission(bus_arn: str, caller_arn: str, context: Context) -> PermissionResult:
+def bus_policy(bus_arn: str) -> str | None:
     backend = backend_of(bus_arn)
     bus = backend.event_buses.get(bus_arn.split("/", 1)[-1]) if backend is not None else None
-    policy = bus.policy if bus is not None else None
-    if policy is None:
-        return PermissionResult.NEUTRAL
-    return IAMPolicy(policy).is_action_permitted(PUT_EVENTS, bus_arn, caller_arn, context)
+    return bus.policy if bus is not None else None
 
 
 def entry_keys(entry: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -113,21 +110,10 @@ def entry_keys(entry: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 
 def refusal(caller: IAMRequest, bus_arn: str, base_context: Context, entry: dict[str, Any]) -> str | None:
     """Why the caller may not put `entry` on its bus, or None when it may."""
+    # A bus the emulator cannot place has no owner the caller could share an account with.
+    owner = bus_arn.split(":")[4] if backend_of(bus_arn) is not None else None
     context = {**base_context, **entry_keys(entry)}
-    caller_arn = caller._access_key.arn
-    refused = f"User: {caller_arn} is not authorized to perform: {PUT_EVENTS} on resource: {bus_arn}"
-    identity = iam_checks.identity_permission(caller, PUT_EVENTS, bus_arn, context)
-    if identity == PermissionResult.DENIED:
-        return f"{refused} with an explicit deny in an identity-based policy"
-    bus_policy = bus_policy_permission(bus_arn, caller_arn, context)
-    if bus_policy == PermissionResult.DENIED:
-        return f"{refused} with an explicit deny in a resource-based policy"
-    if identity != PermissionResult.PERMITTED:
-        return f"{refused} because no identity-based policy allows the {PUT_EVENTS} action"
-    in_callers_account = backend_of(bus_arn) is not None and bus_arn.split(":")[4] == caller._access_key.account_id
-    if not in_callers_account and bus_policy != PermissionResult.PERMITTED:
-        return f"{refused} because no resource-based policy allows the {PUT_EVENTS} action"
-    return None
+    return iam_checks.resource_policy_refusal(caller, PUT_EVENTS, bus_arn, owner, bus_policy(bus_arn), context)
 
 
 def deliver(response: EventsHandler, bus_arn: str, entry: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ identity policies. Out of the box that cannot work for pipewright's roles:
    PutApprovalResult the action, pipeline/stage/action; Secrets Manager, DynamoDB,
    CloudFormation, SNS, CloudWatch Logs, and IAM CreateRole; moto already
    does S3, SQS, STS and the IAM calls on an existing role; EventBridge
-   PutEvents: event_bus_policies).
+   PutEvents: event_bus_policies; ECR: ecr_repositories).
 2. A trust policy naming a role ARN is compared with the caller's
    assumed-role session ARN, which never equal, and a Service principal in a
    trust policy raises a TypeError (HTTP 500). Here a session matches the
@@ -37,8 +37,8 @@ identity policies. Out of the box that cannot work for pipewright's roles:
    (iam_context) as iam_conditions describes.
 
 Still not checked: conditions on keys outside iam_conditions.MODELLED_KEYS
-(those hold), resource-based policies other than bucket and event bus
-policies (queue, key, Lambda: the sandbox runtime checks Lambda's itself),
+(those hold), resource-based policies other than bucket, event bus and ECR
+repository policies (queue, key, Lambda: the sandbox runtime checks Lambda's itself),
 NotResource, permission boundaries and SCPs.
 """
 
@@ -191,6 +191,31 @@ def identity_permission(request: IAMRequestBase, action: str, resource: str, con
             return result
         permitted = permitted or result == PermissionResult.PERMITTED
     return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+
+def resource_policy_refusal(
+    caller: IAMRequestBase, action: str, resource: str, owner: str | None, policy: str | None, context: Context
+) -> str | None:
+    """Why the caller may not do `action` on `resource` (owned by account `owner`, under resource policy
+    `policy`), in AWS's words, or None when it may.
+
+    An explicit Deny in either policy refuses. Otherwise the identity policies must allow, and for a caller
+    of another account than the owner the resource policy must allow too (a same-account resource policy
+    naming the caller does not stand in for a missing identity Allow here).
+    """
+    caller_arn = caller._access_key.arn
+    refused = f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
+    identity = identity_permission(caller, action, resource, context)
+    if identity == PermissionResult.DENIED:
+        return f"{refused} with an explicit deny in an identity-based policy"
+    resource_policy = IAMPolicy(policy).is_action_permitted(action, resource, caller_arn, context) if policy else PermissionResult.NEUTRAL
+    if resource_policy == PermissionResult.DENIED:
+        return f"{refused} with an explicit deny in a resource-based policy"
+    if identity != PermissionResult.PERMITTED:
+        return f"{refused} because no identity-based policy allows the {action} action"
+    if owner != caller._access_key.account_id and resource_policy != PermissionResult.PERMITTED:
+        return f"{refused} because no resource-based policy allows the {action} action"
+    return None
 
 
 def role_in_its_account(role_arn: str) -> Any:

@@ -56,6 +56,8 @@ check_moto_version(moto.__version__, required_moto_version())
 
 import action_outcomes
 import codebuild_sources
+import ecr_images
+import ecr_repositories
 import epoch_timestamps
 import event_bus_policies
 import faults
@@ -108,6 +110,8 @@ def install_patches() -> None:
     event_bus_policies.install()
     s3_bucket_policies.install()
     s3_delete_objects.install()
+    ecr_repositories.install()
+    ecr_images.install()
     jsonpath_cache.install()
     thread_safety.install()
     keep_alive.install()
@@ -153,6 +157,16 @@ def set_action_outcomes(environ: dict[str, Any], start_response: Callable[..., A
     return json_response(start_response, action_outcomes.describe())
 
 
+def serve_layer(path: str, start_response: Callable[..., Any]) -> list[bytes]:
+    """GET of an ECR layer by the URL GetDownloadUrlForLayer gave: see ecr_images.py."""
+    layer = ecr_images.layer_bytes(path)
+    if layer is None:
+        message = f"No ECR layer at {path}. Fix: ask GetDownloadUrlForLayer for the URL of a layer the repository has"
+        return json_response(start_response, {"message": message}, "404 Not Found")
+    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(layer)))])
+    return [layer]
+
+
 def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
     """Serve the emulator's own endpoints; pass everything else to moto (after the latency and the faults asked for)."""
     delayed_moto_app = latency.delayed(faults.throttling(moto_app))
@@ -177,6 +191,8 @@ def with_pipewright_routes(moto_app: WsgiApp) -> WsgiApp:
             return json_response(start_response, action_outcomes.clear())
         if method == "GET" and path == ACTION_OUTCOMES_PATH:
             return json_response(start_response, action_outcomes.describe())
+        if method == "GET" and path.startswith(ecr_images.LAYERS_PATH):
+            return serve_layer(path, start_response)
         return delayed_moto_app(environ, start_response)
 
     return app
