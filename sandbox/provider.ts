@@ -17,6 +17,7 @@ export const EMULATED_SERVICES = [
   "codepipeline",
   "codestarconnections",
   "dynamodb",
+  "ecr",
   "iam",
   "kms",
   "lambda",
