@@ -43,8 +43,11 @@ export async function initStacks(paths: SandboxPaths): Promise<void> {
 /**
  * Applies dev, prod and build at the same time. In AWS the build stack goes
  * first without the dev/prod grants (KMS and S3 reject policies naming
- * roles that do not exist yet); the emulator does not validate policy
- * principals, so one parallel pass gives the same end state.
+ * roles that do not exist yet); the emulator does not validate KMS or S3
+ * policy principals, so one parallel pass gives the same end state. It does
+ * validate ECR repository policies' principals, as ECR does: the AWS
+ * provider retries a repository policy naming a pull role not created yet
+ * until dev's and prod's applies have created it.
  */
 export async function applyStacks(paths: SandboxPaths, progress: Progress): Promise<Record<StackName, number>> {
   const seconds = {} as Record<StackName, number>;
