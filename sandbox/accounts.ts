@@ -4,6 +4,7 @@ import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AccountName, PipewrightConfig } from "../stacks/config";
 import { PlatformNames } from "../stacks/names";
+import { platformServices } from "../stacks/repositories";
 import { inAccount, type MiddlewareClient } from "./emulator";
 import { type AwsCredentials, sandboxClient, sandboxClientConfig, type SandboxSdkClient } from "./aws/clients";
 import { assumeRole, createAdministratorRole, createAdministratorUser } from "./aws/iam";
@@ -90,6 +91,8 @@ export async function serviceRoleCredentials(config: PipewrightConfig, endpoint:
     ["dev", names.cloudFormationExecutionRole],
     ["dev", names.previewCloudFormationExecutionRole],
     ["prod", names.cloudFormationExecutionRole],
+    // The roles ECS tasks pull images as, when there are container services.
+    ...imagePullRoles(config, names),
     // The Slack functions' roles, whose reach the end-to-end tests check too.
     ...(config.notifications.slack.mode === "bot"
       ? ([
@@ -107,6 +110,14 @@ export async function serviceRoleCredentials(config: PipewrightConfig, endpoint:
     }),
   );
   return Object.fromEntries(entries);
+}
+
+/** The image pull roles the target stacks create: main's in dev and prod, the previews' in dev. */
+function imagePullRoles(config: PipewrightConfig, names: PlatformNames): Array<[AccountName, string]> {
+  const containers = platformServices(config).filter((service) => service.kind === "container");
+  if (containers.length === 0) return [];
+  const previews: Array<[AccountName, string]> = containers.some((service) => service.preview) ? [["dev", names.previewImagePullRole]] : [];
+  return [["dev", names.imagePullRole], ["prod", names.imagePullRole], ...previews];
 }
 
 /** Stores `value` as the secret's JSON string, in the build account, before IAM checks are on. */
