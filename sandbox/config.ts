@@ -5,8 +5,8 @@ import { SandboxError } from "./errors";
 import { REPO_ROOT } from "./paths";
 
 /**
- * The sandbox's own configuration: two repositories (one with two services,
- * one with a long name), fake account ids.
+ * The sandbox's own configuration: three repositories (one with two services,
+ * one with a long name, one with a container service), fake account ids.
  */
 export const SANDBOX_CONFIG_FILE = path.join(REPO_ROOT, "config", "sandbox.json");
 

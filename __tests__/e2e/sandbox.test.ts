@@ -4,9 +4,10 @@
  * signed with its secret, observed through the AWS SDK in the emulator,
  * and always brought down again. About 2 minutes, most of it `up`.
  *
- * The sandbox serves two repositories behind one webhook: the shop (two
- * services, where most scenarios run) and one with a long name and a
- * service of its own, whose paths overlap the shop's.
+ * The sandbox serves three repositories behind one webhook: the shop (two
+ * services, where most scenarios run), one with a long name and a service
+ * of its own, whose paths overlap the shop's, and the storefront (one
+ * container service).
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -23,6 +24,7 @@ import type { Delivery } from "../../sandbox/webhook-client";
 import { PlatformNames } from "../../stacks/names";
 import { type PlatformRepository, platformRepositories } from "../../stacks/repositories";
 import { Identity } from "./support/identities";
+import { testImage } from "./support/images";
 import { eventually, SandboxWorld } from "./support/observe";
 import { commit, pullRequestPayload, pushPayload } from "./support/payloads";
 import { SandboxSlackSide } from "./support/slack";
@@ -638,6 +640,104 @@ describe("Slack as a control room", () => {
     await world.settled();
     expect(await snapshot()).toEqual(before);
     expect(await slack.answersAt(exchange.responseUrl)).toEqual([]);
+  });
+});
+
+describe("a container service", () => {
+  const names = new PlatformNames(loadSandboxConfig());
+  /** The third repository, `pipewright-sandbox/storefront`: one container service, without previews. */
+  const storefront = (): SandboxRepository => world.state.repositories[2] as SandboxRepository;
+  const web = (): SandboxPipeline => storefront().pipelines[0] as SandboxPipeline;
+  const service = () => ({ name: web().service });
+  const repositories = () => ({ main: names.imageRepository(service()), pr: names.prImageRepository(service()) });
+
+  it("has the Lambda services' stages, with an image build; its repositories are immutable, scanned on push and encrypted with its zone's key", async () => {
+    const declaration = await world.declaration(web().name);
+    expect(declaration.stages?.map((stage) => stage.name)).toEqual(["Source", "Build", "Dev", "IntegrationTests", "Prod"]);
+    const build = declaration.stages?.[1]?.actions?.[0];
+    expect(build).toMatchObject({
+      name: "BuildImage",
+      actionTypeId: { category: "Build", provider: "CodeBuild" },
+      namespace: "BuildVariables",
+      configuration: { ProjectName: names.codeBuildProjects(service()).build },
+    });
+    // The dev and prod change sets read the template configurations the build wrote with the image's digest.
+    const [devChangeSet] = declaration.stages?.[2]?.actions ?? [];
+    expect(devChangeSet?.configuration).toMatchObject({ TemplatePath: "BuildOutput::packaged.yaml", TemplateConfiguration: "BuildOutput::dev.json" });
+
+    const keys = {
+      main: await world.bucketKey(world.state.resources.artifactBucket),
+      pr: await world.bucketKey(world.state.resources.prArtifactBucket),
+    };
+    for (const zone of ["main", "pr"] as const) {
+      expect(await world.imageRepository(repositories()[zone])).toMatchObject({
+        imageTagMutability: "IMMUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfiguration: { encryptionType: "KMS", kmsKey: keys[zone] },
+      });
+    }
+  });
+
+  it("a push touching its paths starts its pipeline pinned to the pushed commit, and no other", async () => {
+    const others = mainPipelines().filter((pipeline) => pipeline.name !== web().name);
+    const before = await Promise.all([web(), ...others].map((pipeline) => world.executions(pipeline.name)));
+    const after = commit("storefront push");
+
+    await expectAccepted(mainPush(storefront(), after, [(web().include[0] as string).replace("**", "src/server.mjs")]));
+    await world.settled();
+
+    const runs = await world.executions(web().name);
+    expect(runs).toHaveLength((before[0] as unknown[]).length + 1);
+    expect(runs[0]).toMatchObject({ sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: after })] });
+    for (const [index, other] of others.entries()) expect(await world.executions(other.name)).toEqual(before[index + 1]);
+  });
+
+  it("a pull request's pipeline builds and tests the image in the PR project, pushing to the PR repository, and deploys nowhere", async () => {
+    const number = 301;
+    const head = commit("storefront pr-301");
+    await expectAccepted(pullRequest(number, "opened", head, 0, { repository: storefront().repository }));
+    await world.settled();
+
+    const name = `${web().name}-pr-${number}`;
+    const declaration = await world.declaration(name);
+    // preview: false (the default for containers): no Dev, so no IntegrationTests; never Prod.
+    expect(declaration.stages?.map((stage) => stage.name)).toEqual(["Source", "Build"]);
+    const prProject = names.prCodeBuildProject(names.codeBuildProjects(service()).build);
+    expect(declaration.stages?.[1]?.actions?.[0]?.configuration).toMatchObject({ ProjectName: prProject });
+    expect(declaration.roleArn).toBe(`arn:aws:iam::${world.state.accounts.build}:role/${names.prPipelineRole}`);
+    const [newest] = await world.executions(name);
+    expect(newest).toMatchObject({ sourceRevisions: [expect.objectContaining({ actionName: "Source", revisionId: head })] });
+
+    await expectAccepted(pullRequest(number, "closed", head, 1, { repository: storefront().repository }));
+    await world.settled();
+    expect(await pipelineGone(name)).toBe(true);
+  });
+
+  it("only main's builds push to main's repository and only the pull requests' to theirs; only dev's and prod's pull roles pull main's images", async () => {
+    const { main, pr } = repositories();
+    const build = world.state.accounts.build;
+    const mainBuild = Identity.serviceRole(world.state, "build", names.codeBuildRole);
+    const prBuild = Identity.serviceRole(world.state, "build", names.prCodeBuildRole);
+    const tested = testImage("tested on main");
+    const fromAPullRequest = testImage("a pull request's image");
+
+    expect(await mainBuild.pushImage(main, tested, commit("main image"))).toBe("allowed");
+    expect(await prBuild.pushImage(main, fromAPullRequest, commit("main image from a pull request"))).toBe("refused");
+    expect(await prBuild.pushImage(pr, fromAPullRequest, commit("pull request image"))).toBe("allowed");
+    expect(await mainBuild.pushImage(pr, tested, commit("main into the pull requests' repository"))).toBe("refused");
+    // The repository policy refuses pushes by anyone but main's CodeBuild role, an administrator of the build account too.
+    const buildAdministrator = new Identity(world.state, "build administrator", world.state.credentials.build);
+    expect(await buildAdministrator.pushImage(main, fromAPullRequest, commit("main image from an administrator"))).toBe("refused");
+
+    for (const account of ["dev", "prod"] as const) {
+      const pull = Identity.serviceRole(world.state, account, names.imagePullRole);
+      expect({ account, main: await pull.pullImage(build, main, tested.digest) }).toEqual({ account, main: "allowed" });
+      // Main's deployments never read a pull request's image.
+      expect({ account, pr: await pull.pullImage(build, pr, fromAPullRequest.digest) }).toEqual({ account, pr: "refused" });
+    }
+    // Other roles of dev, even one that deploys there, are not named by the repository policy.
+    const devExecution = Identity.serviceRole(world.state, "dev", names.cloudFormationExecutionRole);
+    expect(await devExecution.pullImage(build, main, tested.digest)).toBe("refused");
   });
 });
 

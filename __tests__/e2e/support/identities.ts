@@ -10,6 +10,8 @@ import { GetBucketEncryptionCommand, PutObjectCommand, S3Client } from "@aws-sdk
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { CodePipelineClient, PutApprovalResultCommand, StartPipelineExecutionCommand } from "@aws-sdk/client-codepipeline";
 import { EventBridgeClient, PutEventsCommand, type PutEventsResultEntry } from "@aws-sdk/client-eventbridge";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { pullImage, pushImage, type TestImage } from "./images";
 import type { AccountCredentials, SandboxState } from "../../../sandbox/state";
 
 type Outcome = "allowed" | "refused";
@@ -95,6 +97,16 @@ export class Identity {
         await logs.send(new PutLogEventsCommand({ logGroupName: logGroup, logStreamName, logEvents: [{ timestamp: Date.now(), message: "e2e" }] }));
       }),
     );
+  }
+
+  /** Pushes an image to a repository of its own account, as a build's `docker push` does. */
+  pushImage(repositoryName: string, image: TestImage, tag: string): Promise<Outcome> {
+    return outcomeOf(() => this.using(new ECRClient(this.config), (ecr) => pushImage(ecr, repositoryName, image, tag)));
+  }
+
+  /** Pulls an image by digest from the build account's registry, as an ECS task's execution role does. */
+  pullImage(registryId: string, repositoryName: string, digest: string): Promise<Outcome> {
+    return outcomeOf(() => this.using(new ECRClient(this.config), (ecr) => pullImage(ecr, registryId, repositoryName, digest)));
   }
 
   /** A role as a template would make one, with or without a permissions boundary. */

@@ -16,7 +16,8 @@ import {
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { ListTopicsCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
+import { DescribeRepositoriesCommand, ECRClient, type Repository } from "@aws-sdk/client-ecr";
+import { GetBucketEncryptionCommand, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import type { SandboxState } from "../../../sandbox/state";
 import { sendDelivery, type Delivery, type DeliveryAnswer } from "../../../sandbox/webhook-client";
 
@@ -26,6 +27,7 @@ export class SandboxWorld {
   private readonly events: EventBridgeClient;
   private readonly sns: SNSClient;
   private readonly sqs: SQSClient;
+  private readonly ecr: ECRClient;
 
   constructor(readonly state: SandboxState) {
     const credentials = state.credentials.build;
@@ -35,6 +37,7 @@ export class SandboxWorld {
     this.events = new EventBridgeClient(config);
     this.sns = new SNSClient(config);
     this.sqs = new SQSClient(config);
+    this.ecr = new ECRClient(config);
   }
 
   destroy(): void {
@@ -43,6 +46,7 @@ export class SandboxWorld {
     this.events.destroy();
     this.sns.destroy();
     this.sqs.destroy();
+    this.ecr.destroy();
   }
 
   /** Starts a main pipeline as its administrator would; returns the execution id. */
@@ -109,6 +113,22 @@ export class SandboxWorld {
       nextToken = page.nextToken;
     } while (nextToken);
     return names.sort();
+  }
+
+  /** An ECR repository of the build account. */
+  async imageRepository(name: string): Promise<Repository> {
+    const { repositories } = await this.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
+    const [repository] = repositories ?? [];
+    if (repository === undefined) throw new Error(`The build account has no ECR repository ${name}`);
+    return repository;
+  }
+
+  /** The KMS key a bucket of the build account encrypts with by default. */
+  async bucketKey(bucket: string): Promise<string> {
+    const output = await this.s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+    const key = output.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID;
+    if (key === undefined) throw new Error(`Bucket ${bucket} has no default KMS key`);
+    return key;
   }
 
   async declaration(name: string): Promise<PipelineDeclaration> {

@@ -31,17 +31,25 @@ function problemOf(raw: unknown): string {
 }
 
 describe("the sandbox's configuration (config/sandbox.json)", () => {
-  it("serves two repositories: the shop with its two services, and one with a long name and a service of its own", () => {
+  it("serves three repositories: the shop with its two services, one with a long name and a service of its own, and one with a container service", () => {
     const config = loadSandboxConfig();
     const names = new PlatformNames(config);
     expect(platformRepositories(config).map((r) => [r.repository, r.key, r.services.length])).toEqual([
       ["pipewright-sandbox/shop", "shop", 2],
       ["pipewright-sandbox/customer-preferences-and-notification-settings", "customer-preferences", 1],
+      ["pipewright-sandbox/storefront", "storefront", 1],
     ]);
     expect(platformServices(config).map((service) => names.pipeline(service))).toEqual([
       "pipewright-shop-orders",
       "pipewright-shop-payments",
       "pipewright-customer-preferences-api",
+      "pipewright-storefront-web",
+    ]);
+    expect(platformServices(config).map((service) => [service.kind, service.preview])).toEqual([
+      ["lambda", true],
+      ["lambda", true],
+      ["lambda", true],
+      ["container", false],
     ]);
   });
 
@@ -49,7 +57,7 @@ describe("the sandbox's configuration (config/sandbox.json)", () => {
     const raw = committed();
     raw.github.connection = { create: { name: "sandbox" } };
     expect(problemOf(raw)).toContain(
-      'github.connection (used by pipewright-sandbox/shop, pipewright-sandbox/customer-preferences-and-notification-settings): the emulator cannot create CodeConnections connections. Fix: use {"arn": ',
+      'github.connection (used by pipewright-sandbox/shop, pipewright-sandbox/customer-preferences-and-notification-settings, pipewright-sandbox/storefront): the emulator cannot create CodeConnections connections. Fix: use {"arn": ',
     );
 
     const own = committed();
