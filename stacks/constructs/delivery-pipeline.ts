@@ -8,6 +8,7 @@ import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { mainCodeBuildProjects, prCodeBuildProjectName } from "../../functions/pr-pipelines/names";
 import { containerBuildEnvironment, containerBuildspec } from "../container-buildspec";
 import type { Arns } from "../iam";
+import { terraformLiteral } from "../terraform";
 import type { ArtifactStore, TrustZone } from "./artifact-store";
 
 /** Stage and action names: part of the contract (approval ARNs, PR clones, the push router). */
@@ -307,7 +308,7 @@ export class DeliveryPipeline extends Construct {
     return {
       role,
       store,
-      buildspec: JSON.stringify(containerBuildspec(), null, 2),
+      buildspec: terraformLiteral(JSON.stringify(containerBuildspec(), null, 2)),
       environment: containerBuildEnvironment({
         imageRepositoryUri: zone.zone === "main" ? build.repositoryUri : build.prRepositoryUri,
         dockerfile: build.dockerfile,
