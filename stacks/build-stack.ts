@@ -3,12 +3,14 @@ import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarc
 import { TerraformOutput } from "cdktf";
 import { AccountStack, type AccountStackProps } from "./account-stack";
 import { TARGET_ACCOUNTS } from "./target-stack";
-import { ArtifactStore, type TargetAccountAccess } from "./constructs/artifact-store";
+import { ArtifactStore, type TargetAccountAccess, type TrustZone } from "./constructs/artifact-store";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { type PolicyStatement, policyDocument } from "./iam";
 import { Approvals } from "./constructs/approvals";
-import { DeliveryPipeline } from "./constructs/delivery-pipeline";
+import { DeliveryPipeline, type ServiceBuild } from "./constructs/delivery-pipeline";
+import { ImageRepositories } from "./constructs/image-repositories";
+import { isContainerService } from "./config";
 import { GitHubCredentials } from "./constructs/github-credentials";
 import { Notifications, type NotificationsSlack } from "./constructs/notifications";
 import { Reconciler } from "./constructs/reconciler";
@@ -20,7 +22,14 @@ import { SlackControl } from "./constructs/slack-control";
 import { WebhookIntake } from "./constructs/webhook-intake";
 import type { PrIdentities } from "../functions/pr-pipelines/identities";
 import type { RepositoryCatalogData } from "../functions/shared/repositories";
-import { type GitHubConnection, type PlatformRepository, platformRepositories, platformServices, repositoryCatalog } from "./repositories";
+import {
+  type GitHubConnection,
+  type PlatformRepository,
+  type PlatformService,
+  platformRepositories,
+  platformServices,
+  repositoryCatalog,
+} from "./repositories";
 
 export interface BuildStackProps extends AccountStackProps {
   /**
@@ -54,6 +63,10 @@ export class BuildStack extends AccountStack {
   readonly reconciler: Reconciler;
   /** The delivery pipeline of each service, by service name. */
   readonly pipelines: ReadonlyMap<string, DeliveryPipeline>;
+  /** Main's ECR repositories, one per container service; only with container services. */
+  readonly imageRepositories?: ImageRepositories;
+  /** The pull requests' ECR repositories, one per container service; only with container services. */
+  readonly prImageRepositories?: ImageRepositories;
 
   constructor(scope: Construct, props: BuildStackProps) {
     super(scope, "build", props);
@@ -153,34 +166,47 @@ export class BuildStack extends AccountStack {
         cloudFormationExecutionRoleArn: t.cloudFormationExecutionRoleArn,
       };
     };
+    const containerServices = services.filter(isContainerService);
+    if (containerServices.length > 0) {
+      this.imageRepositories = this.createImageRepositories("main", containerServices, props.bootstrap ?? false);
+      this.prImageRepositories = this.createImageRepositories("pr", containerServices, props.bootstrap ?? false);
+    }
+    const buildOf = (service: PlatformService): ServiceBuild => {
+      if (!isContainerService(service)) return { kind: "lambda", buildspec: service.buildspec, privileged: service.privilegedBuild };
+      return {
+        kind: "container",
+        repositoryUri: (this.imageRepositories as ImageRepositories).uriOf(service.name),
+        prRepositoryUri: (this.prImageRepositories as ImageRepositories).uriOf(service.name),
+        dockerfile: service.dockerfile,
+        context: service.context,
+        testCommand: service.testCommand,
+        template: service.template,
+      };
+    };
     this.pipelines = new Map(
-      services.map((service) => {
-        if (service.kind !== "lambda") throw new Error(`BuildStack: service ${service.name} is a container service, which is being built`);
-        return [
-          service.name,
-          new DeliveryPipeline(this, `pipeline-${service.name}`, {
-            arns,
-            pipelineName: names.pipeline(service),
-            stackPrefix: names.applicationStackPrefix(service),
-            store,
-            pipelineRole: this.roles.pipelineRole,
-            codeBuildRole: this.roles.codeBuildRole,
-            pullRequests: { codeBuildRole: this.prRoles.codeBuildRole, store: this.prArtifactStore },
-            connectionArn: connections.of(service.repository),
-            repository: service.repository.repository,
-            branch: service.repository.mainBranch,
-            buildspec: service.buildspec,
-            integrationTestsBuildspec: service.integrationTestsBuildspec,
-            dev: target("dev"),
-            prod: target("prod"),
-            approvalTopic: this.approvals.topic,
-            region: arns.region,
-            logRetentionDays: config.logRetentionDays,
-            privilegedBuild: service.privilegedBuild,
-            project: names.project,
-          }),
-        ] as const;
-      }),
+      services.map((service) => [
+        service.name,
+        new DeliveryPipeline(this, `pipeline-${service.name}`, {
+          arns,
+          pipelineName: names.pipeline(service),
+          stackPrefix: names.applicationStackPrefix(service),
+          store,
+          pipelineRole: this.roles.pipelineRole,
+          codeBuildRole: this.roles.codeBuildRole,
+          pullRequests: { codeBuildRole: this.prRoles.codeBuildRole, store: this.prArtifactStore },
+          connectionArn: connections.of(service.repository),
+          repository: service.repository.repository,
+          branch: service.repository.mainBranch,
+          build: buildOf(service),
+          integrationTestsBuildspec: service.integrationTestsBuildspec,
+          dev: target("dev"),
+          prod: target("prod"),
+          approvalTopic: this.approvals.topic,
+          region: arns.region,
+          logRetentionDays: config.logRetentionDays,
+          project: names.project,
+        }),
+      ]),
     );
     const pipelines = [...this.pipelines.values()];
     this.approvals.allowApproving(pipelines);
@@ -268,12 +294,48 @@ export class BuildStack extends AccountStack {
     new TerraformOutput(this, "pr_artifact_bucket", { value: this.prArtifactStore.bucket.bucket });
     new TerraformOutput(this, "artifact_key_arn", { value: this.artifactStore.key.arn });
     new TerraformOutput(this, "pipeline_role_arn", { value: this.roles.pipelineRole.arn });
+    const uris = (repositories?: ImageRepositories) =>
+      Object.fromEntries([...(repositories?.repositories ?? [])].map(([service, repository]) => [service, repository.repositoryUrl]));
+    new TerraformOutput(this, "image_repositories", { value: uris(this.imageRepositories) });
+    new TerraformOutput(this, "pr_image_repositories", { value: uris(this.prImageRepositories) });
     if (this.slack) {
       new TerraformOutput(this, "slack_commands_url", { value: this.slack.commandsUrl });
       new TerraformOutput(this, "slack_interactions_url", { value: this.slack.interactionsUrl });
       new TerraformOutput(this, "slack_signing_secret_arn", { value: this.slack.signingSecret.arn });
       new TerraformOutput(this, "slack_bot_token_secret_arn", { value: this.slack.botTokenSecret.arn });
     }
+  }
+
+  /**
+   * One zone's ECR repositories of the container services. Main's keep a
+   * count of images, not an age: prod may run an old image for months, and a
+   * rollback needs the ones before it. The pull requests' expire by age: all
+   * pull requests of a service share the repository, so a count would let a
+   * busy one expire the image of another's preview; an image lives as long as
+   * the PR artifacts (pr.json) that name it. Pullers: dev's and prod's image
+   * pull roles for main's; dev's preview pull role for the pull requests' of
+   * services with previews. None on the bootstrap apply, before they exist.
+   */
+  private createImageRepositories(zone: TrustZone, services: readonly ContainerPlatformService[], bootstrap: boolean): ImageRepositories {
+    const { names, config, arns } = this;
+    const main = zone === "main";
+    const pullers = (service: ContainerPlatformService): string[] => {
+      if (bootstrap) return [];
+      if (main) return TARGET_ACCOUNTS.map((name) => arns.inAccount(config.accounts[name].accountId).role(names.imagePullRole));
+      return service.preview ? [arns.inAccount(config.accounts.dev.accountId).role(names.previewImagePullRole)] : [];
+    };
+    return new ImageRepositories(this, main ? "image-repositories" : "pr-image-repositories", {
+      zone,
+      store: main ? this.artifactStore : this.prArtifactStore,
+      keyAdministratorArn: config.accounts.build.provisioningRoleArn,
+      pusher: (main ? this.roles : this.prRoles).codeBuildRole,
+      repositories: services.map((service) => ({
+        service: service.name,
+        name: main ? names.imageRepository(service) : names.prImageRepository(service),
+        expiry: main ? { keepImages: service.keepImages } : { maxAgeDays: config.artifactRetentionDays },
+        pullerArns: pullers(service),
+      })),
+    });
   }
 
   /** What a pull request pipeline acts as instead of what its main pipeline acts as (functions/pr-pipelines/identities.ts). */
@@ -375,6 +437,9 @@ export class BuildStack extends AccountStack {
     };
   }
 }
+
+/** A container service of the configuration. */
+type ContainerPlatformService = Extract<PlatformService, { kind: "container" }>;
 
 /** A connection and the repositories pipelines may read through it. */
 interface ConnectionGrant {

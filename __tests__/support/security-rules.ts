@@ -53,6 +53,7 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: ReadonlySet<string> = n
   "logs:DescribeLogGroups",
   "sts:GetCallerIdentity",
   "tag:GetResources",
+  "ecr:GetAuthorizationToken",
 ]);
 
 const BROAD_MANAGED_POLICIES = /policy\/(AdministratorAccess|PowerUserAccess|IAMFullAccess|[A-Za-z]*FullAccess)$/;
@@ -65,7 +66,10 @@ const RESOURCE_POLICIES: Record<string, string> = {
   aws_sns_topic_policy: "policy",
   aws_cloudwatch_event_bus_policy: "policy",
   aws_secretsmanager_secret_policy: "policy",
+  aws_ecr_repository_policy: "policy",
 };
+/** One IAM role, named exactly (the partition may be a Terraform reference). */
+const EXACT_ROLE_ARN = /^arn:[^:*]+:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const block = (value: unknown): Json | undefined => (Array.isArray(value) ? value[0] : (value as Json | undefined));
@@ -168,6 +172,37 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     });
   }
 
+  // ECR: images scanned, tags immutable, encrypted with a customer-managed key; pulled only by exactly named roles.
+  each("aws_ecr_repository", (name, repository) => {
+    if (block(repository.image_scanning_configuration)?.scan_on_push !== true) {
+      add("ecr-scan-on-push", "aws_ecr_repository", name, "images are not scanned on push");
+    }
+    if (repository.image_tag_mutability !== "IMMUTABLE") {
+      add("ecr-immutable-tags", "aws_ecr_repository", name, "tags are mutable: a tag could be made to point at another image");
+    }
+    const encryption = block(repository.encryption_configuration);
+    if (encryption?.encryption_type !== "KMS" || !encryption?.kms_key) {
+      add("ecr-encryption", "aws_ecr_repository", name, "repository is not encrypted with a customer-managed KMS key");
+    }
+  });
+  each("aws_ecr_repository_policy", (name, r) => {
+    for (const s of policyOf("aws_ecr_repository_policy", name, r.policy) ?? []) {
+      if (s.Effect !== "Allow") continue;
+      const principal = s.Principal as Json | "*" | undefined;
+      const principals = principal === "*" ? ["*"] : list(principal?.AWS);
+      if (principal === "*" || principal?.Service !== undefined || principals.length === 0) {
+        add("ecr-policy-principal", "aws_ecr_repository_policy", name, `statement ${s.Sid ?? "?"} allows other principals than roles`);
+      }
+      for (const p of principals) {
+        if (typeof p === "string" && ACCOUNT_ROOT.test(p)) {
+          add("ecr-policy-principal", "aws_ecr_repository_policy", name, `statement ${s.Sid ?? "?"} allows the account root ${p}; name exact roles`);
+        } else if (typeof p !== "string" || !EXACT_ROLE_ARN.test(p)) {
+          add("ecr-policy-principal", "aws_ecr_repository_policy", name, `statement ${s.Sid ?? "?"} allows ${String(p)}, not one exactly named role`);
+        }
+      }
+    }
+  });
+
   // Permissions boundaries: the managed policies that role-shaping statements insist on. They cap
   // rather than grant, so service-wide actions are fine there; they must still deny identity changes.
   const boundaries = new Set<string>();
@@ -234,7 +269,7 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     });
   }
 
-  // Trust zones in the build account: PR identities never reach main's store, main's never the PR store.
+  // Trust zones in the build account: PR identities never reach main's store or image repositories, main's never the PR ones.
   const zoneOf = (type: string, name: string): string | undefined => resources[type]?.[name]?.tags?.[TRUST_ZONE];
   const zoned = (type: string) => Object.keys(resources[type] ?? {}).filter((name) => zoneOf(type, name) !== undefined);
   const storeReferences = (zone: string) => [
@@ -244,6 +279,9 @@ export function securityFindings(stack: Json, context: SecurityContext = {}): Fi
     ...zoned("aws_kms_key")
       .filter((n) => zoneOf("aws_kms_key", n) === zone)
       .map((n) => `aws_kms_key.${n}.`),
+    ...zoned("aws_ecr_repository")
+      .filter((n) => zoneOf("aws_ecr_repository", n) === zone)
+      .map((n) => `aws_ecr_repository.${n}.`),
   ];
   const roleZones = new Map<string, string>();
   for (const role of zoned("aws_iam_role")) {

@@ -35,8 +35,16 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
   it("scopes the PR function to the service pipelines and their -pr- clones, passes only the PR pipeline role and cleans only the PR store", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "pr-pipelines/pr-pipelines/function/policy").policy;
     const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:codepipeline:\${data.aws_region.region.name}:111111111111:${name}`;
-    expect(statement(policy, "ReadServicePipelines").Resource).toEqual([arn("pipewright-orders"), arn("pipewright-payments")]);
-    expect(statement(policy, "ManagePrPipelines").Resource).toEqual([arn("pipewright-orders-pr-*"), arn("pipewright-payments-pr-*")]);
+    expect(statement(policy, "ReadServicePipelines").Resource).toEqual([
+      arn("pipewright-orders"),
+      arn("pipewright-payments"),
+      arn("pipewright-storefront"),
+    ]);
+    expect(statement(policy, "ManagePrPipelines").Resource).toEqual([
+      arn("pipewright-orders-pr-*"),
+      arn("pipewright-payments-pr-*"),
+      arn("pipewright-storefront-pr-*"),
+    ]);
     expect(statement(policy, "PassPrPipelineRole")).toMatchObject({
       Resource: expect.stringMatching(/^\$\{aws_iam_role\.pr-pipeline-roles_pipeline_\w+\.arn\}$/),
       Condition: { StringEquals: { "iam:PassedToService": "codepipeline.amazonaws.com" } },
@@ -119,7 +127,11 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
   it("lets the push router start only the service pipelines; the routing table travels in its repository catalog, not its environment", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "push-router/push-router/function/policy").policy;
     const arn = (name: string) => `arn:\${data.aws_partition.partition.partition}:codepipeline:\${data.aws_region.region.name}:111111111111:${name}`;
-    expect(statement(policy, "StartServicePipelines").Resource).toEqual([arn("pipewright-orders"), arn("pipewright-payments")]);
+    expect(statement(policy, "StartServicePipelines").Resource).toEqual([
+      arn("pipewright-orders"),
+      arn("pipewright-payments"),
+      arn("pipewright-storefront"),
+    ]);
     const fn = resourceAt(build, "aws_lambda_function", "push-router/push-router/function/function");
     expect(Object.keys(fn.environment.variables).sort()).toEqual([
       "GITHUB_TOKEN_SECRET_ARN",
@@ -147,6 +159,7 @@ describe("pr-pipelines and push-router on the GitHub bus", () => {
     expect(statement(policy, "StartServicePipelines").Resource).toEqual([
       arn("pipewright-shop-orders"),
       arn("pipewright-shop-payments"),
+      arn("pipewright-shop-storefront"),
       arn("pipewright-billing-invoices"),
     ]);
   });

@@ -80,6 +80,7 @@ describe("DeliveryPipeline in the build stack", () => {
     expect(statement(policy, "ApproveProd").Resource).toEqual([
       expect.stringMatching(/^\$\{aws_codepipeline\.pipeline-orders_pipeline_\w+\.arn\}\/Prod\/Approve$/),
       expect.stringMatching(/^\$\{aws_codepipeline\.pipeline-payments_pipeline_\w+\.arn\}\/Prod\/Approve$/),
+      expect.stringMatching(/^\$\{aws_codepipeline\.pipeline-storefront_pipeline_\w+\.arn\}\/Prod\/Approve$/),
     ]);
     expect(resourceAt(build, "aws_iam_group", "approvals/group").name).toBe("pipewright-approvers");
   });
@@ -108,7 +109,7 @@ describe("DeliveryPipeline in the build stack", () => {
 
   it("lets the pipeline role start exactly its builds, use the connection and announce approvals", () => {
     const policy = resourceAt(build, "aws_iam_role_policy", "pipeline-actions").policy;
-    expect(statement(policy, "RunBuilds").Resource).toHaveLength(4);
+    expect(statement(policy, "RunBuilds").Resource).toHaveLength(6);
     expect(statement(policy, "AnnounceApprovals").Resource).toMatch(/aws_sns_topic\.approvals_topic_\w+\.arn/);
   });
 
@@ -137,12 +138,19 @@ describe("DeliveryPipeline in the build stack", () => {
         "pipewright-pr-orders-integration-tests",
         "pipewright-pr-payments-build",
         "pipewright-pr-payments-integration-tests",
+        "pipewright-pr-storefront-build",
+        "pipewright-pr-storefront-integration-tests",
       ].map(project),
     );
     expect(trust("pipeline-roles/codebuild")).toEqual(
-      ["pipewright-orders-build", "pipewright-orders-integration-tests", "pipewright-payments-build", "pipewright-payments-integration-tests"].map(
-        project,
-      ),
+      [
+        "pipewright-orders-build",
+        "pipewright-orders-integration-tests",
+        "pipewright-payments-build",
+        "pipewright-payments-integration-tests",
+        "pipewright-storefront-build",
+        "pipewright-storefront-integration-tests",
+      ].map(project),
     );
     const logs = statement(resourceAt(build, "aws_iam_role_policy", "pr-pipeline-roles/codebuild-logs").policy, "BuildLogs").Resource as string[];
     expect(logs.every((arn) => arn.includes(":log-group:/aws/codebuild/pipewright-pr-"))).toBe(true);
@@ -157,6 +165,8 @@ describe("DeliveryPipeline in the build stack", () => {
       expect.stringMatching(/aws_codebuild_project\.pipeline-orders_pr-integration-tests_\w+\.arn/),
       expect.stringMatching(/aws_codebuild_project\.pipeline-payments_pr-build_\w+\.arn/),
       expect.stringMatching(/aws_codebuild_project\.pipeline-payments_pr-integration-tests_\w+\.arn/),
+      expect.stringMatching(/aws_codebuild_project\.pipeline-storefront_pr-build_\w+\.arn/),
+      expect.stringMatching(/aws_codebuild_project\.pipeline-storefront_pr-integration-tests_\w+\.arn/),
     ]);
     expect(policy).not.toContain("sns:Publish");
     expect(statement(policy, "UseGitHubConnection").Condition).toEqual({

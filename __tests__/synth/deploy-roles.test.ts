@@ -169,10 +169,12 @@ describe("the doors of the dev and prod stacks", () => {
     expect(stacks(devStack)).toEqual([
       expect.stringMatching(/stack\/pipewright-orders-dev\/\*$/),
       expect.stringMatching(/stack\/pipewright-payments-dev\/\*$/),
+      expect.stringMatching(/stack\/pipewright-storefront-dev\/\*$/),
     ]);
     expect(stacks(prod)).toEqual([
       expect.stringMatching(/stack\/pipewright-orders-prod\/\*$/),
       expect.stringMatching(/stack\/pipewright-payments-prod\/\*$/),
+      expect.stringMatching(/stack\/pipewright-storefront-prod\/\*$/),
     ]);
   });
 
@@ -182,6 +184,7 @@ describe("the doors of the dev and prod stacks", () => {
     expect(statement(permissions, "ApplicationStacks").Resource).toEqual([
       expect.stringMatching(/stack\/pipewright-orders-pr-\*\/\*$/),
       expect.stringMatching(/stack\/pipewright-payments-pr-\*\/\*$/),
+      expect.stringMatching(/stack\/pipewright-storefront-pr-\*\/\*$/),
     ]);
     expect(statement(permissions, "Artifacts").Resource).toBe(
       "arn:${data.aws_partition.partition.partition}:s3:::pipewright-pr-artifacts-111111111111-eu-west-1/*",
@@ -198,7 +201,11 @@ describe("the doors of the dev and prod stacks", () => {
     const policy = resourceAt(devStack, "aws_iam_role_policy", "preview-cleanup/permissions").policy;
     expect(statement(policy, "PreviewStacks")).toMatchObject({
       Action: ["cloudformation:DeleteStack", "cloudformation:DescribeStacks"],
-      Resource: [expect.stringMatching(/stack\/pipewright-orders-pr-\*\/\*$/), expect.stringMatching(/stack\/pipewright-payments-pr-\*\/\*$/)],
+      Resource: [
+        expect.stringMatching(/stack\/pipewright-orders-pr-\*\/\*$/),
+        expect.stringMatching(/stack\/pipewright-payments-pr-\*\/\*$/),
+        expect.stringMatching(/stack\/pipewright-storefront-pr-\*\/\*$/),
+      ],
     });
     expect(statement(policy, "PassCloudFormationRole").Resource).toMatch(/^\$\{aws_iam_role\.preview-deploy-roles_cfn-exec_\w+\.arn\}$/);
   });

@@ -74,6 +74,7 @@ describe("notifications and the reconciler in the build stack", () => {
     expect(statement(policy, "InspectAndRemovePrPipelines").Resource).toEqual([
       expect.stringMatching(/:pipewright-orders-pr-\*$/),
       expect.stringMatching(/:pipewright-payments-pr-\*$/),
+      expect.stringMatching(/:pipewright-storefront-pr-\*$/),
     ]);
     // The capacity ledger: read, and waiting pull requests that closed taken out of it.
     expect(statement(policy, "CapacityLedger")).toMatchObject({

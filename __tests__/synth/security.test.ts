@@ -332,6 +332,91 @@ describe("security rules", () => {
         return s.build;
       },
     ],
+    [
+      "ecr-scan-on-push",
+      "a repository that does not scan pushed images",
+      (s) => {
+        resourceAt(s.build, "aws_ecr_repository", "image-repositories/repository-storefront").image_scanning_configuration.scan_on_push = false;
+        return s.build;
+      },
+    ],
+    [
+      "ecr-immutable-tags",
+      "a repository whose tags can be moved",
+      (s) => {
+        resourceAt(s.build, "aws_ecr_repository", "pr-image-repositories/repository-storefront").image_tag_mutability = "MUTABLE";
+        return s.build;
+      },
+    ],
+    [
+      "ecr-encryption",
+      "a repository with S3-managed encryption",
+      (s) => {
+        resourceAt(s.build, "aws_ecr_repository", "image-repositories/repository-storefront").encryption_configuration = [
+          { encryption_type: "AES256" },
+        ];
+        return s.build;
+      },
+    ],
+    [
+      "ecr-encryption",
+      "a repository with ECR's AWS-managed key",
+      (s) => {
+        resourceAt(s.build, "aws_ecr_repository", "image-repositories/repository-storefront").encryption_configuration = [{ encryption_type: "KMS" }];
+        return s.build;
+      },
+    ],
+    [
+      "wildcard-principal",
+      "a repository anyone may pull from",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_ecr_repository_policy", "image-repositories/policy-storefront"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "PullFromTargetAccounts").Principal = "*";
+        });
+        return s.build;
+      },
+    ],
+    [
+      "ecr-policy-principal",
+      "a repository the whole prod account may pull from",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_ecr_repository_policy", "image-repositories/policy-storefront"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "PullFromTargetAccounts").Principal.AWS[1] = "arn:aws:iam::333333333333:root";
+        });
+        return s.build;
+      },
+    ],
+    [
+      "ecr-policy-principal",
+      "a repository every role of dev may pull from",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_ecr_repository_policy", "image-repositories/policy-storefront"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "PullFromTargetAccounts").Principal.AWS[0] = "arn:aws:iam::222222222222:role/*";
+        });
+        return s.build;
+      },
+    ],
+    [
+      "ecr-policy-principal",
+      "a repository an AWS service may pull from",
+      (s) => {
+        editPolicy(resourceAt(s.build, "aws_ecr_repository_policy", "image-repositories/policy-storefront"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "PullFromTargetAccounts").Principal = { Service: "ecs-tasks.amazonaws.com" };
+        });
+        return s.build;
+      },
+    ],
+    [
+      "trust-zone-crossed",
+      "the PR CodeBuild role may push to main's repository",
+      (s) => {
+        const main = Object.keys(s.build.resource.aws_ecr_repository).find((name) => name.startsWith("image-repositories_repository-storefront_"));
+        editPolicy(resourceAt(s.build, "aws_iam_role_policy", "pr-image-repositories/push"), "policy", (d) => {
+          d.Statement.find((st: any) => st.Sid === "PushImages").Resource.push(`\${aws_ecr_repository.${main}.arn}`);
+        });
+        return s.build;
+      },
+    ],
   ];
 
   it.each(violations)("report %s for a deliberate violation: %s", (rule, _what, mutate) => {
@@ -342,7 +427,9 @@ describe("security rules", () => {
   it("accept * for actions that have no resource-level permissions", () => {
     const stack = withResource(synthPlatform().build, "aws_iam_role_policy", {
       role: "x",
-      policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "cloudwatch:PutMetricData"], Resource: "*" }] }),
+      policy: JSON.stringify({
+        Statement: [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"], Resource: "*" }],
+      }),
     });
     expect(securityFindings(stack)).toEqual([]);
   });

@@ -153,7 +153,7 @@ describe("the Slack app in the build stack", () => {
       "DeployMainPipelines",
       "ReadSlackSecrets",
     ]);
-    const pipelines = [pipelineArn("orders"), pipelineArn("payments")];
+    const pipelines = [pipelineArn("orders"), pipelineArn("payments"), pipelineArn("storefront")];
     expect(statement(policy, "AnswerProdApprovals")).toMatchObject({
       Action: "codepipeline:PutApprovalResult",
       Resource: pipelines.map((arn) => `${arn}/Prod/Approve`),

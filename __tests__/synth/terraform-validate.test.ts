@@ -1,7 +1,10 @@
 import { App } from "cdktf";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
+import { containerBuildspec } from "../../stacks/container-buildspec";
 import { addPlatformStacks } from "../../stacks/platform";
 import { configWith } from "../support/synth";
 import { requireTerraform, terraformEnv, validateStack } from "../support/terraform";
@@ -29,6 +32,22 @@ describe("terraform validate", () => {
     const result = await validateStack(dir, env);
     expect(result.diagnostics).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+
+  it("hands CodeBuild the container buildspec exactly: Terraform takes its shell text literally", async () => {
+    const stack = JSON.parse(readFileSync(path.join(outdir, "stacks", "build", "cdk.tf.json"), "utf8"));
+    const [name, project] =
+      Object.entries<any>(stack.resource.aws_codebuild_project).find(([key]) => key.startsWith("pipeline-storefront_build_")) ?? [];
+    expect(name).toBeDefined();
+    // The same string, as what Terraform evaluates it to: an output of a configuration without providers.
+    const dir = path.join(outdir, "literal");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ output: { buildspec: { value: project.source.buildspec } } }));
+    const run = promisify(execFile);
+    await run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir, env });
+    await run("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], { cwd: dir, env });
+    const { stdout } = await run("terraform", ["output", "-raw", "buildspec"], { cwd: dir, env });
+    expect(JSON.parse(stdout)).toEqual(containerBuildspec());
   });
 
   it("keeps every stack's local state outside the synth output, in the project folder", () => {

@@ -22,6 +22,7 @@ describe("TrafficHooks in the dev and prod stacks", () => {
       Resource: [
         "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:deploymentgroup:pipewright-orders-*/*",
         "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:deploymentgroup:pipewright-payments-*/*",
+        "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:deploymentgroup:pipewright-storefront-*/*",
       ],
     });
     expect(statement(policy, "InvokeNewVersions").Resource[0]).toMatch(/:function:pipewright-orders-\*:\*$/);
@@ -34,6 +35,7 @@ describe("TrafficHooks in the dev and prod stacks", () => {
       Resource: [
         "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:application:pipewright-orders-*",
         "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:application:pipewright-payments-*",
+        "arn:${data.aws_partition.partition.partition}:codedeploy:${data.aws_region.region.name}:222222222222:application:pipewright-storefront-*",
       ],
     });
   });

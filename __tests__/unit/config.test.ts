@@ -17,7 +17,7 @@ describe("configuration", () => {
     expect(config.backend).toEqual({ type: "local" });
     expect(config.logRetentionDays).toBe(30);
     expect(config.github.mainBranch).toBe("main");
-    expect(config.services?.map((s) => s.name)).toEqual(["orders", "payments"]);
+    expect(config.services?.map((s) => s.name)).toEqual(["orders", "payments", "storefront"]);
   });
 
   const cases: Array<[string, (c: any) => void, RegExp]> = [

@@ -6,8 +6,10 @@ import { Codepipeline, type CodepipelineStage, type CodepipelineStageAction } fr
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { mainCodeBuildProjects, prCodeBuildProjectName } from "../../functions/pr-pipelines/names";
+import { containerBuildEnvironment, containerBuildspec } from "../container-buildspec";
 import type { Arns } from "../iam";
-import type { ArtifactStore } from "./artifact-store";
+import { terraformLiteral } from "../terraform";
+import type { ArtifactStore, TrustZone } from "./artifact-store";
 
 /** Stage and action names: part of the contract (approval ARNs, PR clones, the push router). */
 export const STAGES = {
@@ -19,6 +21,41 @@ export const STAGES = {
 } as const;
 export const SOURCE_ACTION = "Source";
 export const APPROVAL_ACTION = "Approve";
+/** The build action of each kind of service, in stage Build. */
+export const BUILD_ACTIONS = { lambda: "BuildAndPackage", container: "BuildImage" } as const;
+
+/** How a service is built: by its own buildspec (Lambda), or by pipewright's image build (container). */
+export type ServiceBuild = BuildspecBuild | ImageBuild;
+
+/** A build that runs the service's buildspec and packages its template. */
+export interface BuildspecBuild {
+  readonly kind: "lambda";
+  /** Buildspec of the build (repository path). */
+  readonly buildspec: string;
+  /** Privileged builds (Docker). @default false */
+  readonly privileged?: boolean;
+}
+
+/**
+ * A container image build (stacks/container-buildspec.ts): privileged, with
+ * pipewright's inline buildspec. Main's project pushes to main's repository,
+ * the pull requests' project to theirs.
+ */
+export interface ImageBuild {
+  readonly kind: "container";
+  /** URI of main's ECR repository of the service. */
+  readonly repositoryUri: string;
+  /** URI of the pull requests' ECR repository of the service. */
+  readonly prRepositoryUri: string;
+  /** The Dockerfile (repository path). */
+  readonly dockerfile: string;
+  /** The build context folder (repository path). */
+  readonly context: string;
+  /** Runs inside the built image through `/bin/sh -c`; the image is pushed only if it succeeds. */
+  readonly testCommand: string;
+  /** The CloudFormation template deployed with the image (repository path). */
+  readonly template: string;
+}
 
 /** One target account as the pipeline deploys into it. */
 export interface DeploymentTarget {
@@ -55,8 +92,8 @@ export interface DeliveryPipelineProps {
   readonly repository: string;
   /** The branch the pipeline builds. */
   readonly branch: string;
-  /** Buildspec of the build (repository path). */
-  readonly buildspec: string;
+  /** How the service is built. */
+  readonly build: ServiceBuild;
   /** Buildspec of the integration tests; without it the stage is left out. @default none */
   readonly integrationTestsBuildspec?: string;
   readonly dev: DeploymentTarget;
@@ -67,8 +104,6 @@ export interface DeliveryPipelineProps {
   readonly region: string;
   /** Retention of the build logs. */
   readonly logRetentionDays: number;
-  /** Privileged builds (Docker). @default false */
-  readonly privilegedBuild?: boolean;
   /** The project name: the build passes it to the template (hook function names); prefixes the PR projects' names. */
   readonly project: string;
 }
@@ -77,17 +112,26 @@ export interface DeliveryPipelineProps {
 interface ProjectSpec {
   readonly id: string;
   readonly name: string;
+  /** A repository path, or the buildspec itself. */
   readonly buildspec: string;
   readonly role: IamRole;
   readonly store: ArtifactStore;
-  /** Whether the build packages code into the store (it gets the store's bucket and key). */
-  readonly packages: boolean;
+  readonly environment: readonly { readonly name: string; readonly value: string }[];
+  readonly privileged: boolean;
+}
+
+/** One trust zone's side of the pipeline's projects: who runs them, where their artifacts go. */
+interface Zone {
+  readonly zone: TrustZone;
+  readonly role: IamRole;
+  readonly store: ArtifactStore;
 }
 
 /**
  * A service's delivery pipeline (CodePipeline V2, QUEUED): source from
- * GitHub, build and package, deploy to dev through change sets, integration
- * tests against dev, prod change set, manual approval, prod execute.
+ * GitHub, build and package (or build, test and push the container image),
+ * deploy to dev through change sets, integration tests against dev, prod
+ * change set, manual approval, prod execute.
  */
 export class DeliveryPipeline extends Construct {
   readonly pipeline: Codepipeline;
@@ -104,17 +148,21 @@ export class DeliveryPipeline extends Construct {
     }
     const { store } = props;
     const names = mainCodeBuildProjects(props.pipelineName);
-    const main = { role: props.codeBuildRole, store };
-    const pr = { role: props.pullRequests.codeBuildRole, store: props.pullRequests.store };
-    const build = { name: names.build, buildspec: props.buildspec, packages: true };
-    this.buildProject = this.codeBuildProject(props, { ...build, ...main, id: "build" });
-    this.prBuildProject = this.codeBuildProject(props, { ...build, ...pr, id: "pr-build", name: prCodeBuildProjectName(props.project, names.build) });
+    const main: Zone = { zone: "main", role: props.codeBuildRole, store };
+    const pr: Zone = { zone: "pr", role: props.pullRequests.codeBuildRole, store: props.pullRequests.store };
+    this.buildProject = this.codeBuildProject(props, { ...this.buildProjectSpec(props, main), id: "build", name: names.build });
+    this.prBuildProject = this.codeBuildProject(props, {
+      ...this.buildProjectSpec(props, pr),
+      id: "pr-build",
+      name: prCodeBuildProjectName(props.project, names.build),
+    });
     if (props.integrationTestsBuildspec) {
-      const tests = { name: names.integrationTests, buildspec: props.integrationTestsBuildspec, packages: false };
-      this.integrationTestsProject = this.codeBuildProject(props, { ...tests, ...main, id: "integration-tests" });
+      const tests = { name: names.integrationTests, buildspec: props.integrationTestsBuildspec, environment: [], privileged: false };
+      this.integrationTestsProject = this.codeBuildProject(props, { ...tests, role: main.role, store: main.store, id: "integration-tests" });
       this.prIntegrationTestsProject = this.codeBuildProject(props, {
         ...tests,
-        ...pr,
+        role: pr.role,
+        store: pr.store,
         id: "pr-integration-tests",
         name: prCodeBuildProjectName(props.project, names.integrationTests),
       });
@@ -126,7 +174,7 @@ export class DeliveryPipeline extends Construct {
         name: STAGES.build,
         action: [
           {
-            name: "BuildAndPackage",
+            name: BUILD_ACTIONS[props.build.kind],
             category: "Build",
             owner: "AWS",
             provider: "CodeBuild",
@@ -239,20 +287,48 @@ export class DeliveryPipeline extends Construct {
     };
   }
 
+  /** The build project of one zone: the service's buildspec, packaging into the zone's store, or the image build pushing to the zone's repository. */
+  private buildProjectSpec(props: DeliveryPipelineProps, zone: Zone): Omit<ProjectSpec, "id" | "name"> {
+    const { build } = props;
+    const { role, store } = zone;
+    if (build.kind === "lambda") {
+      return {
+        role,
+        store,
+        buildspec: build.buildspec,
+        environment: [
+          { name: "ARTIFACT_BUCKET", value: store.bucket.bucket },
+          { name: "ARTIFACT_KEY_ARN", value: store.key.arn },
+          { name: "PROJECT_NAME", value: props.project },
+          { name: "LOG_RETENTION_DAYS", value: String(props.logRetentionDays) },
+        ],
+        privileged: build.privileged ?? false,
+      };
+    }
+    return {
+      role,
+      store,
+      buildspec: terraformLiteral(JSON.stringify(containerBuildspec(), null, 2)),
+      environment: containerBuildEnvironment({
+        imageRepositoryUri: zone.zone === "main" ? build.repositoryUri : build.prRepositoryUri,
+        dockerfile: build.dockerfile,
+        context: build.context,
+        testCommand: build.testCommand,
+        template: build.template,
+        project: props.project,
+        logRetentionDays: props.logRetentionDays,
+      }),
+      // Docker builds need it.
+      privileged: true,
+    };
+  }
+
   private codeBuildProject(props: DeliveryPipelineProps, spec: ProjectSpec): CodebuildProject {
     const { id, name, store } = spec;
     const logs = new CloudwatchLogGroup(this, `${id}-logs`, {
       name: `/aws/codebuild/${name}`,
       retentionInDays: props.logRetentionDays,
     });
-    const environment = spec.packages
-      ? [
-          { name: "ARTIFACT_BUCKET", value: store.bucket.bucket },
-          { name: "ARTIFACT_KEY_ARN", value: store.key.arn },
-          { name: "PROJECT_NAME", value: props.project },
-          { name: "LOG_RETENTION_DAYS", value: String(props.logRetentionDays) },
-        ]
-      : [];
     return new CodebuildProject(this, id, {
       name,
       serviceRole: spec.role.arn,
@@ -265,8 +341,8 @@ export class DeliveryPipeline extends Construct {
         type: "ARM_CONTAINER",
         computeType: "BUILD_GENERAL1_SMALL",
         image: "aws/codebuild/amazonlinux-aarch64-standard:3.0",
-        privilegedMode: props.privilegedBuild ?? false,
-        environmentVariable: environment.map((v) => ({ ...v, type: "PLAINTEXT" })),
+        privilegedMode: spec.privileged,
+        environmentVariable: spec.environment.map((v) => ({ ...v, type: "PLAINTEXT" })),
       },
       logsConfig: { cloudwatchLogs: { groupName: logs.name, status: "ENABLED" } },
     });
