@@ -13,7 +13,7 @@ describe("many repositories in the configuration", () => {
   it("keeps the single-repository form and its pipeline names", () => {
     const config = loadConfig(EXAMPLE_CONFIG_FILE);
     const names = new PlatformNames(config);
-    expect(platformServices(config).map((s) => names.pipeline(s))).toEqual(["pipewright-orders", "pipewright-payments"]);
+    expect(platformServices(config).map((s) => names.pipeline(s))).toEqual(["pipewright-orders", "pipewright-payments", "pipewright-storefront"]);
     expect(platformRepositories(config)).toEqual([expect.objectContaining({ repository: "example-org/shop", key: "", mainBranch: "main" })]);
   });
 
