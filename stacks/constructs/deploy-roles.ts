@@ -3,6 +3,7 @@ import type { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { type Arns, type ConditionBlock, type PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
+import { namedAfterStack, STACK_TAG } from "../names";
 import { KEY_READ_ACTIONS } from "./artifact-store";
 
 /** Where the build account keeps artifacts; names, because it is another account. */
@@ -14,8 +15,7 @@ export interface RemoteArtifactStore {
   readonly keyAlias: string;
 }
 
-/** The tag the sample application puts on its HTTP API; the execution roles touch only APIs carrying their stacks' names in it. */
-export const STACK_TAG = "pipewright:stack";
+export { STACK_TAG };
 
 export interface DeployRolesProps {
   /** ARNs of this (dev or prod) account. */
@@ -129,11 +129,6 @@ export function stackArns(arns: Arns, stacks: readonly string[]): string[] {
   return stacks.map((stack) => arns.regional("cloudformation", `stack/${stack}/*`));
 }
 
-/** What CloudFormation names after a stack: `<stack>-*`; a pattern (`...-pr-*`) already covers it. */
-function namedAfter(stack: string): string {
-  return stack.endsWith("*") ? stack : `${stack}-*`;
-}
-
 /**
  * What the sample SAM application creates (templates/): a Lambda function with
  * versions and an alias, its role and CodeDeploy's, an HTTP API, CodeDeploy for
@@ -142,7 +137,7 @@ function namedAfter(stack: string): string {
  * boundary; the boundary itself cannot be removed.
  */
 export function applicationStatements(arns: Arns, stacks: readonly string[], boundaryArn: string): PolicyStatement[] {
-  const each = (make: (named: string) => string) => stacks.map((stack) => make(namedAfter(stack)));
+  const each = (make: (named: string) => string) => stacks.map((stack) => make(namedAfterStack(stack)));
   const partition = arns.partition;
   const roles = each((named) => arns.role(named));
   const underBoundary: ConditionBlock = { StringEquals: { "iam:PermissionsBoundary": boundaryArn } };
