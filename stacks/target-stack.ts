@@ -134,13 +134,14 @@ export class TargetStack extends AccountStack {
     if (services.length === 0) return undefined;
     const { names, arns } = this;
     const stacks = services.map((s) => names.applicationStacks(s, environment));
+    const logGroups = stacks.map((stack) => names.containerLogGroup(stack));
     const pullRole = new ImagePullRole(this, id, {
       arns,
       roleName,
       registry: arns.inAccount(this.config.accounts.build.accountId),
       repositories: services.map((s) => (environment === "pr" ? names.prImageRepository(s) : names.imageRepository(s))),
-      logGroups: stacks.map((stack) => names.containerLogGroup(stack)),
+      logGroups,
     });
-    return { pullRole, deployment: { stacks, imagePullRoleArn: pullRole.role.arn, networkParameters: names.networkParameters } };
+    return { pullRole, deployment: { stacks, logGroups, imagePullRoleArn: pullRole.role.arn, networkParameters: names.networkParameters } };
   }
 }

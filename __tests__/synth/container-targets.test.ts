@@ -369,6 +369,7 @@ describe("DeployRoles with container services", () => {
   const build = dev.inAccount(BUILD);
   const containers = {
     stacks: ["p-web-dev"],
+    logGroups: ["/ecs/p-web-dev"],
     imagePullRoleArn: dev.role("p-image-pull"),
     networkParameters: { vpcId: "/p/network/vpc-id", subnetIds: "/p/network/subnet-ids" },
   };
@@ -399,6 +400,11 @@ describe("DeployRoles with container services", () => {
 
   it.each<[string, Partial<DeployRolesProps>, RegExp]>([
     ["no container stack", { containers: { ...containers, stacks: [] } }, /DeployRoles roles: containers.stacks is empty/],
+    [
+      "a container stack without its log group",
+      { containers: { ...containers, logGroups: [] } },
+      /DeployRoles roles: containers.logGroups must name/,
+    ],
     [
       "a container stack the door does not deploy",
       { containers: { ...containers, stacks: ["p-other-dev"] } },

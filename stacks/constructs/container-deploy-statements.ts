@@ -9,6 +9,8 @@ export interface ContainerDeployment {
    * door's stacks.
    */
   readonly stacks: readonly string[];
+  /** The stacks' log groups, names or patterns (`/ecs/<stack>`, see PlatformNames.containerLogGroup). */
+  readonly logGroups: readonly string[];
   /** The role the stacks' tasks pull images as (their task execution role); the execution role may pass it to ECS tasks and nothing else. */
   readonly imagePullRoleArn: string;
   /** Names of the SSM parameters holding the VPC id and the subnet ids, which the templates take as parameters. */
@@ -109,14 +111,15 @@ export function containerStatements(arns: Arns, deployment: ContainerDeployment)
         "logs:CreateLogGroup",
         "logs:DeleteLogGroup",
         "logs:DeleteRetentionPolicy",
+        "logs:GetDataProtectionPolicy",
         "logs:ListTagsForResource",
         "logs:PutRetentionPolicy",
         "logs:TagResource",
         "logs:UntagResource",
       ],
-      Resource: stacks.flatMap((stack) => {
-        const group = arns.logGroup(`/ecs/${stack}`);
-        return stack.endsWith("*") ? [group] : [group, `${group}:*`];
+      Resource: deployment.logGroups.flatMap((name) => {
+        const group = arns.logGroup(name);
+        return name.endsWith("*") ? [group] : [group, `${group}:*`];
       }),
     },
     {

@@ -71,6 +71,9 @@ export class DeployRoles extends Construct {
       if (containers.stacks.length === 0) {
         throw new Error(`DeployRoles ${id}: containers.stacks is empty; leave containers out when the door deploys no container service`);
       }
+      if (containers.logGroups.length !== containers.stacks.length) {
+        throw new Error(`DeployRoles ${id}: containers.logGroups must name one log group per container stack (/ecs/<stack>)`);
+      }
       const strangers = containers.stacks.filter((stack) => !props.stacks.includes(stack));
       if (strangers.length > 0) {
         throw new Error(
