@@ -1,6 +1,19 @@
 import type { PipewrightConfig, ServiceConfig } from "./config";
 import { mainCodeBuildProjects, prCodeBuildProjectName } from "../functions/pr-pipelines/names";
 
+/**
+ * The tag the application templates put on what they create and
+ * CloudFormation names (HTTP APIs, load balancers, target groups, security
+ * groups), valued with the stack's name: the execution roles touch only
+ * resources carrying their stacks' names in it.
+ */
+export const STACK_TAG = "pipewright:stack";
+
+/** What CloudFormation names after a stack or stack pattern: `<stack>-*`; a pattern (`...-pr-*`) already covers it. */
+export function namedAfterStack(stack: string): string {
+  return stack.endsWith("*") ? stack : `${stack}-*`;
+}
+
 /** The deployment environments of an application stack: dev and prod, and the previews of pull requests in dev. */
 export type ApplicationEnvironment = "dev" | "prod" | "pr";
 

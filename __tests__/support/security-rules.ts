@@ -53,7 +53,22 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: ReadonlySet<string> = n
   "logs:DescribeLogGroups",
   "sts:GetCallerIdentity",
   "tag:GetResources",
+  // Container services' image pull roles and execution roles.
   "ecr:GetAuthorizationToken",
+  "ecs:DeregisterTaskDefinition",
+  "ecs:DescribeTaskDefinition",
+  "elasticloadbalancing:DescribeCapacityReservation",
+  "elasticloadbalancing:DescribeListenerAttributes",
+  "elasticloadbalancing:DescribeListeners",
+  "elasticloadbalancing:DescribeLoadBalancerAttributes",
+  "elasticloadbalancing:DescribeLoadBalancers",
+  "elasticloadbalancing:DescribeTags",
+  "elasticloadbalancing:DescribeTargetGroupAttributes",
+  "elasticloadbalancing:DescribeTargetGroups",
+  "ec2:DescribeSecurityGroupRules",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeVpcs",
 ]);
 
 const BROAD_MANAGED_POLICIES = /policy\/(AdministratorAccess|PowerUserAccess|IAMFullAccess|[A-Za-z]*FullAccess)$/;

@@ -1,9 +1,12 @@
 import { Construct } from "constructs";
-import type { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { type Arns, type ConditionBlock, type PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
+import { namedAfterStack, STACK_TAG } from "../names";
 import { KEY_READ_ACTIONS } from "./artifact-store";
+import { type ContainerDeployment, containerNetworkStatements, containerStatements } from "./container-deploy-statements";
 
 /** Where the build account keeps artifacts; names, because it is another account. */
 export interface RemoteArtifactStore {
@@ -14,8 +17,7 @@ export interface RemoteArtifactStore {
   readonly keyAlias: string;
 }
 
-/** The tag the sample application puts on its HTTP API; the execution roles touch only APIs carrying their stacks' names in it. */
-export const STACK_TAG = "pipewright:stack";
+export { STACK_TAG };
 
 export interface DeployRolesProps {
   /** ARNs of this (dev or prod) account. */
@@ -37,6 +39,13 @@ export interface DeployRolesProps {
   readonly stacks: readonly string[];
   /** The permissions boundary every role the execution role creates must carry. */
   readonly boundary: IamPolicy;
+  /**
+   * The container services among the stacks: the execution role gets what
+   * their templates create (ECS, load balancing, security groups, logs) for
+   * these stacks only, and may pass their image pull role to ECS tasks.
+   * @default none: the door deploys no container service
+   */
+  readonly containers?: ContainerDeployment;
 }
 
 /**
@@ -49,13 +58,29 @@ export interface DeployRolesProps {
 export class DeployRoles extends Construct {
   readonly deployRole: IamRole;
   readonly cloudFormationExecutionRole: IamRole;
+  /** What the execution role may do for container services: none when the door deploys none. */
+  readonly containerPolicies: readonly IamPolicy[] = [];
 
   constructor(scope: Construct, id: string, props: DeployRolesProps) {
     super(scope, id);
     if (props.stacks.length === 0) {
       throw new Error(`DeployRoles ${id}: stacks is empty; configure at least one service`);
     }
-    const { arns, artifactStore } = props;
+    const { arns, artifactStore, containers } = props;
+    if (containers !== undefined) {
+      if (containers.stacks.length === 0) {
+        throw new Error(`DeployRoles ${id}: containers.stacks is empty; leave containers out when the door deploys no container service`);
+      }
+      if (containers.logGroups.length !== containers.stacks.length) {
+        throw new Error(`DeployRoles ${id}: containers.logGroups must name one log group per container stack (/ecs/<stack>)`);
+      }
+      const strangers = containers.stacks.filter((stack) => !props.stacks.includes(stack));
+      if (strangers.length > 0) {
+        throw new Error(
+          `DeployRoles ${id}: containers.stacks has ${strangers.join(", ")}, which stacks does not; list every container stack in stacks too`,
+        );
+      }
+    }
     const keyStatement: PolicyStatement = {
       Sid: "ArtifactKey",
       Effect: "Allow",
@@ -83,6 +108,34 @@ export class DeployRoles extends Construct {
         keyStatement,
       ]),
     });
+
+    if (containers !== undefined) {
+      // Managed policies of their own: a role's inline policies share one size quota, which the
+      // application statements already use, and a managed policy has a smaller one of its own.
+      const policies = {
+        containers: {
+          statements: containerStatements(arns, containers),
+          description: "ECS clusters, services, task definitions, log groups and network parameters",
+        },
+        "container-network": {
+          statements: containerNetworkStatements(arns, containers.stacks),
+          description: "load balancers, target groups, listeners and security groups",
+        },
+      };
+      this.containerPolicies = Object.entries(policies).map(([suffix, { statements, description }]) => {
+        const policy = new IamPolicy(this, `cfn-exec-${suffix}`, {
+          name: `${props.cloudFormationExecutionRoleName}-${suffix}`,
+          // Fixed text: a policy's description cannot change without replacing the policy.
+          description: `pipewright: what CloudFormation may do for the container services' stacks: ${description}`,
+          policy: policyDocument(statements),
+        });
+        new IamRolePolicyAttachment(this, `cfn-exec-${suffix}-attachment`, {
+          role: this.cloudFormationExecutionRole.name,
+          policyArn: policy.arn,
+        });
+        return policy;
+      });
+    }
 
     this.deployRole = new IamRole(this, "deploy", {
       name: props.deployRoleName,
@@ -129,11 +182,6 @@ export function stackArns(arns: Arns, stacks: readonly string[]): string[] {
   return stacks.map((stack) => arns.regional("cloudformation", `stack/${stack}/*`));
 }
 
-/** What CloudFormation names after a stack: `<stack>-*`; a pattern (`...-pr-*`) already covers it. */
-function namedAfter(stack: string): string {
-  return stack.endsWith("*") ? stack : `${stack}-*`;
-}
-
 /**
  * What the sample SAM application creates (templates/): a Lambda function with
  * versions and an alias, its role and CodeDeploy's, an HTTP API, CodeDeploy for
@@ -142,7 +190,7 @@ function namedAfter(stack: string): string {
  * boundary; the boundary itself cannot be removed.
  */
 export function applicationStatements(arns: Arns, stacks: readonly string[], boundaryArn: string): PolicyStatement[] {
-  const each = (make: (named: string) => string) => stacks.map((stack) => make(namedAfter(stack)));
+  const each = (make: (named: string) => string) => stacks.map((stack) => make(namedAfterStack(stack)));
   const partition = arns.partition;
   const roles = each((named) => arns.role(named));
   const underBoundary: ConditionBlock = { StringEquals: { "iam:PermissionsBoundary": boundaryArn } };
