@@ -16,7 +16,14 @@ const BUILD = "111111111111";
 const DEV = "222222222222";
 const PROD = "333333333333";
 
-/** The example configuration (services orders and payments, both Lambda) with a container service "web". */
+/** The example configuration's Lambda services (orders, payments) alone. */
+function lambdaOnly(): PipewrightConfig {
+  return configWith((c) => {
+    c.services = c.services.filter((service: { kind?: string }) => service.kind !== "container");
+  });
+}
+
+/** The example configuration's first Lambda service (orders) with a container service "web". */
 function withWebService(preview?: boolean): PipewrightConfig {
   return configWith((c) => {
     c.services = [
@@ -34,7 +41,7 @@ function withWebService(preview?: boolean): PipewrightConfig {
   });
 }
 
-/** The dev and prod stacks alone: the build stack is another part of issue 16. */
+/** The dev and prod stacks alone. */
 function synthTargets(config: PipewrightConfig): { dev: SynthesizedStack; prod: SynthesizedStack } {
   const app = Testing.app();
   const dev = new TargetStack(app, { config, environment: "dev" });
@@ -56,7 +63,7 @@ const actionsOf = (policy: string) => statementsOf(policy).flatMap((s: any) => [
 describe("container services in dev and prod", () => {
   const names = new PlatformNames(exampleConfig());
   const context = { artifactBuckets: [names.artifactBucket, names.prArtifactBucket] };
-  const withoutContainers = synthTargets(exampleConfig());
+  const withoutContainers = synthTargets(lambdaOnly());
   const previewsOff = synthTargets(withWebService());
   const previewsOn = synthTargets(withWebService(true));
 
@@ -154,6 +161,26 @@ describe("container services in dev and prod", () => {
         expect(containerPolicies(stack, "pipewright-cfn-exec")).toHaveLength(2);
       expect(containerPolicies(previewsOn.dev, "pipewright-preview-cfn-exec")).toHaveLength(2);
       expect(containerPolicies(previewsOn.prod, "pipewright-preview-cfn-exec")).toEqual([]);
+    });
+
+    it("and the deploy roles read exactly the two network parameters, only when their door deploys a container service", () => {
+      const deployPolicy = (stack: SynthesizedStack, door: string) => resourceAt(stack, "aws_iam_role_policy", `${door}/deploy-permissions`).policy;
+      const parameters = (account: string) =>
+        ["vpc-id", "subnet-ids"].map(
+          (name) =>
+            `arn:\${data.aws_partition.partition.partition}:ssm:\${data.aws_region.region.name}:${account}:parameter/pipewright/network/${name}`,
+        );
+      for (const [stack, account] of [
+        [previewsOff.dev, DEV],
+        [previewsOff.prod, PROD],
+      ] as const) {
+        expect(statement(deployPolicy(stack, "deploy-roles"), "NetworkParameters")).toMatchObject({
+          Action: "ssm:GetParameters",
+          Resource: parameters(account),
+        });
+      }
+      expect(statementsOf(deployPolicy(previewsOff.dev, "preview-deploy-roles")).map((s) => s.Sid)).not.toContain("NetworkParameters");
+      expect(statementsOf(deployPolicy(withoutContainers.dev, "deploy-roles")).map((s) => s.Sid)).not.toContain("NetworkParameters");
     });
 
     it("attach the container policies to their own execution role", () => {
@@ -291,7 +318,7 @@ describe("container services in dev and prod", () => {
     });
 
     it("keep the application statements as they were: the container statements live in their own policy", () => {
-      for (const config of [exampleConfig(), withWebService(true)]) {
+      for (const config of [lambdaOnly(), withWebService(true)]) {
         const { dev } = synthTargets(config);
         const application = resourceAt(dev, "aws_iam_role_policy", "deploy-roles/cfn-exec-application").policy;
         expect(actionsOf(application).filter((a: string) => /^(ecs|elasticloadbalancing|ec2|ssm):/.test(a))).toEqual([]);

@@ -35,7 +35,6 @@ export function containerStatements(arns: Arns, deployment: ContainerDeployment)
   const stacks = [...deployment.stacks];
   const taskRoles = stacks.map((stack) => arns.role(namedAfterStack(stack)));
   const passedToTasks: ConditionBlock = { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } };
-  const { vpcId, subnetIds } = deployment.networkParameters;
   return [
     {
       Sid: "Clusters",
@@ -122,12 +121,7 @@ export function containerStatements(arns: Arns, deployment: ContainerDeployment)
         return name.endsWith("*") ? [group] : [group, `${group}:*`];
       }),
     },
-    {
-      Sid: "NetworkParameters",
-      Effect: "Allow",
-      Action: "ssm:GetParameters",
-      Resource: [vpcId, subnetIds].map((name) => arns.regional("ssm", `parameter/${name.replace(/^\//, "")}`)),
-    },
+    networkParametersStatement(arns, deployment),
     {
       Sid: "DescribeContainerResources",
       Effect: "Allow",
@@ -258,4 +252,19 @@ export function containerNetworkStatements(arns: Arns, stacks: readonly string[]
       Resource: "*",
     },
   ];
+}
+
+/**
+ * Reading the two network parameters the container templates take as SSM
+ * parameter types: the execution role and the deploy role both get it, since
+ * the parameters are resolved when the change set is created.
+ */
+export function networkParametersStatement(arns: Arns, deployment: Pick<ContainerDeployment, "networkParameters">): PolicyStatement {
+  const { vpcId, subnetIds } = deployment.networkParameters;
+  return {
+    Sid: "NetworkParameters",
+    Effect: "Allow",
+    Action: "ssm:GetParameters",
+    Resource: [vpcId, subnetIds].map((name) => arns.regional("ssm", `parameter/${name.replace(/^\//, "")}`)),
+  };
 }

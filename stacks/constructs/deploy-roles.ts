@@ -6,7 +6,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { type Arns, type ConditionBlock, type PolicyStatement, policyDocument, serviceTrustPolicy } from "../iam";
 import { namedAfterStack, STACK_TAG } from "../names";
 import { KEY_READ_ACTIONS } from "./artifact-store";
-import { type ContainerDeployment, containerNetworkStatements, containerStatements } from "./container-deploy-statements";
+import { type ContainerDeployment, containerNetworkStatements, containerStatements, networkParametersStatement } from "./container-deploy-statements";
 
 /** Where the build account keeps artifacts; names, because it is another account. */
 export interface RemoteArtifactStore {
@@ -172,6 +172,7 @@ export class DeployRoles extends Construct {
           Resource: artifactStore.arns.bucket(artifactStore.bucketName),
         },
         keyStatement,
+        ...(containers === undefined ? [] : [networkParametersStatement(arns, containers)]),
       ]),
     });
   }
