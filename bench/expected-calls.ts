@@ -99,8 +99,8 @@ export const SAMPLE_EVENTS: readonly SampleEvent[] = [
       // The front's first request: its signing secret is read once, then cached.
       slack: { GetSecretValue: 1, PutEvents: 1 },
       // The signing secret again (the worker verifies the request itself), then per main pipeline
-      // of the sandbox (three) its latest execution and its stages, side by side.
-      "slack-actions": { GetSecretValue: 1, ListPipelineExecutions: 3, GetPipelineState: 3 },
+      // of the sandbox (four) its latest execution and its stages, side by side.
+      "slack-actions": { GetSecretValue: 1, ListPipelineExecutions: 4, GetPipelineState: 4 },
     },
   },
   {

@@ -29,8 +29,24 @@ export const API: ServiceEntry = {
   kind: "lambda",
   preview: true,
 };
-export const WEB: ServiceEntry = { name: "web", pipeline: "pw-web", include: ["services/web/**", "libs/shared/**"], exclude: [], slackApprovers: [], kind: "lambda", preview: true };
-export const INFRA: ServiceEntry = { name: "infra", pipeline: "pw-infra", include: ["infra/**", "package.json"], exclude: [], slackApprovers: [], kind: "lambda", preview: true };
+export const WEB: ServiceEntry = {
+  name: "web",
+  pipeline: "pw-web",
+  include: ["services/web/**", "libs/shared/**"],
+  exclude: [],
+  slackApprovers: [],
+  kind: "lambda",
+  preview: true,
+};
+export const INFRA: ServiceEntry = {
+  name: "infra",
+  pipeline: "pw-infra",
+  include: ["infra/**", "package.json"],
+  exclude: [],
+  slackApprovers: [],
+  kind: "lambda",
+  preview: true,
+};
 export const CART: ServiceEntry = {
   name: "shop-cart",
   pipeline: "pw-shop-cart",
