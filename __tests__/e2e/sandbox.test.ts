@@ -306,7 +306,7 @@ describe("two repositories behind one webhook", () => {
 
   it("a push to one repository's main starts only its pipelines: none of the other's, though their globs match a path too", async () => {
     const [target] = preferences().pipelines as [SandboxPipeline];
-    // The README's sample: api/ and libs/shared/, which every service of both repositories includes.
+    // The README's sample: api/ and libs/shared/, which every service of every repository includes.
     const sample = JSON.parse(readFileSync(path.join(REPO_ROOT, PREFERENCES_PUSH_SAMPLE), "utf8"));
     expect(sample.repository.full_name).toBe(preferences().repository);
     expect(sample.head_commit.modified).toContain("libs/shared/src/format.ts");
