@@ -1,6 +1,6 @@
 import { buildSync } from "esbuild";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 /**
@@ -71,10 +71,35 @@ export function withDataFiles(bundleDir: string, files: Readonly<Record<string, 
   for (const name of names) hash.update(`${name}\0${files[name]}\0`);
   const outdir = `${bundleDir}-data-${hash.digest("hex").slice(0, 12)}`;
   if (!withData.has(outdir)) {
-    rmSync(outdir, { recursive: true, force: true });
-    cpSync(bundleDir, outdir, { recursive: true });
-    for (const name of names) writeFileSync(path.join(outdir, name), files[name] as string);
+    // Other processes (parallel test workers, a synth) may make or read the same folder meanwhile:
+    // one that already holds this bundle and these files is left alone, and a new one is moved in whole.
+    if (!holds(outdir, bundleDir, files)) {
+      const staging = `${outdir}.${process.pid}-${randomBytes(4).toString("hex")}`;
+      cpSync(bundleDir, staging, { recursive: true });
+      for (const name of names) writeFileSync(path.join(staging, name), files[name] as string);
+      rmSync(outdir, { recursive: true, force: true });
+      try {
+        renameSync(staging, outdir);
+      } catch (error) {
+        // Another process moved in its copy of the same build first.
+        rmSync(staging, { recursive: true, force: true });
+        if (!holds(outdir, bundleDir, files)) throw error;
+      }
+    }
     withData.add(outdir);
   }
   return outdir;
+}
+
+/** Whether `folder` holds exactly the files of `bundleDir` and the data files. */
+function holds(folder: string, bundleDir: string, files: Readonly<Record<string, string>>): boolean {
+  if (!existsSync(folder)) return false;
+  const expected = new Map<string, Buffer>(Object.entries(files).map(([name, content]) => [name, Buffer.from(content)]));
+  for (const name of readdirSync(bundleDir)) expected.set(name, readFileSync(path.join(bundleDir, name)));
+  const present = readdirSync(folder);
+  if (present.length !== expected.size) return false;
+  return present.every((name) => {
+    const content = expected.get(name);
+    return content !== undefined && readFileSync(path.join(folder, name)).equals(content);
+  });
 }
