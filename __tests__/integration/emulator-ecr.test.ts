@@ -31,12 +31,11 @@ import {
 } from "@aws-sdk/client-ecr";
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
-import { enableIamChecks } from "../../sandbox/accounts";
 import type { AwsCredentials } from "../../sandbox/aws/clients";
-import { assumeRole, createAdministratorUser } from "../../sandbox/aws/iam";
-import { EMULATOR_REGION, inAccount } from "../../sandbox/emulator";
-import { BOOTSTRAP_CREDENTIALS } from "../../sandbox/provider";
+import { assumeRole } from "../../sandbox/aws/iam";
+import { EMULATOR_REGION } from "../../sandbox/emulator";
 import { useEmulator } from "../support/emulator";
+import { type PolicyStatement, policy, roleArn, useEmulatorAccounts } from "./support/emulator-accounts";
 
 const BUILD = "111111111111";
 const DEV = "222222222222";
@@ -65,34 +64,11 @@ const LIFECYCLE_POLICY = JSON.stringify({
 });
 
 const emulator = useEmulator();
-const administrators: Record<string, AwsCredentials> = {};
-const clients: { destroy(): void }[] = [];
-
-interface Statement {
-  Sid?: string;
-  Effect: "Allow" | "Deny";
-  Principal?: unknown;
-  Action: string | string[];
-  Resource?: string | string[];
-}
-
-function policy(...statements: Statement[]): string {
-  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
-}
+const { administrator, sdkConfig, client } = useEmulatorAccounts(emulator, [BUILD, DEV, PROD]);
 
 const repositoryArn = (name: string, account = BUILD) => `arn:aws:ecr:${EMULATOR_REGION}:${account}:repository/${name}`;
-const roleArn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
 const sha256 = (content: string | Uint8Array) => `sha256:${createHash("sha256").update(content).digest("hex")}`;
-const authorizationToken: Statement = { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" };
-
-function sdkConfig(credentials: AwsCredentials) {
-  return { endpoint: emulator().endpoint, region: EMULATOR_REGION, credentials, maxAttempts: 1 };
-}
-
-function client<C extends { destroy(): void }>(made: C): C {
-  clients.push(made);
-  return made;
-}
+const authorizationToken: PolicyStatement = { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" };
 
 const ecr = (credentials: AwsCredentials): ECRClient => client(new ECRClient(sdkConfig(credentials)));
 
@@ -100,12 +76,12 @@ const ecr = (credentials: AwsCredentials): ECRClient => client(new ECRClient(sdk
  * A session of a new role of `account`, which that account's administrator may assume, with an
  * inline policy of `statements`.
  */
-async function actingAs(account: string, name: string, ...statements: Statement[]): Promise<ECRClient> {
-  const iam = client(new IAMClient(sdkConfig(administrators[account])));
+async function actingAs(account: string, name: string, ...statements: PolicyStatement[]): Promise<ECRClient> {
+  const iam = client(new IAMClient(sdkConfig(administrator(account))));
   const trust = policy({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" });
   await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
   await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "permissions", PolicyDocument: policy(...statements) }));
-  const sts = client(new STSClient(sdkConfig(administrators[account])));
+  const sts = client(new STSClient(sdkConfig(administrator(account))));
   return ecr(await assumeRole(sts, roleArn(account, name), "emulator-ecr-test"));
 }
 
@@ -163,18 +139,8 @@ async function push(builder: ECRClient, repositoryName: string, tag: string, con
 
 let buildAdministrator: ECRClient;
 
-beforeAll(async () => {
-  // Before IAM checks are on, any credentials act in the account the header names.
-  for (const account of [BUILD, DEV, PROD]) {
-    const bootstrap = client(inAccount(new IAMClient(sdkConfig(BOOTSTRAP_CREDENTIALS)), account));
-    administrators[account] = await createAdministratorUser(bootstrap, "administrator");
-  }
-  await enableIamChecks(emulator().endpoint);
-  buildAdministrator = ecr(administrators[BUILD]);
-});
-
-afterAll(() => {
-  for (const made of clients) made.destroy();
+beforeAll(() => {
+  buildAdministrator = ecr(administrator(BUILD));
 });
 
 describe("AWS emulator ECR: the calls Terraform's provider makes", () => {
@@ -207,7 +173,7 @@ describe("AWS emulator ECR: the calls Terraform's provider makes", () => {
       registryId: BUILD,
       lifecyclePolicyText: LIFECYCLE_POLICY,
     });
-    const iam = client(new IAMClient(sdkConfig(administrators[DEV])));
+    const iam = client(new IAMClient(sdkConfig(administrator(DEV))));
     const trust = policy({ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole" });
     await iam.send(new CreateRoleCommand({ RoleName: "terraform-shaped-pull", AssumeRolePolicyDocument: trust }));
     const written = pullPolicy(roleArn(DEV, "terraform-shaped-pull"));
@@ -252,14 +218,18 @@ describe("AWS emulator ECR: pushes and cross-account pulls", () => {
   beforeAll(async () => {
     for (const repository of [MAIN_REPOSITORY, PR_REPOSITORY]) await createRepository(buildAdministrator, repository);
     // The shapes of the contract's statements: push to exact repository ARNs, the token on "*".
-    const pushTo = (repository: string): Statement => ({ Effect: "Allow", Action: PUSH_ACTIONS, Resource: repositoryArn(repository) });
+    const pushTo = (repository: string): PolicyStatement => ({ Effect: "Allow", Action: PUSH_ACTIONS, Resource: repositoryArn(repository) });
     mainBuild = await actingAs(BUILD, "main-build", pushTo(MAIN_REPOSITORY), authorizationToken);
     prBuild = await actingAs(BUILD, "pr-build", pushTo(PR_REPOSITORY), authorizationToken);
-    const pullFromMain: Statement = { Effect: "Allow", Action: [...PULL_ACTIONS, "ecr:DescribeImages"], Resource: repositoryArn(MAIN_REPOSITORY) };
+    const pullFromMain: PolicyStatement = {
+      Effect: "Allow",
+      Action: [...PULL_ACTIONS, "ecr:DescribeImages"],
+      Resource: repositoryArn(MAIN_REPOSITORY),
+    };
     devPull = await actingAs(DEV, "pipewright-image-pull", pullFromMain, authorizationToken);
     devOtherRole = await actingAs(DEV, "other-service", pullFromMain, authorizationToken);
     prodPullWithoutPullActions = await actingAs(PROD, "pipewright-image-pull", authorizationToken);
-    const pullFromPr: Statement = { Effect: "Allow", Action: [...PULL_ACTIONS, "ecr:DescribeImages"], Resource: repositoryArn(PR_REPOSITORY) };
+    const pullFromPr: PolicyStatement = { Effect: "Allow", Action: [...PULL_ACTIONS, "ecr:DescribeImages"], Resource: repositoryArn(PR_REPOSITORY) };
     devPreviewPull = await actingAs(DEV, "pipewright-preview-image-pull", pullFromPr, authorizationToken);
     await buildAdministrator.send(
       new SetRepositoryPolicyCommand({

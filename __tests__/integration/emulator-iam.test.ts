@@ -35,12 +35,11 @@ import {
 import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { enableIamChecks } from "../../sandbox/accounts";
 import type { AwsCredentials } from "../../sandbox/aws/clients";
-import { assumeRole, createAdministratorUser } from "../../sandbox/aws/iam";
-import { EMULATOR_REGION, inAccount } from "../../sandbox/emulator";
-import { BOOTSTRAP_CREDENTIALS } from "../../sandbox/provider";
+import { assumeRole } from "../../sandbox/aws/iam";
+import { EMULATOR_REGION } from "../../sandbox/emulator";
 import { runEmulatorPython, useEmulator } from "../support/emulator";
+import { type PolicyStatement, policy, roleArn, useEmulatorAccounts } from "./support/emulator-accounts";
 
 const ACCOUNT_A = "111111111111";
 const ACCOUNT_B = "222222222222";
@@ -49,37 +48,13 @@ const OTHER_KEY = `arn:aws:kms:${EMULATOR_REGION}:${ACCOUNT_A}:key/7f6e5d4c-3b2a
 const CONNECTION_ARN = `arn:aws:codeconnections:${EMULATOR_REGION}:${ACCOUNT_A}:connection/0f1e2d3c-aaaa-bbbb-cccc-123456789012`;
 
 const emulator = useEmulator();
-const administrators: Record<string, AwsCredentials> = {};
-const clients: { destroy(): void }[] = [];
-
-interface Statement {
-  Sid?: string;
-  Effect: "Allow" | "Deny";
-  Principal?: unknown;
-  Action: string | string[];
-  Resource?: string | string[];
-  Condition?: Record<string, Record<string, string | string[]>>;
-}
-
-function policy(...statements: Statement[]): string {
-  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
-}
+const { administrator: administratorOf, sdkConfig, client } = useEmulatorAccounts(emulator, [ACCOUNT_A, ACCOUNT_B]);
 
 function trusting(...principals: string[]): string {
   return policy({ Effect: "Allow", Principal: { AWS: principals }, Action: "sts:AssumeRole" });
 }
 
 const accountRoot = (account: string) => `arn:aws:iam::${account}:root`;
-const roleArn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
-
-function sdkConfig(credentials: AwsCredentials) {
-  return { endpoint: emulator().endpoint, region: EMULATOR_REGION, credentials, forcePathStyle: true, maxAttempts: 1 };
-}
-
-function client<C extends { destroy(): void }>(made: C): C {
-  clients.push(made);
-  return made;
-}
 
 const byIdentity = new Map<string, { destroy(): void }>();
 
@@ -98,9 +73,9 @@ const iam = (credentials: AwsCredentials): IAMClient => clientOf(IAMClient, cred
 
 /** A role of `account`, created by its administrator, with an inline policy when given. */
 async function createRole(account: string, name: string, trust: string, permissions?: string): Promise<string> {
-  const { Role } = await iam(administrators[account]).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
+  const { Role } = await iam(administratorOf(account)).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
   if (permissions)
-    await iam(administrators[account]).send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "permissions", PolicyDocument: permissions }));
+    await iam(administratorOf(account)).send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "permissions", PolicyDocument: permissions }));
   return Role?.Arn as string;
 }
 
@@ -112,19 +87,6 @@ function createWorkerRole(name: string, permissions?: string): Promise<string> {
 function session(credentials: AwsCredentials, role: string): Promise<AwsCredentials> {
   return assumeRole(client(new STSClient(sdkConfig(credentials))), role, "emulator-iam-test");
 }
-
-beforeAll(async () => {
-  // Before IAM checks are on, any credentials act in the account the header names.
-  for (const account of [ACCOUNT_A, ACCOUNT_B]) {
-    const bootstrap = client(inAccount(new IAMClient(sdkConfig(BOOTSTRAP_CREDENTIALS)), account));
-    administrators[account] = await createAdministratorUser(bootstrap, "administrator");
-  }
-  await enableIamChecks(emulator().endpoint);
-});
-
-afterAll(() => {
-  for (const made of clients) made.destroy();
-});
 
 describe("AWS emulator IAM checks: condition operators", () => {
   // [operator, key, policy values, the request's values for the key (null: absent), holds]
@@ -219,25 +181,25 @@ describe("AWS emulator IAM checks: AssumeRole across accounts", () => {
   });
 
   it("let the role the other account's trust policy names assume its role, into that account", async () => {
-    const deploy = await session(await session(administrators[ACCOUNT_A], builder), deployRole);
+    const deploy = await session(await session(administratorOf(ACCOUNT_A), builder), deployRole);
     const sts = client(new STSClient(sdkConfig(deploy)));
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     expect(identity).toMatchObject({ Account: ACCOUNT_B, Arn: `arn:aws:sts::${ACCOUNT_B}:assumed-role/deploy/emulator-iam-test` });
   });
 
   it("refuse a role the trust policy does not name, although its identity policy allows sts:AssumeRole", async () => {
-    const other = await session(administrators[ACCOUNT_A], otherBuilder);
+    const other = await session(administratorOf(ACCOUNT_A), otherBuilder);
     await expect(session(other, deployRole)).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
   it("refuse a trusted role whose identity policy does not allow sts:AssumeRole on the role", async () => {
-    const trustedOnly = await session(administrators[ACCOUNT_A], builderWithoutPermission);
+    const trustedOnly = await session(administratorOf(ACCOUNT_A), builderWithoutPermission);
     await expect(session(trustedOnly, deployRole)).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
   it("refuse a role that does not exist", async () => {
-    const builderSession = await session(administrators[ACCOUNT_A], builder);
-    await iam(administrators[ACCOUNT_A]).send(
+    const builderSession = await session(administratorOf(ACCOUNT_A), builder);
+    await iam(administratorOf(ACCOUNT_A)).send(
       new PutRolePolicyCommand({
         RoleName: "builder",
         PolicyName: "missing",
@@ -257,7 +219,7 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
 
   async function createPolicy(name: string): Promise<string> {
     const document = policy({ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "*" });
-    const { Policy } = await iam(administrators[ACCOUNT_A]).send(new CreatePolicyCommand({ PolicyName: name, PolicyDocument: document }));
+    const { Policy } = await iam(administratorOf(ACCOUNT_A)).send(new CreatePolicyCommand({ PolicyName: name, PolicyDocument: document }));
     return Policy?.Arn as string;
   }
 
@@ -289,11 +251,11 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
         },
       ),
     );
-    await iam(administrators[ACCOUNT_A]).send(new CreateRoleCommand({ RoleName: "created-unbounded", AssumeRolePolicyDocument: trust }));
-    await iam(administrators[ACCOUNT_A]).send(
+    await iam(administratorOf(ACCOUNT_A)).send(new CreateRoleCommand({ RoleName: "created-unbounded", AssumeRolePolicyDocument: trust }));
+    await iam(administratorOf(ACCOUNT_A)).send(
       new CreateRoleCommand({ RoleName: "created-protected", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }),
     );
-    delegate = await session(administrators[ACCOUNT_A], role);
+    delegate = await session(administratorOf(ACCOUNT_A), role);
   });
 
   it("let CreateRole through with the required boundary, and refuse it without one or with another", async () => {
@@ -306,7 +268,7 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
     await expect(
       iam(delegate).send(new CreateRoleCommand({ RoleName: "created-other", AssumeRolePolicyDocument: trust, PermissionsBoundary: otherBoundary })),
     ).rejects.toMatchObject({ name: "AccessDenied" });
-    const { Role } = await iam(administrators[ACCOUNT_A]).send(new GetRoleCommand({ RoleName: "created-bounded" }));
+    const { Role } = await iam(administratorOf(ACCOUNT_A)).send(new GetRoleCommand({ RoleName: "created-bounded" }));
     expect(Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary);
   });
 
@@ -337,7 +299,7 @@ describe("AWS emulator IAM checks: permissions boundaries", () => {
   });
 
   it("refuse DeleteRolePermissionsBoundary on the role an explicit Deny names, and allow it on another", async () => {
-    await iam(administrators[ACCOUNT_A]).send(
+    await iam(administratorOf(ACCOUNT_A)).send(
       new CreateRoleCommand({ RoleName: "created-expendable", AssumeRolePolicyDocument: trust, PermissionsBoundary: boundary }),
     );
     await expect(iam(delegate).send(new DeleteRolePermissionsBoundaryCommand({ RoleName: "created-protected" }))).rejects.toMatchObject({
@@ -354,7 +316,7 @@ describe("AWS emulator IAM checks: the artifact bucket's encryption statements",
   let encryptingWriter: S3Client;
 
   beforeAll(async () => {
-    const s3 = client(new S3Client(sdkConfig(administrators[ACCOUNT_A])));
+    const s3 = client(new S3Client(sdkConfig(administratorOf(ACCOUNT_A))));
     await s3.send(new CreateBucketCommand({ Bucket: artifacts }));
     await s3.send(new CreateBucketCommand({ Bucket: scratch }));
     const objects = `arn:aws:s3:::${artifacts}/*`;
@@ -390,7 +352,7 @@ describe("AWS emulator IAM checks: the artifact bucket's encryption statements",
       }),
     );
     const role = await createWorkerRole("artifact-writer", policy({ Effect: "Allow", Action: "s3:PutObject", Resource: objects }));
-    writer = client(new S3Client(sdkConfig(await session(administrators[ACCOUNT_A], role))));
+    writer = client(new S3Client(sdkConfig(await session(administratorOf(ACCOUNT_A), role))));
     const encrypting = await createWorkerRole(
       "encrypting-writer",
       policy({
@@ -400,7 +362,7 @@ describe("AWS emulator IAM checks: the artifact bucket's encryption statements",
         Condition: { StringEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
       }),
     );
-    encryptingWriter = client(new S3Client(sdkConfig(await session(administrators[ACCOUNT_A], encrypting))));
+    encryptingWriter = client(new S3Client(sdkConfig(await session(administratorOf(ACCOUNT_A), encrypting))));
   });
 
   const put = (s3: S3Client, bucket: string, headers: { ServerSideEncryption?: "aws:kms"; SSEKMSKeyId?: string }) =>
@@ -416,7 +378,7 @@ describe("AWS emulator IAM checks: the artifact bucket's encryption statements",
     await expect(put(writer, artifacts, {})).rejects.toMatchObject({ name: "AccessDenied" });
     await expect(put(writer, artifacts, { ServerSideEncryption: "aws:kms", SSEKMSKeyId: OTHER_KEY })).rejects.toMatchObject({ name: "AccessDenied" });
     await expect(put(writer, artifacts, { ServerSideEncryption: "aws:kms" })).rejects.toMatchObject({ name: "AccessDenied" });
-    const administrator = client(new S3Client(sdkConfig(administrators[ACCOUNT_A])));
+    const administrator = client(new S3Client(sdkConfig(administratorOf(ACCOUNT_A))));
     await expect(put(administrator, artifacts, {})).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
@@ -440,7 +402,7 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
   let administrator: EventBridgeClient;
   let sqs: SQSClient;
 
-  function onlyTheWebhook(...extra: Statement[]): string {
+  function onlyTheWebhook(...extra: PolicyStatement[]): string {
     return policy(
       {
         Sid: "OnlyTheWebhookSpeaksForGitHub",
@@ -474,8 +436,8 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
   }
 
   beforeAll(async () => {
-    administrator = client(new EventBridgeClient(sdkConfig(administrators[ACCOUNT_A])));
-    sqs = client(new SQSClient(sdkConfig(administrators[ACCOUNT_A])));
+    administrator = client(new EventBridgeClient(sdkConfig(administratorOf(ACCOUNT_A))));
+    sqs = client(new SQSClient(sdkConfig(administratorOf(ACCOUNT_A))));
     ({ EventBusArn: busArn = "" } = await administrator.send(new CreateEventBusCommand({ Name: "github" })));
     webhookRole = await createWorkerRole("webhook", policy({ Effect: "Allow", Action: "events:PutEvents", Resource: busArn }));
     // What Terraform's aws_cloudwatch_event_bus_policy sends.
@@ -510,7 +472,7 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
   });
 
   it("let the webhook role's session put pipewright.github events", async () => {
-    const webhook = client(new EventBridgeClient(sdkConfig(await session(administrators[ACCOUNT_A], webhookRole))));
+    const webhook = client(new EventBridgeClient(sdkConfig(await session(administratorOf(ACCOUNT_A), webhookRole))));
     await expect(webhook.send(new PutEventsCommand({ Entries: [entry(source)] }))).resolves.toMatchObject({ FailedEntryCount: 0 });
     expect(await deliveredSources()).toEqual([source]);
   });
@@ -524,12 +486,12 @@ describe("AWS emulator IAM checks: the GitHub bus policy", () => {
   });
 
   it("need an Allow in the bus policy for a caller of another account", async () => {
-    const otherAccount = client(new EventBridgeClient(sdkConfig(administrators[ACCOUNT_B])));
+    const otherAccount = client(new EventBridgeClient(sdkConfig(administratorOf(ACCOUNT_B))));
     await expect(otherAccount.send(new PutEventsCommand({ Entries: [entry("pipewright.reconciler", busArn)] }))).rejects.toMatchObject({
       name: "AccessDeniedException",
       message: expect.stringContaining("no resource-based policy allows"),
     });
-    const allowAccountB: Statement = {
+    const allowAccountB: PolicyStatement = {
       Sid: "AccountB",
       Effect: "Allow",
       Principal: { AWS: accountRoot(ACCOUNT_B) },
@@ -556,8 +518,8 @@ describe("AWS emulator IAM checks: CloudWatch Logs resources", () => {
   const logEvents = [{ timestamp: Date.now(), message: "npm test" }];
 
   beforeAll(async () => {
-    for (const group of [prGroup, mainGroup]) await logs(administrators[ACCOUNT_A]).send(new CreateLogGroupCommand({ logGroupName: group }));
-    await logs(administrators[ACCOUNT_A]).send(new CreateLogStreamCommand({ logGroupName: mainGroup, logStreamName: "build-1" }));
+    for (const group of [prGroup, mainGroup]) await logs(administratorOf(ACCOUNT_A)).send(new CreateLogGroupCommand({ logGroupName: group }));
+    await logs(administratorOf(ACCOUNT_A)).send(new CreateLogStreamCommand({ logGroupName: mainGroup, logStreamName: "build-1" }));
     // The shape of the CodeBuild roles' BuildLogs statement (stacks/constructs/pipeline-roles.ts).
     const groups = `arn:aws:logs:${EMULATOR_REGION}:${ACCOUNT_A}:log-group:/aws/codebuild/pipewright-pr-*`;
     const role = await createWorkerRole(
@@ -568,7 +530,7 @@ describe("AWS emulator IAM checks: CloudWatch Logs resources", () => {
         Resource: [groups, `${groups}:log-stream:*`],
       }),
     );
-    prBuild = await session(administrators[ACCOUNT_A], role);
+    prBuild = await session(administratorOf(ACCOUNT_A), role);
   });
 
   it("let a role write to the log groups its policy names", async () => {
@@ -626,7 +588,7 @@ describe("AWS emulator IAM checks: iam:PassedToService on CreatePipeline", () =>
         { Effect: "Allow", Action: "codeconnections:PassConnection", Resource: CONNECTION_ARN },
       ),
     );
-    return client(new CodePipelineClient(sdkConfig(await session(administrators[ACCOUNT_A], role))));
+    return client(new CodePipelineClient(sdkConfig(await session(administratorOf(ACCOUNT_A), role))));
   }
 
   beforeAll(async () => {
@@ -655,7 +617,7 @@ describe("AWS emulator IAM checks: PutApprovalResult on the approval action's AR
 
   async function approverOf(name: string, resource: string): Promise<CodePipelineClient> {
     const role = await createWorkerRole(name, policy({ Effect: "Allow", Action: "codepipeline:PutApprovalResult", Resource: resource }));
-    return client(new CodePipelineClient(sdkConfig(await session(administrators[ACCOUNT_A], role))));
+    return client(new CodePipelineClient(sdkConfig(await session(administratorOf(ACCOUNT_A), role))));
   }
 
   async function approve(approver: CodePipelineClient): Promise<unknown> {
@@ -673,7 +635,7 @@ describe("AWS emulator IAM checks: PutApprovalResult on the approval action's AR
   }
 
   beforeAll(async () => {
-    administrator = clientOf(CodePipelineClient, administrators[ACCOUNT_A]);
+    administrator = clientOf(CodePipelineClient, administratorOf(ACCOUNT_A));
     const pipelineRole = await createRole(
       ACCOUNT_A,
       "approvals-pipeline",
